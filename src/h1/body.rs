@@ -1,0 +1,402 @@
+//! Body framing: how long a response body is (RFC 9112 §6.3), and the
+//! chunked transfer coding (RFC 9112 §7.1).
+
+use super::parse::trim_ows;
+use super::{Headers, Limits, ParseError, Version};
+
+/// How a response body is delimited, as decided by [`framing`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: the message ends with its head.
+    NoBody,
+    /// Exactly this many bytes follow the head.
+    Length(u64),
+    /// The chunked transfer coding.
+    Chunked,
+    /// The body runs until the server closes the connection.
+    UntilClose,
+    /// HTTP ends with this head (101 Switching Protocols, or 2xx to
+    /// CONNECT): the bytes that follow belong to another protocol.
+    Switch,
+}
+
+/// Decides how the body of a response is delimited, and whether the
+/// connection may carry another request afterwards.
+///
+/// `request_method` is the method of the request this response answers.
+/// The steps are those of RFC 9112 §6.3, in order; the first that applies
+/// wins.
+pub fn framing(
+    request_method: &[u8],
+    status: u16,
+    version: Version,
+    headers: &Headers,
+) -> Result<(Framing, bool), ParseError> {
+    // Persistence (RFC 9112 §9.3): HTTP/1.1 persists unless told to close;
+    // HTTP/1.0 only when the server says keep-alive.
+    let close = headers.has_token("connection", "close");
+    let mut reusable = match version {
+        Version::Http11 => !close,
+        Version::Http10 | Version::Http09 => {
+            !close && headers.has_token("connection", "keep-alive")
+        }
+    };
+
+    // Step 1: a response to HEAD, and any 1xx, 204 or 304 response, ends
+    // at its head, whatever its header fields say. (101 ends HTTP itself.)
+    if status == 101 {
+        return Ok((Framing::Switch, false));
+    }
+    if request_method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304 {
+        return Ok((Framing::NoBody, reusable));
+    }
+
+    // Step 2: a 2xx response to CONNECT turns the connection into a tunnel.
+    if request_method == b"CONNECT" && (200..300).contains(&status) {
+        return Ok((Framing::Switch, false));
+    }
+
+    let content_length = content_length(headers)?;
+    if let Some(last_coding) = last_transfer_coding(headers) {
+        // Step 3: Transfer-Encoding overrides Content-Length; a message with
+        // both may be an attempt at smuggling, so the connection is closed
+        // after it. RFC 9112 §6.1: so is any HTTP/1.0 message with
+        // Transfer-Encoding, whose framing is suspect.
+        if content_length.is_some() || version != Version::Http11 {
+            reusable = false;
+        }
+        // Step 4: chunked as the final coding delimits the body; any other
+        // final coding means the body runs until close.
+        return Ok(if last_coding.eq_ignore_ascii_case(b"chunked") {
+            (Framing::Chunked, reusable)
+        } else {
+            (Framing::UntilClose, false)
+        });
+    }
+
+    // Steps 5 and 6: Content-Length, already validated by `content_length`
+    // (an invalid or conflicting value is an unrecoverable error).
+    if let Some(n) = content_length {
+        return Ok((Framing::Length(n), reusable));
+    }
+
+    // Step 7 (no body) concerns requests. Step 8: a response with no
+    // framing at all is delimited by the connection closing.
+    Ok((Framing::UntilClose, false))
+}
+
+/// The value of every `Content-Length` field: decimal digits only, identical
+/// duplicates (as fields or as a list) accepted as one (RFC 9110 §8.6).
+fn content_length(headers: &Headers) -> Result<Option<u64>, ParseError> {
+    let mut found = None;
+    for value in headers.get_all_bytes("content-length") {
+        for element in value.split(|&b| b == b',') {
+            let n = parse_decimal(trim_ows(element)).ok_or(ParseError::InvalidContentLength)?;
+            match found {
+                Some(m) if m != n => return Err(ParseError::ConflictingContentLength),
+                _ => found = Some(n),
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Digits only, no sign, no whitespace, no overflow.
+fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        let d = (b as char).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
+/// The last transfer coding named across all `Transfer-Encoding` fields,
+/// or `None` when there is no such field. A field that is present but
+/// names nothing yields an empty coding, which is not chunked.
+fn last_transfer_coding(headers: &Headers) -> Option<&[u8]> {
+    let mut last = None;
+    for value in headers.get_all_bytes("transfer-encoding") {
+        last = Some(&[][..]);
+        for coding in value.split(|&b| b == b',') {
+            let coding = trim_ows(coding);
+            if !coding.is_empty() {
+                last = Some(coding);
+            }
+        }
+    }
+    last
+}
+
+/// Where the chunked decoder is, between calls.
+///
+/// ```text
+/// chunked-body = *chunk last-chunk trailer-section CRLF
+/// chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+/// last-chunk   = 1*("0") [ chunk-ext ] CRLF
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chunked {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside chunk data, with this many bytes still to come.
+    Data(u64),
+    /// Chunk data ended; expecting its CR.
+    DataCr,
+    /// Expecting the LF after the chunk data's CR.
+    DataLf,
+    /// After the last chunk: reading trailer fields (bytes read so far).
+    Trailers(usize),
+}
+
+/// A chunk-size line: `Ok(None)` if it has not fully arrived (every byte so
+/// far being valid), else the size and the line's length with its CRLF.
+pub(crate) fn chunk_size_line(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(u64, usize)>, ParseError> {
+    let mut size: u64 = 0;
+    let mut i = 0;
+    while let Some(d) = buf.get(i).and_then(|&b| (b as char).to_digit(16)) {
+        if i == limits.max_chunk_size_digits {
+            return Err(ParseError::ChunkSizeTooLarge);
+        }
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(u64::from(d)))
+            .ok_or(ParseError::ChunkSizeTooLarge)?;
+        i += 1;
+    }
+    let digits = i;
+    if digits == 0 {
+        return match buf.first() {
+            None => Ok(None),
+            Some(_) => Err(ParseError::InvalidChunkSize),
+        };
+    }
+    // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
+    // Whitespace may only lead up to a ';'; the extension itself is
+    // discarded, but must hold no control bytes and stay within bounds.
+    while matches!(buf.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    match buf.get(i) {
+        None => return Ok(None),
+        Some(b';') => {
+            let ext_start = i;
+            loop {
+                i = super::parse::skip_field_bytes(buf, i);
+                if i - ext_start > limits.max_chunk_ext_bytes {
+                    return Err(ParseError::ChunkExtensionTooLong);
+                }
+                match buf.get(i) {
+                    Some(b'\t') => i += 1,
+                    Some(b'\r') => break,
+                    None => return Ok(None),
+                    Some(_) => return Err(ParseError::InvalidChunkSize),
+                }
+            }
+        }
+        Some(b'\r') if i == digits => {}
+        Some(_) => return Err(ParseError::InvalidChunkSize),
+    }
+    match (buf.get(i), buf.get(i + 1)) {
+        (Some(b'\r'), Some(b'\n')) => Ok(Some((size, i + 2))),
+        (Some(b'\r'), None) => Ok(None),
+        _ => Err(ParseError::InvalidChunkSize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::h1::parse::HeadScanner;
+
+    fn head(fields: &str) -> Headers {
+        let buf = format!("HTTP/1.1 200 OK\r\n{fields}\r\n").into_bytes();
+        let mut spans = Vec::new();
+        let mut sc = HeadScanner::default();
+        sc.advance(&buf, &Limits::default(), &mut |s| {
+            spans.push(s);
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        Headers::from_parts(buf, spans)
+    }
+
+    fn frame(
+        method: &str,
+        status: u16,
+        v: Version,
+        fields: &str,
+    ) -> Result<(Framing, bool), ParseError> {
+        framing(method.as_bytes(), status, v, &head(fields))
+    }
+
+    use Version::*;
+
+    #[test]
+    fn rfc9112_section_6_3() {
+        let cl = "Content-Length: 5\r\n";
+        // Step 1.
+        assert_eq!(frame("HEAD", 200, Http11, cl), Ok((Framing::NoBody, true)));
+        for s in [100, 103, 204, 304] {
+            assert_eq!(frame("GET", s, Http11, cl), Ok((Framing::NoBody, true)));
+        }
+        assert_eq!(frame("GET", 101, Http11, cl), Ok((Framing::Switch, false)));
+        // Step 2.
+        assert_eq!(
+            frame("CONNECT", 200, Http11, cl),
+            Ok((Framing::Switch, false))
+        );
+        assert_eq!(
+            frame("CONNECT", 407, Http11, cl),
+            Ok((Framing::Length(5), true))
+        );
+        // Step 3.
+        let both = "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n";
+        assert_eq!(
+            frame("GET", 200, Http11, both),
+            Ok((Framing::Chunked, false))
+        );
+        // Step 4.
+        assert_eq!(
+            frame("GET", 200, Http11, "Transfer-Encoding: gzip, chunked\r\n"),
+            Ok((Framing::Chunked, true))
+        );
+        assert_eq!(
+            frame("GET", 200, Http11, "Transfer-Encoding: CHUNKED\r\n"),
+            Ok((Framing::Chunked, true))
+        );
+        assert_eq!(
+            frame("GET", 200, Http11, "Transfer-Encoding: chunked, gzip\r\n"),
+            Ok((Framing::UntilClose, false))
+        );
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n"
+            ),
+            Ok((Framing::UntilClose, false))
+        );
+        assert_eq!(
+            frame("GET", 200, Http10, "Transfer-Encoding: chunked\r\n"),
+            Ok((Framing::Chunked, false))
+        );
+        // Step 5.
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Content-Length: 1\r\nContent-Length: 2\r\n"
+            ),
+            Err(ParseError::ConflictingContentLength)
+        );
+        for bad in ["+1", "-1", "1x", "0x10", "", "1 2", "18446744073709551616"] {
+            assert_eq!(
+                frame("GET", 200, Http11, &format!("Content-Length: {bad}\r\n")),
+                Err(ParseError::InvalidContentLength),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Content-Length: 7, 7\r\nContent-Length: 7\r\n"
+            ),
+            Ok((Framing::Length(7), true))
+        );
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Content-Length: 18446744073709551615\r\n"
+            ),
+            Ok((Framing::Length(u64::MAX), true))
+        );
+        // Step 8.
+        assert_eq!(
+            frame("GET", 200, Http11, ""),
+            Ok((Framing::UntilClose, false))
+        );
+    }
+
+    #[test]
+    fn persistence() {
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Connection: close\r\nContent-Length: 0\r\n"
+            ),
+            Ok((Framing::Length(0), false))
+        );
+        assert_eq!(
+            frame("GET", 200, Http10, "Content-Length: 0\r\n"),
+            Ok((Framing::Length(0), false))
+        );
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http10,
+                "Connection: Keep-Alive\r\nContent-Length: 0\r\n"
+            ),
+            Ok((Framing::Length(0), true))
+        );
+    }
+
+    #[test]
+    fn chunk_size_lines() {
+        let l = Limits::default();
+        assert_eq!(chunk_size_line(b"1a\r\n", &l), Ok(Some((26, 4))));
+        assert_eq!(chunk_size_line(b"aA; x=\"y\"\r\n", &l), Ok(Some((170, 11))));
+        assert_eq!(chunk_size_line(b"5 ;x\r\n", &l), Ok(Some((5, 6))));
+        assert_eq!(
+            chunk_size_line(b"FFFFFFFFFFFFFFFF\r\n", &l),
+            Ok(Some((u64::MAX, 18)))
+        );
+        assert_eq!(chunk_size_line(b"5", &l), Ok(None));
+        assert_eq!(chunk_size_line(b"5\r", &l), Ok(None));
+        assert_eq!(chunk_size_line(b"5;ext", &l), Ok(None));
+        assert_eq!(chunk_size_line(b"", &l), Ok(None));
+        assert_eq!(
+            chunk_size_line(b"5 \r\n", &l),
+            Err(ParseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            chunk_size_line(b"\r\n", &l),
+            Err(ParseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            chunk_size_line(b"5\n", &l),
+            Err(ParseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            chunk_size_line(b"5\0\r\n", &l),
+            Err(ParseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            chunk_size_line(b"10000000000000000\r\n", &l),
+            Err(ParseError::ChunkSizeTooLarge)
+        );
+        assert_eq!(
+            chunk_size_line(&[b'0'; 17], &l),
+            Err(ParseError::ChunkSizeTooLarge)
+        );
+        let long_ext = format!("1;{}\r\n", "x".repeat(2000));
+        assert_eq!(
+            chunk_size_line(long_ext.as_bytes(), &l),
+            Err(ParseError::ChunkExtensionTooLong)
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! The sans-IO HTTP/1.1 codec: bytes in, events out, no sockets.
+//!
+//! This module never performs I/O and never awaits. It is the part of brisk
+//! that decides where one message ends and the next begins, so it is written
+//! to be read, fuzzed and tested byte by byte:
+//!
+//! - [`encode_request_head`] writes a validated request head into a caller's
+//!   `Vec<u8>`; [`encode_chunk`] and [`encode_last_chunk`] frame a streamed
+//!   body.
+//! - [`ResponseDecoder`] is fed response bytes as they arrive and answers with
+//!   a [`Decoded`] step: how many bytes it consumed and, when it has one, an
+//!   [`Event`] (a head, a slice of body, the end of the message, or a
+//!   protocol switch). "Need more bytes" is never an error.
+//! - [`parse_head`] parses one complete or partial response head into
+//!   caller-provided slots without allocating; the decoder is built on it.
+//!
+//! # Policy choices
+//!
+//! Where well-known parsers disagree, brisk picks one behaviour. The rule of
+//! thumb: be strict wherever the bytes decide message boundaries (line
+//! endings, chunk-size lines, Content-Length), because a lenient reading
+//! there is how responses are smuggled past a client.
+//!
+//! | input | brisk | why |
+//! | --- | --- | --- |
+//! | bare LF line ending (`\n` without `\r`) in the head | rejected: [`ParseError::InvalidLineEnding`] | line endings delimit the head; RFC 9112 §2.2 only *allows* leniency |
+//! | CR not followed by LF | rejected: [`ParseError::InvalidLineEnding`] | same |
+//! | obs-fold (a header line starting with SP or HTAB) | rejected: [`ParseError::ObsoleteLineFolding`] | RFC 9112 §5.2 deprecates it; folding hides header boundaries |
+//! | whitespace between a field name and `:` | rejected: [`ParseError::InvalidHeaderName`] | RFC 9112 §5.1 |
+//! | NUL or another control byte in the reason phrase | rejected: [`ParseError::InvalidReason`] | RFC 9112 §4 allows HTAB, SP, VCHAR, obs-text only |
+//! | status code below 100 (e.g. `001`) | rejected: [`ParseError::InvalidStatus`] | RFC 9110 §15 defines 100–599; 600–999 are accepted as unknown classes |
+//! | empty line(s) before the status line | rejected: [`ParseError::InvalidVersion`] | the SHOULD-ignore of RFC 9112 §2.2 is for servers reading requests |
+//! | `HTTP/0.9 200 OK` status line | accepted, treated like HTTP/1.0 (no keep-alive by default) | a status line is present, so it is parseable; both reference parsers accept it |
+//! | `HTTP/1.2`…`HTTP/1.9` | accepted as HTTP/1.1 | RFC 9110 §2.5 |
+//! | SP or HTAB after a chunk size without `;` | rejected: [`ParseError::InvalidChunkSize`] | RFC 9112 §7.1 allows whitespace only before a chunk extension |
+//! | chunk extensions (`5;name=value`) | accepted and discarded, bounded by [`Limits::max_chunk_ext_bytes`] | RFC 9112 §7.1.1 |
+//! | chunk size `FFFFFFFFFFFFFFFF` (u64::MAX) | accepted: it fits in 64 bits | overflow, not size, is the error; 17+ digits or a value past u64 are rejected |
+//! | `Content-Length: 18446744073709551615` | accepted (fits in u64); one more is [`ParseError::InvalidContentLength`] | same |
+//! | identical duplicate `Content-Length` (fields or a list `0, 0`) | accepted as one value | RFC 9110 §8.6 allows it; differing values are [`ParseError::ConflictingContentLength`] |
+//! | `Transfer-Encoding` and `Content-Length` together | chunked wins; the connection is not reused | RFC 9112 §6.3 step 3 |
+//! | `Transfer-Encoding` whose last coding is not `chunked` (`gzip`, `chunked, gzip`) | body read until close; not reused | RFC 9112 §6.3 step 4 (h11 rejects instead) |
+//! | `Transfer-Encoding` on an HTTP/1.0 response | honoured; the connection is not reused | RFC 9112 §6.1 |
+//! | bytes after a `101 Switching Protocols` head, even with `Content-Length`/`Transfer-Encoding` | handed back untouched as the new protocol's bytes | RFC 9110 §15.2.2: a 101 has no content |
+//! | a 101 the request did not ask for | the codec reports [`Event::Upgrade`]; the client refuses it | the codec cannot know what was asked; the client never asks |
+//! | trailer fields | validated as header fields, bounded by [`Limits::max_trailer_bytes`], then discarded, so they can never change framing | RFC 9110 §6.5.1 |
+//! | more than [`Limits::max_informational`] 1xx responses before the final one | rejected: [`ParseError::TooManyInformational`] | an endless 1xx stream would otherwise hang the client |
+
+mod body;
+mod decode;
+mod encode;
+mod error;
+mod parse;
+
+pub use body::{framing, Framing};
+pub use decode::{Decoded, Event, ResponseDecoder};
+pub use encode::{encode_chunk, encode_last_chunk, encode_request_head, BodyFraming, RequestHead};
+pub use error::{EncodeError, ParseError};
+pub use parse::{parse_head, HeaderSpan, Headers, RawHead, ResponseHead, Status};
+
+/// The HTTP version a response declared in its status line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Version {
+    /// `HTTP/0.9` in a status line; treated like HTTP/1.0.
+    Http09,
+    /// `HTTP/1.0`: no persistent connection unless `Connection: keep-alive`.
+    Http10,
+    /// `HTTP/1.1` (and `HTTP/1.x` for x ≥ 1): persistent unless `Connection: close`.
+    Http11,
+}
+
+impl Version {
+    /// The version as written in a status line, e.g. `"HTTP/1.1"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Version::Http09 => "HTTP/0.9",
+            Version::Http10 => "HTTP/1.0",
+            Version::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Bounds on everything the peer controls.
+///
+/// Every field has a default that no honest server comes near; a response
+/// that crosses one fails with the matching [`ParseError`] instead of making
+/// the client buffer without end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes in a response head: status line, header lines and the blank
+    /// line. Default 64 KiB; capped at 16 MiB.
+    pub max_head_bytes: usize,
+    /// Header fields in one head. Default 128.
+    pub max_headers: usize,
+    /// Bytes in one line of the head (status line or one field line).
+    /// Default 16 KiB.
+    pub max_line_bytes: usize,
+    /// Hex digits in a chunk size. Default 16 (any u64).
+    pub max_chunk_size_digits: usize,
+    /// Bytes of chunk extensions on one chunk-size line. Default 1 KiB.
+    pub max_chunk_ext_bytes: usize,
+    /// Bytes in the trailer section after the last chunk. Default 16 KiB.
+    pub max_trailer_bytes: usize,
+    /// Informational (1xx) responses accepted before the final one. Default 16.
+    pub max_informational: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_head_bytes: 64 * 1024,
+            max_headers: 128,
+            max_line_bytes: 16 * 1024,
+            max_chunk_size_digits: 16,
+            max_chunk_ext_bytes: 1024,
+            max_trailer_bytes: 16 * 1024,
+            max_informational: 16,
+        }
+    }
+}
+
+impl Limits {
+    /// The head limit actually applied: spans are stored as `u32` offsets, so
+    /// the head can never exceed 16 MiB whatever the caller asks for.
+    pub(crate) fn head_bytes(&self) -> usize {
+        self.max_head_bytes.min(16 * 1024 * 1024)
+    }
+}
+
+/// RFC 9110 §5.6.2 `tchar`: the bytes allowed in a token (method, field name).
+pub(crate) const fn is_tchar(b: u8) -> bool {
+    TCHAR[b as usize]
+}
+
+const TCHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
+/// RFC 9110 §5.5 field-value bytes: VCHAR, SP, HTAB and obs-text. Everything
+/// else (NUL, CR, LF and the other controls, DEL) is refused.
+pub(crate) const fn is_field_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}

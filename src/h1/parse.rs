@@ -1,0 +1,703 @@
+//! The response head: status line and header fields (RFC 9112 §4, §5).
+//!
+//! ```text
+//! status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF
+//! field-line  = field-name ":" OWS field-value OWS CRLF
+//! head        = status-line *( field-line ) CRLF
+//! ```
+//!
+//! The scanner walks the bytes once. Each line is validated as it is read,
+//! so invalid bytes are reported as soon as they arrive, without waiting for
+//! a line ending (a TLS ServerHello sent to a plain-text client fails at its
+//! first byte). When the input ends inside a line, the scanner reports
+//! "partial" and remembers where that line began; the next call resumes
+//! there. Header positions are kept as offsets ([`HeaderSpan`]), not slices,
+//! so they stay valid while the caller's buffer grows.
+
+use super::{is_field_byte, is_tchar, Limits, ParseError, Version};
+
+/// Where one header field sits inside the head's bytes: byte offsets of the
+/// name and of the value (already trimmed of leading and trailing SP/HTAB).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeaderSpan {
+    name: (u32, u32),
+    value: (u32, u32),
+}
+
+impl HeaderSpan {
+    /// The field name inside `head` (the bytes the span was parsed from).
+    ///
+    /// Returns an empty slice if `head` is not those bytes and is too short.
+    pub fn name<'b>(&self, head: &'b [u8]) -> &'b [u8] {
+        head.get(self.name.0 as usize..self.name.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// The field value inside `head`, trimmed of surrounding SP and HTAB.
+    pub fn value<'b>(&self, head: &'b [u8]) -> &'b [u8] {
+        head.get(self.value.0 as usize..self.value.1 as usize)
+            .unwrap_or_default()
+    }
+}
+
+/// The result of parsing something that may not have fully arrived yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status<T> {
+    /// Parsed completely.
+    Complete(T),
+    /// Everything so far is valid; more bytes are needed.
+    Partial,
+}
+
+/// A response head parsed in place by [`parse_head`], borrowing the input and
+/// the caller's header slots.
+#[derive(Clone, Copy, Debug)]
+pub struct RawHead<'a> {
+    /// The bytes the head was parsed from.
+    pub bytes: &'a [u8],
+    /// The declared HTTP version.
+    pub version: Version,
+    /// The status code, 100–999.
+    pub status: u16,
+    /// Where the reason phrase lies in `bytes` (start, end); may be empty.
+    reason: (u32, u32),
+    /// The header fields, in wire order.
+    pub headers: &'a [HeaderSpan],
+    /// Length of the head in bytes, including the final blank line; the body
+    /// (if any) starts at this offset.
+    pub len: usize,
+}
+
+impl<'a> RawHead<'a> {
+    /// The reason phrase, possibly empty, as sent (it may hold obs-text).
+    pub fn reason(&self) -> &'a [u8] {
+        self.bytes
+            .get(self.reason.0 as usize..self.reason.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// The `i`-th header field as `(name, value)`.
+    pub fn header(&self, i: usize) -> Option<(&'a [u8], &'a [u8])> {
+        let s = self.headers.get(i)?;
+        Some((s.name(self.bytes), s.value(self.bytes)))
+    }
+}
+
+/// Parses a response head from `buf` into `slots`, without allocating.
+///
+/// Returns [`Status::Partial`] when `buf` is a valid prefix of a head, and
+/// [`ParseError::TooManyHeaders`] when the head has more fields than `slots`
+/// (or `limits.max_headers`) can hold.
+///
+/// ```
+/// use brisk::h1::{parse_head, HeaderSpan, Limits, Status};
+///
+/// let mut slots = [HeaderSpan::default(); 16];
+/// let buf = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+/// let Status::Complete(head) = parse_head(buf, &mut slots, &Limits::default())? else {
+///     unreachable!("the head is complete")
+/// };
+/// assert_eq!(head.status, 200);
+/// assert_eq!(head.header(0), Some((&b"Content-Length"[..], &b"2"[..])));
+/// assert_eq!(&buf[head.len..], b"hi");
+/// # Ok::<(), brisk::h1::ParseError>(())
+/// ```
+pub fn parse_head<'a>(
+    buf: &'a [u8],
+    slots: &'a mut [HeaderSpan],
+    limits: &Limits,
+) -> Result<Status<RawHead<'a>>, ParseError> {
+    let cap = slots.len().min(limits.max_headers);
+    let mut n = 0;
+    let mut scanner = HeadScanner::default();
+    let done = scanner.advance(buf, limits, &mut |span| {
+        let slot = slots.get_mut(n).filter(|_| n < cap);
+        *slot.ok_or(ParseError::TooManyHeaders)? = span;
+        n += 1;
+        Ok(())
+    })?;
+    Ok(match done {
+        None => Status::Partial,
+        Some((len, line)) => Status::Complete(RawHead {
+            bytes: buf,
+            version: line.version,
+            status: line.status,
+            reason: line.reason,
+            headers: &slots[..n],
+            len,
+        }),
+    })
+}
+
+/// What the status line said.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatusLine {
+    pub(crate) version: Version,
+    pub(crate) status: u16,
+    pub(crate) reason: (u32, u32),
+}
+
+/// A resumable walk over a head's lines; see the module docs.
+#[derive(Debug, Default)]
+pub(crate) struct HeadScanner {
+    /// Offset of the first line not yet accepted.
+    pos: usize,
+    status_line: Option<StatusLine>,
+}
+
+/// One line of a field section, as the scanner saw it. Offsets are where
+/// the next line starts.
+pub(crate) enum Line {
+    /// The input ended inside the line; every byte so far is valid.
+    Partial,
+    /// A field line.
+    Field(HeaderSpan, usize),
+    /// The blank line that ends a head (or a trailer section).
+    End(usize),
+}
+
+impl HeadScanner {
+    /// Scans complete lines from where the last call stopped, handing every
+    /// header field to `push`. Returns the head's length and status line once
+    /// the blank line has been read, `None` if more bytes are needed.
+    ///
+    /// `buf` must start at the head's first byte and hold at least the bytes
+    /// given to earlier calls.
+    pub(crate) fn advance(
+        &mut self,
+        buf: &[u8],
+        limits: &Limits,
+        push: &mut impl FnMut(HeaderSpan) -> Result<(), ParseError>,
+    ) -> Result<Option<(usize, StatusLine)>, ParseError> {
+        let max_head = limits.head_bytes();
+        loop {
+            let start = self.pos;
+            let next = match self.status_line {
+                None => match status_line(buf, start)? {
+                    Some((line, next)) => {
+                        self.status_line = Some(line);
+                        next
+                    }
+                    None => return partial(buf, start, limits),
+                },
+                Some(line) => match field_line(buf, start)? {
+                    Line::Partial => return partial(buf, start, limits),
+                    Line::Field(span, next) => {
+                        push(span)?;
+                        next
+                    }
+                    Line::End(next) if next <= max_head => {
+                        *self = HeadScanner::default();
+                        return Ok(Some((next, line)));
+                    }
+                    Line::End(_) => return Err(ParseError::HeadTooLarge),
+                },
+            };
+            // Both lengths include the CRLF.
+            if next - start > limits.max_line_bytes + 2 {
+                return Err(ParseError::LineTooLong);
+            }
+            if next > max_head {
+                return Err(ParseError::HeadTooLarge);
+            }
+            self.pos = next;
+        }
+    }
+}
+
+/// The input ended inside the line that starts at `start`: fine, unless
+/// that line or the head is already over its limit.
+fn partial<T>(buf: &[u8], start: usize, limits: &Limits) -> Result<Option<T>, ParseError> {
+    if buf.len() - start > limits.max_line_bytes {
+        return Err(ParseError::LineTooLong);
+    }
+    if buf.len() > limits.head_bytes() {
+        return Err(ParseError::HeadTooLarge);
+    }
+    Ok(None)
+}
+
+/// `HTTP/d.d SP ddd [SP reason] CRLF`, checked byte by byte as far as the
+/// input goes, so that garbage fails at once.
+fn status_line(buf: &[u8], at: usize) -> Result<Option<(StatusLine, usize)>, ParseError> {
+    const PREFIX: &[u8; 5] = b"HTTP/";
+    let line = &buf[at..];
+    for (k, &b) in line.iter().take(12).enumerate() {
+        let ok = match k {
+            0..=4 => b == PREFIX[k],
+            5 | 7 | 9..=11 => b.is_ascii_digit(),
+            6 => b == b'.',
+            _ => b == b' ',
+        };
+        if !ok {
+            return Err(if k <= 8 {
+                ParseError::InvalidVersion
+            } else {
+                ParseError::InvalidStatus
+            });
+        }
+        if k == 7 {
+            version(line[5], line[7])?;
+        }
+    }
+    if line.len() < 12 {
+        return Ok(None);
+    }
+    let version = version(line[5], line[7])?;
+    let digit = |i: usize| u16::from(line[i] - b'0');
+    let status = digit(9) * 100 + digit(10) * 10 + digit(11);
+    if status < 100 {
+        return Err(ParseError::InvalidStatus);
+    }
+    let reason_start = at + 12;
+    let (reason_end, next) = match buf.get(reason_start) {
+        None => return Ok(None),
+        Some(b'\r') => (reason_start, reason_start),
+        Some(b' ') => {
+            let mut i = reason_start + 1;
+            loop {
+                i = skip_field_bytes(buf, i);
+                match buf.get(i) {
+                    Some(b'\t') => i += 1,
+                    Some(b'\r') | None => break,
+                    Some(b'\n') => return Err(ParseError::InvalidLineEnding),
+                    Some(_) => return Err(ParseError::InvalidReason),
+                }
+            }
+            (i, i)
+        }
+        Some(b'\n') => return Err(ParseError::InvalidLineEnding),
+        Some(_) => return Err(ParseError::InvalidStatus),
+    };
+    let Some(end) = crlf(buf, next)? else {
+        return Ok(None);
+    };
+    let reason_start = if reason_end > reason_start {
+        reason_start + 1
+    } else {
+        reason_start
+    };
+    let line = StatusLine {
+        version,
+        status,
+        reason: (reason_start as u32, reason_end as u32),
+    };
+    Ok(Some((line, end)))
+}
+
+fn version(major: u8, minor: u8) -> Result<Version, ParseError> {
+    match (major, minor) {
+        (b'1', b'0') => Ok(Version::Http10),
+        (b'1', _) => Ok(Version::Http11),
+        (b'0', b'9') => Ok(Version::Http09),
+        _ => Err(ParseError::InvalidVersion),
+    }
+}
+
+/// One field line, or the blank line that ends the section.
+///
+/// Shared by the head and the chunked trailer section.
+pub(crate) fn field_line(buf: &[u8], at: usize) -> Result<Line, ParseError> {
+    match buf.get(at) {
+        None => return Ok(Line::Partial),
+        Some(b'\r') => {
+            return Ok(match crlf(buf, at)? {
+                Some(end) => Line::End(end),
+                None => Line::Partial,
+            })
+        }
+        Some(b'\n') => return Err(ParseError::InvalidLineEnding),
+        Some(b' ' | b'\t') => return Err(ParseError::ObsoleteLineFolding),
+        Some(_) => {}
+    }
+    let mut i = at;
+    while i < buf.len() && is_tchar(buf[i]) {
+        i += 1;
+    }
+    match buf.get(i) {
+        None => return Ok(Line::Partial),
+        Some(b':') if i > at => {}
+        Some(_) => return Err(ParseError::InvalidHeaderName),
+    }
+    let name = (at as u32, i as u32);
+    i += 1;
+    while matches!(buf.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    let value_start = i;
+    loop {
+        i = skip_field_bytes(buf, i);
+        match buf.get(i) {
+            Some(b'\t') => i += 1,
+            Some(b'\r') => break,
+            None => return Ok(Line::Partial),
+            Some(b'\n') => return Err(ParseError::InvalidLineEnding),
+            Some(_) => return Err(ParseError::InvalidHeaderValue),
+        }
+    }
+    let Some(end) = crlf(buf, i)? else {
+        return Ok(Line::Partial);
+    };
+    let mut value_end = i;
+    while value_end > value_start && matches!(buf[value_end - 1], b' ' | b'\t') {
+        value_end -= 1;
+    }
+    let span = HeaderSpan {
+        name,
+        value: (value_start as u32, value_end as u32),
+    };
+    Ok(Line::Field(span, end))
+}
+
+/// Expects CRLF at `at`: the offset after it, `None` if the input ends first.
+fn crlf(buf: &[u8], at: usize) -> Result<Option<usize>, ParseError> {
+    match (buf.get(at), buf.get(at + 1)) {
+        (Some(b'\r'), Some(b'\n')) => Ok(Some(at + 2)),
+        (Some(b'\r'), None) | (None, _) => Ok(None),
+        _ => Err(ParseError::InvalidLineEnding),
+    }
+}
+
+/// Skips bytes that may appear in a field value or reason phrase without a
+/// second look (VCHAR, SP, obs-text): the offset of the first byte that is
+/// not one, or `buf.len()`. HTAB stops the scan; callers accept it.
+///
+/// This is the parser's hot loop: most of a head is field values. It looks
+/// at eight bytes at a time (SWAR) and finds a stop byte with two classic
+/// bit tricks: a byte below 0x20 borrows in `x - 0x20..20`, and DEL becomes
+/// zero in `x ^ 0x7f..7f`.
+#[inline]
+pub(crate) fn skip_field_bytes(buf: &[u8], mut i: usize) -> usize {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = buf.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Bytes >= 0x80 (obs-text) are allowed: mask them out of the test.
+        let ascii = !x & HIGH;
+        let below_space = x.wrapping_sub(LOW * 0x20) & ascii;
+        let y = x ^ (LOW * 0x7f);
+        let del = y.wrapping_sub(LOW) & !y & HIGH;
+        let stop = below_space | del;
+        if stop != 0 {
+            return i + (stop.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < buf.len() && is_field_byte(buf[i]) && buf[i] != b'\t' {
+        i += 1;
+    }
+    i
+}
+
+/// Header fields of a parsed response head: owned, in wire order, with
+/// case-insensitive lookup. Names keep the case the server sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers {
+    bytes: Vec<u8>,
+    spans: Vec<HeaderSpan>,
+}
+
+impl Headers {
+    pub(crate) fn from_parts(bytes: Vec<u8>, spans: Vec<HeaderSpan>) -> Self {
+        Headers { bytes, spans }
+    }
+
+    /// Number of fields (a name sent twice counts twice).
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Every field as `(name, value)`, in wire order. Names are tokens, so
+    /// always ASCII; values are raw bytes (they may hold obs-text).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.spans.iter().map(move |s| {
+            let name = std::str::from_utf8(s.name(&self.bytes)).unwrap_or_default();
+            (name, s.value(&self.bytes))
+        })
+    }
+
+    /// Every value of the fields named `name` (ASCII case-insensitive), in
+    /// wire order, as raw bytes.
+    pub fn get_all_bytes<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
+        self.spans
+            .iter()
+            .filter(move |s| s.name(&self.bytes).eq_ignore_ascii_case(name.as_bytes()))
+            .map(move |s| s.value(&self.bytes))
+    }
+
+    /// Every value of the fields named `name` that is valid UTF-8.
+    pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
+        self.get_all_bytes(name)
+            .filter_map(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The first value of the field named `name` (ASCII case-insensitive), as
+    /// raw bytes.
+    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.spans
+            .iter()
+            .find(|s| s.name(&self.bytes).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|s| s.value(&self.bytes))
+    }
+
+    /// The first value of the field named `name`, if it is valid UTF-8.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        std::str::from_utf8(self.get_bytes(name)?).ok()
+    }
+
+    /// Whether any field named `name` lists `token` among its
+    /// comma-separated elements (ASCII case-insensitive), as in
+    /// `Connection: keep-alive, Upgrade`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.get_all_bytes(name).any(|v| {
+            v.split(|&b| b == b',')
+                .any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
+        })
+    }
+}
+
+/// Trims optional whitespace (SP, HTAB) from both ends.
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// A complete, owned response head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The declared HTTP version.
+    pub version: Version,
+    /// The status code, 100–999.
+    pub status: u16,
+    reason: (u32, u32),
+    /// The header fields.
+    pub headers: Headers,
+}
+
+impl ResponseHead {
+    pub(crate) fn new(line: StatusLine, headers: Headers) -> Self {
+        ResponseHead {
+            version: line.version,
+            status: line.status,
+            reason: line.reason,
+            headers,
+        }
+    }
+
+    /// The reason phrase as sent (possibly empty, possibly not UTF-8).
+    pub fn reason(&self) -> &[u8] {
+        self.headers
+            .bytes
+            .get(self.reason.0 as usize..self.reason.1 as usize)
+            .unwrap_or_default()
+    }
+
+    /// Whether this is an informational (1xx) response.
+    pub fn is_informational(&self) -> bool {
+        (100..200).contains(&self.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `input` whole, split at every offset and byte by byte through
+    /// the resumable scanner; all must agree.
+    fn parse_all_ways(
+        input: &[u8],
+    ) -> Result<Option<(usize, u16, Vec<(Vec<u8>, Vec<u8>)>)>, ParseError> {
+        let limits = Limits::default();
+        let run = |cuts: &[usize]| {
+            let mut sc = HeadScanner::default();
+            let mut spans = Vec::new();
+            let mut last = None;
+            for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+                let r = sc.advance(&input[..cut], &limits, &mut |s| {
+                    spans.push(s);
+                    Ok(())
+                })?;
+                if let Some((len, sl)) = r {
+                    let hs = spans
+                        .iter()
+                        .map(|s: &HeaderSpan| (s.name(input).to_vec(), s.value(input).to_vec()))
+                        .collect();
+                    last = Some((len, sl.status, hs));
+                    break;
+                }
+            }
+            Ok(last)
+        };
+        let whole = run(&[]);
+        for cut in 0..=input.len() {
+            assert_eq!(run(&[cut]), whole, "split at {cut}");
+        }
+        let bytes: Vec<usize> = (0..input.len()).collect();
+        assert_eq!(run(&bytes), whole, "byte by byte");
+        whole
+    }
+
+    #[test]
+    fn simple_head() {
+        let (len, status, hs) =
+            parse_all_ways(b"HTTP/1.1 200 OK\r\nA: 1\r\nB-b:  x y \t\r\n\r\nbody")
+                .unwrap()
+                .unwrap();
+        assert_eq!(len, 38);
+        assert_eq!(status, 200);
+        assert_eq!(hs[0], (b"A".to_vec(), b"1".to_vec()));
+        assert_eq!(hs[1], (b"B-b".to_vec(), b"x y".to_vec()));
+    }
+
+    #[test]
+    fn early_failures_need_no_line_ending() {
+        for bad in [
+            &b"\x16\x03\x01"[..],
+            b" ",
+            b"\0",
+            b"HTTP/1.1 200 OK\r\nFo@",
+            b"HTTP/1.1 200 OK\r\nA: \x01",
+        ] {
+            assert!(parse_all_ways(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn valid_prefixes_are_partial() {
+        assert_eq!(parse_all_ways(b"HTTP/1.1 200 OK\r\nA: b\r"), Ok(None));
+        assert_eq!(parse_all_ways(b"HTT"), Ok(None));
+    }
+
+    #[test]
+    fn errors_are_named() {
+        let cases: &[(&[u8], ParseError)] = &[
+            (
+                b"HTTP/1.1 200 OK\nA: b\r\n\r\n",
+                ParseError::InvalidLineEnding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n",
+                ParseError::InvalidLineEnding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n folded\r\n\r\n",
+                ParseError::ObsoleteLineFolding,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n",
+                ParseError::InvalidHeaderName,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\n: b\r\n\r\n",
+                ParseError::InvalidHeaderName,
+            ),
+            (b"HTTP/1.1 200 O\0K\r\n\r\n", ParseError::InvalidReason),
+            (b"HTTP/1.1 001 OK\r\n\r\n", ParseError::InvalidStatus),
+            (b"HTTP/1.1 2000 OK\r\n\r\n", ParseError::InvalidStatus),
+            (b"HTTP/2.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (b"\r\nHTTP/1.1 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (
+                b"HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n",
+                ParseError::InvalidHeaderValue,
+            ),
+        ];
+        for (input, err) in cases {
+            assert_eq!(
+                parse_all_ways(input),
+                Err(*err),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
+    #[test]
+    fn obs_text_is_allowed_in_values_and_reason() {
+        let (_, _, hs) =
+            parse_all_ways("HTTP/1.1 500 Oriëntatie\r\nX: é\t\u{ff}\r\n\r\n".as_bytes())
+                .unwrap()
+                .unwrap();
+        assert_eq!(hs[0].1, "é\t\u{ff}".as_bytes());
+    }
+
+    #[test]
+    fn limits_bound_lines_heads_and_counts() {
+        let limits = Limits {
+            max_line_bytes: 20,
+            max_head_bytes: 40,
+            max_headers: 2,
+            ..Limits::default()
+        };
+        let mut slots = [HeaderSpan::default(); 8];
+        let long_line = b"HTTP/1.1 200 OK\r\nX: aaaaaaaaaaaaaaaaaaaaaaaaa";
+        assert_eq!(
+            parse_head(long_line, &mut slots, &limits).err(),
+            Some(ParseError::LineTooLong)
+        );
+        let many = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+        assert_eq!(
+            parse_head(many, &mut slots, &limits).err(),
+            Some(ParseError::TooManyHeaders)
+        );
+        let big = b"HTTP/1.1 200 OK\r\nA: 123456789\r\nB: 123456789\r\nC";
+        assert_eq!(
+            parse_head(
+                big,
+                &mut slots,
+                &Limits {
+                    max_headers: 8,
+                    ..limits.clone()
+                }
+            )
+            .err(),
+            Some(ParseError::HeadTooLarge)
+        );
+    }
+
+    #[test]
+    fn swar_scan_matches_bytewise_scan() {
+        for len in 0..40 {
+            for stop_at in 0..len {
+                for stop in [0u8, b'\t', b'\r', b'\n', 0x1f, 0x7f] {
+                    let mut v = vec![b'a'; len];
+                    v[stop_at] = stop;
+                    assert_eq!(skip_field_bytes(&v, 0), stop_at);
+                }
+            }
+            let v = vec![0xc3u8; len];
+            assert_eq!(skip_field_bytes(&v, 0), len);
+        }
+    }
+
+    #[test]
+    fn headers_lookup_is_case_insensitive_and_multi_valued() {
+        let buf = b"HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nset-cookie: b\r\nConnection: Keep-Alive, Upgrade\r\n\r\n";
+        let mut sc = HeadScanner::default();
+        let mut spans = Vec::new();
+        let (len, _) = sc
+            .advance(buf, &Limits::default(), &mut |s| {
+                spans.push(s);
+                Ok(())
+            })
+            .unwrap()
+            .unwrap();
+        let h = Headers::from_parts(buf[..len].to_vec(), spans);
+        assert_eq!(h.get("SET-COOKIE"), Some("a"));
+        assert_eq!(h.get_all("set-cookie").collect::<Vec<_>>(), ["a", "b"]);
+        assert!(h.has_token("connection", "upgrade"));
+        assert!(!h.has_token("connection", "close"));
+        assert_eq!(h.iter().next(), Some(("Set-Cookie", &b"a"[..])));
+    }
+}
