@@ -33,8 +33,10 @@ pub fn framing(
     headers: &Headers,
 ) -> Result<(Framing, bool), ParseError> {
     // Persistence (RFC 9112 §9.3): HTTP/1.1 persists unless told to close;
-    // HTTP/1.0 only when the server says keep-alive.
-    let close = headers.has_token("connection", "close");
+    // HTTP/1.0 only when the server says keep-alive. The non-standard
+    // `Proxy-Connection: close` is honoured too: closing is always safe.
+    let close =
+        headers.has_token("connection", "close") || headers.has_token("proxy-connection", "close");
     let mut reusable = match version {
         Version::Http11 => !close,
         Version::Http10 | Version::Http09 => {
@@ -66,12 +68,17 @@ pub fn framing(
             reusable = false;
         }
         // Step 4: chunked as the final coding delimits the body; any other
-        // final coding means the body runs until close.
-        return Ok(if last_coding.eq_ignore_ascii_case(b"chunked") {
-            (Framing::Chunked, reusable)
+        // final coding means the body runs until close. Read-until-close
+        // while a Content-Length claims otherwise leaves two readings of
+        // where the response ends: that one is refused, as http-parser and
+        // llhttp do ("ought to be handled as an error", step 3).
+        return if last_coding.eq_ignore_ascii_case(b"chunked") {
+            Ok((Framing::Chunked, reusable))
+        } else if content_length.is_some() {
+            Err(ParseError::ConflictingFraming)
         } else {
-            (Framing::UntilClose, false)
-        });
+            Ok((Framing::UntilClose, false))
+        };
     }
 
     // Steps 5 and 6: Content-Length, already validated by `content_length`
@@ -286,6 +293,15 @@ mod tests {
         assert_eq!(
             frame("GET", 200, Http10, "Transfer-Encoding: chunked\r\n"),
             Ok((Framing::Chunked, false))
+        );
+        assert_eq!(
+            frame(
+                "GET",
+                200,
+                Http11,
+                "Transfer-Encoding: gzip\r\nContent-Length: 1\r\n"
+            ),
+            Err(ParseError::ConflictingFraming)
         );
         // Step 5.
         assert_eq!(

@@ -36,6 +36,9 @@ pub enum ParseError {
     InvalidContentLength,
     /// Several `Content-Length` values disagree.
     ConflictingContentLength,
+    /// `Content-Length` alongside a `Transfer-Encoding` whose last coding
+    /// is not chunked: two readings of where the body ends.
+    ConflictingFraming,
     /// A chunk-size line is malformed.
     InvalidChunkSize,
     /// A chunk size has more hex digits than `Limits::max_chunk_size_digits`
@@ -72,6 +75,7 @@ impl ParseError {
             LineTooLong => "line_too_long",
             InvalidContentLength => "invalid_content_length",
             ConflictingContentLength => "conflicting_content_length",
+            ConflictingFraming => "conflicting_framing",
             InvalidChunkSize => "invalid_chunk_size",
             ChunkSizeTooLarge => "chunk_size_too_large",
             ChunkExtensionTooLong => "chunk_extension_too_long",
@@ -98,6 +102,7 @@ impl ParseError {
             LineTooLong => "header line too long",
             InvalidContentLength => "invalid content-length",
             ConflictingContentLength => "conflicting content-length values",
+            ConflictingFraming => "content-length with a non-chunked transfer-encoding",
             InvalidChunkSize => "invalid chunk size line",
             ChunkSizeTooLarge => "chunk size too large",
             ChunkExtensionTooLong => "chunk extensions too long",

@@ -39,6 +39,8 @@
 //! | identical duplicate `Content-Length` (fields or a list `0, 0`) | accepted as one value | RFC 9110 §8.6 allows it; differing values are [`ParseError::ConflictingContentLength`] |
 //! | `Transfer-Encoding` and `Content-Length` together | chunked wins; the connection is not reused | RFC 9112 §6.3 step 3 |
 //! | `Transfer-Encoding` whose last coding is not `chunked` (`gzip`, `chunked, gzip`) | body read until close; not reused | RFC 9112 §6.3 step 4 (h11 rejects instead) |
+//! | the same, alongside `Content-Length` | rejected: [`ParseError::ConflictingFraming`] | two readings of the body's end; http-parser and llhttp agree |
+//! | `Proxy-Connection: close` | honoured like `Connection: close` | non-standard, but closing is always safe |
 //! | `Transfer-Encoding` on an HTTP/1.0 response | honoured; the connection is not reused | RFC 9112 §6.1 |
 //! | bytes after a `101 Switching Protocols` head, even with `Content-Length`/`Transfer-Encoding` | handed back untouched as the new protocol's bytes | RFC 9110 §15.2.2: a 101 has no content |
 //! | a 101 the request did not ask for | the codec reports [`Event::Upgrade`]; the client refuses it | the codec cannot know what was asked; the client never asks |

@@ -23,11 +23,16 @@
 //! | `/redirect-relative`| 302, `Location: /hello.txt`                                      |
 //! | `/echo-status/204`  | 204, no body, no `Content-Length`                                |
 //! | `/echo-status/404`  | 404, nginx's HTML error page with `Content-Length`               |
-//! | `/echo-status/500`  | 500, nginx's HTML error page with `Content-Length`               |
+//! | `/echo-status/500`  | 500, nginx's HTML error page, `Connection: close` (nginx's choice) |
 //! | anything else       | static file from `root`, or 404                                  |
 //!
-//! All responses except `/close` keep the connection alive
-//! (`keepalive_timeout 65; keepalive_requests 100000;`).
+//! All responses except `/close` and `/echo-status/500` keep the connection
+//! alive (`keepalive_timeout 65; keepalive_requests 100000;`). The 302s say
+//! `Moved Temporarily` and carry a small HTML body with `Content-Length`.
+//!
+//! Besides `http_port` and `https_port` there are three more TLS ports with
+//! the same locations but a bad certificate: `expired_port`,
+//! `wrong_host_port` and `unknown_ca_port`.
 
 use std::fs::{self, File};
 use std::io::Write as _;
@@ -168,7 +173,7 @@ impl Nginx {
                     let _ = child.wait();
                     let logs = read_logs(&dir);
                     last_failure = format!(
-                        "{why}\n--- {} (attempt {attempt}) ---\n{logs}",
+                        "attempt {attempt}/{START_ATTEMPTS} with {}: {why}\n{logs}",
                         conf_path.display()
                     );
                     // Another process may have grabbed one of the ports
