@@ -354,3 +354,245 @@ fn take(input: &[u8], limit: u64) -> Option<&[u8]> {
     let n = usize::try_from(limit).map_or(input.len(), |l| l.min(input.len()));
     Some(&input[..n])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Seen {
+        Head(u16),
+        Body(Vec<u8>),
+        End(bool),
+        Upgrade,
+    }
+
+    /// Decodes `input` fed in pieces ending at `cuts`, merging adjacent body
+    /// slices, then `finish` when `eof`.
+    fn feed(
+        method: &str,
+        input: &[u8],
+        cuts: &[usize],
+        eof: bool,
+        limits: &Limits,
+    ) -> Result<Vec<Seen>, ParseError> {
+        let mut dec = ResponseDecoder::new(limits.clone());
+        dec.expect_response_to(method.as_bytes());
+        let mut seen = Vec::new();
+        let mut push = |seen: &mut Vec<Seen>, e: Event<'_>| match e {
+            Event::Head(h) => seen.push(Seen::Head(h.status)),
+            Event::Body(b) => match seen.last_mut() {
+                Some(Seen::Body(v)) => v.extend_from_slice(b),
+                _ => seen.push(Seen::Body(b.to_vec())),
+            },
+            Event::End { reusable } => seen.push(Seen::End(reusable)),
+            Event::Upgrade => seen.push(Seen::Upgrade),
+        };
+        let mut buf = Vec::new();
+        let mut fed = 0;
+        for end in cuts.iter().copied().chain([input.len()]) {
+            buf.extend_from_slice(&input[fed..end]);
+            fed = end;
+            loop {
+                let step = dec.decode(&buf)?;
+                let consumed = step.consumed;
+                let done = step.event.is_none();
+                if let Some(e) = step.event {
+                    push(&mut seen, e);
+                }
+                buf.drain(..consumed);
+                if done || seen.last() == Some(&Seen::Upgrade) {
+                    break;
+                }
+            }
+        }
+        if eof {
+            match dec.finish() {
+                Ok(e) => push(&mut seen, e),
+                Err(ParseError::EmptyResponse) if !seen.is_empty() => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Whole, split at every offset, and byte by byte: one answer.
+    fn all_ways(
+        method: &str,
+        input: &[u8],
+        eof: bool,
+        limits: &Limits,
+    ) -> Result<Vec<Seen>, ParseError> {
+        let whole = feed(method, input, &[], eof, limits);
+        for cut in 0..=input.len() {
+            assert_eq!(
+                feed(method, input, &[cut], eof, limits),
+                whole,
+                "split at {cut}"
+            );
+        }
+        let bytes: Vec<usize> = (1..input.len()).collect();
+        assert_eq!(
+            feed(method, input, &bytes, eof, limits),
+            whole,
+            "byte by byte"
+        );
+        whole
+    }
+
+    fn run(input: &str) -> Result<Vec<Seen>, ParseError> {
+        all_ways("GET", input.as_bytes(), false, &Limits::default())
+    }
+
+    use Seen::*;
+
+    #[test]
+    fn length_chunked_and_pipelined() {
+        assert_eq!(
+            run("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 204 No Content\r\n\r\n"),
+            Ok(vec![
+                Head(200),
+                Body(b"abc".to_vec()),
+                End(true),
+                Head(204),
+                End(true)
+            ])
+        );
+        assert_eq!(
+            run("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n1\r\nd\r\n0\r\nX-Trailer: 1\r\nContent-Length: 99\r\n\r\n"),
+            Ok(vec![Head(200), Body(b"abcd".to_vec()), End(true)])
+        );
+    }
+
+    #[test]
+    fn chunk_data_must_end_in_crlf() {
+        for bad in ["3\r\nabcX\r\n", "3\r\nabc\rX", "3\r\nabc\n"] {
+            let input = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{bad}");
+            assert_eq!(run(&input), Err(ParseError::InvalidChunkEnd), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn informational_responses_come_first_and_are_bounded() {
+        assert_eq!(
+            run("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            Ok(vec![Head(100), Head(103), Head(200), End(true)])
+        );
+        let limits = Limits {
+            max_informational: 2,
+            ..Limits::default()
+        };
+        let three = "HTTP/1.1 100 Continue\r\n\r\n".repeat(3);
+        assert_eq!(
+            all_ways("GET", three.as_bytes(), false, &limits),
+            Err(ParseError::TooManyInformational)
+        );
+    }
+
+    #[test]
+    fn head_and_switching() {
+        let input = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n";
+        assert_eq!(
+            all_ways("HEAD", input, false, &Limits::default()),
+            Ok(vec![Head(200), End(true)])
+        );
+        assert_eq!(
+            all_ways(
+                "CONNECT",
+                b"HTTP/1.1 200 OK\r\n\r\ntunnel",
+                false,
+                &Limits::default()
+            ),
+            Ok(vec![Head(200), Upgrade])
+        );
+        assert_eq!(
+            run("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\nxyz"),
+            Ok(vec![Head(101), Upgrade])
+        );
+    }
+
+    #[test]
+    fn eof_semantics() {
+        let l = Limits::default();
+        assert_eq!(
+            all_ways("GET", b"HTTP/1.1 200 OK\r\n\r\nuntil close", true, &l),
+            Ok(vec![Head(200), Body(b"until close".to_vec()), End(false)])
+        );
+        assert_eq!(
+            all_ways(
+                "GET",
+                b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab",
+                true,
+                &l
+            ),
+            Err(ParseError::IncompleteMessage)
+        );
+        assert_eq!(
+            all_ways(
+                "GET",
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                true,
+                &l
+            ),
+            Err(ParseError::IncompleteMessage)
+        );
+        assert_eq!(
+            all_ways("GET", b"HTTP/1.1 2", true, &l),
+            Err(ParseError::IncompleteMessage)
+        );
+        assert_eq!(
+            feed("GET", b"", &[], true, &l),
+            Err(ParseError::EmptyResponse)
+        );
+    }
+
+    #[test]
+    fn trailers_are_bounded() {
+        let limits = Limits {
+            max_trailer_bytes: 20,
+            ..Limits::default()
+        };
+        let input = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 12345678901234567890\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", input, false, &limits),
+            Err(ParseError::TrailersTooLarge)
+        );
+        let bad = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA\0: 1\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", bad, false, &Limits::default()),
+            Err(ParseError::InvalidHeaderName)
+        );
+    }
+
+    #[test]
+    fn reuse_follows_the_framing() {
+        assert_eq!(
+            run("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            Ok(vec![Head(200), End(false)])
+        );
+        assert_eq!(
+            run("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"),
+            Ok(vec![Head(200), End(false)])
+        );
+        assert_eq!(
+            run("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            Ok(vec![Head(200), End(false)])
+        );
+    }
+
+    #[test]
+    fn body_is_a_slice_of_the_input() {
+        let input = b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody";
+        let mut dec = ResponseDecoder::new(Limits::default());
+        let head = dec.decode(input).unwrap();
+        let rest = &input[head.consumed..];
+        let Decoded {
+            event: Some(Event::Body(b)),
+            ..
+        } = dec.decode(rest).unwrap()
+        else {
+            panic!("expected body")
+        };
+        assert!(std::ptr::eq(b.as_ptr(), rest.as_ptr()));
+    }
+}

@@ -1,0 +1,634 @@
+//! URLs for `http` and `https`, and nothing else (RFC 3986, as browsers and
+//! curl read it for these two schemes).
+//!
+//! ```text
+//! http-URL = "http" / "https" "://" [ userinfo "@" ] host [ ":" port ] path-abempty [ "?" query ] [ "#" fragment ]
+//! ```
+//!
+//! Parsing produces the pieces a request needs: where to connect (host,
+//! port, TLS or not), what to put in the request-target (path and query,
+//! percent-encoded as needed; never the userinfo, never the fragment), and
+//! the credentials the userinfo carried (sent later as Basic auth).
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The scheme of a [`Url`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    /// Plain-text HTTP, default port 80.
+    Http,
+    /// HTTP over TLS, default port 443.
+    Https,
+}
+
+impl Scheme {
+    /// `"http"` or `"https"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+
+    /// 80 or 443.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// The host of a [`Url`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// A registered name, lowercased (`example.com`).
+    Domain(String),
+    /// An IPv4 address in dotted-decimal form.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 address, written in brackets in the URL.
+    Ipv6(Ipv6Addr),
+}
+
+impl fmt::Display for Host {
+    /// Formats the host as in a URL: IPv6 in brackets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Domain(d) => f.write_str(d),
+            Host::Ipv4(a) => write!(f, "{a}"),
+            Host::Ipv6(a) => write!(f, "[{a}]"),
+        }
+    }
+}
+
+/// Why a string is not a usable http(s) URL. The caller's mistake, never
+/// the peer's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// There is no `scheme://` at the start.
+    MissingScheme,
+    /// The scheme is neither `http` nor `https`.
+    UnsupportedScheme,
+    /// The host is empty.
+    EmptyHost,
+    /// The host holds a byte that cannot be in a host name, or is a
+    /// malformed IP literal.
+    InvalidHost,
+    /// The host holds non-ASCII characters (IDNA is not supported: pass the
+    /// punycode `xn--` form).
+    NonAsciiHost,
+    /// The port is not a number in 1–65535.
+    InvalidPort,
+    /// The URL holds a space or a control character.
+    InvalidCharacter,
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UrlError::MissingScheme => "url has no scheme",
+            UrlError::UnsupportedScheme => "url scheme is not http or https",
+            UrlError::EmptyHost => "url has an empty host",
+            UrlError::InvalidHost => "url host is invalid",
+            UrlError::NonAsciiHost => "url host is not ascii (use its punycode form)",
+            UrlError::InvalidPort => "url port is invalid",
+            UrlError::InvalidCharacter => "url contains a space or control character",
+        })
+    }
+}
+
+impl std::error::Error for UrlError {}
+
+/// A parsed `http` or `https` URL.
+///
+/// ```
+/// use brisk::Url;
+///
+/// let url: Url = "https://user:pa%20ss@Example.COM:8443/a b?q=1#frag".replace(' ', "%20").parse()?;
+/// assert_eq!(url.host_str(), "example.com");
+/// assert_eq!(url.port(), 8443);
+/// assert_eq!(url.request_target(), "/a%20b?q=1");
+/// assert_eq!(url.username(), "user");
+/// assert_eq!(url.password(), Some("pa ss"));
+/// assert_eq!(url.to_string(), "https://example.com:8443/a%20b?q=1");
+/// # Ok::<(), brisk::UrlError>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Url {
+    scheme: Scheme,
+    host: Host,
+    /// The host as written in a URL (IPv6 bracketed), cached.
+    host_str: String,
+    port: u16,
+    /// Path and query, percent-encoded: the origin-form request-target.
+    target: String,
+    /// Offset of `?` in `target`, if there is a query.
+    query_at: Option<usize>,
+    username: String,
+    password: Option<String>,
+}
+
+impl Url {
+    /// Parses an absolute `http` or `https` URL.
+    pub fn parse(input: &str) -> Result<Url, UrlError> {
+        let input = input.trim_matches(|c: char| c == ' ' || c.is_ascii_control());
+        if input.chars().any(|c| c == ' ' || c.is_control()) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        let (scheme, rest) = input.split_once("://").ok_or(UrlError::MissingScheme)?;
+        let scheme = if scheme.eq_ignore_ascii_case("http") {
+            Scheme::Http
+        } else if scheme.eq_ignore_ascii_case("https") {
+            Scheme::Https
+        } else if scheme.is_empty()
+            || !scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            return Err(UrlError::MissingScheme);
+        } else {
+            return Err(UrlError::UnsupportedScheme);
+        };
+        // The fragment is for the client alone: it is never sent.
+        let rest = rest.split('#').next().unwrap_or_default();
+        let authority_end = rest.find(['/', '?', '\\']).unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(authority_end);
+        let (userinfo, hostport) = match authority.rfind('@') {
+            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+            None => (None, authority),
+        };
+        let (host, port) = parse_host_port(hostport, scheme)?;
+        let (username, password) = match userinfo {
+            None => (String::new(), None),
+            Some(ui) => match ui.split_once(':') {
+                Some((u, p)) => (percent_decode(u), Some(percent_decode(p))),
+                None => (percent_decode(ui), None),
+            },
+        };
+        let mut url = Url {
+            scheme,
+            host_str: host.to_string(),
+            host,
+            port,
+            target: String::new(),
+            query_at: None,
+            username,
+            password,
+        };
+        url.set_target(path_and_query);
+        Ok(url)
+    }
+
+    /// Replaces path and query from an (unencoded or encoded) `path?query`.
+    fn set_target(&mut self, path_and_query: &str) {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let mut target = String::with_capacity(path_and_query.len() + 1);
+        if !path.starts_with(['/', '\\']) {
+            target.push('/');
+        }
+        // Backslashes are path separators to browsers and curl alike.
+        for c in path.chars() {
+            encode_char(&mut target, if c == '\\' { '/' } else { c }, is_path_char);
+        }
+        self.query_at = None;
+        if let Some(q) = query {
+            self.query_at = Some(target.len());
+            target.push('?');
+            for c in q.chars() {
+                encode_char(&mut target, c, is_query_char);
+            }
+        }
+        self.target = target;
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The host as written in a URL: a lowercased name, dotted IPv4, or
+    /// bracketed IPv6 (`[::1]`).
+    pub fn host_str(&self) -> &str {
+        &self.host_str
+    }
+
+    /// The port: explicit, or the scheme's default.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The path, percent-encoded, always starting with `/`.
+    pub fn path(&self) -> &str {
+        &self.target[..self.query_at.unwrap_or(self.target.len())]
+    }
+
+    /// The query without its `?`, percent-encoded, if there is one.
+    pub fn query(&self) -> Option<&str> {
+        self.query_at.map(|i| &self.target[i + 1..])
+    }
+
+    /// The origin-form request-target: path and query.
+    pub fn request_target(&self) -> &str {
+        &self.target
+    }
+
+    /// The user name from the userinfo, percent-decoded (empty if none).
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The password from the userinfo, percent-decoded.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// The `Host` header value: the host, with the port unless it is the
+    /// scheme's default.
+    pub fn authority(&self) -> String {
+        if self.port == self.scheme.default_port() {
+            self.host_str.clone()
+        } else {
+            format!("{}:{}", self.host_str, self.port)
+        }
+    }
+
+    /// Appends `key=value` to the query, each form-urlencoded.
+    pub fn append_query_pair(&mut self, key: &str, value: &str) {
+        match self.query_at {
+            Some(_) if !self.target.ends_with(['?', '&']) => self.target.push('&'),
+            Some(_) => {}
+            None => {
+                self.query_at = Some(self.target.len());
+                self.target.push('?');
+            }
+        }
+        form_urlencode_into(&mut self.target, key);
+        self.target.push('=');
+        form_urlencode_into(&mut self.target, value);
+    }
+
+    /// Whether `self` and `other` share scheme, host and port: an "origin"
+    /// (RFC 6454), across which credentials may be sent.
+    pub fn same_origin(&self, other: &Url) -> bool {
+        self.scheme == other.scheme && self.host == other.host && self.port == other.port
+    }
+
+    /// Resolves `reference` (a `Location` value) against this URL, as RFC
+    /// 3986 §5.2 describes: absolute, scheme-relative (`//host/x`),
+    /// absolute-path (`/x`), query-only (`?q`) or relative (`x`, `../x`).
+    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
+        let reference = reference.trim();
+        if let Some((scheme, _)) = reference.split_once("://") {
+            if !scheme.is_empty()
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+            {
+                return Url::parse(reference);
+            }
+        }
+        if let Some(rest) = reference.strip_prefix("//") {
+            return Url::parse(&format!("{}://{rest}", self.scheme.as_str()));
+        }
+        let reference = reference.split('#').next().unwrap_or_default();
+        let mut joined = self.clone();
+        if reference.is_empty() {
+            return Ok(joined);
+        }
+        if reference.starts_with('?') {
+            let path = self.path().to_string();
+            joined.set_target(&format!("{path}{reference}"));
+        } else if reference.starts_with('/') {
+            joined.set_target(reference);
+        } else {
+            let base = self.path();
+            let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+            joined.set_target(&format!("{dir}{reference}"));
+        }
+        if reference.chars().any(|c| c == ' ' || c.is_control()) {
+            return Err(UrlError::InvalidCharacter);
+        }
+        joined.remove_dot_segments();
+        Ok(joined)
+    }
+
+    /// RFC 3986 §5.2.4, on the path only.
+    fn remove_dot_segments(&mut self) {
+        let query = self.query().map(str::to_string);
+        let mut out: Vec<&str> = Vec::new();
+        let path = self.path().to_string();
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        let last = segments.len().saturating_sub(1);
+        for (i, seg) in segments.iter().enumerate() {
+            match *seg {
+                "." => {
+                    if i == last {
+                        out.push("");
+                    }
+                }
+                ".." => {
+                    out.pop();
+                    if i == last {
+                        out.push("");
+                    }
+                }
+                s => out.push(s),
+            }
+        }
+        let mut target = String::from("/");
+        target.push_str(&out.join("/"));
+        self.query_at = None;
+        if let Some(q) = query {
+            self.query_at = Some(target.len());
+            target.push('?');
+            target.push_str(&q);
+        }
+        self.target = target;
+    }
+}
+
+impl std::str::FromStr for Url {
+    type Err = UrlError;
+    fn from_str(s: &str) -> Result<Url, UrlError> {
+        Url::parse(s)
+    }
+}
+
+impl fmt::Display for Url {
+    /// The URL without userinfo or fragment.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme.as_str(), self.host_str)?;
+        if self.port != self.scheme.default_port() {
+            write!(f, ":{}", self.port)?;
+        }
+        f.write_str(&self.target)
+    }
+}
+
+impl fmt::Debug for Url {
+    /// Like `Display`: the password is never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Url({self})")
+    }
+}
+
+fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(Host, u16), UrlError> {
+    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+        let (v6, after) = rest.split_once(']').ok_or(UrlError::InvalidHost)?;
+        let addr: Ipv6Addr = v6.parse().map_err(|_| UrlError::InvalidHost)?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or(UrlError::InvalidHost)?),
+        };
+        (Host::Ipv6(addr), port)
+    } else {
+        let (name, port) = match hostport.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (hostport, None),
+        };
+        if name.is_empty() {
+            return Err(UrlError::EmptyHost);
+        }
+        if !name.is_ascii() {
+            return Err(UrlError::NonAsciiHost);
+        }
+        if !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            return Err(UrlError::InvalidHost);
+        }
+        let host = match parse_ipv4(name) {
+            Some(Ok(addr)) => Host::Ipv4(addr),
+            Some(Err(e)) => return Err(e),
+            None => Host::Domain(name.to_ascii_lowercase()),
+        };
+        (host, port)
+    };
+    let port = match port {
+        None | Some("") => scheme.default_port(),
+        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            match p.parse::<u16>() {
+                Ok(0) | Err(_) => return Err(UrlError::InvalidPort),
+                Ok(n) => n,
+            }
+        }
+        Some(_) => return Err(UrlError::InvalidPort),
+    };
+    Ok((host, port))
+}
+
+/// A name whose last label is numeric is meant as an IPv4 address (as the
+/// WHATWG URL standard reads it); only the dotted-decimal form is
+/// accepted, anything else numeric is an error rather than a DNS lookup.
+fn parse_ipv4(name: &str) -> Option<Result<Ipv4Addr, UrlError>> {
+    let last = name.trim_end_matches('.').rsplit('.').next()?;
+    if last.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(name.parse().map_err(|_| UrlError::InvalidHost))
+}
+
+/// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,
+/// `:`, `@`, and `/` between segments. `%` is kept so that an already
+/// encoded URL stays as it is.
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c)
+}
+
+/// Query characters (RFC 3986 §3.4): pchar, `/` and `?`.
+fn is_query_char(c: char) -> bool {
+    is_path_char(c) || c == '?'
+}
+
+fn encode_char(out: &mut String, c: char, allowed: fn(char) -> bool) {
+    if allowed(c) {
+        out.push(c);
+    } else {
+        let mut buf = [0u8; 4];
+        for b in c.encode_utf8(&mut buf).bytes() {
+            push_pct(out, b);
+        }
+    }
+}
+
+fn push_pct(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(HEX[usize::from(b >> 4)] as char);
+    out.push(HEX[usize::from(b & 0xf)] as char);
+}
+
+/// `application/x-www-form-urlencoded` serialisation of one name or value
+/// (WHATWG URL §5.2): space becomes `+`, and everything but
+/// alphanumerics and `*-._` is percent-encoded.
+pub(crate) fn form_urlencode_into(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b if b.is_ascii_alphanumeric() || b"*-._".contains(&b) => out.push(b as char),
+            b => push_pct(out, b),
+        }
+    }
+}
+
+/// Decodes `%XX` escapes; invalid escapes are kept as written, and bytes
+/// that do not form UTF-8 are replaced.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn parts() {
+        let u = url("HTTP://Example.COM/a/b?x=1&y=2#frag");
+        assert_eq!(u.scheme(), Scheme::Http);
+        assert_eq!(u.host(), &Host::Domain("example.com".into()));
+        assert_eq!(u.port(), 80);
+        assert_eq!(u.path(), "/a/b");
+        assert_eq!(u.query(), Some("x=1&y=2"));
+        assert_eq!(u.request_target(), "/a/b?x=1&y=2");
+        assert_eq!(u.authority(), "example.com");
+        assert_eq!(url("https://h").request_target(), "/");
+        assert_eq!(url("https://h?q").request_target(), "/?q");
+        assert_eq!(url("https://h:443/").authority(), "h");
+        assert_eq!(url("https://h:8443/").authority(), "h:8443");
+        assert_eq!(url("http://h:/").port(), 80);
+    }
+
+    #[test]
+    fn ip_literals() {
+        assert_eq!(
+            url("http://127.0.0.1:8080/").host(),
+            &Host::Ipv4(Ipv4Addr::new(127, 0, 0, 1))
+        );
+        let v6 = url("http://[::1]:9/x");
+        assert_eq!(v6.host(), &Host::Ipv6(Ipv6Addr::LOCALHOST));
+        assert_eq!(v6.host_str(), "[::1]");
+        assert_eq!(v6.authority(), "[::1]:9");
+        assert_eq!(url("https://[2001:db8::1]/").port(), 443);
+    }
+
+    #[test]
+    fn errors() {
+        let cases = [
+            ("example.com/x", UrlError::MissingScheme),
+            ("ftp://example.com/", UrlError::UnsupportedScheme),
+            ("http:///x", UrlError::EmptyHost),
+            ("http://:80/x", UrlError::EmptyHost),
+            ("http://exa mple.com/", UrlError::InvalidCharacter),
+            ("http://example.com/a b", UrlError::InvalidCharacter),
+            ("http://example.com/a\nb", UrlError::InvalidCharacter),
+            (
+                "http://example.com/a\r\nHost: evil",
+                UrlError::InvalidCharacter,
+            ),
+            ("http://bücher.de/", UrlError::NonAsciiHost),
+            ("http://ex%61mple.com/", UrlError::InvalidHost),
+            ("http://a<b/", UrlError::InvalidHost),
+            ("http://[::1/", UrlError::InvalidHost),
+            ("http://[zz::1]/", UrlError::InvalidHost),
+            ("http://[::1]x/", UrlError::InvalidHost),
+            ("http://1.2.3.256/", UrlError::InvalidHost),
+            ("http://h:0/", UrlError::InvalidPort),
+            ("http://h:65536/", UrlError::InvalidPort),
+            ("http://h:99999999999/", UrlError::InvalidPort),
+            ("http://h:8o/", UrlError::InvalidPort),
+            ("http://h:-1/", UrlError::InvalidPort),
+        ];
+        for (input, err) in cases {
+            assert_eq!(Url::parse(input), Err(err), "{input}");
+        }
+    }
+
+    #[test]
+    fn percent_encoding_of_target() {
+        assert_eq!(url("http://h/é?q=ü").request_target(), "/%C3%A9?q=%C3%BC");
+        assert_eq!(url("http://h/a%20b").request_target(), "/a%20b");
+        assert_eq!(
+            url("http://h/\"<>`{}|^").request_target(),
+            "/%22%3C%3E%60%7B%7D%7C%5E"
+        );
+        assert_eq!(url("http://h/a?b=/c?d").request_target(), "/a?b=/c?d");
+    }
+
+    #[test]
+    fn userinfo_is_decoded_and_never_in_the_target() {
+        let u = url("http://us%40er:p%3Ass@h/x");
+        assert_eq!(u.username(), "us@er");
+        assert_eq!(u.password(), Some("p:ss"));
+        assert_eq!(u.request_target(), "/x");
+        assert!(!u.to_string().contains("p:ss"));
+        assert!(!format!("{u:?}").contains("ss"));
+    }
+
+    #[test]
+    fn query_pairs() {
+        let mut u = url("http://h/p");
+        u.append_query_pair("a b", "c&d=é");
+        u.append_query_pair("x", "");
+        assert_eq!(u.request_target(), "/p?a+b=c%26d%3D%C3%A9&x=");
+        let mut u = url("http://h/p?z=1");
+        u.append_query_pair("k", "v");
+        assert_eq!(u.query(), Some("z=1&k=v"));
+    }
+
+    #[test]
+    fn joining_references() {
+        let base = url("https://h:8443/a/b/c?q");
+        assert_eq!(base.join("/x").unwrap().to_string(), "https://h:8443/x");
+        assert_eq!(base.join("x").unwrap().to_string(), "https://h:8443/a/b/x");
+        assert_eq!(
+            base.join("../x?y").unwrap().to_string(),
+            "https://h:8443/a/x?y"
+        );
+        assert_eq!(
+            base.join("?z").unwrap().to_string(),
+            "https://h:8443/a/b/c?z"
+        );
+        assert_eq!(
+            base.join("//other/p").unwrap().to_string(),
+            "https://other/p"
+        );
+        assert_eq!(base.join("http://o:1/").unwrap().to_string(), "http://o:1/");
+        assert_eq!(base.join("./").unwrap().to_string(), "https://h:8443/a/b/");
+        assert!(base.join("/a b").is_err());
+    }
+}
