@@ -1,0 +1,407 @@
+//! The contenders, behind one small trait so every workload runs the same
+//! code for each of them.
+//!
+//! Each client is used the way its documentation suggests:
+//!
+//! - `reqwest`: `reqwest::Client` (rustls, no proxy), `get(&str).send()`,
+//!   `bytes()`. Parses the URL string on every request.
+//! - `hyper`: `hyper_util::client::legacy::Client` over `HttpConnector`
+//!   (nodelay on), a pre-parsed `Uri` cloned per request, body collected
+//!   with `http_body_util`. Over TLS (the `tls-new-conn` workload only) a
+//!   fresh `hyper::client::conn::http1` connection over tokio-rustls per
+//!   request, which is what hyper-rustls does underneath.
+//! - `raw`: the floor. A fixed request written to a raw `TcpStream` (or
+//!   tokio-rustls stream), and the reply skipped by its length, learnt once
+//!   from a first full response. No parsing, no allocation per request.
+//! - `brisk`: in [`crate::brisk_client`], behind the `brisk-client` feature.
+//!
+//! Every TLS client trusts exactly the server's self-signed certificate and
+//! builds its TLS configuration when the client is built: a new client per
+//! request therefore means a full handshake every time, no session
+//! resumption, for all of them alike.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Errors from any client, boxed.
+pub type BoxError = Box<dyn std::error::Error>;
+
+/// What a workload asks for.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The server's loopback address.
+    pub addr: SocketAddr,
+    /// Whether the server speaks TLS (then the URL names `localhost`).
+    pub tls: bool,
+    /// Path and query, e.g. `/1m`.
+    pub path: String,
+    /// The full URL, e.g. `http://127.0.0.1:8080/1m`.
+    pub url: String,
+    /// The same URL, parsed once for hyper.
+    pub uri: hyper::Uri,
+}
+
+impl Target {
+    /// The target for `path` on the server at `addr`.
+    pub fn new(addr: SocketAddr, tls: bool, path: &str) -> Result<Self, BoxError> {
+        let url = match tls {
+            false => format!("http://{addr}{path}"),
+            true => format!("https://localhost:{}{path}", addr.port()),
+        };
+        Ok(Target {
+            addr,
+            tls,
+            path: path.to_string(),
+            uri: url.parse()?,
+            url,
+        })
+    }
+}
+
+/// How to build a client.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Idle connections kept per host.
+    pub pool_max_idle_per_host: usize,
+    /// The one root certificate (DER) to trust, for TLS targets.
+    pub root_der: Option<Vec<u8>>,
+}
+
+/// One HTTP client under test.
+#[allow(async_fn_in_trait)] // used with spawn_local on one thread only
+pub trait BenchClient {
+    /// One `GET` of the target: checks the status is 200, reads the whole
+    /// body, and returns its length.
+    async fn get(&self, target: &Target) -> Result<usize, BoxError>;
+
+    /// Connections the client says it opened, when it keeps count.
+    fn connections_opened(&self) -> Option<u64> {
+        None
+    }
+}
+
+fn check_status(status: u16) -> Result<(), BoxError> {
+    match status {
+        200 => Ok(()),
+        s => Err(format!("unexpected status {s}").into()),
+    }
+}
+
+/// A rustls client configuration trusting only `root_der`, ring provider.
+pub fn tls_config(root_der: &[u8]) -> Result<Arc<rustls::ClientConfig>, BoxError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from(root_der.to_vec()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+fn root_config(options: &Options) -> Result<Arc<rustls::ClientConfig>, BoxError> {
+    let der = options
+        .root_der
+        .as_deref()
+        .ok_or("a TLS target needs the server's certificate (--cert)")?;
+    tls_config(der)
+}
+
+// ---------------------------------------------------------------- reqwest
+
+/// `reqwest::Client` with rustls.
+pub struct Reqwest(reqwest::Client);
+
+impl Reqwest {
+    /// Builds the client.
+    pub fn new(options: &Options) -> Result<Self, BoxError> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .no_proxy()
+            .pool_max_idle_per_host(options.pool_max_idle_per_host);
+        if let Some(der) = &options.root_der {
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(reqwest::Certificate::from_der(der)?);
+        }
+        Ok(Reqwest(builder.build()?))
+    }
+}
+
+impl BenchClient for Reqwest {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        let resp = self.0.get(&target.url).send().await?;
+        check_status(resp.status().as_u16())?;
+        Ok(resp.bytes().await?.len())
+    }
+}
+
+// ---------------------------------------------------------------- hyper
+
+/// hyper 1.x: the hyper-util legacy (pooled) client over plain TCP; over
+/// TLS, a new `hyper::client::conn::http1` connection per request.
+pub enum Hyper {
+    /// Pooled, plain TCP.
+    Pooled(hyper_util::client::legacy::Client<HttpConnector, Empty<Bytes>>),
+    /// A new TLS connection for every request.
+    TlsPerRequest(tokio_rustls::TlsConnector),
+}
+
+impl Hyper {
+    /// Builds the client for `target`'s scheme.
+    pub fn new(target: &Target, options: &Options) -> Result<Self, BoxError> {
+        if target.tls {
+            return Ok(Hyper::TlsPerRequest(root_config(options)?.into()));
+        }
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(options.pool_max_idle_per_host)
+            .build(connector);
+        Ok(Hyper::Pooled(client))
+    }
+}
+
+impl BenchClient for Hyper {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        let resp = match self {
+            Hyper::Pooled(client) => {
+                let req = hyper::Request::get(target.uri.clone()).body(Empty::<Bytes>::new())?;
+                client.request(req).await?
+            }
+            Hyper::TlsPerRequest(connector) => {
+                let tcp = TcpStream::connect(target.addr).await?;
+                tcp.set_nodelay(true)?;
+                let name = rustls::pki_types::ServerName::try_from("localhost")?;
+                let tls = connector.connect(name, tcp).await?;
+                let (mut sender, conn) =
+                    hyper::client::conn::http1::handshake(TokioIo::new(tls)).await?;
+                tokio::task::spawn_local(conn);
+                let req = hyper::Request::get(target.path.as_str())
+                    .header(hyper::header::HOST, "localhost")
+                    .body(Empty::<Bytes>::new())?;
+                sender.send_request(req).await?
+            }
+        };
+        check_status(resp.status().as_u16())?;
+        Ok(resp.into_body().collect().await?.to_bytes().len())
+    }
+}
+
+// ---------------------------------------------------------------- raw
+
+enum RawStream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl RawStream {
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            RawStream::Plain(s) => s.write_all(bytes).await,
+            RawStream::Tls(s) => {
+                s.write_all(bytes).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = match self {
+            RawStream::Plain(s) => s.read(buf).await?,
+            RawStream::Tls(s) => s.read(buf).await?,
+        };
+        match n {
+            0 => Err(std::io::ErrorKind::UnexpectedEof.into()),
+            n => Ok(n),
+        }
+    }
+}
+
+struct RawConn {
+    stream: RawStream,
+    scratch: Box<[u8]>,
+}
+
+/// The floor: a fixed request, a reply skipped by its known length.
+///
+/// Keeps its own stack of idle connections, so concurrent tasks sharing one
+/// `Raw` each get a connection of their own, as with a pooled client.
+pub struct Raw {
+    request: Vec<u8>,
+    tls: Option<tokio_rustls::TlsConnector>,
+    idle: RefCell<Vec<RawConn>>,
+    /// (whole reply, body) in bytes; (0, 0) until learnt.
+    reply_len: Cell<(usize, usize)>,
+    opened: Cell<u64>,
+}
+
+/// Reply lengths learnt so far, by path, shared by every `Raw` in the
+/// process so a new client per request does not re-learn them.
+static REPLY_LENS: Mutex<Vec<(String, (usize, usize))>> = Mutex::new(Vec::new());
+
+impl Raw {
+    /// A client sending `GET <target.path> HTTP/1.1` with `Host: x`.
+    pub fn new(target: &Target, options: &Options) -> Result<Self, BoxError> {
+        let tls = match target.tls {
+            true => Some(root_config(options)?.into()),
+            false => None,
+        };
+        let known = REPLY_LENS
+            .lock()
+            .map_err(|_| "poisoned")?
+            .iter()
+            .find(|(p, _)| *p == target.path)
+            .map_or((0, 0), |&(_, n)| n);
+        Ok(Raw {
+            request: format!("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", target.path).into_bytes(),
+            tls,
+            idle: RefCell::new(Vec::new()),
+            reply_len: Cell::new(known),
+            opened: Cell::new(0),
+        })
+    }
+
+    async fn connect(&self, target: &Target) -> Result<RawConn, BoxError> {
+        let tcp = TcpStream::connect(target.addr).await?;
+        tcp.set_nodelay(true)?;
+        let stream = match &self.tls {
+            None => RawStream::Plain(tcp),
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from("localhost")?;
+                RawStream::Tls(Box::new(connector.connect(name, tcp).await?))
+            }
+        };
+        self.opened.set(self.opened.get() + 1);
+        Ok(RawConn {
+            stream,
+            scratch: vec![0; 64 * 1024].into_boxed_slice(),
+        })
+    }
+
+    /// Reads one whole response the slow way and returns its length and its
+    /// body's: head up to the blank line, then `Content-Length` bytes.
+    async fn learn(conn: &mut RawConn) -> Result<(usize, usize), BoxError> {
+        let mut seen = Vec::new();
+        let head_len = loop {
+            let n = conn.stream.read(&mut conn.scratch).await?;
+            seen.extend_from_slice(&conn.scratch[..n]);
+            if let Some(i) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+        };
+        let head = std::str::from_utf8(&seen[..head_len])?;
+        let body_len: usize = head
+            .split("\r\n")
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .ok_or("raw client: reply without Content-Length")?;
+        let total = head_len + body_len;
+        let mut have = seen.len();
+        while have < total {
+            have += conn.stream.read(&mut conn.scratch).await?;
+        }
+        if have != total || !head.starts_with("HTTP/1.1 200 ") {
+            return Err(format!("raw client: unexpected reply: {head:?}").into());
+        }
+        Ok((total, body_len))
+    }
+}
+
+impl BenchClient for Raw {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        let popped = self.idle.borrow_mut().pop();
+        let mut conn = match popped {
+            Some(c) => c,
+            None => self.connect(target).await?,
+        };
+        conn.stream.write_all(&self.request).await?;
+        let (mut left, _) = self.reply_len.get();
+        if left == 0 {
+            let lens = Raw::learn(&mut conn).await?;
+            self.reply_len.set(lens);
+            REPLY_LENS
+                .lock()
+                .map_err(|_| "poisoned")?
+                .push((target.path.clone(), lens));
+        } else {
+            while left > 0 {
+                let cap = left.min(conn.scratch.len());
+                left -= conn.stream.read(&mut conn.scratch[..cap]).await?;
+            }
+        }
+        self.idle.borrow_mut().push(conn);
+        Ok(self.reply_len.get().1)
+    }
+
+    fn connections_opened(&self) -> Option<u64> {
+        Some(self.opened.get())
+    }
+}
+
+// ---------------------------------------------------------------- any
+
+/// The client chosen on the command line.
+pub enum AnyClient {
+    /// reqwest.
+    Reqwest(Reqwest),
+    /// hyper.
+    Hyper(Hyper),
+    /// The raw floor.
+    Raw(Raw),
+    /// brisk.
+    #[cfg(feature = "brisk-client")]
+    Brisk(crate::brisk_client::Brisk),
+}
+
+/// The client names `--client` accepts.
+pub const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw"];
+
+impl AnyClient {
+    /// Builds the client named `name` for `target`.
+    pub fn build(name: &str, target: &Target, options: &Options) -> Result<Self, BoxError> {
+        Ok(match name {
+            "reqwest" => AnyClient::Reqwest(Reqwest::new(options)?),
+            "hyper" => AnyClient::Hyper(Hyper::new(target, options)?),
+            "raw" => AnyClient::Raw(Raw::new(target, options)?),
+            #[cfg(feature = "brisk-client")]
+            "brisk" => AnyClient::Brisk(crate::brisk_client::Brisk::new(options)?),
+            #[cfg(not(feature = "brisk-client"))]
+            "brisk" => return Err("built without the `brisk-client` feature".into()),
+            other => return Err(format!("unknown client {other:?}; one of {CLIENTS:?}").into()),
+        })
+    }
+}
+
+impl BenchClient for AnyClient {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        match self {
+            AnyClient::Reqwest(c) => c.get(target).await,
+            AnyClient::Hyper(c) => c.get(target).await,
+            AnyClient::Raw(c) => c.get(target).await,
+            #[cfg(feature = "brisk-client")]
+            AnyClient::Brisk(c) => c.get(target).await,
+        }
+    }
+
+    fn connections_opened(&self) -> Option<u64> {
+        match self {
+            AnyClient::Reqwest(c) => c.connections_opened(),
+            AnyClient::Hyper(c) => c.connections_opened(),
+            AnyClient::Raw(c) => c.connections_opened(),
+            #[cfg(feature = "brisk-client")]
+            AnyClient::Brisk(c) => c.connections_opened(),
+        }
+    }
+}

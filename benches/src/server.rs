@@ -1,0 +1,210 @@
+//! The loopback server every client is measured against: hyper 1.x,
+//! HTTP/1.1 with keep-alive, on a current-thread tokio runtime.
+//!
+//! | path | answer |
+//! | --- | --- |
+//! | `/` | 200, `Hello, world!` (13 bytes) |
+//! | `/1m` | 200, 1 MiB (1,048,576 bytes) of `x` |
+//! | `/delay?ms=N` | 200, `Hello, world!` after sleeping N ms |
+//! | `/stats` | 200, `{"connections":N}`: connections accepted so far, this one included |
+//! | anything else | 404 |
+//!
+//! Every answer is framed by `Content-Length`, and its head is the same
+//! length every time (hyper's `date` is fixed-width), which is what the raw
+//! client relies on.
+//!
+//! The TLS variant wraps the same service in tokio-rustls with a self-signed
+//! certificate for `localhost` made by rcgen at start-up; its DER is handed to
+//! the caller so clients can trust it.
+//!
+//! Start it in-process with [`spawn`] (its own thread, its own runtime) or as
+//! a process with `cargo run --release --bin server -- --port P [--tls]`.
+
+use std::convert::Infallible;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpSocket};
+
+/// The body of `/` and `/delay`.
+pub const HELLO: &[u8] = b"Hello, world!";
+/// The length of the body of `/1m`.
+pub const ONE_MIB: usize = 1024 * 1024;
+
+/// A self-signed certificate and its key, for the TLS variant.
+pub struct TlsIdentity {
+    /// The certificate in DER, for clients to add as a trusted root.
+    pub cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl TlsIdentity {
+    /// A fresh self-signed certificate for `localhost` (and 127.0.0.1).
+    pub fn generate() -> Self {
+        let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+        let ck = rcgen::generate_simple_self_signed(names).expect("rcgen: self-signed cert");
+        TlsIdentity {
+            cert_der: ck.cert.der().to_vec(),
+            key_der: ck.key_pair.serialize_der(),
+        }
+    }
+
+    fn acceptor(&self) -> tokio_rustls::TlsAcceptor {
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("rustls: protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(self.cert_der.clone())],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.key_der.clone())),
+            )
+            .expect("rustls: server certificate");
+        tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    }
+}
+
+/// A server running on its own thread.
+pub struct RunningServer {
+    /// The loopback address it listens on.
+    pub addr: SocketAddr,
+    /// The certificate (DER) clients must trust, for the TLS variant.
+    pub cert_der: Option<Vec<u8>>,
+    /// Connections accepted so far.
+    pub connections: Arc<AtomicU64>,
+}
+
+/// Starts the server on its own thread with its own current-thread runtime
+/// and returns once it listens. `port` 0 picks a free port.
+///
+/// The thread is marked with [`crate::alloc_count::exclude_this_thread`], so
+/// a counting allocator in the same process sees only the client's work.
+pub fn spawn(port: u16, tls: bool) -> std::io::Result<RunningServer> {
+    let identity = tls.then(TlsIdentity::generate);
+    let cert_der = identity.as_ref().map(|i| i.cert_der.clone());
+    let connections = Arc::new(AtomicU64::new(0));
+    let counter = connections.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(if tls { "bench-server-tls" } else { "bench-server" }.into())
+        .spawn(move || {
+            crate::alloc_count::exclude_this_thread();
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => return drop(tx.send(Err(e))),
+            };
+            rt.block_on(async move {
+                let listener = match bind(port) {
+                    Ok(l) => l,
+                    Err(e) => return drop(tx.send(Err(e))),
+                };
+                let _ = tx.send(listener.local_addr());
+                let _ = serve(listener, identity, counter).await;
+            })
+        })?;
+    let addr = rx
+        .recv()
+        .map_err(|_| std::io::Error::other("server thread died"))??;
+    Ok(RunningServer {
+        addr,
+        cert_der,
+        connections,
+    })
+}
+
+/// Binds 127.0.0.1:`port` with a backlog deep enough for the `slow`
+/// workload's 1,000 simultaneous connects.
+pub fn bind(port: u16) -> std::io::Result<TcpListener> {
+    let socket = TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    socket.listen(4096)
+}
+
+/// Accepts connections forever, one task per connection.
+pub async fn serve(
+    listener: TcpListener,
+    identity: Option<TlsIdentity>,
+    connections: Arc<AtomicU64>,
+) -> std::io::Result<()> {
+    let acceptor = identity.as_ref().map(TlsIdentity::acceptor);
+    let big = Bytes::from(vec![b'x'; ONE_MIB]);
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            // Out of file descriptors and the like: back off, keep serving.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        connections.fetch_add(1, Ordering::Relaxed);
+        let _ = stream.set_nodelay(true);
+        let big = big.clone();
+        let counter = connections.clone();
+        let service = service_fn(move |req| handle(req, big.clone(), counter.clone()));
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let builder = {
+                let mut b = hyper::server::conn::http1::Builder::new();
+                b.keep_alive(true);
+                b
+            };
+            match acceptor {
+                None => {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+                Some(acceptor) => {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    big: Bytes,
+    connections: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let body = match req.uri().path() {
+        "/" => Bytes::from_static(HELLO),
+        "/1m" => big,
+        "/delay" => {
+            let ms = req
+                .uri()
+                .query()
+                .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("ms=")))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Bytes::from_static(HELLO)
+        }
+        "/stats" => Bytes::from(format!(
+            "{{\"connections\":{}}}",
+            connections.load(Ordering::Relaxed)
+        )),
+        _ => {
+            let mut resp = Response::new(Full::new(Bytes::from_static(b"not found")));
+            *resp.status_mut() = StatusCode::NOT_FOUND;
+            return Ok(resp);
+        }
+    };
+    Ok(Response::new(Full::new(body)))
+}

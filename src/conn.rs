@@ -1,0 +1,255 @@
+//! One connection: writes requests and reads responses through `h1`.
+//!
+//! This is the only place that both awaits I/O and calls the codec. It owns
+//! the read buffer; the decoder sees the unconsumed part of it and hands
+//! back body slices of it, so body bytes are copied once, into whatever
+//! the caller collects them in.
+
+use crate::deadline::Deadline;
+use crate::error::{Error, Phase};
+use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
+use crate::transport::Stream;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+/// Read-buffer growth step: one read asks for at least this much room.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// A piece of a response body, or its end.
+pub(crate) enum BodyPart<'a> {
+    Data(&'a [u8]),
+    End { reusable: bool },
+}
+
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: Stream,
+    buf: Vec<u8>,
+    /// Bytes of `buf` before this offset are consumed.
+    start: usize,
+    decoder: ResponseDecoder,
+    remote: SocketAddr,
+    /// Set from the server's `Keep-Alive: timeout=N`: past this instant the
+    /// server may close the connection at any moment, so it is not reused.
+    pub(crate) keep_alive_until: Option<Instant>,
+    /// Whether any byte of the current response has arrived. A reused
+    /// connection that fails before that may be retried elsewhere.
+    pub(crate) response_started: bool,
+}
+
+impl Conn {
+    pub(crate) fn new(stream: Stream, remote: SocketAddr, limits: Limits) -> Conn {
+        Conn {
+            stream,
+            buf: Vec::with_capacity(READ_CHUNK),
+            start: 0,
+            decoder: ResponseDecoder::new(limits),
+            remote,
+            keep_alive_until: None,
+            response_started: false,
+        }
+    }
+
+    pub(crate) fn remote_addr(&self) -> SocketAddr {
+        self.remote
+    }
+
+    /// Whether an idle connection can carry a request: the server has not
+    /// closed it, sent anything, or outlived its keep-alive promise.
+    pub(crate) fn is_reusable(&mut self, now: Instant) -> bool {
+        let promised = self.keep_alive_until.is_none_or(|t| now < t);
+        promised && self.start == self.buf.len() && self.stream.is_idle_and_open()
+    }
+
+    /// Writes a request (head and, when small, body in one buffer) and
+    /// tells the decoder what the response answers.
+    pub(crate) async fn write(
+        &mut self,
+        bytes: &[u8],
+        method: &str,
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        self.decoder.expect_response_to(method.as_bytes());
+        self.response_started = false;
+        let stream = &mut self.stream;
+        deadline
+            .run(Phase::Write, async {
+                stream
+                    .write_all(bytes)
+                    .await
+                    .map_err(|e| Error::io(Phase::Write, e))?;
+                stream.flush().await.map_err(|e| Error::io(Phase::Write, e))
+            })
+            .await
+    }
+
+    /// Writes more of a streamed request body.
+    pub(crate) async fn write_more(
+        &mut self,
+        bytes: &[u8],
+        deadline: &Deadline,
+    ) -> Result<(), Error> {
+        let stream = &mut self.stream;
+        deadline
+            .run(Phase::Write, async {
+                stream
+                    .write_all(bytes)
+                    .await
+                    .map_err(|e| Error::io(Phase::Write, e))
+            })
+            .await
+    }
+
+    /// Flushes what `write_more` wrote.
+    pub(crate) async fn flush(&mut self, deadline: &Deadline) -> Result<(), Error> {
+        let stream = &mut self.stream;
+        deadline
+            .run(Phase::Write, async {
+                stream.flush().await.map_err(|e| Error::io(Phase::Write, e))
+            })
+            .await
+    }
+
+    /// Reads until the final response head; 1xx heads are skipped.
+    pub(crate) async fn read_head(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
+        loop {
+            let step = self
+                .decoder
+                .decode(&self.buf[self.start..])
+                .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
+            self.start += step.consumed;
+            match step.event {
+                Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {
+                    continue
+                }
+                Some(Event::Head(head)) => {
+                    self.keep_alive_until = keep_alive_timeout(&head).map(|t| Instant::now() + t);
+                    return Ok(head);
+                }
+                Some(_) => {
+                    return Err(Error::protocol(
+                        Phase::ReadHead,
+                        ParseError::IncompleteMessage,
+                    ))
+                }
+                None => {
+                    if !self.fill(Phase::ReadHead, deadline).await? {
+                        let e = self
+                            .decoder
+                            .finish()
+                            .err()
+                            .unwrap_or(ParseError::IncompleteMessage);
+                        return Err(Error::protocol(Phase::ReadHead, e));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next piece of the body, or its end. A protocol switch (101) is
+    /// refused: brisk never asks for one.
+    pub(crate) async fn read_body(&mut self, deadline: &Deadline) -> Result<BodyPart<'_>, Error> {
+        loop {
+            let step = self
+                .decoder
+                .decode(&self.buf[self.start..])
+                .map_err(|e| Error::protocol(Phase::ReadBody, e))?;
+            let consumed = step.consumed;
+            match step.event {
+                Some(Event::Body(bytes)) => {
+                    // A body slice always ends where the consumed bytes end.
+                    let end = self.start + consumed;
+                    let begin = end - bytes.len();
+                    self.start = end;
+                    return Ok(BodyPart::Data(&self.buf[begin..end]));
+                }
+                Some(Event::End { reusable }) => {
+                    self.start += consumed;
+                    return Ok(BodyPart::End { reusable });
+                }
+                Some(Event::Upgrade) | Some(Event::Head(_)) => {
+                    return Err(Error::protocol(
+                        Phase::ReadBody,
+                        ParseError::IncompleteMessage,
+                    ))
+                }
+                None => {
+                    self.start += consumed;
+                    if !self.fill(Phase::ReadBody, deadline).await? {
+                        return match self.decoder.finish() {
+                            Ok(Event::End { reusable }) => Ok(BodyPart::End { reusable }),
+                            Ok(_) => Err(Error::protocol(
+                                Phase::ReadBody,
+                                ParseError::IncompleteMessage,
+                            )),
+                            Err(e) => Err(Error::protocol(Phase::ReadBody, e)),
+                        };
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes the rest of the body from what is already buffered,
+    /// discarding it. `Some(reusable)` if the message ended there.
+    pub(crate) fn finish_buffered(&mut self) -> Option<bool> {
+        loop {
+            let step = self.decoder.decode(&self.buf[self.start..]).ok()?;
+            self.start += step.consumed;
+            match step.event? {
+                Event::Body(_) => {}
+                Event::End { reusable } => return Some(reusable),
+                Event::Head(_) | Event::Upgrade => return None,
+            }
+        }
+    }
+
+    /// Whether every byte read has been consumed.
+    pub(crate) fn is_drained(&self) -> bool {
+        self.start == self.buf.len()
+    }
+
+    /// Reads more bytes into the buffer, within the read-idle budget and the
+    /// total deadline. `Ok(false)` when the server closed the connection.
+    async fn fill(&mut self, phase: Phase, deadline: &Deadline) -> Result<bool, Error> {
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > 0 && self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        let (stream, buf) = (&mut self.stream, &mut self.buf);
+        let n = deadline
+            .run(phase, async {
+                stream.read_buf(buf).await.map_err(|e| Error::io(phase, e))
+            })
+            .await?;
+        if n > 0 {
+            self.response_started = true;
+        }
+        Ok(n > 0)
+    }
+}
+
+/// `Keep-Alive: timeout=N` (RFC 2068 §19.7.1.1, still sent by Apache, nginx
+/// and many frameworks): the server keeps an idle connection for N
+/// seconds. brisk stops reusing it a margin before that, so a request is
+/// never written into a connection the server is closing.
+fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
+    let value = head.headers.get("keep-alive")?;
+    let secs: u64 = value.split(',').find_map(|param| {
+        let (k, v) = param.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("timeout")
+            .then(|| v.trim().parse().ok())?
+    })?;
+    let promised = Duration::from_secs(secs);
+    let margin = Duration::from_secs(1).min(promised / 2);
+    Some(promised - margin)
+}

@@ -1,0 +1,332 @@
+//! The one public error type, and the request phases it can name.
+
+use crate::h1::{EncodeError, ParseError};
+use crate::url::{Url, UrlError};
+use std::fmt;
+
+/// A step of a request's life. Timeouts and failures name the step they
+/// happened in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Waiting for a connection from the pool (per-host limit reached).
+    PoolWait,
+    /// Resolving the host name.
+    Dns,
+    /// Opening the TCP connection.
+    Connect,
+    /// The TLS handshake.
+    Tls,
+    /// Writing the request.
+    Write,
+    /// Reading the response head.
+    ReadHead,
+    /// Reading the response body.
+    ReadBody,
+}
+
+impl Phase {
+    /// A fixed lowercase name: `"pool-wait"`, `"dns"`, `"connect"`, `"tls"`,
+    /// `"write"`, `"read-head"` or `"read-body"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::PoolWait => "pool-wait",
+            Phase::Dns => "dns",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Write => "write",
+            Phase::ReadHead => "read-head",
+            Phase::ReadBody => "read-body",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a TLS handshake failed, for the failures a user acts on differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The server's certificate chain does not lead to a trusted root.
+    UnknownIssuer,
+    /// The server's certificate (or one in its chain) has expired.
+    Expired,
+    /// The certificate is valid, but not for the host name asked for.
+    NotValidForName,
+    /// The certificate is otherwise invalid (bad signature, not yet valid,
+    /// revoked, wrong usage...).
+    InvalidCertificate,
+    /// The handshake failed for another reason (no common protocol
+    /// version or cipher suite, an alert from the server, a closed socket).
+    Handshake,
+}
+
+impl TlsFailure {
+    fn as_str(self) -> &'static str {
+        match self {
+            TlsFailure::UnknownIssuer => "certificate issuer is not trusted",
+            TlsFailure::Expired => "certificate has expired",
+            TlsFailure::NotValidForName => "certificate is not valid for this host name",
+            TlsFailure::InvalidCertificate => "certificate is invalid",
+            TlsFailure::Handshake => "handshake failed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// The caller asked for something invalid (bad URL, header, option).
+    Builder,
+    Connect,
+    Tls(TlsFailure),
+    /// A deadline fired; `total` says whether it was the request's total
+    /// deadline rather than the phase's own budget.
+    Timeout {
+        total: bool,
+    },
+    /// The server sent bad HTTP, or closed mid-message.
+    Protocol,
+    /// Reading or writing the connection failed.
+    Io,
+    Redirect,
+    Status(u16),
+    /// The body could not be decoded (JSON, UTF-8).
+    Decode,
+}
+
+/// Every failure of a brisk request.
+///
+/// Opaque on purpose: ask it questions (`is_timeout()`, `phase()`,
+/// `status()`...) rather than matching on its shape. The `Display` text is
+/// for people and may change.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: Kind,
+    phase: Option<Phase>,
+    url: Option<Url>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Error {
+    pub(crate) fn new(kind: Kind) -> Self {
+        Error {
+            inner: Box::new(Inner {
+                kind,
+                phase: None,
+                url: None,
+                source: None,
+            }),
+        }
+    }
+
+    pub(crate) fn with_phase(mut self, phase: Phase) -> Self {
+        self.inner.phase.get_or_insert(phase);
+        self
+    }
+
+    pub(crate) fn with_url(mut self, url: &Url) -> Self {
+        if self.inner.url.is_none() {
+            self.inner.url = Some(url.clone());
+        }
+        self
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    pub(crate) fn builder(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::new(Kind::Builder).with_source(source)
+    }
+
+    pub(crate) fn timeout(phase: Phase, total: bool) -> Self {
+        Error::new(Kind::Timeout { total }).with_phase(phase)
+    }
+
+    pub(crate) fn io(phase: Phase, e: std::io::Error) -> Self {
+        #[cfg(feature = "tls")]
+        if let Some(failure) = crate::transport::tls::failure_of(&e) {
+            return Error::new(Kind::Tls(failure))
+                .with_phase(phase)
+                .with_source(e);
+        }
+        let kind = match phase {
+            Phase::Dns | Phase::Connect => Kind::Connect,
+            Phase::Tls => Kind::Tls(TlsFailure::Handshake),
+            _ => Kind::Io,
+        };
+        Error::new(kind).with_phase(phase).with_source(e)
+    }
+
+    pub(crate) fn protocol(phase: Phase, e: ParseError) -> Self {
+        Error::new(Kind::Protocol).with_phase(phase).with_source(e)
+    }
+
+    /// Whether a deadline fired: a phase's own budget or the request's
+    /// total. [`Error::phase`] says which step was running.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.inner.kind, Kind::Timeout { .. })
+    }
+
+    /// Whether it was the request's total deadline that fired (rather than
+    /// the budget of one phase).
+    pub fn is_total_timeout(&self) -> bool {
+        matches!(self.inner.kind, Kind::Timeout { total: true })
+    }
+
+    /// Whether resolving the host or opening the TCP connection failed.
+    pub fn is_connect(&self) -> bool {
+        matches!(self.inner.kind, Kind::Connect)
+            || (self.is_timeout() && matches!(self.inner.phase, Some(Phase::Dns | Phase::Connect)))
+    }
+
+    /// Whether the TLS handshake failed (see [`Error::tls_failure`]).
+    pub fn is_tls(&self) -> bool {
+        matches!(self.inner.kind, Kind::Tls(_))
+    }
+
+    /// Why the TLS handshake failed, if it did.
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        match self.inner.kind {
+            Kind::Tls(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Whether a redirect could not be followed (too many, or a refused
+    /// downgrade from https to http).
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.inner.kind, Kind::Redirect)
+    }
+
+    /// Whether the request itself was invalid: a bad URL, header name or
+    /// value, or method. Nothing was sent.
+    pub fn is_builder(&self) -> bool {
+        matches!(self.inner.kind, Kind::Builder)
+    }
+
+    /// Whether the server broke the HTTP/1.1 protocol (malformed response,
+    /// or a connection closed mid-message).
+    pub fn is_protocol(&self) -> bool {
+        matches!(self.inner.kind, Kind::Protocol)
+    }
+
+    /// Whether reading or writing the connection failed.
+    pub fn is_io(&self) -> bool {
+        matches!(self.inner.kind, Kind::Io)
+    }
+
+    /// Whether the body could not be decoded (as JSON, or as UTF-8 text).
+    pub fn is_decode(&self) -> bool {
+        matches!(self.inner.kind, Kind::Decode)
+    }
+
+    /// Whether this error came from [`Response::error_for_status`].
+    ///
+    /// [`Response::error_for_status`]: crate::Response::error_for_status
+    pub fn is_status(&self) -> bool {
+        matches!(self.inner.kind, Kind::Status(_))
+    }
+
+    /// The HTTP status, for an error made by `error_for_status`.
+    pub fn status(&self) -> Option<crate::StatusCode> {
+        match self.inner.kind {
+            Kind::Status(s) => Some(crate::StatusCode(s)),
+            _ => None,
+        }
+    }
+
+    /// The step of the request that failed, when it had begun.
+    pub fn phase(&self) -> Option<Phase> {
+        self.inner.phase
+    }
+
+    /// The URL of the request that failed, when known.
+    pub fn url(&self) -> Option<&Url> {
+        self.inner.url.as_ref()
+    }
+
+    /// The parse error, when the server sent invalid HTTP.
+    pub fn parse_error(&self) -> Option<ParseError> {
+        self.inner
+            .source
+            .as_deref()
+            .and_then(|s| s.downcast_ref::<ParseError>())
+            .copied()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.inner.kind {
+            Kind::Builder => f.write_str("invalid request")?,
+            Kind::Connect => f.write_str("connection failed")?,
+            Kind::Tls(failure) => write!(f, "tls: {}", failure.as_str())?,
+            Kind::Timeout { total: true } => f.write_str("request deadline exceeded")?,
+            Kind::Timeout { total: false } => f.write_str("timed out")?,
+            Kind::Protocol => f.write_str("invalid http response")?,
+            Kind::Io => f.write_str("connection error")?,
+            Kind::Redirect => f.write_str("redirect not followed")?,
+            Kind::Status(s) => write!(f, "http status {s}")?,
+            Kind::Decode => f.write_str("could not decode body")?,
+        }
+        if let Some(phase) = self.inner.phase {
+            write!(f, " during {phase}")?;
+        }
+        if let Some(url) = &self.inner.url {
+            write!(f, " for {url}")?;
+        }
+        if let Some(source) = &self.inner.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &self.inner.kind);
+        if let Some(p) = self.inner.phase {
+            d.field("phase", &p);
+        }
+        if let Some(u) = &self.inner.url {
+            d.field("url", u);
+        }
+        if let Some(s) = &self.inner.source {
+            d.field("source", s);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<UrlError> for Error {
+    fn from(e: UrlError) -> Self {
+        Error::builder(e)
+    }
+}
+
+impl From<EncodeError> for Error {
+    fn from(e: EncodeError) -> Self {
+        Error::builder(e)
+    }
+}
