@@ -575,13 +575,8 @@ impl Client {
 
     async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Conn, Timings), Error> {
         let (tcp, remote, times) = tcp::connect(url.host(), url.port(), deadline).await?;
-        let mut timings = Timings {
-            dns: times.dns,
-            connect: times.connect,
-            ..Timings::default()
-        };
-        let stream = match url.scheme() {
-            Scheme::Http => Stream::Tcp(tcp),
+        let (stream, tls_time) = match url.scheme() {
+            Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
             #[cfg(feature = "tls")]
             Scheme::Https => {
                 let t = Instant::now();
@@ -594,14 +589,19 @@ impl Client {
                             .map_err(|e| Error::io(Phase::Tls, e))
                     })
                     .await?;
-                timings.tls = t.elapsed();
-                Stream::Tls(Box::new(tls))
+                (Stream::Tls(Box::new(tls)), t.elapsed())
             }
             #[cfg(not(feature = "tls"))]
             Scheme::Https => {
                 drop(tcp);
                 return Err(Error::builder("https needs brisk's `tls` feature"));
             }
+        };
+        let timings = Timings {
+            dns: times.dns,
+            connect: times.connect,
+            tls: tls_time,
+            ..Timings::default()
         };
         Ok((
             Conn::new(stream, remote, self.shared.limits.clone()),

@@ -93,7 +93,8 @@ pub(crate) enum Kind {
     Io,
     Redirect,
     Status(u16),
-    /// The body could not be decoded (JSON, UTF-8).
+    /// The body could not be decoded as JSON.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
     Decode,
 }
 
