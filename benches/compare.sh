@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# brisk against reqwest, hyper and a raw-socket floor, in one command.
+#
+#   benches/compare.sh [--reps N] [--unpinned] [--footprint] [--footprint-only]
+#                      [--clients "brisk reqwest hyper raw"]
+#                      [--workloads "seq c100 1m tls-new-conn slow"]
+#                      [--no-brisk] [--quick] [--out DIR]
+#
+# Builds the bench crate in release, starts the hyper server pinned to core 0
+# (`taskset -c 0`), and runs every workload with every client interleaved
+# (A B C D, A B C D, ... --reps times, default 5), the client pinned to the
+# same core: the headline figures (see ../shared/BENCH.md on why same-core
+# pinning). --unpinned adds a second pass with server and client both left
+# to the scheduler, printed beside the first. Every run appends one JSON line
+# to DIR/results.jsonl (default: target/compare-<date>); the summary is
+# printed and written to DIR/summary.md.
+#
+# --footprint also measures a one-GET program for brisk (default features),
+# brisk (no default features), reqwest + rustls and ureq + rustls: unique
+# crates in `cargo tree -e normal`, clean release build time (at the
+# machine's CARGO_BUILD_JOBS) and stripped binary size. Clean builds are
+# slow, so it is off unless asked for; --footprint-only skips the runs.
+#
+# --no-brisk builds without the `brisk-client` feature and leaves brisk out.
+# --quick runs a tenth of each workload's requests (a smoke test, not data).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+BENCHES=$PWD
+
+REPS=5
+UNPINNED=0
+FOOTPRINT=0
+RUNS=1
+CLIENTS="brisk reqwest hyper raw"
+WORKLOADS="seq c100 1m tls-new-conn slow"
+FEATURES=()
+QUICK=()
+OUT=""
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --reps) REPS=$2; shift ;;
+        --unpinned) UNPINNED=1 ;;
+        --footprint) FOOTPRINT=1 ;;
+        --footprint-only) FOOTPRINT=1; RUNS=0 ;;
+        --clients) CLIENTS=$2; shift ;;
+        --workloads) WORKLOADS=$2; shift ;;
+        --no-brisk) FEATURES=(--no-default-features); CLIENTS=${CLIENTS//brisk/} ;;
+        --quick) QUICK=(--quick) ;;
+        --out) OUT=$2; shift ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+OUT=${OUT:-$BENCHES/target/compare-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+RESULTS=$OUT/results.jsonl
+: > "$RESULTS"
+
+log() { echo "[compare] $*" >&2; }
+
+# The slow workload holds 1,000 connections open on each side.
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+SERVER_PIDS=()
+cleanup() {
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+
+# start_server NAME PIN-PREFIX [--tls]: starts a server, waits for its port.
+start_server() {
+    local name=$1 pin=$2
+    shift 2
+    rm -f "$OUT/$name.port"
+    $pin "$BENCHES/target/release/server" --port 0 --port-file "$OUT/$name.port" \
+        --cert-out "$OUT/$name.der" "$@" > "$OUT/$name.log" 2>&1 &
+    SERVER_PIDS+=($!)
+    for _ in $(seq 100); do
+        [ -s "$OUT/$name.port" ] && return 0
+        sleep 0.1
+    done
+    log "server $name did not start:"; cat "$OUT/$name.log" >&2
+    exit 1
+}
+
+# run_pass MODE PIN-PREFIX: every workload for every client, interleaved.
+run_pass() {
+    local mode=$1 pin=$2
+    start_server "$mode-plain" "$pin"
+    start_server "$mode-tls" "$pin" --tls
+    local plain tls cert
+    plain=127.0.0.1:$(cat "$OUT/$mode-plain.port")
+    tls=127.0.0.1:$(cat "$OUT/$mode-tls.port")
+    cert=$OUT/$mode-tls.der
+    log "$mode: servers on $plain and $tls (tls); $REPS reps of [$WORKLOADS] x [$CLIENTS]"
+    for rep in $(seq "$REPS"); do
+        for workload in $WORKLOADS; do
+            local addr=$plain
+            [ "$workload" = tls-new-conn ] && addr=$tls
+            for client in $CLIENTS; do
+                if ! $pin "$BENCHES/target/release/compare" --client "$client" \
+                    --workload "$workload" --addr "$addr" --cert "$cert" \
+                    --label "$mode" "${QUICK[@]}" >> "$RESULTS" 2>> "$OUT/errors.log"; then
+                    log "FAILED: $mode rep $rep $workload $client (see $OUT/errors.log)"
+                fi
+            done
+        done
+        log "$mode: rep $rep/$REPS done"
+    done
+}
+
+footprint() {
+    local jobs=${CARGO_BUILD_JOBS:-$(nproc)}
+    echo "### Footprint of a one-GET program ($(date +%Y-%m-%d), $(nproc) cores, clean release builds at -j $jobs)"
+    echo
+    echo "| program | unique crates (cargo tree -e normal) | clean release build s | stripped binary |"
+    echo "|---|---|---|---|"
+    for name in brisk brisk-nodefault reqwest ureq; do
+        local dir=$BENCHES/footprint/$name
+        local target=$dir/target
+        log "footprint: $name"
+        # Download first, so the timed build is compile time only.
+        cargo fetch --manifest-path "$dir/Cargo.toml" >&2
+        # Every line of the tree names one crate (name, version); count each
+        # once and leave out the program itself.
+        local crates
+        crates=$(cargo tree --manifest-path "$dir/Cargo.toml" -e normal --prefix none \
+            | awk '{print $1, $2}' | sort -u | grep -cv "^footprint-")
+        rm -rf "$target"
+        local t0 t1
+        t0=$(date +%s.%N)
+        if ! cargo build --release --manifest-path "$dir/Cargo.toml" --target-dir "$target" \
+            > "$OUT/footprint-$name.log" 2>&1; then
+            echo "| $name | $crates | build failed (see $OUT/footprint-$name.log) | – |"
+            continue
+        fi
+        t1=$(date +%s.%N)
+        local bin=$target/release/footprint-$name
+        cp "$bin" "$OUT/footprint-$name"
+        strip "$OUT/footprint-$name"
+        local size
+        size=$(stat -c %s "$OUT/footprint-$name")
+        awk -v n="$name" -v c="$crates" -v t0="$t0" -v t1="$t1" -v s="$size" \
+            'BEGIN { printf "| %s | %s | %.0f | %.2f MB |\n", n, c, t1 - t0, s / 1e6 }'
+    done
+    echo
+}
+
+if [ "$RUNS" = 1 ]; then
+    log "building (release) ..."
+    nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
+    run_pass pinned "taskset -c 0"
+    if [ "$UNPINNED" = 1 ]; then
+        cleanup; SERVER_PIDS=()
+        run_pass unpinned ""
+    fi
+    cleanup; SERVER_PIDS=()
+    {
+        echo "## brisk vs reqwest vs hyper vs raw — $(date +%Y-%m-%d), $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+        echo
+        echo "Server: hyper 1.x on a current-thread runtime. Clients: current-thread runtime."
+        echo "pinned = server and client both on core 0 (taskset -c 0); unpinned = both left to the scheduler."
+        echo
+        "$BENCHES/target/release/summary" "$RESULTS"
+    } > "$OUT/summary.md"
+fi
+
+if [ "$FOOTPRINT" = 1 ]; then
+    footprint >> "$OUT/summary.md"
+fi
+
+cat "$OUT/summary.md"
+log "raw results: $RESULTS"

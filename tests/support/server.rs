@@ -1,0 +1,189 @@
+//! A scripted HTTP server on loopback: each accepted connection is handed
+//! to a test's own async function, which reads exactly what the client
+//! sent and writes exactly the bytes the test chooses (including broken
+//! ones, slowly, or not at all).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A running scripted server; it stops when dropped.
+pub struct Scripted {
+    pub addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Scripted {
+    /// Starts a server that runs `script(stream, n)` for the n-th accepted
+    /// connection (from 0), each in its own task.
+    pub async fn start<F, Fut>(script: F) -> Scripted
+    where
+        F: Fn(TcpStream, usize) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let counter = accepted.clone();
+        let script = Arc::new(script);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(script(stream, n));
+            }
+        });
+        Scripted {
+            addr,
+            accepted,
+            task,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Scripted {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One request as received: the head (text up to and including the blank
+/// line) and the body, de-chunked if it was chunked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub head: String,
+    pub body: Vec<u8>,
+    /// The raw bytes of the body as sent (with chunk framing).
+    pub raw_body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.split("\r\n").skip(1).find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Reads one request from `stream`; `None` if the client closed first.
+/// `pending` carries bytes read past the previous request.
+pub async fn read_request(stream: &mut TcpStream, pending: &mut Vec<u8>) -> Option<Received> {
+    let head_end = loop {
+        if let Some(i) = find(pending, b"\r\n\r\n") {
+            break i + 4;
+        }
+        if !fill(stream, pending).await {
+            return None;
+        }
+    };
+    let head = String::from_utf8(pending[..head_end].to_vec()).unwrap();
+    pending.drain(..head_end);
+    let probe = Received {
+        head: head.clone(),
+        body: Vec::new(),
+        raw_body: Vec::new(),
+    };
+    let mut body = Vec::new();
+    let mut raw = Vec::new();
+    if let Some(len) = probe.header("content-length") {
+        let len: usize = len.parse().unwrap();
+        while pending.len() < len {
+            if !fill(stream, pending).await {
+                return None;
+            }
+        }
+        body = pending.drain(..len).collect();
+        raw = body.clone();
+    } else if probe.header("transfer-encoding").is_some() {
+        loop {
+            let line_end = loop {
+                if let Some(i) = find(pending, b"\r\n") {
+                    break i;
+                }
+                if !fill(stream, pending).await {
+                    return None;
+                }
+            };
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&pending[..line_end]).unwrap(), 16)
+                    .unwrap();
+            while pending.len() < line_end + 2 + size + 2 {
+                if !fill(stream, pending).await {
+                    return None;
+                }
+            }
+            raw.extend(pending.drain(..line_end + 2 + size + 2));
+            body.extend_from_slice(&raw[raw.len() - size - 2..raw.len() - 2]);
+            if size == 0 {
+                break;
+            }
+        }
+    }
+    Some(Received {
+        head,
+        body,
+        raw_body: raw,
+    })
+}
+
+async fn fill(stream: &mut TcpStream, pending: &mut Vec<u8>) -> bool {
+    let mut buf = [0u8; 8192];
+    match stream.read(&mut buf).await {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            pending.extend_from_slice(&buf[..n]);
+            true
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Serves every request on the connection with `reply(request)` until the
+/// client closes.
+pub async fn serve_each<F>(mut stream: TcpStream, reply: F)
+where
+    F: Fn(&Received) -> Vec<u8>,
+{
+    let mut pending = Vec::new();
+    while let Some(req) = read_request(&mut stream, &mut pending).await {
+        if stream.write_all(&reply(&req)).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// `HTTP/1.1 200 OK` with a Content-Length body.
+pub fn ok(body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Open file descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
