@@ -15,7 +15,11 @@ impl Brisk {
         let mut builder =
             brisk::Client::builder().pool_max_idle_per_host(options.pool_max_idle_per_host);
         if let Some(der) = &options.root_der {
-            builder = builder.add_root_certificate(brisk::Certificate::from_der(der)?);
+            // Trust only the bench server's certificate, as the other
+            // clients do: no built-in roots to load per client.
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(brisk::Certificate::from_der(der)?);
         }
         Ok(Brisk(builder.build()?))
     }

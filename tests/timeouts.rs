@@ -1,0 +1,140 @@
+//! Every phase's timeout fires, names its phase, and lands within 50 ms of
+//! its deadline. (A bound no healthy run comes near; not a speed claim.)
+
+mod support;
+
+use brisk::{Client, Phase};
+use std::time::{Duration, Instant};
+use support::server::{read_request, Scripted};
+use tokio::io::AsyncWriteExt;
+
+const BUDGET: Duration = Duration::from_millis(300);
+const SLACK: Duration = Duration::from_millis(50);
+
+fn assert_fired(err: &brisk::Error, phase: Phase, started: Instant, budget: Duration) {
+    let elapsed = started.elapsed();
+    assert!(err.is_timeout(), "{err}");
+    assert_eq!(err.phase(), Some(phase), "{err}");
+    assert!(elapsed >= budget, "{phase}: fired early, after {elapsed:?}");
+    assert!(elapsed <= budget + SLACK, "{phase}: fired late, after {elapsed:?}");
+}
+
+/// A server that reads requests and never answers.
+async fn silent() -> Scripted {
+    Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        while read_request(&mut stream, &mut pending).await.is_some() {}
+    })
+    .await
+}
+
+#[tokio::test]
+async fn connect_timeout() {
+    // A listener whose accept queue is full drops further SYNs, so a
+    // connect hangs as it would to a black-holed host.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(addr)).await {
+            held.push(s);
+        }
+    }
+    let client = Client::builder().connect_timeout(BUDGET).build().unwrap();
+    let t = Instant::now();
+    let err = client.get(format!("http://{addr}/")).send().await.unwrap_err();
+    assert_fired(&err, Phase::Connect, t, BUDGET);
+    assert!(err.is_connect());
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn tls_handshake_timeout() {
+    let server = silent().await;
+    let client = Client::builder().tls_timeout(BUDGET).build().unwrap();
+    let t = Instant::now();
+    let err = client.get(format!("https://{}/", server.addr)).send().await.unwrap_err();
+    assert_fired(&err, Phase::Tls, t, BUDGET);
+}
+
+#[tokio::test]
+async fn write_timeout() {
+    // Accepts and never reads: the socket buffers fill, the write stalls.
+    let server = Scripted::start(|stream, _| async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        drop(stream);
+    })
+    .await;
+    let client = Client::builder().write_timeout(BUDGET).build().unwrap();
+    let body = vec![b'x'; 64 * 1024 * 1024];
+    let t = Instant::now();
+    let err = client.post(server.url("/")).body(body).send().await.unwrap_err();
+    assert_fired(&err, Phase::Write, t, BUDGET);
+}
+
+#[tokio::test]
+async fn read_head_timeout() {
+    let server = silent().await;
+    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let t = Instant::now();
+    let err = client.get(server.url("/")).send().await.unwrap_err();
+    assert_fired(&err, Phase::ReadHead, t, BUDGET);
+}
+
+#[tokio::test]
+async fn read_body_timeout() {
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf").await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let resp = client.get(server.url("/")).send().await.unwrap();
+    let t = Instant::now();
+    let err = resp.bytes().await.unwrap_err();
+    assert_fired(&err, Phase::ReadBody, t, BUDGET);
+}
+
+#[tokio::test]
+async fn pool_wait_timeout() {
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf").await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await;
+    let client = Client::builder().pool_max_per_host(1).pool_wait_timeout(BUDGET).build().unwrap();
+    let _busy = client.get(server.url("/")).send().await.unwrap();
+    let t = Instant::now();
+    let err = client.get(server.url("/")).send().await.unwrap_err();
+    assert_fired(&err, Phase::PoolWait, t, BUDGET);
+}
+
+#[tokio::test]
+async fn total_deadline_beats_a_dripping_server() {
+    // One byte every 100 ms: the read-idle budget never fires.
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n").await;
+        for _ in 0..1000 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if stream.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let total = Duration::from_millis(550);
+    let client = Client::builder().read_timeout(Duration::from_secs(1)).build().unwrap();
+    let t = Instant::now();
+    let result = async { client.get(server.url("/")).timeout(total).send().await?.bytes().await }.await;
+    let err = result.unwrap_err();
+    assert_fired(&err, Phase::ReadBody, t, total);
+    assert!(err.is_total_timeout());
+}
