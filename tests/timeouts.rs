@@ -16,7 +16,10 @@ fn assert_fired(err: &brisk::Error, phase: Phase, started: Instant, budget: Dura
     assert!(err.is_timeout(), "{err}");
     assert_eq!(err.phase(), Some(phase), "{err}");
     assert!(elapsed >= budget, "{phase}: fired early, after {elapsed:?}");
-    assert!(elapsed <= budget + SLACK, "{phase}: fired late, after {elapsed:?}");
+    assert!(
+        elapsed <= budget + SLACK,
+        "{phase}: fired late, after {elapsed:?}"
+    );
 }
 
 /// A server that reads requests and never answers.
@@ -38,13 +41,22 @@ async fn connect_timeout() {
     let addr = listener.local_addr().unwrap();
     let mut held = Vec::new();
     for _ in 0..8 {
-        if let Ok(Ok(s)) = tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(addr)).await {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_millis(100),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
             held.push(s);
         }
     }
     let client = Client::builder().connect_timeout(BUDGET).build().unwrap();
     let t = Instant::now();
-    let err = client.get(format!("http://{addr}/")).send().await.unwrap_err();
+    let err = client
+        .get(format!("http://{addr}/"))
+        .send()
+        .await
+        .unwrap_err();
     assert_fired(&err, Phase::Connect, t, BUDGET);
     assert!(err.is_connect());
 }
@@ -55,7 +67,11 @@ async fn tls_handshake_timeout() {
     let server = silent().await;
     let client = Client::builder().tls_timeout(BUDGET).build().unwrap();
     let t = Instant::now();
-    let err = client.get(format!("https://{}/", server.addr)).send().await.unwrap_err();
+    let err = client
+        .get(format!("https://{}/", server.addr))
+        .send()
+        .await
+        .unwrap_err();
     assert_fired(&err, Phase::Tls, t, BUDGET);
 }
 
@@ -70,7 +86,12 @@ async fn write_timeout() {
     let client = Client::builder().write_timeout(BUDGET).build().unwrap();
     let body = vec![b'x'; 64 * 1024 * 1024];
     let t = Instant::now();
-    let err = client.post(server.url("/")).body(body).send().await.unwrap_err();
+    let err = client
+        .post(server.url("/"))
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
     assert_fired(&err, Phase::Write, t, BUDGET);
 }
 
@@ -88,7 +109,9 @@ async fn read_body_timeout() {
     let server = Scripted::start(|mut stream, _| async move {
         let mut pending = Vec::new();
         read_request(&mut stream, &mut pending).await;
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf").await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+            .await;
         tokio::time::sleep(Duration::from_secs(10)).await;
     })
     .await;
@@ -104,11 +127,17 @@ async fn pool_wait_timeout() {
     let server = Scripted::start(|mut stream, _| async move {
         let mut pending = Vec::new();
         read_request(&mut stream, &mut pending).await;
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf").await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+            .await;
         tokio::time::sleep(Duration::from_secs(10)).await;
     })
     .await;
-    let client = Client::builder().pool_max_per_host(1).pool_wait_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .pool_max_per_host(1)
+        .pool_wait_timeout(BUDGET)
+        .build()
+        .unwrap();
     let _busy = client.get(server.url("/")).send().await.unwrap();
     let t = Instant::now();
     let err = client.get(server.url("/")).send().await.unwrap_err();
@@ -121,7 +150,9 @@ async fn total_deadline_beats_a_dripping_server() {
     let server = Scripted::start(|mut stream, _| async move {
         let mut pending = Vec::new();
         read_request(&mut stream, &mut pending).await;
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n").await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            .await;
         for _ in 0..1000 {
             tokio::time::sleep(Duration::from_millis(100)).await;
             if stream.write_all(b"x").await.is_err() {
@@ -131,9 +162,21 @@ async fn total_deadline_beats_a_dripping_server() {
     })
     .await;
     let total = Duration::from_millis(550);
-    let client = Client::builder().read_timeout(Duration::from_secs(1)).build().unwrap();
+    let client = Client::builder()
+        .read_timeout(Duration::from_secs(1))
+        .build()
+        .unwrap();
     let t = Instant::now();
-    let result = async { client.get(server.url("/")).timeout(total).send().await?.bytes().await }.await;
+    let result = async {
+        client
+            .get(server.url("/"))
+            .timeout(total)
+            .send()
+            .await?
+            .bytes()
+            .await
+    }
+    .await;
     let err = result.unwrap_err();
     assert_fired(&err, Phase::ReadBody, t, total);
     assert!(err.is_total_timeout());
