@@ -1011,13 +1011,14 @@ impl Response {
         timings: Timings,
         deadline: Deadline,
     ) -> Response {
-        let framing = h1::framing(method, head.status, head.version, &head.headers).ok();
-        let content_length = match framing {
+        let framing = |method| h1::framing(method, head.status, head.version, &head.headers).ok();
+        // For a HEAD request: the length a GET would have had, as curl shows.
+        let content_length = match framing(b"GET") {
             Some((h1::Framing::Length(n), _)) => Some(n),
             _ => None,
         };
         let empty = matches!(
-            framing,
+            framing(method),
             Some((h1::Framing::NoBody | h1::Framing::Length(0), _))
         );
         let mut resp = Response {
@@ -1059,6 +1060,7 @@ impl Response {
     }
 
     /// The body length from `Content-Length`, when the body is framed by it.
+    /// For a response to `HEAD`, the length the body would have had.
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
     }

@@ -389,196 +389,206 @@ async fn nginx_many_concurrent_requests_within_the_pool_limit() {
     assert_eq!(stats.closed.error, 0, "{stats:?}");
 }
 
+// TLS: the test CA is trusted, the built-in roots are not.
+
 #[cfg(feature = "tls")]
-mod tls {
-    use super::*;
-    use brisk::{Phase, TlsFailure};
+use brisk::{Phase, TlsFailure};
 
-    /// A client trusting only the test CA.
-    fn tls_client(nginx: &Nginx) -> Client {
-        let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
-        let ca = ok(nginx, brisk::Certificate::from_pem(&pem));
-        ok(
-            nginx,
-            Client::builder()
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(ca)
-                .build(),
-        )
-    }
+#[cfg(feature = "tls")]
+/// A client trusting only the test CA.
+fn tls_client(nginx: &Nginx) -> Client {
+    let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
+    let ca = ok(nginx, brisk::Certificate::from_pem(&pem));
+    ok(
+        nginx,
+        Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .build(),
+    )
+}
 
-    #[tokio::test]
-    async fn nginx_tls_get_and_keep_alive() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let url = nginx.https_url("/hello.txt");
-        let resp = ok(&nginx, client.get(&url).send().await);
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.version(), Version::Http11);
-        assert!(!resp.reused());
-        let t = resp.timings();
-        assert!(t.tls > std::time::Duration::ZERO, "{t:?}");
-        assert!(t.ttfb >= t.tls, "{t:?}");
-        assert_eq!(resp.remote_addr().port(), nginx.https_port);
-        assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_get_and_keep_alive() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let url = nginx.https_url("/hello.txt");
+    let resp = ok(&nginx, client.get(&url).send().await);
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.version(), Version::Http11);
+    assert!(!resp.reused());
+    let t = resp.timings();
+    assert!(t.tls > std::time::Duration::ZERO, "{t:?}");
+    assert!(t.ttfb >= t.tls, "{t:?}");
+    assert_eq!(resp.remote_addr().port(), nginx.https_port);
+    assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
 
-        let resp = ok(&nginx, client.get(&url).send().await);
-        assert!(resp.reused(), "TLS connection not reused");
-        assert_eq!(resp.timings().tls, std::time::Duration::ZERO);
-        assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
-        let stats = client.stats();
-        assert_eq!(stats.connections_opened, 1, "{stats:?}");
-    }
+    let resp = ok(&nginx, client.get(&url).send().await);
+    assert!(resp.reused(), "TLS connection not reused");
+    assert_eq!(resp.timings().tls, std::time::Duration::ZERO);
+    assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
+    let stats = client.stats();
+    assert_eq!(stats.connections_opened, 1, "{stats:?}");
+}
 
-    #[tokio::test]
-    async fn nginx_tls_big_bodies() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        for path in ["/big.bin", "/big-chunked.bin"] {
-            let (status, _, body) = get(&nginx, &client, &nginx.https_url(path)).await;
-            assert_eq!(status, 200, "{path}");
-            assert!(
-                body == big_body(),
-                "{path}: body differs (len {})",
-                body.len()
-            );
-        }
-        let (_, reused, body) = get(&nginx, &client, &nginx.https_url("/chunked.txt")).await;
-        assert!(reused);
-        assert_eq!(body, CHUNKED_BODY.as_bytes());
-        assert_eq!(client.stats().connections_opened, 1);
-    }
-
-    #[tokio::test]
-    async fn nginx_tls_ip_address_san() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let url = format!("https://127.0.0.1:{}/hello.txt", nginx.https_port);
-        let (status, _, body) = get(&nginx, &client, &url).await;
-        assert_eq!(status, 200);
-        assert_eq!(body, HELLO_BODY.as_bytes());
-        let (_, reused, _) = get(&nginx, &client, &url).await;
-        assert!(reused);
-    }
-
-    #[tokio::test]
-    async fn nginx_tls_redirect_close_and_post() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let resp = ok(
-            &nginx,
-            client.get(nginx.https_url("/redirect")).send().await,
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_big_bodies() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    for path in ["/big.bin", "/big-chunked.bin"] {
+        let (status, _, body) = get(&nginx, &client, &nginx.https_url(path)).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            body == big_body(),
+            "{path}: body differs (len {})",
+            body.len()
         );
-        assert_eq!(resp.status(), 200);
-        assert_eq!(resp.url().path(), "/hello.txt");
-        assert_eq!(resp.url().scheme(), brisk::Scheme::Https);
-        assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
-
-        let (status, _, body) = get(&nginx, &client, &nginx.https_url("/close")).await;
-        assert_eq!(status, 200);
-        assert_eq!(body, CLOSE_BODY.as_bytes());
-        let (_, reused, _) = get(&nginx, &client, &nginx.https_url("/hello.txt")).await;
-        assert!(!reused);
-
-        let resp = ok(
-            &nginx,
-            client
-                .post(nginx.https_url("/hello.txt"))
-                .body(vec![b'y'; 100 * 1024])
-                .send()
-                .await,
-        );
-        assert_eq!(resp.status(), 405);
-        drop(ok(&nginx, resp.bytes().await));
-        let (status, _, _) = get(&nginx, &client, &nginx.https_url("/hello.txt")).await;
-        assert_eq!(status, 200);
-        let stats = client.stats();
-        assert_eq!(stats.connections_opened, 2, "{stats:?}");
-        assert_eq!(stats.closed.error, 0, "{stats:?}");
     }
+    let (_, reused, body) = get(&nginx, &client, &nginx.https_url("/chunked.txt")).await;
+    assert!(reused);
+    assert_eq!(body, CHUNKED_BODY.as_bytes());
+    assert_eq!(client.stats().connections_opened, 1);
+}
 
-    /// Sends a GET to `url` with `client` and returns the TLS error.
-    async fn tls_error(nginx: &Nginx, client: &Client, url: &str) -> brisk::Error {
-        match client.get(url).send().await {
-            Ok(resp) => panic!("{url}: expected a TLS error, got {}", resp.status()),
-            Err(e) => {
-                assert!(e.is_tls(), "{url}: {e}\n{e:?}\n{}", nginx.error_log());
-                assert_eq!(e.phase(), Some(Phase::Tls), "{url}: {e:?}");
-                assert!(!e.is_timeout() && !e.is_connect(), "{url}: {e:?}");
-                e
-            }
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_ip_address_san() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let url = format!("https://127.0.0.1:{}/hello.txt", nginx.https_port);
+    let (status, _, body) = get(&nginx, &client, &url).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, HELLO_BODY.as_bytes());
+    let (_, reused, _) = get(&nginx, &client, &url).await;
+    assert!(reused);
+}
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_redirect_close_and_post() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let resp = ok(
+        &nginx,
+        client.get(nginx.https_url("/redirect")).send().await,
+    );
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.url().path(), "/hello.txt");
+    assert_eq!(resp.url().scheme(), brisk::Scheme::Https);
+    assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
+
+    let (status, _, body) = get(&nginx, &client, &nginx.https_url("/close")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, CLOSE_BODY.as_bytes());
+    let (_, reused, _) = get(&nginx, &client, &nginx.https_url("/hello.txt")).await;
+    assert!(!reused);
+
+    let resp = ok(
+        &nginx,
+        client
+            .post(nginx.https_url("/hello.txt"))
+            .body(vec![b'y'; 100 * 1024])
+            .send()
+            .await,
+    );
+    assert_eq!(resp.status(), 405);
+    drop(ok(&nginx, resp.bytes().await));
+    let (status, _, _) = get(&nginx, &client, &nginx.https_url("/hello.txt")).await;
+    assert_eq!(status, 200);
+    let stats = client.stats();
+    assert_eq!(stats.connections_opened, 2, "{stats:?}");
+    assert_eq!(stats.closed.error, 0, "{stats:?}");
+}
+
+#[cfg(feature = "tls")]
+/// Sends a GET to `url` with `client` and returns the TLS error.
+async fn tls_error(nginx: &Nginx, client: &Client, url: &str) -> brisk::Error {
+    match client.get(url).send().await {
+        Ok(resp) => panic!("{url}: expected a TLS error, got {}", resp.status()),
+        Err(e) => {
+            assert!(e.is_tls(), "{url}: {e}\n{e:?}\n{}", nginx.error_log());
+            assert_eq!(e.phase(), Some(Phase::Tls), "{url}: {e:?}");
+            assert!(!e.is_timeout() && !e.is_connect(), "{url}: {e:?}");
+            e
         }
     }
+}
 
-    #[tokio::test]
-    async fn nginx_tls_expired_certificate() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let url = format!("https://localhost:{}/hello.txt", nginx.expired_port);
-        let e = tls_error(&nginx, &client, &url).await;
-        assert_eq!(e.tls_failure(), Some(TlsFailure::Expired), "{e:?}");
-        assert_eq!(client.stats().requests_sent, 0);
-    }
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_expired_certificate() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let url = format!("https://localhost:{}/hello.txt", nginx.expired_port);
+    let e = tls_error(&nginx, &client, &url).await;
+    assert_eq!(e.tls_failure(), Some(TlsFailure::Expired), "{e:?}");
+    assert_eq!(client.stats().requests_sent, 0);
+}
 
-    #[tokio::test]
-    async fn nginx_tls_wrong_host_certificate() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let url = format!("https://localhost:{}/hello.txt", nginx.wrong_host_port);
-        let e = tls_error(&nginx, &client, &url).await;
-        assert_eq!(e.tls_failure(), Some(TlsFailure::NotValidForName), "{e:?}");
-    }
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_wrong_host_certificate() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let url = format!("https://localhost:{}/hello.txt", nginx.wrong_host_port);
+    let e = tls_error(&nginx, &client, &url).await;
+    assert_eq!(e.tls_failure(), Some(TlsFailure::NotValidForName), "{e:?}");
+}
 
-    #[tokio::test]
-    async fn nginx_tls_unknown_ca_certificate() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = tls_client(&nginx);
-        let url = format!("https://localhost:{}/hello.txt", nginx.unknown_ca_port);
-        let e = tls_error(&nginx, &client, &url).await;
-        assert_eq!(e.tls_failure(), Some(TlsFailure::UnknownIssuer), "{e:?}");
-    }
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_unknown_ca_certificate() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = tls_client(&nginx);
+    let url = format!("https://localhost:{}/hello.txt", nginx.unknown_ca_port);
+    let e = tls_error(&nginx, &client, &url).await;
+    assert_eq!(e.tls_failure(), Some(TlsFailure::UnknownIssuer), "{e:?}");
+}
 
-    #[tokio::test]
-    async fn nginx_tls_built_in_roots_do_not_trust_the_test_ca() {
-        let Some(nginx) = Nginx::start() else { return };
-        let client = Client::new();
-        let e = tls_error(&nginx, &client, &nginx.https_url("/hello.txt")).await;
-        assert_eq!(e.tls_failure(), Some(TlsFailure::UnknownIssuer), "{e:?}");
-        // The failed handshake left nothing behind; a client that trusts
-        // the CA succeeds on the same server.
-        assert_eq!(client.stats().idle_connections, 0);
-        let (status, _, _) = get(&nginx, &tls_client(&nginx), &nginx.https_url("/hello.txt")).await;
-        assert_eq!(status, 200);
-    }
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_built_in_roots_do_not_trust_the_test_ca() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = Client::new();
+    let e = tls_error(&nginx, &client, &nginx.https_url("/hello.txt")).await;
+    assert_eq!(e.tls_failure(), Some(TlsFailure::UnknownIssuer), "{e:?}");
+    // The failed handshake left nothing behind; a client that trusts
+    // the CA succeeds on the same server.
+    assert_eq!(client.stats().idle_connections, 0);
+    let (status, _, _) = get(&nginx, &tls_client(&nginx), &nginx.https_url("/hello.txt")).await;
+    assert_eq!(status, 200);
+}
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn nginx_tls_many_concurrent_requests() {
-        let Some(nginx) = Nginx::start() else { return };
-        let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
-        let client = ok(
-            &nginx,
-            Client::builder()
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(ok(&nginx, brisk::Certificate::from_pem(&pem)))
-                .pool_max_per_host(10)
-                .build(),
-        );
-        let mut tasks = tokio::task::JoinSet::new();
-        for i in 0..100 {
-            let client = client.clone();
-            let url = nginx.https_url(if i % 2 == 0 {
-                "/hello.txt"
-            } else {
-                "/chunked.txt"
-            });
-            tasks.spawn(async move { client.get(&url).send().await?.text().await });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            let body = ok(&nginx, joined.expect("task panicked"));
-            assert!(body == HELLO_BODY || body == CHUNKED_BODY, "{body:?}");
-        }
-        let stats = client.stats();
-        assert!(stats.connections_opened <= 10, "{stats:?}");
-        assert_eq!(stats.requests_sent, 100, "{stats:?}");
+#[cfg(feature = "tls")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_tls_many_concurrent_requests() {
+    let Some(nginx) = Nginx::start() else { return };
+    let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
+    let client = ok(
+        &nginx,
+        Client::builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ok(&nginx, brisk::Certificate::from_pem(&pem)))
+            .pool_max_per_host(10)
+            .build(),
+    );
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let client = client.clone();
+        let url = nginx.https_url(if i % 2 == 0 {
+            "/hello.txt"
+        } else {
+            "/chunked.txt"
+        });
+        tasks.spawn(async move { client.get(&url).send().await?.text().await });
     }
+    while let Some(joined) = tasks.join_next().await {
+        let body = ok(&nginx, joined.expect("task panicked"));
+        assert!(body == HELLO_BODY || body == CHUNKED_BODY, "{body:?}");
+    }
+    let stats = client.stats();
+    assert!(stats.connections_opened <= 10, "{stats:?}");
+    assert_eq!(stats.requests_sent, 100, "{stats:?}");
 }
