@@ -229,7 +229,7 @@ async fn reused_after(first: &'static [u8], read_body: bool) -> (bool, brisk::Cl
         if n == 0 {
             let _ = stream.write_all(first).await;
             // Hold the connection open: only the client decides.
-            if let Some(_) = read_request(&mut stream, &mut pending).await {
+            if read_request(&mut stream, &mut pending).await.is_some() {
                 let _ = stream.write_all(&ok("second")).await;
             }
             tokio::time::sleep(Duration::from_secs(2)).await;

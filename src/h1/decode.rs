@@ -379,7 +379,7 @@ mod tests {
         let mut dec = ResponseDecoder::new(limits.clone());
         dec.expect_response_to(method.as_bytes());
         let mut seen = Vec::new();
-        let mut push = |seen: &mut Vec<Seen>, e: Event<'_>| match e {
+        let push = |seen: &mut Vec<Seen>, e: Event<'_>| match e {
             Event::Head(h) => seen.push(Seen::Head(h.status)),
             Event::Body(b) => match seen.last_mut() {
                 Some(Seen::Body(v)) => v.extend_from_slice(b),

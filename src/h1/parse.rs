@@ -514,11 +514,12 @@ impl ResponseHead {
 mod tests {
     use super::*;
 
+    /// Head length, status and fields, as the tests compare them.
+    type Parsed = Option<(usize, u16, Vec<(Vec<u8>, Vec<u8>)>)>;
+
     /// Parses `input` whole, split at every offset and byte by byte through
     /// the resumable scanner; all must agree.
-    fn parse_all_ways(
-        input: &[u8],
-    ) -> Result<Option<(usize, u16, Vec<(Vec<u8>, Vec<u8>)>)>, ParseError> {
+    fn parse_all_ways(input: &[u8]) -> Result<Parsed, ParseError> {
         let limits = Limits::default();
         let run = |cuts: &[usize]| {
             let mut sc = HeadScanner::default();
