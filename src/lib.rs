@@ -1,4 +1,69 @@
-//! brisk (work in progress)
+//! brisk: a lean async HTTP/1.1 client.
+//!
+//! Services that call LLMs and other APIs spend most of their time waiting
+//! on HTTP. brisk makes those calls non-blocking, fast and small:
+//!
+//! - a hand-rolled HTTP/1.1 codec, [`h1`], sans-IO: it never touches a
+//!   socket, so it is fuzzed and tested byte by byte;
+//! - transport on tokio: TCP with Happy Eyeballs, and TLS through rustls
+//!   (ring, webpki-roots) with its own small adapter;
+//! - its own keep-alive pool (per-host limits, idle expiry, the server's
+//!   `Keep-Alive: timeout`), never reusing a connection it cannot trust;
+//! - one deadline per request, with a budget per phase (connect, TLS,
+//!   write, read-idle, pool-wait), and errors that name the phase;
+//! - an API shaped like reqwest's.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), brisk::Error> {
+//! use std::time::Duration;
+//!
+//! let client = brisk::Client::builder()
+//!     .timeout(Duration::from_secs(30))
+//!     .build()?;
+//! let resp = client
+//!     .post("https://api.example.com/v1/echo")
+//!     .bearer_auth("token")
+//!     .body(r#"{"hello":"world"}"#)
+//!     .header("Content-Type", "application/json")
+//!     .send()
+//!     .await?
+//!     .error_for_status()?;
+//! println!("{} after {:?}", resp.status(), resp.timings().ttfb);
+//! let text = resp.text().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # What brisk is not
+//!
+//! - Not HTTP/2 or HTTP/3, and not a server.
+//! - Not a proxy client (yet), and no cookie jar, compression or
+//!   multipart: it sends what you give it and hands back what it received.
+//! - Not generic over serde: with the `json` feature, JSON goes in and out
+//!   as [`serde_json::Value`](https://docs.rs/serde_json) (no serde derive
+//!   at runtime); convert with `serde_json::from_value` in your code.
+//!
+//! # Features
+//!
+//! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
+//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`].
+//!
+//! With `--no-default-features` brisk is a plain-HTTP client on tokio
+//! alone.
+//!
+//! # Behaviour worth knowing
+//!
+//! - Where parsers disagree, the decoder's choices are listed in the
+//!   [`h1`] module docs.
+//! - A [`Response`] read to its end gives its connection back to the pool;
+//!   one dropped before that gives it back only if the rest of the body
+//!   had already arrived, and closes it otherwise (no draining).
+//! - A request that fails on a reused connection before any response byte
+//!   arrived (the server closed it while idle) is retried once on a fresh
+//!   connection, if its body can be replayed.
+//! - Redirects: up to 10; 301/302/303 turn a POST into a GET without body;
+//!   307/308 keep method and body (not followed for a streamed body);
+//!   `Authorization`, `Cookie` and `Proxy-Authorization` are dropped when
+//!   the origin changes; https→http is refused unless allowed.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

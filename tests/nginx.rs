@@ -394,8 +394,8 @@ async fn nginx_many_concurrent_requests_within_the_pool_limit() {
 #[cfg(feature = "tls")]
 use brisk::{Phase, TlsFailure};
 
-#[cfg(feature = "tls")]
 /// A client trusting only the test CA.
+#[cfg(feature = "tls")]
 fn tls_client(nginx: &Nginx) -> Client {
     let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
     let ca = ok(nginx, brisk::Certificate::from_pem(&pem));
@@ -502,8 +502,8 @@ async fn nginx_tls_redirect_close_and_post() {
     assert_eq!(stats.closed.error, 0, "{stats:?}");
 }
 
-#[cfg(feature = "tls")]
 /// Sends a GET to `url` with `client` and returns the TLS error.
+#[cfg(feature = "tls")]
 async fn tls_error(nginx: &Nginx, client: &Client, url: &str) -> brisk::Error {
     match client.get(url).send().await {
         Ok(resp) => panic!("{url}: expected a TLS error, got {}", resp.status()),
