@@ -99,7 +99,17 @@ impl Deadline {
         phase: Phase,
         step: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        match self.end_of(phase) {
+        Deadline::run_until(self.end_of(phase), phase, step).await
+    }
+
+    /// Runs `step` until `end` (from [`Deadline::end_of`]), for steps that
+    /// share one budget, such as DNS and connect.
+    pub(crate) async fn run_until<T>(
+        end: Option<(Instant, bool)>,
+        phase: Phase,
+        step: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        match end {
             None => step.await,
             Some((end, total)) => match tokio::time::timeout_at(end, step).await {
                 Ok(result) => result,

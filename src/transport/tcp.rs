@@ -30,19 +30,20 @@ pub(crate) async fn connect(
     deadline: &Deadline,
 ) -> Result<(TcpStream, SocketAddr, ConnectTimes), Error> {
     let t0 = Instant::now();
+    // DNS and connect share the connect budget.
+    let end = deadline.end_of(Phase::Connect);
     let addrs = match host {
         Host::Ipv4(a) => vec![SocketAddr::new(IpAddr::V4(*a), port)],
         Host::Ipv6(a) => vec![SocketAddr::new(IpAddr::V6(*a), port)],
         Host::Domain(name) => {
             let name = name.clone();
-            deadline
-                .run(Phase::Dns, async move {
-                    let found = tokio::net::lookup_host((name.as_str(), port))
-                        .await
-                        .map_err(|e| Error::io(Phase::Dns, e))?;
-                    Ok(found.collect::<Vec<_>>())
-                })
-                .await?
+            Deadline::run_until(end, Phase::Dns, async move {
+                let found = tokio::net::lookup_host((name.as_str(), port))
+                    .await
+                    .map_err(|e| Error::io(Phase::Dns, e))?;
+                Ok(found.collect::<Vec<_>>())
+            })
+            .await?
         }
     };
     let dns = t0.elapsed();
@@ -52,9 +53,8 @@ pub(crate) async fn connect(
             .with_source("no addresses found"));
     }
     let t1 = Instant::now();
-    let (stream, addr) = deadline
-        .run(Phase::Connect, happy_eyeballs(interleave(addrs)))
-        .await?;
+    let (stream, addr) =
+        Deadline::run_until(end, Phase::Connect, happy_eyeballs(interleave(addrs))).await?;
     let connect = t1.elapsed();
     stream
         .set_nodelay(true)
