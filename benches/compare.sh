@@ -2,6 +2,8 @@
 # brisk against reqwest, hyper and a raw-socket floor, in one command.
 #
 #   benches/compare.sh [--reps N] [--unpinned] [--footprint] [--footprint-only]
+#                      [--footprint-programs "brisk brisk-nodefault reqwest ureq"]
+#                      [--parse-instructions] [--no-runs]
 #                      [--clients "brisk reqwest hyper raw"]
 #                      [--workloads "seq c100 1m tls-new-conn slow"]
 #                      [--no-brisk] [--quick] [--out DIR]
@@ -19,7 +21,13 @@
 # brisk (no default features), reqwest + rustls and ureq + rustls: unique
 # crates in `cargo tree -e normal`, clean release build time (at the
 # machine's CARGO_BUILD_JOBS) and stripped binary size. Clean builds are
-# slow, so it is off unless asked for; --footprint-only skips the runs.
+# slow, so it is off unless asked for. --no-runs skips the client runs
+# (--footprint-only = --footprint --no-runs); --footprint-programs "ureq
+# brisk" measures only those.
+#
+# --parse-instructions adds instructions per parse of the 298-byte head
+# (httparse, brisk parse_head, brisk ResponseDecoder) counted by valgrind's
+# callgrind: exact, whatever else the machine is doing.
 #
 # --no-brisk builds without the `brisk-client` feature and leaves brisk out.
 # --quick runs a tenth of each workload's requests (a smoke test, not data).
@@ -31,6 +39,8 @@ BENCHES=$PWD
 REPS=5
 UNPINNED=0
 FOOTPRINT=0
+PARSE_INSTRUCTIONS=0
+PROGRAMS="brisk brisk-nodefault reqwest ureq"
 RUNS=1
 CLIENTS="brisk reqwest hyper raw"
 WORKLOADS="seq c100 1m tls-new-conn slow"
@@ -44,12 +54,15 @@ while [ $# -gt 0 ]; do
         --unpinned) UNPINNED=1 ;;
         --footprint) FOOTPRINT=1 ;;
         --footprint-only) FOOTPRINT=1; RUNS=0 ;;
+        --parse-instructions) PARSE_INSTRUCTIONS=1 ;;
+        --no-runs) RUNS=0 ;;
+        --footprint-programs) PROGRAMS=$2; shift ;;
         --clients) CLIENTS=$2; shift ;;
         --workloads) WORKLOADS=$2; shift ;;
         --no-brisk) FEATURES=(--no-default-features); CLIENTS=${CLIENTS//brisk/} ;;
         --quick) QUICK=(--quick) ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -121,7 +134,7 @@ footprint() {
     echo
     echo "| program | unique crates (cargo tree -e normal) | clean release build s | stripped binary |"
     echo "|---|---|---|---|"
-    for name in brisk brisk-nodefault reqwest ureq; do
+    for name in $PROGRAMS; do
         local dir=$BENCHES/footprint/$name
         local target=$dir/target
         log "footprint: $name"
@@ -152,6 +165,27 @@ footprint() {
     echo
 }
 
+# Instructions per parse: (I(N) - I(0)) / N under callgrind.
+parse_instructions() {
+    local n=20000
+    echo "### Instructions per parse of the 298-byte, 8-header head (callgrind, N = $n)"
+    echo
+    echo "| parser | instructions/parse |"
+    echo "|---|---|"
+    for p in httparse brisk decoder; do
+        local i0 i1
+        i0=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            "$BENCHES/target/release/parse_instructions" "$p" 0 2>&1 | sed -n 's/.*Collected : //p')
+        i1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+            "$BENCHES/target/release/parse_instructions" "$p" "$n" 2>&1 | sed -n 's/.*Collected : //p')
+        local label=$p
+        [ "$p" = brisk ] && label="brisk parse_head"
+        [ "$p" = decoder ] && label="brisk ResponseDecoder (allocating)"
+        awk -v l="$label" -v a="$i0" -v b="$i1" -v n="$n" 'BEGIN { printf "| %s | %.0f |\n", l, (b - a) / n }'
+    done
+    echo
+}
+
 if [ "$RUNS" = 1 ]; then
     log "building (release) ..."
     nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
@@ -169,6 +203,17 @@ if [ "$RUNS" = 1 ]; then
         echo
         "$BENCHES/target/release/summary" "$RESULTS"
     } > "$OUT/summary.md"
+fi
+
+if [ "$PARSE_INSTRUCTIONS" = 1 ]; then
+    if [ "$RUNS" = 0 ]; then
+        nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
+    fi
+    if command -v valgrind > /dev/null; then
+        parse_instructions >> "$OUT/summary.md"
+    else
+        log "valgrind not found: no instruction counts"
+    fi
 fi
 
 if [ "$FOOTPRINT" = 1 ]; then

@@ -19,8 +19,9 @@
 //!   to the last byte of its body (fractions allowed: `--timeout 0.5`).
 //! - `--cacert FILE`: trust the PEM certificate(s) in FILE as roots, beside
 //!   the built-in ones (needs the `tls` feature).
-//! - `-o FILE`, `--output FILE`: write the bodies to FILE instead of stdout,
-//!   with a progress bar on stderr when stderr is a terminal.
+//! - `-o FILE`, `--output FILE`: write the bodies (and the heads, with `-i`)
+//!   to FILE instead of stdout, one after the other, with a progress bar
+//!   (bytes/total) on stderr when stderr is a terminal.
 //! - `-w`, `--write-out`: after each request, one line on stderr:
 //!   `status=200 reused=false dns=0.0012 connect=0.0003 tls=0.0041 ttfb=0.0060 total=0.0062`
 //!   (seconds; `total` includes reading the body).
@@ -319,7 +320,8 @@ fn write_out_line(resp: &brisk::Response) -> String {
 struct Progress {
     total: Option<u64>,
     done: u64,
-    last_draw: Option<Instant>,
+    /// When the bar was last drawn, and with how many bytes.
+    last_draw: Option<(Instant, u64)>,
 }
 
 impl Progress {
@@ -337,19 +339,21 @@ impl Progress {
         self.done += n as u64;
         if self
             .last_draw
-            .is_none_or(|t| t.elapsed() >= Duration::from_millis(100))
+            .is_none_or(|(t, _)| t.elapsed() >= Duration::from_millis(100))
         {
             self.draw();
         }
     }
 
     fn finish(&mut self) {
-        self.draw();
+        if self.last_draw.is_none_or(|(_, drawn)| drawn != self.done) {
+            self.draw();
+        }
         eprintln!();
     }
 
     fn draw(&mut self) {
-        self.last_draw = Some(Instant::now());
+        self.last_draw = Some((Instant::now(), self.done));
         let line = match self.total {
             Some(total) if total > 0 => {
                 let fraction = (self.done as f64 / total as f64).min(1.0);

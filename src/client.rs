@@ -145,7 +145,8 @@ pub struct ClosedCounts {
 }
 
 /// Where a request's time went, as curl's `-w` reports it. Phases that did
-/// not happen (DNS, connect and TLS on a reused connection) are zero.
+/// not happen (DNS, connect and TLS on a reused connection) are zero; over
+/// redirects, DNS, connect and TLS add up across the hops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Timings {
     /// Resolving the host name.
@@ -154,8 +155,8 @@ pub struct Timings {
     pub connect: Duration,
     /// The TLS handshake.
     pub tls: Duration,
-    /// From the start of the request to the first byte of the response
-    /// head (including DNS, connect and TLS).
+    /// From the start of the request until the final response head arrived
+    /// (including DNS, connect, TLS and any redirects before it).
     pub ttfb: Duration,
     /// From the start of the request to its end: the last body byte once
     /// the body has been read, the head until then.
@@ -437,17 +438,28 @@ impl Client {
     async fn execute(&self, mut req: Request) -> Result<Response, Error> {
         let deadline = Deadline::start(req.timeouts);
         let mut followed = 0;
+        // DNS, connect and TLS of earlier hops, added to the final one's.
+        let mut earlier = Timings::default();
         loop {
             let resp = self
                 .send_once(&mut req, &deadline)
                 .await
                 .map_err(|e| e.with_url(&req.url))?;
             match self.follow(&resp, &mut req, followed)? {
-                None => return Ok(resp),
+                None => {
+                    let mut resp = resp;
+                    resp.timings.dns += earlier.dns;
+                    resp.timings.connect += earlier.connect;
+                    resp.timings.tls += earlier.tls;
+                    return Ok(resp);
+                }
                 Some(next) => {
                     followed += 1;
                     // Dropping the 3xx response returns its connection to
                     // the pool if its (usually tiny) body has arrived.
+                    earlier.dns += resp.timings.dns;
+                    earlier.connect += resp.timings.connect;
+                    earlier.tls += resp.timings.tls;
                     drop(resp);
                     req.url = next;
                 }
@@ -530,7 +542,6 @@ impl Client {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let hop_start = Instant::now();
             let (mut conn, slot, reused, mut timings) =
                 match shared.pool.checkout(&key, deadline).await? {
                     Grant::Reuse(conn, slot) => (conn, slot, true, Timings::default()),
@@ -546,7 +557,7 @@ impl Client {
                     if reused {
                         shared.counters.reused.fetch_add(1, Ordering::Relaxed);
                     }
-                    timings.ttfb = hop_start.elapsed();
+                    timings.ttfb = deadline.started().elapsed();
                     timings.total = deadline.started().elapsed();
                     let method = req.method.as_bytes();
                     return Ok(Response::new(

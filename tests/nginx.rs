@@ -132,6 +132,26 @@ async fn nginx_big_body_streamed_by_chunk() {
 }
 
 #[tokio::test]
+async fn nginx_dropped_unread_body_closes_the_connection() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = Client::new();
+    let mut resp = ok(&nginx, client.get(nginx.http_url("/big.bin")).send().await);
+    let first = ok(&nginx, resp.chunk().await).expect("a first piece of 1 MiB");
+    assert!(first.len() < big_body().len());
+    // Most of the body is still on the wire: brisk closes rather than
+    // draining it.
+    drop(resp);
+    let stats = client.stats();
+    assert_eq!(stats.closed.abandoned, 1, "{stats:?}");
+    assert_eq!(stats.idle_connections, 0, "{stats:?}");
+    let (status, reused, body) = get(&nginx, &client, &nginx.http_url("/hello.txt")).await;
+    assert_eq!(status, 200);
+    assert!(!reused, "a connection with unread body bytes was reused");
+    assert_eq!(body, HELLO_BODY.as_bytes());
+    assert_eq!(client.stats().connections_opened, 2);
+}
+
+#[tokio::test]
 async fn nginx_chunked_body_then_reuse() {
     let Some(nginx) = Nginx::start() else { return };
     let client = Client::new();

@@ -316,7 +316,7 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
         "seq" | "1m" => {
             let (path, want, n, warm) = match args.workload.as_str() {
                 "seq" => ("/", HELLO.len(), q(20_000), q(1_000)),
-                _ => ("/1m", ONE_MIB, q(300), q(10)),
+                _ => ("/1m", ONE_MIB, q(2_000), q(20)),
             };
             let (n, warm) = (args.requests.unwrap_or(n), args.warmup.unwrap_or(warm));
             let s = setup(&args, false, path)?;
@@ -392,8 +392,8 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
             })
         }
         "tls-new-conn" => {
-            let n = args.requests.unwrap_or(q(300));
-            let warm = args.warmup.unwrap_or(q(10));
+            let n = args.requests.unwrap_or(q(1_000));
+            let warm = args.warmup.unwrap_or(q(20));
             let s = setup(&args, true, "/")?;
             let c0 = s.count.read().await?;
             for _ in 0..warm {
