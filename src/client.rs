@@ -14,7 +14,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::time::Instant;
 
 /// Bodies up to this size are written in the same buffer as the head: one
 /// write, one TCP segment for typical API calls.
@@ -590,7 +589,7 @@ impl Client {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
             #[cfg(feature = "tls")]
             Scheme::Https => {
-                let t = Instant::now();
+                let t = tokio::time::Instant::now();
                 let config = self.shared.tls.clone();
                 let host = url.host_str();
                 let tls = deadline

@@ -95,7 +95,14 @@ pub fn spawn(port: u16, tls: bool) -> std::io::Result<RunningServer> {
     let counter = connections.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
-        .name(if tls { "bench-server-tls" } else { "bench-server" }.into())
+        .name(
+            if tls {
+                "bench-server-tls"
+            } else {
+                "bench-server"
+            }
+            .into(),
+        )
         .spawn(move || {
             crate::alloc_count::exclude_this_thread();
             let rt = match tokio::runtime::Builder::new_current_thread()

@@ -351,7 +351,12 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
             let slow = args.workload == "slow";
             let (path, n, warm, tasks) = match slow {
                 false => ("/".to_string(), q(50_000), q(5_000), 100),
-                true => (format!("/delay?ms={}", args.delay_ms), q(1_000), 0, q(1_000)),
+                true => (
+                    format!("/delay?ms={}", args.delay_ms),
+                    q(1_000),
+                    0,
+                    q(1_000),
+                ),
             };
             let n = args.requests.unwrap_or(n);
             let warm = args.warmup.unwrap_or(warm);
@@ -372,8 +377,7 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
             }
             let c1 = s.count.read().await?;
             let k0 = client.connections_opened();
-            let (lat, measured) =
-                concurrent(&client, &target, tasks, n, HELLO.len(), true).await?;
+            let (lat, measured) = concurrent(&client, &target, tasks, n, HELLO.len(), true).await?;
             let measured = measured.ok_or("no measurement")?;
             let k1 = client.connections_opened();
             let c2 = s.count.read().await?;
@@ -409,7 +413,9 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
                 let t0 = Instant::now();
                 let client = AnyClient::build(name, &s.target, &s.options)?;
                 expect_len(client.get(&s.target).await?, HELLO.len())?;
-                client_conns = client_conns.zip(client.connections_opened()).map(|(a, b)| a + b);
+                client_conns = client_conns
+                    .zip(client.connections_opened())
+                    .map(|(a, b)| a + b);
                 drop(client);
                 lat.push(t0.elapsed());
             }
@@ -439,7 +445,11 @@ fn main() {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let header = (args.client.clone(), args.workload.clone(), args.label.clone());
+        let header = (
+            args.client.clone(),
+            args.workload.clone(),
+            args.label.clone(),
+        );
         let outcome = tokio::task::LocalSet::new().block_on(&rt, run(args))?;
         Ok((header, outcome))
     });

@@ -36,6 +36,8 @@ const RATIOS: &[(&str, &str)] = &[
 ];
 
 type Runs = Vec<Value>;
+/// (workload index, client index) -> runs, for one mode.
+type Groups = BTreeMap<(usize, usize), Runs>;
 
 fn main() {
     let mut text = String::new();
@@ -51,7 +53,7 @@ fn main() {
         }
     }
     // mode -> (workload, client) -> runs
-    let mut modes: Vec<(String, BTreeMap<(usize, usize), Runs>)> = Vec::new();
+    let mut modes: Vec<(String, Groups)> = Vec::new();
     for line in text.lines().filter(|l| l.trim_start().starts_with('{')) {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             eprintln!("summary: skipping unparsable line: {line}");
@@ -64,7 +66,7 @@ fn main() {
         let i = match modes.iter().position(|(m, _)| *m == mode) {
             Some(i) => i,
             None => {
-                modes.push((mode, BTreeMap::new()));
+                modes.push((mode, Groups::new()));
                 modes.len() - 1
             }
         };
@@ -125,7 +127,7 @@ fn cell(sorted: &[f64]) -> String {
     }
 }
 
-fn print_mode(mode: &str, groups: &BTreeMap<(usize, usize), Runs>) {
+fn print_mode(mode: &str, groups: &Groups) {
     let reps = groups.values().map(Vec::len).max().unwrap_or(0);
     println!("### {mode} (median of up to {reps} runs, min–max in brackets)\n");
     print!("| workload | client |");
@@ -149,7 +151,7 @@ fn print_mode(mode: &str, groups: &BTreeMap<(usize, usize), Runs>) {
         let o = groups.get(&(w, c)).map(|r| values(r, field, 1.0));
         match (b.as_deref().and_then(median), o.as_deref().and_then(median)) {
             (Some(b), Some(o)) if o != 0.0 => format!("{:.2}×", b / o),
-            (Some(b), Some(_)) if b == 0.0 => "=".into(),
+            (Some(0.0), Some(_)) => "=".into(),
             _ => "–".into(),
         }
     };
@@ -167,13 +169,17 @@ fn print_mode(mode: &str, groups: &BTreeMap<(usize, usize), Runs>) {
     println!("|---|{}", "---|".repeat(RATIOS.len() * 2));
     let reqwest = position(CLIENTS, Some("reqwest")).unwrap_or(1);
     let hyper = position(CLIENTS, Some("hyper")).unwrap_or(2);
-    for w in 0..WORKLOADS.len() {
+    for (w, workload) in WORKLOADS.iter().enumerate() {
         if !groups.contains_key(&(w, brisk)) {
             continue;
         }
-        print!("| {} |", WORKLOADS[w]);
+        print!("| {workload} |");
         for (_, field) in RATIOS {
-            print!(" {} | {} |", ratio(w, reqwest, field), ratio(w, hyper, field));
+            print!(
+                " {} | {} |",
+                ratio(w, reqwest, field),
+                ratio(w, hyper, field)
+            );
         }
         println!();
     }
