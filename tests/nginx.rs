@@ -612,3 +612,31 @@ async fn nginx_tls_many_concurrent_requests() {
     assert!(stats.connections_opened <= 10, "{stats:?}");
     assert_eq!(stats.requests_sent, 100, "{stats:?}");
 }
+
+#[cfg(feature = "tls")]
+#[tokio::test]
+async fn nginx_tls_redirect_to_http_is_refused_unless_allowed() {
+    let Some(nginx) = Nginx::start() else { return };
+    let err = match tls_client(&nginx)
+        .get(nginx.https_url("/to-http"))
+        .send()
+        .await
+    {
+        Ok(resp) => panic!("downgrade followed to {}", resp.url()),
+        Err(e) => e,
+    };
+    assert!(err.is_redirect(), "{err}");
+    let pem = std::fs::read(&nginx.certs.ca_cert).expect("reading the test CA");
+    let allowing = Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(ok(&nginx, brisk::Certificate::from_pem(&pem)))
+        .redirect(brisk::RedirectPolicy::default().allow_https_to_http(true))
+        .build()
+        .unwrap();
+    let resp = ok(
+        &nginx,
+        allowing.get(nginx.https_url("/to-http")).send().await,
+    );
+    assert_eq!(resp.url().scheme(), brisk::Scheme::Http);
+    assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
+}

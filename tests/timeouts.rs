@@ -13,6 +13,10 @@ const SLACK: Duration = Duration::from_millis(50);
 
 fn assert_fired(err: &brisk::Error, phase: Phase, started: Instant, budget: Duration) {
     let elapsed = started.elapsed();
+    println!(
+        "{phase}: fired {:?} after its deadline",
+        elapsed.saturating_sub(budget)
+    );
     assert!(err.is_timeout(), "{err}");
     assert_eq!(err.phase(), Some(phase), "{err}");
     assert!(elapsed >= budget, "{phase}: fired early, after {elapsed:?}");

@@ -21,6 +21,7 @@
 //! | `/close`            | 200, `Connection: close`, `Content-Length: 8`, body `closing\n`  |
 //! | `/redirect`         | 302, `Location: <scheme>://<Host header name>:<port>/hello.txt`  |
 //! | `/redirect-relative`| 302, `Location: /hello.txt`                                      |
+//! | `/to-http`          | 302, `Location: http://127.0.0.1:<http port>/hello.txt`          |
 //! | `/echo-status/204`  | 204, no body, no `Content-Length`                                |
 //! | `/echo-status/404`  | 404, nginx's HTML error page with `Content-Length`               |
 //! | `/echo-status/500`  | 500, nginx's HTML error page, `Connection: close` (nginx's choice) |
@@ -373,7 +374,7 @@ fn read_logs(dir: &Path) -> String {
 }
 
 /// The locations shared by every server block.
-fn locations(root: &Path) -> String {
+fn locations(root: &Path, http_port: u16) -> String {
     let root = root.display();
     format!(
         r#"        root "{root}";
@@ -403,6 +404,11 @@ fn locations(root: &Path) -> String {
 
         location = /redirect {{
             return 302 /hello.txt;
+        }}
+
+        # From the TLS servers, a downgrade to plain http.
+        location = /to-http {{
+            return 302 http://127.0.0.1:{http_port}/hello.txt;
         }}
 
         location = /redirect-relative {{
@@ -445,8 +451,8 @@ fn tls_server(port: u16, cert: &Path, key: &Path, locations: &str) -> String {
 /// not as root), every path inside `dir`.
 fn config(dir: &Path, root: &Path, certs: &Certs, ports: [u16; 5]) -> String {
     let d = dir.display();
-    let locations = locations(root);
     let [http, https, expired, wrong_host, unknown_ca] = ports;
+    let locations = locations(root, http);
     let mut conf = format!(
         r#"daemon off;
 master_process off;
