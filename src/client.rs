@@ -5,9 +5,11 @@ use crate::conn::{BodyPart, Conn};
 use crate::deadline::{Deadline, Timeouts};
 use crate::error::{Error, Kind, Phase};
 use crate::h1::{self, BodyFraming, Headers, Limits, RequestHead, ResponseHead, Version};
-use crate::pool::{CloseReason, Counters, Grant, Key, Pool, PoolConfig, Slot};
+use crate::pool::{CloseReason, Counters, Grant, Pool, PoolConfig, Slot};
 use crate::transport::{tcp, Stream};
 use crate::url::{form_urlencode_into, Scheme, Url};
+use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -289,7 +291,6 @@ impl ClientBuilder {
 
     /// Builds the client. Fails only on an invalid TLS configuration.
     pub fn build(self) -> Result<Client, Error> {
-        static NEXT_TLS_ID: AtomicU64 = AtomicU64::new(1);
         #[cfg(feature = "tls")]
         let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
         let counters = Arc::new(Counters::default());
@@ -311,7 +312,6 @@ impl ClientBuilder {
                 limits: self.limits,
                 #[cfg(feature = "tls")]
                 tls,
-                tls_id: NEXT_TLS_ID.fetch_add(1, Ordering::Relaxed),
             }),
         })
     }
@@ -341,7 +341,6 @@ struct Shared {
     limits: Limits,
     #[cfg(feature = "tls")]
     tls: Arc<rustls::ClientConfig>,
-    tls_id: u64,
 }
 
 impl fmt::Debug for Client {
@@ -404,7 +403,7 @@ impl Client {
     pub fn request(&self, method: &str, url: impl IntoUrl) -> RequestBuilder {
         RequestBuilder {
             client: self.clone(),
-            method: method.to_string(),
+            method: method_name(method),
             url: url.into_url(),
             headers: Vec::new(),
             body: Body::empty(),
@@ -440,46 +439,57 @@ impl Client {
         // DNS, connect and TLS of earlier hops, added to the final one's.
         let mut earlier = Timings::default();
         loop {
-            let resp = self
+            let mut hop = self
                 .send_once(&mut req, &deadline)
                 .await
                 .map_err(|e| e.with_url(&req.url))?;
-            match self.follow(&resp, &mut req, followed)? {
+            match self.follow(&hop.head, &mut req, followed)? {
                 None => {
-                    let mut resp = resp;
-                    resp.timings.dns += earlier.dns;
-                    resp.timings.connect += earlier.connect;
-                    resp.timings.tls += earlier.tls;
-                    return Ok(resp);
+                    hop.timings.dns += earlier.dns;
+                    hop.timings.connect += earlier.connect;
+                    hop.timings.tls += earlier.tls;
+                    return Ok(Response::new(
+                        self.clone(),
+                        &req.method,
+                        hop,
+                        req.url,
+                        deadline,
+                    ));
                 }
                 Some(next) => {
                     followed += 1;
+                    earlier.dns += hop.timings.dns;
+                    earlier.connect += hop.timings.connect;
+                    earlier.tls += hop.timings.tls;
                     // Dropping the 3xx response returns its connection to
                     // the pool if its (usually tiny) body has arrived.
-                    earlier.dns += resp.timings.dns;
-                    earlier.connect += resp.timings.connect;
-                    earlier.tls += resp.timings.tls;
-                    drop(resp);
-                    req.url = next;
+                    let previous = std::mem::replace(&mut req.url, next);
+                    drop(Response::new(
+                        self.clone(),
+                        &req.method,
+                        hop,
+                        previous,
+                        deadline,
+                    ));
                 }
             }
         }
     }
 
-    /// Decides whether `resp` is a redirect to follow, adjusting `req` for
+    /// Decides whether `head` is a redirect to follow, adjusting `req` for
     /// the next hop (RFC 9110 §15.4).
     fn follow(
         &self,
-        resp: &Response,
+        head: &ResponseHead,
         req: &mut Request,
         followed: usize,
     ) -> Result<Option<Url>, Error> {
         let policy = self.shared.redirect;
-        let status = resp.status().as_u16();
+        let status = head.status;
         if policy.max == 0 || !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return Ok(None);
         }
-        let Some(location) = resp.headers().get("location") else {
+        let Some(location) = head.headers.get("location") else {
             return Ok(None);
         };
         let redirect_error = |msg: &'static str| {
@@ -509,7 +519,7 @@ impl Client {
         } else if req.method != "GET" && req.method != "HEAD" {
             // 301/302 (as browsers, curl -L and reqwest do for POST) and
             // 303 turn into a GET without a body.
-            req.method = "GET".to_string();
+            req.method = Cow::Borrowed("GET");
             req.body = Body::empty();
             req.headers
                 .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
@@ -528,21 +538,18 @@ impl Client {
     /// One request-response exchange on one connection, retried on a fresh
     /// connection when a reused one turns out to have been closed by the
     /// server before it answered (a race no liveness check can close).
-    async fn send_once(&self, req: &mut Request, deadline: &Deadline) -> Result<Response, Error> {
+    async fn send_once(&self, req: &mut Request, deadline: &Deadline) -> Result<Hop, Error> {
         let shared = &self.shared;
-        let key = Key {
-            scheme: req.url.scheme(),
-            host: req.url.host().clone(),
-            port: req.url.port(),
-            tls_id: shared.tls_id,
-        };
-        let mut head_bytes = Vec::with_capacity(256);
-        req.encode_head(&shared.default_headers, &mut head_bytes)?;
+        CHECK.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            req.encode_head(&shared.default_headers, &mut buf)
+        })?;
         let mut attempts = 0;
         loop {
             attempts += 1;
             let (mut conn, slot, reused, mut timings) =
-                match shared.pool.checkout(&key, deadline).await? {
+                match shared.pool.checkout(req.url.origin(), deadline).await? {
                     Grant::Reuse(conn, slot) => (conn, slot, true, Timings::default()),
                     Grant::Open(slot) => {
                         let (conn, timings) = self.connect(&req.url, deadline).await?;
@@ -550,26 +557,21 @@ impl Client {
                         (conn, slot, false, timings)
                     }
                 };
-            match exchange(&mut conn, req, &head_bytes, deadline).await {
+            match exchange(&mut conn, req, &shared.default_headers, deadline).await {
                 Ok(head) => {
                     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                     if reused {
                         shared.counters.reused.fetch_add(1, Ordering::Relaxed);
                     }
                     timings.ttfb = deadline.started().elapsed();
-                    timings.total = deadline.started().elapsed();
-                    let method = req.method.as_bytes();
-                    return Ok(Response::new(
-                        self.clone(),
-                        method,
+                    timings.total = timings.ttfb;
+                    return Ok(Hop {
                         head,
-                        req.url.clone(),
                         conn,
                         slot,
                         reused,
                         timings,
-                        *deadline,
-                    ));
+                    });
                 }
                 Err(e) => {
                     shared.counters.closed(CloseReason::Error);
@@ -584,7 +586,7 @@ impl Client {
     }
 
     async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Conn, Timings), Error> {
-        let (tcp, remote, times) = tcp::connect(url.host(), url.port(), deadline).await?;
+        let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
             #[cfg(feature = "tls")]
@@ -621,22 +623,37 @@ impl Client {
 }
 
 /// Writes the request on `conn` and reads the final response head.
+/// One response head and the connection it came on.
+struct Hop {
+    head: ResponseHead,
+    conn: Conn,
+    slot: Slot,
+    reused: bool,
+    timings: Timings,
+}
+
+/// Writes the request on `conn` and reads the final response head.
 async fn exchange(
     conn: &mut Conn,
     req: &mut Request,
-    head: &[u8],
+    defaults: &[(String, String)],
     deadline: &Deadline,
 ) -> Result<ResponseHead, Error> {
-    match &mut req.body.kind {
-        BodyKind::Empty => conn.write(head, &req.method, deadline).await?,
-        BodyKind::Bytes(b) if b.len() <= INLINE_BODY => {
-            let mut all = Vec::with_capacity(head.len() + b.len());
-            all.extend_from_slice(head);
-            all.extend_from_slice(b);
-            conn.write(&all, &req.method, deadline).await?;
+    // Head and a small body go out in one write.
+    conn.prepare_request(&req.method, |buf| {
+        req.encode_head(defaults, buf)?;
+        if let BodyKind::Bytes(b) = &req.body.kind {
+            if b.len() <= INLINE_BODY {
+                buf.extend_from_slice(b);
+            }
         }
+        Ok(())
+    })?;
+    conn.write_request(deadline).await?;
+    match &mut req.body.kind {
+        BodyKind::Empty => {}
+        BodyKind::Bytes(b) if b.len() <= INLINE_BODY => {}
         BodyKind::Bytes(b) => {
-            conn.write(head, &req.method, deadline).await?;
             conn.write_more(b, deadline).await?;
             conn.flush(deadline).await?;
         }
@@ -644,7 +661,6 @@ async fn exchange(
             let Some(reader) = reader.as_mut() else {
                 return Err(Error::builder("a streamed body can be sent only once"));
             };
-            conn.write(head, &req.method, deadline).await?;
             let mut chunk = vec![0u8; 16 * 1024];
             let mut framed = Vec::with_capacity(chunk.len() + 16);
             loop {
@@ -677,6 +693,23 @@ async fn exchange(
         );
     }
     Ok(head)
+}
+
+/// The standard methods without an allocation; others as given.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match KNOWN.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_string()),
+    }
+}
+
+thread_local! {
+    /// Where a request head is encoded once before any connection is
+    /// made, so that an invalid request never reaches a server.
+    static CHECK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Something that can be turned into a [`Url`]: a `&str`, a `String`, or a
@@ -789,7 +822,7 @@ impl From<&[u8]> for Body {
 
 /// A request being prepared.
 struct Request {
-    method: String,
+    method: Cow<'static, str>,
     url: Url,
     headers: Vec<(String, String)>,
     body: Body,
@@ -823,12 +856,11 @@ impl Request {
             .chain(&self.headers)
             .chain(userinfo_auth.as_ref())
             .map(|(n, v)| (n.as_str(), v.as_str()));
-        let authority = self.url.authority();
         h1::encode_request_head(
             &RequestHead {
                 method: &self.method,
                 target: self.url.request_target(),
-                host: &authority,
+                host: self.url.authority(),
                 headers,
                 body: self.body.framing(),
             },
@@ -844,7 +876,7 @@ impl Request {
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     client: Client,
-    method: String,
+    method: Cow<'static, str>,
     url: Result<Url, Error>,
     headers: Vec<(String, String)>,
     body: Body,
@@ -1009,18 +1041,15 @@ impl fmt::Debug for Response {
 }
 
 impl Response {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        client: Client,
-        method: &[u8],
-        head: ResponseHead,
-        url: Url,
-        conn: Conn,
-        slot: Slot,
-        reused: bool,
-        timings: Timings,
-        deadline: Deadline,
-    ) -> Response {
+    fn new(client: Client, method: &str, hop: Hop, url: Url, deadline: Deadline) -> Response {
+        let Hop {
+            head,
+            conn,
+            slot,
+            reused,
+            timings,
+        } = hop;
+        let method = method.as_bytes();
         let framing = |method| h1::framing(method, head.status, head.version, &head.headers).ok();
         // For a HEAD request: the length a GET would have had, as curl shows.
         let content_length = match framing(b"GET") {

@@ -26,6 +26,8 @@ pub(crate) enum BodyPart<'a> {
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Stream,
+    /// The request being written.
+    wbuf: Vec<u8>,
     buf: Vec<u8>,
     /// Bytes of `buf` before this offset are consumed.
     start: usize,
@@ -43,6 +45,7 @@ impl Conn {
     pub(crate) fn new(stream: Stream, remote: SocketAddr, limits: Limits) -> Conn {
         Conn {
             stream,
+            wbuf: Vec::with_capacity(512),
             buf: Vec::with_capacity(READ_CHUNK),
             start: 0,
             decoder: ResponseDecoder::new(limits),
@@ -56,24 +59,29 @@ impl Conn {
         self.remote
     }
 
-    /// Whether an idle connection can carry a request: the server has not
-    /// closed it, sent anything, or outlived its keep-alive promise.
-    pub(crate) fn is_reusable(&mut self, now: Instant) -> bool {
-        let promised = self.keep_alive_until.is_none_or(|t| now < t);
-        promised && self.start == self.buf.len() && self.stream.is_idle_and_open()
+    /// Whether an idle connection can carry a request: the server has
+    /// neither closed it nor sent anything unasked.
+    pub(crate) fn is_reusable(&mut self) -> bool {
+        self.start == self.buf.len() && self.stream.is_idle_and_open()
     }
 
-    /// Writes a request (head and, when small, body in one buffer) and
-    /// tells the decoder what the response answers.
-    pub(crate) async fn write(
+    /// Puts a request in the connection's own write buffer (reused from
+    /// request to request) with `fill`, and tells the decoder what the
+    /// response will answer. [`Conn::write_request`] sends it.
+    pub(crate) fn prepare_request(
         &mut self,
-        bytes: &[u8],
         method: &str,
-        deadline: &Deadline,
+        fill: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
         self.response_started = false;
-        let stream = &mut self.stream;
+        self.wbuf.clear();
+        fill(&mut self.wbuf)
+    }
+
+    /// Writes the prepared request.
+    pub(crate) async fn write_request(&mut self, deadline: &Deadline) -> Result<(), Error> {
+        let (stream, bytes) = (&mut self.stream, &self.wbuf);
         deadline
             .run(Phase::Write, async {
                 stream

@@ -7,27 +7,20 @@
 //! opened) and never exceeds the limit. A [`Slot`] is the right to one of
 //! those places; dropping it (with its connection) gives the place back,
 //! to the first waiter if there is one.
+//!
+//! Connections are keyed by origin (`scheme://host:port`). A pool belongs
+//! to one client, and a client has one TLS configuration, so a connection
+//! made under one TLS configuration is never reused under another.
 
 use crate::conn::Conn;
-use crate::error::{Error, Phase};
-use crate::url::{Host, Scheme};
+use crate::deadline::Deadline;
+use crate::error::{Error, Kind, Phase};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
-
-/// What a pooled connection is for: it is only ever reused for the same
-/// scheme, host, port and TLS configuration.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Key {
-    pub(crate) scheme: Scheme,
-    pub(crate) host: Host,
-    pub(crate) port: u16,
-    /// Identifies the TLS configuration the connection was made under.
-    pub(crate) tls_id: u64,
-}
 
 /// Pool settings.
 #[derive(Clone, Copy, Debug)]
@@ -74,140 +67,175 @@ pub(crate) enum Grant {
 }
 
 pub(crate) struct Pool {
-    shared: Arc<Shared>,
-}
-
-struct Shared {
     config: PoolConfig,
-    hosts: Mutex<Hosts>,
     counters: Arc<Counters>,
+    hosts: Mutex<Hosts>,
 }
 
 #[derive(Default)]
 struct Hosts {
-    map: HashMap<Key, HostState>,
+    map: HashMap<String, Arc<HostEntry>>,
     last_sweep: Option<Instant>,
+}
+
+/// One origin's connections, with its own lock.
+struct HostEntry {
+    state: Mutex<HostState>,
+    counters: Arc<Counters>,
 }
 
 #[derive(Default)]
 struct HostState {
+    /// Idle connections, most recently used last.
     idle: Vec<(Conn, Instant)>,
     open: usize,
     waiters: VecDeque<oneshot::Sender<Grant>>,
 }
 
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The pool's books stay consistent across a panic elsewhere (every
+    // update is a single assignment), so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The right to one connection's place under a host's limit.
 pub(crate) struct Slot {
-    shared: Option<Arc<Shared>>,
-    key: Key,
+    host: Option<Arc<HostEntry>>,
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Some(shared) = self.shared.take() {
-            let mut hosts = shared.lock();
-            release(&shared, &mut hosts, &self.key);
+        if let Some(host) = self.host.take() {
+            let mut state = lock(&host.state);
+            release(&host, &mut state);
         }
     }
 }
 
 impl Slot {
+    fn new(host: &Arc<HostEntry>) -> Slot {
+        Slot {
+            host: Some(host.clone()),
+        }
+    }
+
     /// Gives up the place without going through the pool (used while the
-    /// pool lock is held, where dropping normally would deadlock).
+    /// host lock is held, where dropping normally would deadlock).
     fn disarm(mut self) {
-        self.shared = None;
+        self.host = None;
     }
 }
 
 /// Hands a freed place to the first waiter still waiting, or frees it.
-/// Called with the lock held.
-fn release(shared: &Arc<Shared>, hosts: &mut Hosts, key: &Key) {
-    let Some(host) = hosts.map.get_mut(key) else {
-        return;
-    };
-    while let Some(waiter) = host.waiters.pop_front() {
-        let slot = Slot {
-            shared: Some(shared.clone()),
-            key: key.clone(),
-        };
-        match waiter.send(Grant::Open(slot)) {
+/// Called with the host lock held.
+fn release(host: &Arc<HostEntry>, state: &mut HostState) {
+    while let Some(waiter) = state.waiters.pop_front() {
+        match waiter.send(Grant::Open(Slot::new(host))) {
             Ok(()) => return,
             Err(Grant::Open(slot) | Grant::Reuse(_, slot)) => slot.disarm(),
         }
     }
-    host.open -= 1;
-    if host.open == 0 && host.idle.is_empty() {
-        hosts.map.remove(key);
-    }
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Hosts> {
-        // A panic elsewhere while holding the lock cannot leave the counts
-        // half-updated in a way that matters more than losing the pool.
-        self.hosts.lock().unwrap_or_else(|p| p.into_inner())
-    }
+    state.open -= 1;
 }
 
 impl Pool {
     pub(crate) fn new(config: PoolConfig, counters: Arc<Counters>) -> Pool {
         Pool {
-            shared: Arc::new(Shared {
-                config,
-                hosts: Mutex::new(Hosts::default()),
-                counters,
-            }),
+            config,
+            counters,
+            hosts: Mutex::new(Hosts::default()),
         }
     }
 
-    /// An idle connection for `key` if a live one exists, else a place to
-    /// open one, else a wait (FIFO, bounded by the pool-wait budget).
-    pub(crate) async fn checkout(
-        &self,
-        key: &Key,
-        deadline: &crate::deadline::Deadline,
-    ) -> Result<Grant, Error> {
-        let shared = &self.shared;
+    /// The entry for `origin`, created on first use. Also, at most once a
+    /// second, closes expired idle connections of every host and forgets
+    /// hosts with nothing left, so idle sockets do not linger for hosts no
+    /// longer called.
+    fn entry(&self, origin: &str, now: Instant) -> Arc<HostEntry> {
         let mut dead = Vec::new();
-        let waiting = {
-            let mut hosts = shared.lock();
-            let now = Instant::now();
-            sweep(shared, &mut hosts, now, &mut dead);
-            let host = hosts.map.entry(key.clone()).or_default();
-            let mut found = None;
-            while let Some((mut conn, since)) = host.idle.pop() {
-                match check_idle(&mut conn, since, now, shared.config.idle_timeout) {
-                    None => {
-                        found = Some(conn);
-                        break;
-                    }
-                    Some(reason) => {
-                        shared.counters.closed(reason);
-                        dead.push(conn);
-                        host.open -= 1;
-                    }
+        let entry = {
+            let mut hosts = lock(&self.hosts);
+            if hosts
+                .last_sweep
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+            {
+                hosts.last_sweep = Some(now);
+                hosts.map.retain(|_, host| {
+                    let mut state = lock(&host.state);
+                    self.expire(&mut state, now, &mut dead);
+                    state.open > 0 || Arc::strong_count(host) > 1
+                });
+            }
+            match hosts.map.get(origin) {
+                Some(entry) => entry.clone(),
+                None => {
+                    let entry = Arc::new(HostEntry {
+                        state: Mutex::new(HostState::default()),
+                        counters: self.counters.clone(),
+                    });
+                    hosts.map.insert(origin.to_string(), entry.clone());
+                    entry
                 }
             }
-            let slot = || Slot {
-                shared: Some(shared.clone()),
-                key: key.clone(),
-            };
-            if let Some(conn) = found {
-                return Ok(Grant::Reuse(conn, slot()));
+        };
+        drop(dead);
+        entry
+    }
+
+    /// Moves idle connections past their idle timeout or the server's
+    /// keep-alive promise to `dead`.
+    fn expire(&self, state: &mut HostState, now: Instant, dead: &mut Vec<Conn>) {
+        let before = state.idle.len();
+        let idle_timeout = self.config.idle_timeout;
+        let counters = &self.counters;
+        let gone = state.idle.extract_if(.., |(conn, since)| {
+            match expired(conn, *since, now, idle_timeout) {
+                None => false,
+                Some(reason) => {
+                    counters.closed(reason);
+                    true
+                }
             }
-            if host.open < shared.config.max_per_host {
-                host.open += 1;
-                return Ok(Grant::Open(slot()));
+        });
+        dead.extend(gone.map(|(conn, _)| conn));
+        state.open -= before - state.idle.len();
+    }
+
+    /// An idle connection for `origin` if a live one exists, else a place
+    /// to open one, else a wait (FIFO, bounded by the pool-wait budget).
+    pub(crate) async fn checkout(&self, origin: &str, deadline: &Deadline) -> Result<Grant, Error> {
+        let now = Instant::now();
+        let host = self.entry(origin, now);
+        let mut dead = Vec::new();
+        let waiting = {
+            let mut state = lock(&host.state);
+            self.expire(&mut state, now, &mut dead);
+            let mut found = None;
+            while let Some((mut conn, _)) = state.idle.pop() {
+                if conn.is_reusable() {
+                    found = Some(conn);
+                    break;
+                }
+                self.counters.closed(CloseReason::ServerClosed);
+                dead.push(conn);
+                state.open -= 1;
+            }
+            if let Some(conn) = found {
+                return Ok(Grant::Reuse(conn, Slot::new(&host)));
+            }
+            if state.open < self.config.max_per_host {
+                state.open += 1;
+                return Ok(Grant::Open(Slot::new(&host)));
             }
             let (tx, rx) = oneshot::channel();
-            host.waiters.push_back(tx);
+            state.waiters.push_back(tx);
             rx
         };
         drop(dead);
         deadline
             .run(Phase::PoolWait, async {
                 waiting.await.map_err(|_| {
-                    Error::new(crate::error::Kind::Io)
+                    Error::new(Kind::Io)
                         .with_phase(Phase::PoolWait)
                         .with_source("pool closed")
                 })
@@ -216,30 +244,21 @@ impl Pool {
     }
 
     /// Returns a connection after a complete response. It is kept only if
-    /// `reusable`; a waiter gets it first, then the idle list (up to its
+    /// `reusable`: a waiter gets it first, then the idle list (up to its
     /// limit).
     pub(crate) fn checkin(&self, mut conn: Conn, slot: Slot, reusable: bool) {
-        let shared = &self.shared;
         if !reusable {
-            shared.counters.closed(CloseReason::NotReusable);
+            self.counters.closed(CloseReason::NotReusable);
             drop(conn);
             drop(slot);
             return;
         }
-        let mut dead = Vec::new();
-        let mut hosts = shared.lock();
-        let key = slot.key.clone();
-        let Some(host) = hosts.map.get_mut(&key) else {
-            drop(hosts);
-            drop(slot);
+        let Some(host) = slot.host.clone() else {
             return;
         };
-        while let Some(waiter) = host.waiters.pop_front() {
-            let handed = Slot {
-                shared: Some(shared.clone()),
-                key: key.clone(),
-            };
-            match waiter.send(Grant::Reuse(conn, handed)) {
+        let mut state = lock(&host.state);
+        while let Some(waiter) = state.waiters.pop_front() {
+            match waiter.send(Grant::Reuse(conn, Slot::new(&host))) {
                 Ok(()) => {
                     slot.disarm();
                     return;
@@ -249,36 +268,35 @@ impl Pool {
                     conn = back;
                 }
                 Err(Grant::Open(handed)) => {
-                    // Not reachable: we sent Reuse. Keep the books right.
+                    // Not reachable: Reuse was sent. Keep the books right.
                     handed.disarm();
                     slot.disarm();
-                    host.open -= 1;
+                    state.open -= 1;
                     return;
                 }
             }
         }
-        if host.idle.len() < shared.config.max_idle_per_host {
-            host.idle.push((conn, Instant::now()));
-            slot.disarm();
+        slot.disarm();
+        if state.idle.len() < self.config.max_idle_per_host {
+            state.idle.push((conn, Instant::now()));
         } else {
-            shared.counters.closed(CloseReason::PoolFull);
-            dead.push(conn);
-            slot.disarm();
-            release(shared, &mut hosts, &key);
+            host.counters.closed(CloseReason::PoolFull);
+            release(&host, &mut state);
+            drop(state);
+            drop(conn);
         }
-        drop(hosts);
-        drop(dead);
     }
 
     /// Idle connections now, over all hosts.
     pub(crate) fn idle_count(&self) -> usize {
-        self.shared.lock().map.values().map(|h| h.idle.len()).sum()
+        let hosts = lock(&self.hosts);
+        hosts.map.values().map(|h| lock(&h.state).idle.len()).sum()
     }
 }
 
-/// Why an idle connection may not be reused, or `None` if it may.
-fn check_idle(
-    conn: &mut Conn,
+/// Why an idle connection may no longer be used, by the clock alone.
+fn expired(
+    conn: &Conn,
     since: Instant,
     now: Instant,
     idle_timeout: Duration,
@@ -287,46 +305,7 @@ fn check_idle(
         Some(CloseReason::IdleTimeout)
     } else if conn.keep_alive_until.is_some_and(|t| now >= t) {
         Some(CloseReason::KeepAliveExpired)
-    } else if !conn.is_reusable(now) {
-        Some(CloseReason::ServerClosed)
     } else {
         None
     }
-}
-
-/// At most once a second, closes idle connections that have expired on
-/// every host, so that idle sockets do not linger for hosts no longer
-/// called.
-fn sweep(shared: &Arc<Shared>, hosts: &mut Hosts, now: Instant, dead: &mut Vec<Conn>) {
-    if hosts
-        .last_sweep
-        .is_some_and(|t| now.duration_since(t) < Duration::from_secs(1))
-    {
-        return;
-    }
-    hosts.last_sweep = Some(now);
-    let idle_timeout = shared.config.idle_timeout;
-    hosts.map.retain(|_, host| {
-        let before = host.idle.len();
-        let mut kept = Vec::with_capacity(before);
-        for (conn, since) in host.idle.drain(..) {
-            let expired = if now.duration_since(since) >= idle_timeout {
-                Some(CloseReason::IdleTimeout)
-            } else if conn.keep_alive_until.is_some_and(|t| now >= t) {
-                Some(CloseReason::KeepAliveExpired)
-            } else {
-                None
-            };
-            match expired {
-                Some(reason) => {
-                    shared.counters.closed(reason);
-                    dead.push(conn);
-                }
-                None => kept.push((conn, since)),
-            }
-        }
-        host.open -= before - kept.len();
-        host.idle = kept;
-        host.open > 0 || !host.waiters.is_empty()
-    });
 }

@@ -10,7 +10,7 @@
 //! percent-encoded as needed; never the userinfo, never the fragment), and
 //! the credentials the userinfo carried (sent later as Basic auth).
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The scheme of a [`Url`].
@@ -117,17 +117,29 @@ impl std::error::Error for UrlError {}
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Url {
+    /// `scheme://host[:port]/path[?query]`, percent-encoded, without
+    /// userinfo or fragment: everything a request needs is a slice of it,
+    /// so a parsed URL costs one allocation.
+    serialization: String,
     scheme: Scheme,
-    host: Host,
-    /// The host as written in a URL (IPv6 bracketed), cached.
-    host_str: String,
+    host: HostKind,
     port: u16,
-    /// Path and query, percent-encoded: the origin-form request-target.
-    target: String,
-    /// Offset of `?` in `target`, if there is a query.
-    query_at: Option<usize>,
+    host_start: u32,
+    host_end: u32,
+    path_start: u32,
+    /// Offset of `?` in `serialization`, if there is a query.
+    query_start: Option<u32>,
     username: String,
     password: Option<String>,
+}
+
+/// The host's kind and value, without the name (which lives in the
+/// serialization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum HostKind {
+    Domain,
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
 }
 
 impl Url {
@@ -167,13 +179,38 @@ impl Url {
                 None => (percent_decode(ui), None),
             },
         };
+        let mut serialization = String::with_capacity(input.len() + 8);
+        serialization.push_str(scheme.as_str());
+        serialization.push_str("://");
+        let host_start = serialization.len() as u32;
+        let kind = match &host {
+            Host::Domain(name) => {
+                serialization.push_str(name);
+                HostKind::Domain
+            }
+            Host::Ipv4(a) => {
+                let _ = write!(serialization, "{a}");
+                HostKind::Ipv4(*a)
+            }
+            Host::Ipv6(a) => {
+                let _ = write!(serialization, "[{a}]");
+                HostKind::Ipv6(*a)
+            }
+        };
+        let host_end = serialization.len() as u32;
+        if port != scheme.default_port() {
+            let _ = write!(serialization, ":{port}");
+        }
+        let path_start = serialization.len() as u32;
         let mut url = Url {
+            serialization,
             scheme,
-            host_str: host.to_string(),
-            host,
+            host: kind,
             port,
-            target: String::new(),
-            query_at: None,
+            host_start,
+            host_end,
+            path_start,
+            query_start: None,
             username,
             password,
         };
@@ -187,23 +224,23 @@ impl Url {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
         };
-        let mut target = String::with_capacity(path_and_query.len() + 1);
+        let target = &mut self.serialization;
+        target.truncate(self.path_start as usize);
         if !path.starts_with(['/', '\\']) {
             target.push('/');
         }
         // Backslashes are path separators to browsers and curl alike.
         for c in path.chars() {
-            encode_char(&mut target, if c == '\\' { '/' } else { c }, is_path_char);
+            encode_char(target, if c == '\\' { '/' } else { c }, is_path_char);
         }
-        self.query_at = None;
+        self.query_start = None;
         if let Some(q) = query {
-            self.query_at = Some(target.len());
+            self.query_start = Some(target.len() as u32);
             target.push('?');
             for c in q.chars() {
-                encode_char(&mut target, c, is_query_char);
+                encode_char(target, c, is_query_char);
             }
         }
-        self.target = target;
     }
 
     /// `http` or `https`.
@@ -212,14 +249,18 @@ impl Url {
     }
 
     /// The host.
-    pub fn host(&self) -> &Host {
-        &self.host
+    pub fn host(&self) -> Host {
+        match self.host {
+            HostKind::Domain => Host::Domain(self.host_str().to_string()),
+            HostKind::Ipv4(a) => Host::Ipv4(a),
+            HostKind::Ipv6(a) => Host::Ipv6(a),
+        }
     }
 
     /// The host as written in a URL: a lowercased name, dotted IPv4, or
     /// bracketed IPv6 (`[::1]`).
     pub fn host_str(&self) -> &str {
-        &self.host_str
+        &self.serialization[self.host_start as usize..self.host_end as usize]
     }
 
     /// The port: explicit, or the scheme's default.
@@ -229,17 +270,21 @@ impl Url {
 
     /// The path, percent-encoded, always starting with `/`.
     pub fn path(&self) -> &str {
-        &self.target[..self.query_at.unwrap_or(self.target.len())]
+        let end = self
+            .query_start
+            .map_or(self.serialization.len(), |q| q as usize);
+        &self.serialization[self.path_start as usize..end]
     }
 
     /// The query without its `?`, percent-encoded, if there is one.
     pub fn query(&self) -> Option<&str> {
-        self.query_at.map(|i| &self.target[i + 1..])
+        self.query_start
+            .map(|q| &self.serialization[q as usize + 1..])
     }
 
     /// The origin-form request-target: path and query.
     pub fn request_target(&self) -> &str {
-        &self.target
+        &self.serialization[self.path_start as usize..]
     }
 
     /// The user name from the userinfo, percent-decoded (empty if none).
@@ -254,33 +299,40 @@ impl Url {
 
     /// The `Host` header value: the host, with the port unless it is the
     /// scheme's default.
-    pub fn authority(&self) -> String {
-        if self.port == self.scheme.default_port() {
-            self.host_str.clone()
-        } else {
-            format!("{}:{}", self.host_str, self.port)
-        }
+    pub fn authority(&self) -> &str {
+        &self.serialization[self.host_start as usize..self.path_start as usize]
+    }
+
+    /// `scheme://authority`: what the pool keys connections by.
+    pub fn origin(&self) -> &str {
+        &self.serialization[..self.path_start as usize]
+    }
+
+    /// The URL as a string, without userinfo or fragment.
+    pub fn as_str(&self) -> &str {
+        &self.serialization
     }
 
     /// Appends `key=value` to the query, each form-urlencoded.
     pub fn append_query_pair(&mut self, key: &str, value: &str) {
-        match self.query_at {
-            Some(_) if !self.target.ends_with(['?', '&']) => self.target.push('&'),
+        let s = &mut self.serialization;
+        match self.query_start {
+            Some(_) if !s.ends_with(['?', '&']) => s.push('&'),
             Some(_) => {}
             None => {
-                self.query_at = Some(self.target.len());
-                self.target.push('?');
+                self.query_start = Some(s.len() as u32);
+                s.push('?');
             }
         }
-        form_urlencode_into(&mut self.target, key);
-        self.target.push('=');
-        form_urlencode_into(&mut self.target, value);
+        form_urlencode_into(s, key);
+        s.push('=');
+        form_urlencode_into(s, value);
     }
 
     /// Whether `self` and `other` share scheme, host and port: an "origin"
     /// (RFC 6454), across which credentials may be sent.
     pub fn same_origin(&self, other: &Url) -> bool {
-        self.scheme == other.scheme && self.host == other.host && self.port == other.port
+        self.origin() == other.origin()
     }
 
     /// Resolves `reference` (a `Location` value) against this URL, as RFC
@@ -347,13 +399,11 @@ impl Url {
         }
         let mut target = String::from("/");
         target.push_str(&out.join("/"));
-        self.query_at = None;
         if let Some(q) = query {
-            self.query_at = Some(target.len());
             target.push('?');
             target.push_str(&q);
         }
-        self.target = target;
+        self.set_target(&target);
     }
 }
 
@@ -367,11 +417,7 @@ impl std::str::FromStr for Url {
 impl fmt::Display for Url {
     /// The URL without userinfo or fragment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}", self.scheme.as_str(), self.host_str)?;
-        if self.port != self.scheme.default_port() {
-            write!(f, ":{}", self.port)?;
-        }
-        f.write_str(&self.target)
+        f.write_str(&self.serialization)
     }
 }
 
@@ -520,7 +566,8 @@ mod tests {
     fn parts() {
         let u = url("HTTP://Example.COM/a/b?x=1&y=2#frag");
         assert_eq!(u.scheme(), Scheme::Http);
-        assert_eq!(u.host(), &Host::Domain("example.com".into()));
+        assert_eq!(u.host(), Host::Domain("example.com".into()));
+        assert_eq!(u.origin(), "http://example.com");
         assert_eq!(u.port(), 80);
         assert_eq!(u.path(), "/a/b");
         assert_eq!(u.query(), Some("x=1&y=2"));
@@ -537,10 +584,10 @@ mod tests {
     fn ip_literals() {
         assert_eq!(
             url("http://127.0.0.1:8080/").host(),
-            &Host::Ipv4(Ipv4Addr::new(127, 0, 0, 1))
+            Host::Ipv4(Ipv4Addr::new(127, 0, 0, 1))
         );
         let v6 = url("http://[::1]:9/x");
-        assert_eq!(v6.host(), &Host::Ipv6(Ipv6Addr::LOCALHOST));
+        assert_eq!(v6.host(), Host::Ipv6(Ipv6Addr::LOCALHOST));
         assert_eq!(v6.host_str(), "[::1]");
         assert_eq!(v6.authority(), "[::1]:9");
         assert_eq!(url("https://[2001:db8::1]/").port(), 443);

@@ -197,6 +197,11 @@ impl ResponseDecoder {
         if !input.is_empty() {
             self.state = State::Head { started: true };
         }
+        // One allocation for the fields of a typical head, made when the
+        // first field arrives and handed over with the head.
+        if self.spans.capacity() == 0 {
+            self.spans.reserve_exact(16);
+        }
         let spans = &mut self.spans;
         let max = self.limits.max_headers;
         let found = self.scanner.advance(input, &self.limits, &mut |span| {
