@@ -1171,11 +1171,12 @@ impl Response {
         let Some((conn, _)) = self.body.as_mut() else {
             return Ok(false);
         };
-        match conn.read_body(&self.deadline).await {
+        match conn.read_body(Some(&mut *out), &self.deadline).await {
             Ok(BodyPart::Data(bytes)) => {
                 out.extend_from_slice(bytes);
                 Ok(true)
             }
+            Ok(BodyPart::Direct) => Ok(true),
             Ok(BodyPart::End { reusable }) => {
                 self.end_body(reusable);
                 Ok(false)

@@ -17,10 +17,18 @@ use tokio::time::Instant;
 /// Read-buffer growth step: one read asks for at least this much room.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// The most one direct read takes, so that a huge announced body does not
+/// reserve memory ahead of the bytes actually arriving.
+const DIRECT_MAX: usize = 4 * 1024 * 1024;
+
 /// A piece of a response body, or its end.
 pub(crate) enum BodyPart<'a> {
     Data(&'a [u8]),
-    End { reusable: bool },
+    /// Bytes were read straight onto the end of the caller's buffer.
+    Direct,
+    End {
+        reusable: bool,
+    },
 }
 
 #[derive(Debug)]
@@ -158,7 +166,15 @@ impl Conn {
 
     /// The next piece of the body, or its end. A protocol switch (101) is
     /// refused: brisk never asks for one.
-    pub(crate) async fn read_body(&mut self, deadline: &Deadline) -> Result<BodyPart<'_>, Error> {
+    ///
+    /// With `direct`, plain body bytes that are not yet buffered are read
+    /// straight into it (reported as [`BodyPart::Direct`]), so a large body
+    /// is copied once, from the kernel into its final place.
+    pub(crate) async fn read_body(
+        &mut self,
+        mut direct: Option<&mut Vec<u8>>,
+        deadline: &Deadline,
+    ) -> Result<BodyPart<'_>, Error> {
         loop {
             let step = self
                 .decoder
@@ -185,6 +201,20 @@ impl Conn {
                 }
                 None => {
                     self.start += consumed;
+                    let pending = self.decoder.body_bytes_pending();
+                    if let (Some(out), Some(n), true) =
+                        (direct.as_deref_mut(), pending, self.is_drained())
+                    {
+                        let got = self.read_direct(out, n, deadline).await?;
+                        if got > 0 {
+                            self.decoder.skip_body(got as u64);
+                            return Ok(BodyPart::Direct);
+                        }
+                        return Err(Error::protocol(
+                            Phase::ReadBody,
+                            ParseError::IncompleteMessage,
+                        ));
+                    }
                     if !self.fill(Phase::ReadBody, deadline).await? {
                         return match self.decoder.finish() {
                             Ok(Event::End { reusable }) => Ok(BodyPart::End { reusable }),
@@ -217,6 +247,34 @@ impl Conn {
     /// Whether every byte read has been consumed.
     pub(crate) fn is_drained(&self) -> bool {
         self.start == self.buf.len()
+    }
+
+    /// Reads up to `limit` bytes onto the end of `out`; 0 at EOF.
+    async fn read_direct(
+        &mut self,
+        out: &mut Vec<u8>,
+        limit: u64,
+        deadline: &Deadline,
+    ) -> Result<usize, Error> {
+        let want = usize::try_from(limit).unwrap_or(usize::MAX).min(DIRECT_MAX);
+        // Grow geometrically from one read chunk: a preallocated body (from
+        // Content-Length) never grows, a streamed one doubles.
+        if out.capacity() - out.len() < READ_CHUNK.min(want) {
+            out.reserve(want.min(READ_CHUNK.max(out.len())));
+        }
+        let mut stream = (&mut self.stream).take(want as u64);
+        let n = deadline
+            .run(Phase::ReadBody, async {
+                stream
+                    .read_buf(out)
+                    .await
+                    .map_err(|e| Error::io(Phase::ReadBody, e))
+            })
+            .await?;
+        if n > 0 {
+            self.response_started = true;
+        }
+        Ok(n)
     }
 
     /// Reads more bytes into the buffer, within the read-idle budget and the

@@ -137,6 +137,38 @@ impl ResponseDecoder {
         self.state == State::Head { started: false }
     }
 
+    /// How many raw body bytes the decoder expects next, when the body is
+    /// in a stretch of plain data (the rest of a `Content-Length` body, or
+    /// of the current chunk). A caller holding no buffered input may read
+    /// up to this many bytes straight into their destination and report
+    /// them with [`ResponseDecoder::skip_body`], saving a copy.
+    pub fn body_bytes_pending(&self) -> Option<u64> {
+        match self.state {
+            State::Length(n) | State::Chunked(Chunked::Data(n)) if n > 0 => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Records that the caller took `n` body bytes straight from the
+    /// connection (at most [`ResponseDecoder::body_bytes_pending`]; more is
+    /// clamped, never trusted).
+    pub fn skip_body(&mut self, n: u64) {
+        match &mut self.state {
+            State::Length(left) => *left -= n.min(*left),
+            State::Chunked(c) => {
+                if let Chunked::Data(left) = *c {
+                    let rest = left - n.min(left);
+                    *c = if rest == 0 {
+                        Chunked::DataCr
+                    } else {
+                        Chunked::Data(rest)
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Decodes from `input`, the bytes received and not yet consumed.
     ///
     /// Call it again after every event (an event may be reported with zero
@@ -583,6 +615,30 @@ mod tests {
             run("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             Ok(vec![Head(200), End(false)])
         );
+    }
+
+    #[test]
+    fn body_bytes_can_be_taken_directly() {
+        let mut dec = ResponseDecoder::new(Limits::default());
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n";
+        assert!(matches!(
+            dec.decode(head).unwrap().event,
+            Some(Event::Head(_))
+        ));
+        assert_eq!(
+            dec.body_bytes_pending(),
+            None,
+            "the chunk-size line is not read yet"
+        );
+        let step = dec.decode(b"5\r\n").unwrap();
+        assert_eq!((step.consumed, step.event), (3, None));
+        assert_eq!(dec.body_bytes_pending(), Some(5));
+        dec.skip_body(3);
+        assert_eq!(dec.body_bytes_pending(), Some(2));
+        dec.skip_body(99);
+        assert_eq!(dec.body_bytes_pending(), None);
+        let step = dec.decode(b"\r\n0\r\n\r\n").unwrap();
+        assert_eq!(step.event, Some(Event::End { reusable: true }));
     }
 
     #[test]

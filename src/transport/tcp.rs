@@ -4,8 +4,10 @@
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
 use crate::url::Host;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::task::Poll;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
@@ -79,15 +81,19 @@ fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
 /// success (or at once when an attempt fails) starts the next one beside
 /// those still running. The first to connect wins; the rest are dropped.
 async fn happy_eyeballs(addrs: Vec<SocketAddr>) -> Result<(TcpStream, SocketAddr), Error> {
+    // One address (the common case, and every IP literal): nothing to race.
+    if let [addr] = addrs[..] {
+        return match TcpStream::connect(addr).await {
+            Ok(stream) => Ok((stream, addr)),
+            Err(e) => Err(Error::io(Phase::Connect, e)),
+        };
+    }
     let mut pending = addrs.into_iter();
     let mut running = JoinSet::new();
     let mut last_error: Option<io::Error> = None;
     let start = |running: &mut JoinSet<_>, addr: SocketAddr| {
         running.spawn(async move { (TcpStream::connect(addr).await, addr) });
     };
-    if let Some(addr) = pending.next() {
-        start(&mut running, addr);
-    }
     loop {
         if running.is_empty() {
             let Some(addr) = pending.next() else {
@@ -96,14 +102,25 @@ async fn happy_eyeballs(addrs: Vec<SocketAddr>) -> Result<(TcpStream, SocketAddr
             };
             start(&mut running, addr);
         }
-        tokio::select! {
-            done = running.join_next() => match done {
-                Some(Ok((Ok(stream), addr))) => return Ok((stream, addr)),
-                Some(Ok((Err(e), _))) => last_error = Some(e),
-                Some(Err(join)) => last_error = Some(io::Error::other(join)),
-                None => {}
-            },
-            _ = tokio::time::sleep(ATTEMPT_DELAY), if pending.len() > 0 => {
+        // Wait for an attempt to finish, or for the delay after which the
+        // next address joins the race.
+        let more = pending.len() > 0;
+        let mut delay = std::pin::pin!(tokio::time::sleep(ATTEMPT_DELAY));
+        let finished = poll_fn(|cx| {
+            if let Poll::Ready(done) = running.poll_join_next(cx) {
+                return Poll::Ready(done);
+            }
+            if more && delay.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(None);
+            }
+            Poll::Pending
+        })
+        .await;
+        match finished {
+            Some(Ok((Ok(stream), addr))) => return Ok((stream, addr)),
+            Some(Ok((Err(e), _))) => last_error = Some(e),
+            Some(Err(join)) => last_error = Some(io::Error::other(join)),
+            None => {
                 if let Some(addr) = pending.next() {
                     start(&mut running, addr);
                 }
