@@ -516,21 +516,24 @@ impl Client {
             if !req.body.is_replayable() {
                 return Ok(None);
             }
-        } else if req.method != "GET" && req.method != "HEAD" {
-            // 301/302 (as browsers, curl -L and reqwest do for POST) and
-            // 303 turn into a GET without a body.
-            req.method = Cow::Borrowed("GET");
+        } else if status == 303 || (req.method != "GET" && req.method != "HEAD") {
+            // 303, and 301/302 after a POST (as browsers, curl -L and
+            // reqwest do), turn into a GET without a body. HEAD stays HEAD.
+            if req.method != "HEAD" {
+                req.method = Cow::Borrowed("GET");
+            }
             req.body = Body::empty();
-            req.headers
-                .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+            req.headers.retain(|(n, _)| {
+                !n.get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("content-"))
+            });
         }
         if !req.url.same_origin(&next) {
-            // Credentials belong to the origin they were given for.
-            req.headers.retain(|(n, _)| {
-                !["authorization", "cookie", "proxy-authorization"]
-                    .iter()
-                    .any(|s| n.eq_ignore_ascii_case(s))
-            });
+            // Credentials belong to the origin they were given for, and a
+            // Host set by the caller named the old one.
+            req.cross_origin = true;
+            req.headers
+                .retain(|(n, _)| !is_credential(n) && !n.eq_ignore_ascii_case("host"));
         }
         Ok(Some(next))
     }
@@ -545,18 +548,22 @@ impl Client {
             buf.clear();
             req.encode_head(&shared.default_headers, &mut buf)
         })?;
-        let mut attempts = 0;
+        let mut retried = false;
         loop {
-            attempts += 1;
-            let (mut conn, slot, reused, mut timings) =
-                match shared.pool.checkout(req.url.origin(), deadline).await? {
-                    Grant::Reuse(conn, slot) => (conn, slot, true, Timings::default()),
-                    Grant::Open(slot) => {
-                        let (conn, timings) = self.connect(&req.url, deadline).await?;
-                        shared.counters.opened.fetch_add(1, Ordering::Relaxed);
-                        (conn, slot, false, timings)
-                    }
-                };
+            // `slot` is bound first so that it drops last: the connection
+            // closes before its place under the host's limit is given back.
+            let (slot, mut conn, reused, mut timings) = match shared
+                .pool
+                .checkout(req.url.origin(), retried, deadline)
+                .await?
+            {
+                Grant::Reuse(conn, slot) => (slot, conn, true, Timings::default()),
+                Grant::Open(slot) => {
+                    let (conn, timings) = self.connect(&req.url, deadline).await?;
+                    shared.counters.opened.fetch_add(1, Ordering::Relaxed);
+                    (slot, conn, false, timings)
+                }
+            };
             match exchange(&mut conn, req, &shared.default_headers, deadline).await {
                 Ok(head) => {
                     shared.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -571,12 +578,19 @@ impl Client {
                         slot,
                         reused,
                         timings,
+                        close: req.asks_close(&shared.default_headers),
                     });
                 }
                 Err(e) => {
                     shared.counters.closed(CloseReason::Error);
+                    // The server closed a pooled connection as we reused
+                    // it: nothing of a response arrived. Idempotent
+                    // requests are sent once more, on a fresh connection.
                     let stale = reused && !conn.response_started && !e.is_timeout();
-                    if stale && attempts < 3 && req.body.is_replayable() {
+                    drop(conn);
+                    drop(slot);
+                    if stale && !retried && req.is_idempotent() && req.body.is_replayable() {
+                        retried = true;
                         continue;
                     }
                     return Err(e);
@@ -630,6 +644,8 @@ struct Hop {
     slot: Slot,
     reused: bool,
     timings: Timings,
+    /// The request said `Connection: close`.
+    close: bool,
 }
 
 /// Writes the request on `conn` and reads the final response head.
@@ -827,12 +843,42 @@ struct Request {
     headers: Vec<(String, String)>,
     body: Body,
     timeouts: Timeouts,
+    /// Set once a redirect has left the first origin: from then on no
+    /// credential is sent, not even one from the client's defaults.
+    cross_origin: bool,
+}
+
+/// Headers that carry credentials, dropped when a redirect changes origin.
+const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+fn is_credential(name: &str) -> bool {
+    CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c))
 }
 
 impl Request {
-    /// Encodes the head: request headers first, then client defaults not
-    /// overridden, Basic auth from the URL's userinfo if no Authorization
-    /// was set, and the framing.
+    /// Whether the method may be sent twice with the effect of once
+    /// (RFC 9110 §9.2.2): only such requests are retried automatically.
+    fn is_idempotent(&self) -> bool {
+        matches!(
+            &*self.method,
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+        )
+    }
+
+    /// Whether the caller asked for the connection to close after this
+    /// request (`Connection: close` in its headers or the defaults).
+    fn asks_close(&self, defaults: &[(String, String)]) -> bool {
+        self.headers.iter().chain(defaults).any(|(n, v)| {
+            n.eq_ignore_ascii_case("connection")
+                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+        })
+    }
+}
+
+impl Request {
+    /// Encodes the head: the client's defaults that the request does not
+    /// override, the request's headers, Basic auth from the URL's userinfo
+    /// if no Authorization was set, and the framing.
     fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) -> Result<(), Error> {
         let has = |name: &str| {
             self.headers
@@ -850,9 +896,10 @@ impl Request {
                 format!("Basic {}", crate::base64::encode(creds.as_bytes())),
             )
         });
+        let cross_origin = self.cross_origin;
         let headers = defaults
             .iter()
-            .filter(|(n, _)| !has(n))
+            .filter(|(n, _)| !has(n) && !(cross_origin && is_credential(n)))
             .chain(&self.headers)
             .chain(userinfo_auth.as_ref())
             .map(|(n, v)| (n.as_str(), v.as_str()));
@@ -1006,6 +1053,7 @@ impl RequestBuilder {
             headers: self.headers,
             body: self.body,
             timeouts: self.timeouts,
+            cross_origin: false,
         };
         self.client.execute(req).await
     }
@@ -1028,6 +1076,10 @@ pub struct Response {
     content_length: Option<u64>,
     /// The connection while the body is unread.
     body: Option<(Conn, Slot)>,
+    /// The request asked for `Connection: close`.
+    close: bool,
+    /// Reading the body failed: it must not look complete afterwards.
+    failed: bool,
 }
 
 impl fmt::Debug for Response {
@@ -1048,6 +1100,7 @@ impl Response {
             slot,
             reused,
             timings,
+            close,
         } = hop;
         let method = method.as_bytes();
         let framing = |method| h1::framing(method, head.status, head.version, &head.headers).ok();
@@ -1070,6 +1123,8 @@ impl Response {
             deadline,
             content_length,
             body: Some((conn, slot)),
+            close,
+            failed: false,
         };
         // A response without a body gives its connection back at once.
         if empty {
@@ -1142,7 +1197,9 @@ impl Response {
 
     /// The whole body.
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
-        let cap = self.content_length.unwrap_or(0).min(64 * 1024 * 1024) as usize;
+        // What the server announces is trusted up to 1 MiB; beyond that the
+        // buffer grows with the bytes that actually arrive.
+        let cap = self.content_length.unwrap_or(0).min(1024 * 1024) as usize;
         let mut out = Vec::with_capacity(cap);
         while self.next_part(&mut out).await? {}
         Ok(out)
@@ -1169,6 +1226,12 @@ impl Response {
     /// Appends the next piece of body to `out`; false at the end.
     async fn next_part(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
         let Some((conn, _)) = self.body.as_mut() else {
+            if self.failed {
+                return Err(Error::new(Kind::Io)
+                    .with_phase(Phase::ReadBody)
+                    .with_url(&self.url)
+                    .with_source("the body already failed"));
+            }
             return Ok(false);
         };
         match conn.read_body(Some(&mut *out), &self.deadline).await {
@@ -1184,6 +1247,7 @@ impl Response {
             Err(e) => {
                 self.client.shared.counters.closed(CloseReason::Error);
                 self.body = None;
+                self.failed = true;
                 Err(e.with_url(&self.url))
             }
         }
@@ -1194,7 +1258,7 @@ impl Response {
             self.timings.total = self.deadline.started().elapsed();
             // Bytes after the end of the response were never asked for:
             // the connection's state is unknown, so it is not reused.
-            let reusable = reusable && conn.is_drained();
+            let reusable = reusable && !self.close && conn.is_drained();
             self.client.shared.pool.checkin(conn, slot, reusable);
         }
     }

@@ -141,7 +141,8 @@ impl Conn {
                     continue
                 }
                 Some(Event::Head(head)) => {
-                    self.keep_alive_until = keep_alive_timeout(&head).map(|t| Instant::now() + t);
+                    self.keep_alive_until =
+                        keep_alive_timeout(&head).and_then(|t| Instant::now().checked_add(t));
                     return Ok(head);
                 }
                 Some(_) => {
@@ -257,8 +258,9 @@ impl Conn {
         deadline: &Deadline,
     ) -> Result<usize, Error> {
         let want = usize::try_from(limit).unwrap_or(usize::MAX).min(DIRECT_MAX);
-        // Grow geometrically from one read chunk: a preallocated body (from
-        // Content-Length) never grows, a streamed one doubles.
+        // Grow geometrically from one read chunk, but never past what the
+        // body still holds: a 1 MiB body announced by Content-Length takes
+        // one allocation, a larger one grows by doubling up to its size.
         if out.capacity() - out.len() < READ_CHUNK.min(want) {
             out.reserve(want.min(READ_CHUNK.max(out.len())));
         }
@@ -305,8 +307,9 @@ impl Conn {
 
 /// `Keep-Alive: timeout=N` (RFC 2068 §19.7.1.1, still sent by Apache, nginx
 /// and many frameworks): the server keeps an idle connection for N
-/// seconds. brisk stops reusing it a margin before that, so a request is
-/// never written into a connection the server is closing.
+/// seconds. brisk stops reusing it a margin (up to 1 s) before that, so
+/// that a request is not written into a connection the server is about to
+/// close.
 fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
     let value = head.headers.get("keep-alive")?;
     let secs: u64 = value.split(',').find_map(|param| {
@@ -315,7 +318,8 @@ fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
             .eq_ignore_ascii_case("timeout")
             .then(|| v.trim().parse().ok())?
     })?;
-    let promised = Duration::from_secs(secs);
+    // A day is longer than any pool keeps a connection anyway.
+    let promised = Duration::from_secs(secs.min(86_400));
     let margin = Duration::from_secs(1).min(promised / 2);
     Some(promised - margin)
 }

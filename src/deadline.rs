@@ -60,7 +60,8 @@ impl Deadline {
         let start = Instant::now();
         Deadline {
             start,
-            total: budgets.total.map(|t| start + t),
+            // A budget too large to add to the clock means "no limit".
+            total: budgets.total.and_then(|t| start.checked_add(t)),
             budgets,
         }
     }
@@ -84,7 +85,9 @@ impl Deadline {
     /// When a step of `phase` starting now must give up, and whether that
     /// is the total deadline rather than the phase's own budget.
     pub(crate) fn end_of(&self, phase: Phase) -> Option<(Instant, bool)> {
-        let own = self.budget(phase).map(|b| Instant::now() + b);
+        let own = self
+            .budget(phase)
+            .and_then(|b| Instant::now().checked_add(b));
         match (own, self.total) {
             (Some(own), Some(total)) if total <= own => Some((total, true)),
             (Some(own), _) => Some((own, false)),

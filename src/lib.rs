@@ -59,7 +59,15 @@
 //!   had already arrived, and closes it otherwise (no draining).
 //! - A request that fails on a reused connection before any response byte
 //!   arrived (the server closed it while idle) is retried once on a fresh
-//!   connection, if its body can be replayed.
+//!   connection, if its method is idempotent (GET, HEAD, PUT, DELETE,
+//!   OPTIONS, TRACE) and its body can be replayed. A POST is never sent
+//!   twice by brisk itself.
+//! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`), from
+//!   the request or the client's default headers, are never sent to
+//!   another origin on a redirect.
+//! - DNS runs on tokio's blocking pool (`getaddrinfo`); a lookup that
+//!   times out fails the request at once, but its thread finishes the
+//!   lookup in the background.
 //! - Redirects: up to 10; 301/302/303 turn a POST into a GET without body;
 //!   307/308 keep method and body (not followed for a streamed body);
 //!   `Authorization`, `Cookie` and `Proxy-Authorization` are dropped when

@@ -201,9 +201,15 @@ impl Pool {
         state.open -= before - state.idle.len();
     }
 
-    /// An idle connection for `origin` if a live one exists, else a place
-    /// to open one, else a wait (FIFO, bounded by the pool-wait budget).
-    pub(crate) async fn checkout(&self, origin: &str, deadline: &Deadline) -> Result<Grant, Error> {
+    /// An idle connection for `origin` if a live one exists (unless
+    /// `fresh`), else a place to open one, else a wait (FIFO, bounded by
+    /// the pool-wait budget).
+    pub(crate) async fn checkout(
+        &self,
+        origin: &str,
+        fresh: bool,
+        deadline: &Deadline,
+    ) -> Result<Grant, Error> {
         let now = Instant::now();
         let host = self.entry(origin, now);
         let mut dead = Vec::new();
@@ -211,7 +217,8 @@ impl Pool {
             let mut state = lock(&host.state);
             self.expire(&mut state, now, &mut dead);
             let mut found = None;
-            while let Some((mut conn, _)) = state.idle.pop() {
+            // A fresh connection was asked for: the idle ones stay idle.
+            while let Some((mut conn, _)) = if fresh { None } else { state.idle.pop() } {
                 if conn.is_reusable() {
                     found = Some(conn);
                     break;
@@ -257,6 +264,16 @@ impl Pool {
             return;
         };
         let mut state = lock(&host.state);
+        // A waiter gets the connection at once, so check it now as the idle
+        // path would at checkout.
+        if !state.waiters.is_empty() && !conn.is_reusable() {
+            self.counters.closed(CloseReason::ServerClosed);
+            slot.disarm();
+            release(&host, &mut state);
+            drop(state);
+            drop(conn);
+            return;
+        }
         while let Some(waiter) = state.waiters.pop_front() {
             match waiter.send(Grant::Reuse(conn, Slot::new(&host))) {
                 Ok(()) => {

@@ -608,3 +608,79 @@ async fn error_for_status_carries_the_status() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.url().map(|u| u.path().to_string()), Some("/".into()));
 }
+
+#[tokio::test]
+async fn hostile_numbers_and_huge_budgets_do_not_panic() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |_| {
+            b"HTTP/1.1 200 OK\r\nKeep-Alive: timeout=18446744073709551615\r\nContent-Length: 2\r\n\r\nok".to_vec()
+        })
+        .await
+    })
+    .await;
+    let client = Client::builder()
+        .timeout(Duration::MAX)
+        .read_timeout(Duration::MAX)
+        .connect_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let body = client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(body, b"ok");
+    }
+    assert_eq!(client.stats().connections_opened, 1);
+}
+
+#[tokio::test]
+async fn a_request_asking_to_close_is_not_reused() {
+    let (server, _seen) = recording("x").await;
+    let client = Client::new();
+    let resp = client
+        .get(server.url("/"))
+        .header("Connection", "close")
+        .send()
+        .await
+        .unwrap();
+    resp.bytes().await.unwrap();
+    let next = client.get(server.url("/")).send().await.unwrap();
+    assert!(!next.reused());
+}
+
+#[tokio::test]
+async fn default_credentials_do_not_follow_a_redirect_to_another_origin() {
+    let (target, mut seen) = recording("landed").await;
+    let to = target.url("/landed");
+    let from = Scripted::start(move |stream, _| {
+        let to = to.clone();
+        async move {
+            serve_each(stream, |_| {
+                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
+                    .into_bytes()
+            })
+            .await
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .default_header("Authorization", "Bearer sk-secret")
+        .default_header("X-Team", "t")
+        .build()
+        .unwrap();
+    let resp = client.head(from.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let req = seen.recv().await.unwrap();
+    assert!(
+        req.head.starts_with("HEAD /landed "),
+        "HEAD stays HEAD: {}",
+        req.head
+    );
+    assert_eq!(req.header("authorization"), None);
+    assert_eq!(req.header("x-team"), Some("t"));
+}

@@ -187,6 +187,9 @@ pub(crate) fn chunk_size_line(
     // discarded, but must hold no control bytes and stay within bounds.
     while matches!(buf.get(i), Some(b' ' | b'\t')) {
         i += 1;
+        if i - digits > limits.max_chunk_ext_bytes {
+            return Err(ParseError::ChunkExtensionTooLong);
+        }
     }
     match buf.get(i) {
         None => return Ok(None),
@@ -408,6 +411,11 @@ mod tests {
         assert_eq!(
             chunk_size_line(&[b'0'; 17], &l),
             Err(ParseError::ChunkSizeTooLarge)
+        );
+        let spaces = format!("1{}", " ".repeat(2000));
+        assert_eq!(
+            chunk_size_line(spaces.as_bytes(), &l),
+            Err(ParseError::ChunkExtensionTooLong)
         );
         let long_ext = format!("1;{}\r\n", "x".repeat(2000));
         assert_eq!(

@@ -229,6 +229,13 @@ impl ResponseDecoder {
         if !input.is_empty() {
             self.state = State::Head { started: true };
         }
+        // A caller that gives fewer bytes than before broke the contract
+        // (the unconsumed bytes must all be given again): start over on
+        // what there is rather than index past it.
+        if input.len() < self.scanner.resume_at() {
+            self.scanner = HeadScanner::default();
+            self.spans.clear();
+        }
         // One allocation for the fields of a typical head, made when the
         // first field arrives and handed over with the head.
         if self.spans.capacity() == 0 {

@@ -157,6 +157,11 @@ pub(crate) enum Line {
 }
 
 impl HeadScanner {
+    /// Where the next call resumes: the bytes before it were accepted.
+    pub(crate) fn resume_at(&self) -> usize {
+        self.pos
+    }
+
     /// Scans complete lines from where the last call stopped, handing every
     /// header field to `push`. Returns the head's length and status line once
     /// the blank line has been read, `None` if more bytes are needed.
@@ -169,6 +174,7 @@ impl HeadScanner {
         limits: &Limits,
         push: &mut impl FnMut(HeaderSpan) -> Result<(), ParseError>,
     ) -> Result<Option<(usize, StatusLine)>, ParseError> {
+        debug_assert!(buf.len() >= self.pos, "resumed on fewer bytes than before");
         let max_head = limits.head_bytes();
         loop {
             let start = self.pos;
@@ -194,7 +200,7 @@ impl HeadScanner {
                 },
             };
             // Both lengths include the CRLF.
-            if next - start > limits.max_line_bytes + 2 {
+            if next - start > limits.max_line_bytes.saturating_add(2) {
                 return Err(ParseError::LineTooLong);
             }
             if next > max_head {

@@ -78,8 +78,9 @@ fn interleave(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
 }
 
 /// Starts an attempt on the first address; every [`ATTEMPT_DELAY`] without
-/// success (or at once when an attempt fails) starts the next one beside
-/// those still running. The first to connect wins; the rest are dropped.
+/// success starts the next one beside those still running, and when every
+/// running attempt has failed the next starts at once. The first to
+/// connect wins; the rest are dropped (and so cancelled).
 async fn happy_eyeballs(addrs: Vec<SocketAddr>) -> Result<(TcpStream, SocketAddr), Error> {
     // One address (the common case, and every IP literal): nothing to race.
     if let [addr] = addrs[..] {
