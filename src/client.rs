@@ -899,7 +899,7 @@ impl Request {
         let cross_origin = self.cross_origin;
         let headers = defaults
             .iter()
-            .filter(|(n, _)| !has(n) && !(cross_origin && is_credential(n)))
+            .filter(|(n, _)| !(has(n) || (cross_origin && is_credential(n))))
             .chain(&self.headers)
             .chain(userinfo_auth.as_ref())
             .map(|(n, v)| (n.as_str(), v.as_str()));
