@@ -21,6 +21,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// write, one TCP segment for typical API calls.
 const INLINE_BODY: usize = 64 * 1024;
 
+/// A redirect's body up to this size is read (and dropped) to keep its
+/// connection; a larger one closes it.
+const REDIRECT_BODY_MAX: usize = 64 * 1024;
+
 /// An HTTP status code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct StatusCode(pub(crate) u16);
@@ -461,16 +465,13 @@ impl Client {
                     earlier.dns += hop.timings.dns;
                     earlier.connect += hop.timings.connect;
                     earlier.tls += hop.timings.tls;
-                    // Dropping the 3xx response returns its connection to
-                    // the pool if its (usually tiny) body has arrived.
+                    // The 3xx body (usually a tiny page) is read and
+                    // discarded so that its connection can serve the next
+                    // hop; a large one is not worth the wait.
                     let previous = std::mem::replace(&mut req.url, next);
-                    drop(Response::new(
-                        self.clone(),
-                        &req.method,
-                        hop,
-                        previous,
-                        deadline,
-                    ));
+                    let mut resp =
+                        Response::new(self.clone(), &req.method, hop, previous, deadline);
+                    resp.discard_body(REDIRECT_BODY_MAX).await;
                 }
             }
         }
@@ -1102,17 +1103,19 @@ impl Response {
             timings,
             close,
         } = hop;
-        let method = method.as_bytes();
-        let framing = |method| h1::framing(method, head.status, head.version, &head.headers).ok();
-        // For a HEAD request: the length a GET would have had, as curl shows.
-        let content_length = match framing(b"GET") {
-            Some((h1::Framing::Length(n), _)) => Some(n),
+        let framing = conn.framing();
+        let content_length = match framing {
+            Some(h1::Framing::Length(n)) => Some(n),
+            // For HEAD: the length a GET would have had, as curl shows.
+            _ if method == "HEAD" => {
+                match h1::framing(b"GET", head.status, head.version, &head.headers) {
+                    Ok((h1::Framing::Length(n), _)) => Some(n),
+                    _ => None,
+                }
+            }
             _ => None,
         };
-        let empty = matches!(
-            framing(method),
-            Some((h1::Framing::NoBody | h1::Framing::Length(0), _))
-        );
+        let empty = matches!(framing, Some(h1::Framing::NoBody | h1::Framing::Length(0)));
         let mut resp = Response {
             client,
             remote: conn.remote_addr(),
@@ -1260,6 +1263,19 @@ impl Response {
             // the connection's state is unknown, so it is not reused.
             let reusable = reusable && !self.close && conn.is_drained();
             self.client.shared.pool.checkin(conn, slot, reusable);
+        }
+    }
+
+    /// Reads and drops the rest of a body of at most `max` bytes, so that
+    /// the connection goes back to the pool; gives up (closing it) past
+    /// `max` or on any error.
+    async fn discard_body(&mut self, max: usize) {
+        let mut scratch = Vec::new();
+        while scratch.len() <= max {
+            match self.next_part(&mut scratch).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return,
+            }
         }
     }
 

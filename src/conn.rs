@@ -47,6 +47,11 @@ pub(crate) struct Conn {
     /// Whether any byte of the current response has arrived. A reused
     /// connection that fails before that may be retried elsewhere.
     pub(crate) response_started: bool,
+    /// Bytes read for the current response so far.
+    response_bytes: usize,
+    /// Size of the previous response on this connection: the first read
+    /// of the next one asks for exactly that much (see `fill`).
+    read_hint: usize,
 }
 
 impl Conn {
@@ -60,7 +65,14 @@ impl Conn {
             remote,
             keep_alive_until: None,
             response_started: false,
+            response_bytes: 0,
+            read_hint: 0,
         }
+    }
+
+    /// How the current response's body is framed.
+    pub(crate) fn framing(&self) -> Option<crate::h1::Framing> {
+        self.decoder.framing()
     }
 
     pub(crate) fn remote_addr(&self) -> SocketAddr {
@@ -83,6 +95,7 @@ impl Conn {
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
         self.response_started = false;
+        self.response_bytes = 0;
         self.wbuf.clear();
         fill(&mut self.wbuf)
     }
@@ -192,6 +205,7 @@ impl Conn {
                 }
                 Some(Event::End { reusable }) => {
                     self.start += consumed;
+                    self.read_hint = self.response_bytes;
                     return Ok(BodyPart::End { reusable });
                 }
                 Some(Event::Upgrade) | Some(Event::Head(_)) => {
@@ -239,7 +253,10 @@ impl Conn {
             self.start += step.consumed;
             match step.event? {
                 Event::Body(_) => {}
-                Event::End { reusable } => return Some(reusable),
+                Event::End { reusable } => {
+                    self.read_hint = self.response_bytes;
+                    return Some(reusable);
+                }
                 Event::Head(_) | Event::Upgrade => return None,
             }
         }
@@ -275,6 +292,7 @@ impl Conn {
             .await?;
         if n > 0 {
             self.response_started = true;
+            self.response_bytes += n;
         }
         Ok(n)
     }
@@ -292,14 +310,32 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
             self.buf.reserve(READ_CHUNK);
         }
+        // Ask for exactly what is expected, when it is known: the size of
+        // the previous response for the first read (APIs answer alike), or
+        // the rest of a body. A read that fills its request leaves tokio's
+        // readiness set, so the next read goes straight to the socket
+        // instead of through a reactor turn (an epoll_wait) first; a short
+        // read clears it.
+        let spare = self.buf.capacity() - self.buf.len();
+        let expected = match self.decoder.body_bytes_pending() {
+            Some(n) if self.start == self.buf.len() => usize::try_from(n).unwrap_or(usize::MAX),
+            _ if self.response_bytes == 0 && self.read_hint > 0 => self.read_hint,
+            _ => spare,
+        };
+        let limit = expected.clamp(1, spare) as u64;
         let (stream, buf) = (&mut self.stream, &mut self.buf);
         let n = deadline
             .run(phase, async {
-                stream.read_buf(buf).await.map_err(|e| Error::io(phase, e))
+                stream
+                    .take(limit)
+                    .read_buf(buf)
+                    .await
+                    .map_err(|e| Error::io(phase, e))
             })
             .await?;
         if n > 0 {
             self.response_started = true;
+            self.response_bytes += n;
         }
         Ok(n > 0)
     }

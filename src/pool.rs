@@ -22,6 +22,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+/// How long after its return an idle connection is reused without a
+/// liveness check.
+const RECENT: Duration = Duration::from_millis(1);
+
 /// Pool settings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PoolConfig {
@@ -218,8 +222,13 @@ impl Pool {
             self.expire(&mut state, now, &mut dead);
             let mut found = None;
             // A fresh connection was asked for: the idle ones stay idle.
-            while let Some((mut conn, _)) = if fresh { None } else { state.idle.pop() } {
-                if conn.is_reusable() {
+            while let Some((mut conn, since)) = if fresh { None } else { state.idle.pop() } {
+                // A connection back for less than `RECENT` is taken as it
+                // is: the check would cost a syscall on the hot path of
+                // back-to-back calls, and the rare server that closed it in
+                // that instant is covered by the retry of idempotent
+                // requests. An older one is checked.
+                if now.duration_since(since) < RECENT || conn.is_reusable() {
                     found = Some(conn);
                     break;
                 }

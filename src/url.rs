@@ -149,7 +149,11 @@ impl Url {
         if input.chars().any(|c| c == ' ' || c.is_control()) {
             return Err(UrlError::InvalidCharacter);
         }
-        let (scheme, rest) = input.split_once("://").ok_or(UrlError::MissingScheme)?;
+        let colon = input.find(':').ok_or(UrlError::MissingScheme)?;
+        let (scheme, rest) = match input[colon..].strip_prefix("://") {
+            Some(rest) => (&input[..colon], rest),
+            None => return Err(UrlError::MissingScheme),
+        };
         let scheme = if scheme.eq_ignore_ascii_case("http") {
             Scheme::Http
         } else if scheme.eq_ignore_ascii_case("https") {
@@ -189,7 +193,9 @@ impl Url {
                 HostKind::Domain
             }
             Host::Ipv4(a) => {
-                let _ = write!(serialization, "{a}");
+                // Dotted decimal parses only in its canonical form (no
+                // leading zeros), so the input is already that form.
+                serialization.push_str(hostport.rsplit_once(':').map_or(hostport, |(h, _)| h));
                 HostKind::Ipv4(*a)
             }
             Host::Ipv6(a) => {
@@ -199,7 +205,8 @@ impl Url {
         };
         let host_end = serialization.len() as u32;
         if port != scheme.default_port() {
-            let _ = write!(serialization, ":{port}");
+            serialization.push(':');
+            push_decimal(&mut serialization, port);
         }
         let path_start = serialization.len() as u32;
         let mut url = Url {
@@ -472,6 +479,23 @@ fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(Host, u16), UrlErr
         Some(_) => return Err(UrlError::InvalidPort),
     };
     Ok((host, port))
+}
+
+fn push_decimal(out: &mut String, n: u16) {
+    let mut digits = [0u8; 5];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(d as char);
+    }
 }
 
 /// A name whose last label is numeric is meant as an IPv4 address (as the

@@ -32,16 +32,13 @@ pub fn framing(
     version: Version,
     headers: &Headers,
 ) -> Result<(Framing, bool), ParseError> {
+    let fields = FramingFields::scan(headers);
     // Persistence (RFC 9112 §9.3): HTTP/1.1 persists unless told to close;
     // HTTP/1.0 only when the server says keep-alive. The non-standard
     // `Proxy-Connection: close` is honoured too: closing is always safe.
-    let close =
-        headers.has_token("connection", "close") || headers.has_token("proxy-connection", "close");
     let mut reusable = match version {
-        Version::Http11 => !close,
-        Version::Http10 | Version::Http09 => {
-            !close && headers.has_token("connection", "keep-alive")
-        }
+        Version::Http11 => !fields.close,
+        Version::Http10 | Version::Http09 => !fields.close && fields.keep_alive,
     };
 
     // Step 1: a response to HEAD, and any 1xx, 204 or 304 response, ends
@@ -58,8 +55,8 @@ pub fn framing(
         return Ok((Framing::Switch, false));
     }
 
-    let content_length = content_length(headers)?;
-    if let Some(last_coding) = last_transfer_coding(headers) {
+    let content_length = fields.content_length?;
+    if let Some(last_coding) = fields.last_coding {
         // Step 3: Transfer-Encoding overrides Content-Length; a message with
         // both may be an attempt at smuggling, so the connection is closed
         // after it. RFC 9112 §6.1: so is any HTTP/1.0 message with
@@ -92,20 +89,57 @@ pub fn framing(
     Ok((Framing::UntilClose, false))
 }
 
-/// The value of every `Content-Length` field: decimal digits only, identical
-/// duplicates (as fields or as a list) accepted as one (RFC 9110 §8.6).
-fn content_length(headers: &Headers) -> Result<Option<u64>, ParseError> {
-    let mut found = None;
-    for value in headers.get_all_bytes("content-length") {
-        for element in value.split(|&b| b == b',') {
-            let n = parse_decimal(trim_ows(element)).ok_or(ParseError::InvalidContentLength)?;
-            match found {
-                Some(m) if m != n => return Err(ParseError::ConflictingContentLength),
-                _ => found = Some(n),
+/// What the header fields say about framing and persistence, gathered in
+/// one pass over them.
+struct FramingFields<'h> {
+    /// `Connection: close` (or `Proxy-Connection: close`).
+    close: bool,
+    /// `Connection: keep-alive`.
+    keep_alive: bool,
+    /// Every `Content-Length` value, which must agree: digits only, and
+    /// identical duplicates (as fields or as a list) count as one (RFC 9110
+    /// §8.6). An error is kept, not returned, since steps 1 and 2 of §6.3
+    /// come before Content-Length matters.
+    content_length: Result<Option<u64>, ParseError>,
+    /// The last transfer coding named across all `Transfer-Encoding`
+    /// fields; empty if the fields name none.
+    last_coding: Option<&'h [u8]>,
+}
+
+impl<'h> FramingFields<'h> {
+    fn scan(headers: &'h Headers) -> Self {
+        let mut f = FramingFields {
+            close: false,
+            keep_alive: false,
+            content_length: Ok(None),
+            last_coding: None,
+        };
+        let tokens = |v: &'h [u8]| v.split(|&b| b == b',').map(trim_ows);
+        for (name, value) in headers.raw_iter() {
+            let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+            if is("connection") || is("proxy-connection") {
+                for t in tokens(value) {
+                    f.close |= t.eq_ignore_ascii_case(b"close");
+                    f.keep_alive |= is("connection") && t.eq_ignore_ascii_case(b"keep-alive");
+                }
+            } else if is("content-length") {
+                for element in tokens(value) {
+                    f.content_length = match (f.content_length, parse_decimal(element)) {
+                        (Err(e), _) => Err(e),
+                        (_, None) => Err(ParseError::InvalidContentLength),
+                        (Ok(Some(m)), Some(n)) if m != n => {
+                            Err(ParseError::ConflictingContentLength)
+                        }
+                        (Ok(_), Some(n)) => Ok(Some(n)),
+                    };
+                }
+            } else if is("transfer-encoding") {
+                let last = tokens(value).filter(|c| !c.is_empty()).last();
+                f.last_coding = last.or(f.last_coding).or(Some(&[]));
             }
         }
+        f
     }
-    Ok(found)
 }
 
 /// Digits only, no sign, no whitespace, no overflow.
@@ -117,23 +151,6 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
         let d = (b as char).to_digit(10)?;
         n.checked_mul(10)?.checked_add(u64::from(d))
     })
-}
-
-/// The last transfer coding named across all `Transfer-Encoding` fields,
-/// or `None` when there is no such field. A field that is present but
-/// names nothing yields an empty coding, which is not chunked.
-fn last_transfer_coding(headers: &Headers) -> Option<&[u8]> {
-    let mut last = None;
-    for value in headers.get_all_bytes("transfer-encoding") {
-        last = Some(&[][..]);
-        for coding in value.split(|&b| b == b',') {
-            let coding = trim_ows(coding);
-            if !coding.is_empty() {
-                last = Some(coding);
-            }
-        }
-    }
-    last
 }
 
 /// Where the chunked decoder is, between calls.

@@ -92,6 +92,8 @@ pub struct ResponseDecoder {
     method: MethodKind,
     informational: usize,
     reusable: bool,
+    /// How the last final response's body is framed.
+    framing: Option<Framing>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +114,7 @@ impl ResponseDecoder {
             method: MethodKind::Other,
             informational: 0,
             reusable: false,
+            framing: None,
         }
     }
 
@@ -129,6 +132,13 @@ impl ResponseDecoder {
             b"CONNECT" => MethodKind::Connect,
             _ => MethodKind::Other,
         };
+    }
+
+    /// How the body of the last final response head is framed (as
+    /// [`framing`] decided it, for the method given to
+    /// [`ResponseDecoder::expect_response_to`]).
+    pub fn framing(&self) -> Option<Framing> {
+        self.framing
     }
 
     /// Whether the decoder is between messages: no byte of a response has
@@ -276,6 +286,7 @@ impl ResponseDecoder {
         };
         let (framing, reusable) = framing(method, head.status, head.version, &head.headers)?;
         self.reusable = reusable;
+        self.framing = Some(framing);
         self.informational = 0;
         self.method = MethodKind::Other;
         self.state = match framing {

@@ -429,6 +429,13 @@ impl Headers {
         })
     }
 
+    /// Every field as raw `(name, value)` bytes, in wire order.
+    pub(crate) fn raw_iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.spans
+            .iter()
+            .map(move |s| (s.name(&self.bytes), s.value(&self.bytes)))
+    }
+
     /// Every value of the fields named `name` (ASCII case-insensitive), in
     /// wire order, as raw bytes.
     pub fn get_all_bytes<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
