@@ -560,7 +560,10 @@ impl Client {
             {
                 Grant::Reuse(conn, slot) => (slot, conn, true, Timings::default()),
                 Grant::Open(slot) => {
-                    let (conn, timings) = self.connect(&req.url, deadline).await?;
+                    // Boxed: connecting (DNS, Happy Eyeballs, the TLS
+                    // handshake) is a large future, and the request future
+                    // would otherwise carry its size on every call.
+                    let (conn, timings) = Box::pin(self.connect(&req.url, deadline)).await?;
                     shared.counters.opened.fetch_add(1, Ordering::Relaxed);
                     (slot, conn, false, timings)
                 }
@@ -600,7 +603,7 @@ impl Client {
         }
     }
 
-    async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Conn, Timings), Error> {
+    async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
         let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
@@ -631,7 +634,7 @@ impl Client {
             ..Timings::default()
         };
         Ok((
-            Conn::new(stream, remote, self.shared.limits.clone()),
+            Box::new(Conn::new(stream, remote, self.shared.limits.clone())),
             timings,
         ))
     }
@@ -641,7 +644,7 @@ impl Client {
 /// One response head and the connection it came on.
 struct Hop {
     head: ResponseHead,
-    conn: Conn,
+    conn: Box<Conn>,
     slot: Slot,
     reused: bool,
     timings: Timings,
@@ -1076,7 +1079,7 @@ pub struct Response {
     deadline: Deadline,
     content_length: Option<u64>,
     /// The connection while the body is unread.
-    body: Option<(Conn, Slot)>,
+    body: Option<(Box<Conn>, Slot)>,
     /// The request asked for `Connection: close`.
     close: bool,
     /// Reading the body failed: it must not look complete afterwards.

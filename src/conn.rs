@@ -31,6 +31,8 @@ pub(crate) enum BodyPart<'a> {
     },
 }
 
+/// Kept in a `Box` from connect to close (one allocation per connection):
+/// it moves between pool, request and response on every call.
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Stream,

@@ -61,11 +61,9 @@ impl Counters {
 }
 
 /// What a caller gets from the pool.
-// Moved once per request; boxing the connection would cost an allocation.
-#[allow(clippy::large_enum_variant)]
 pub(crate) enum Grant {
     /// An idle connection to reuse.
-    Reuse(Conn, Slot),
+    Reuse(Box<Conn>, Slot),
     /// A place to open a new connection in.
     Open(Slot),
 }
@@ -91,7 +89,7 @@ struct HostEntry {
 #[derive(Default)]
 struct HostState {
     /// Idle connections, most recently used last.
-    idle: Vec<(Conn, Instant)>,
+    idle: Vec<(Box<Conn>, Instant)>,
     open: usize,
     waiters: VecDeque<oneshot::Sender<Grant>>,
 }
@@ -188,7 +186,7 @@ impl Pool {
 
     /// Moves idle connections past their idle timeout or the server's
     /// keep-alive promise to `dead`.
-    fn expire(&self, state: &mut HostState, now: Instant, dead: &mut Vec<Conn>) {
+    fn expire(&self, state: &mut HostState, now: Instant, dead: &mut Vec<Box<Conn>>) {
         let before = state.idle.len();
         let idle_timeout = self.config.idle_timeout;
         let counters = &self.counters;
@@ -262,7 +260,7 @@ impl Pool {
     /// Returns a connection after a complete response. It is kept only if
     /// `reusable`: a waiter gets it first, then the idle list (up to its
     /// limit).
-    pub(crate) fn checkin(&self, mut conn: Conn, slot: Slot, reusable: bool) {
+    pub(crate) fn checkin(&self, mut conn: Box<Conn>, slot: Slot, reusable: bool) {
         if !reusable {
             self.counters.closed(CloseReason::NotReusable);
             drop(conn);
