@@ -9,7 +9,6 @@ use crate::pool::{CloseReason, Counters, Grant, Pool, PoolConfig, Slot};
 use crate::transport::{tcp, Stream};
 use crate::url::{form_urlencode_into, Scheme, Url};
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -544,11 +543,8 @@ impl Client {
     /// server before it answered (a race no liveness check can close).
     async fn send_once(&self, req: &mut Request, deadline: &Deadline) -> Result<Hop, Error> {
         let shared = &self.shared;
-        CHECK.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            buf.clear();
-            req.encode_head(&shared.default_headers, &mut buf)
-        })?;
+        // Refused here, before a connection is spent on it.
+        req.validate_head(&shared.default_headers)?;
         let mut retried = false;
         loop {
             // `slot` is bound first so that it drops last: the connection
@@ -726,12 +722,6 @@ fn method_name(method: &str) -> Cow<'static, str> {
     }
 }
 
-thread_local! {
-    /// Where a request head is encoded once before any connection is
-    /// made, so that an invalid request never reaches a server.
-    static CHECK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Something that can be turned into a [`Url`]: a `&str`, a `String`, or a
 /// `Url`. A parse failure is reported by `send()`.
 pub trait IntoUrl {
@@ -884,6 +874,21 @@ impl Request {
     /// override, the request's headers, Basic auth from the URL's userinfo
     /// if no Authorization was set, and the framing.
     fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) -> Result<(), Error> {
+        self.with_head(defaults, |head| h1::encode_request_head(head, out))?;
+        Ok(())
+    }
+
+    /// Checks the head without writing it.
+    fn validate_head(&self, defaults: &[(String, String)]) -> Result<(), Error> {
+        self.with_head(defaults, |head| h1::validate_request_head(head))?;
+        Ok(())
+    }
+
+    fn with_head<R>(
+        &self,
+        defaults: &[(String, String)],
+        f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
+    ) -> R {
         let has = |name: &str| {
             self.headers
                 .iter()
@@ -900,24 +905,48 @@ impl Request {
                 format!("Basic {}", crate::base64::encode(creds.as_bytes())),
             )
         });
-        let cross_origin = self.cross_origin;
-        let headers = defaults
-            .iter()
-            .filter(|(n, _)| !(has(n) || (cross_origin && is_credential(n))))
-            .chain(&self.headers)
-            .chain(userinfo_auth.as_ref())
-            .map(|(n, v)| (n.as_str(), v.as_str()));
-        h1::encode_request_head(
-            &RequestHead {
-                method: &self.method,
-                target: self.url.request_target(),
-                host: self.url.authority(),
-                headers,
-                body: self.body.framing(),
-            },
-            out,
-        )?;
-        Ok(())
+        let headers = HeaderIter {
+            defaults: defaults.iter(),
+            own: &self.headers,
+            rest: self.headers.iter().chain(userinfo_auth.iter()),
+            cross_origin: self.cross_origin,
+        };
+        f(&RequestHead {
+            method: &self.method,
+            target: self.url.request_target(),
+            host: self.url.authority(),
+            headers,
+            body: self.body.framing(),
+        })
+    }
+}
+
+/// The header fields of a request on the wire: the client's defaults that
+/// the request does not override (and, after a redirect to another origin,
+/// that are not credentials), then the request's own, then Basic auth from
+/// the URL's userinfo.
+#[derive(Clone)]
+struct HeaderIter<'a> {
+    defaults: std::slice::Iter<'a, (String, String)>,
+    own: &'a [(String, String)],
+    rest: std::iter::Chain<
+        std::slice::Iter<'a, (String, String)>,
+        std::option::Iter<'a, (String, String)>,
+    >,
+    cross_origin: bool,
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for (n, v) in self.defaults.by_ref() {
+            let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n));
+            if !overridden && !(self.cross_origin && is_credential(n)) {
+                return Some((n, v));
+            }
+        }
+        self.rest.next().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 }
 

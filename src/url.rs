@@ -146,7 +146,13 @@ impl Url {
     /// Parses an absolute `http` or `https` URL.
     pub fn parse(input: &str) -> Result<Url, UrlError> {
         let input = input.trim_matches(|c: char| c == ' ' || c.is_ascii_control());
-        if input.chars().any(|c| c == ' ' || c.is_control()) {
+        let control = |c: char| c == ' ' || c.is_control();
+        let ascii_control = |b: &u8| *b <= b' ' || *b == 0x7f;
+        // Bytes first (the common all-ASCII case); chars only if needed,
+        // for the C1 controls beyond ASCII.
+        if input.as_bytes().iter().any(ascii_control)
+            || (!input.is_ascii() && input.chars().any(control))
+        {
             return Err(UrlError::InvalidCharacter);
         }
         let colon = input.find(':').ok_or(UrlError::MissingScheme)?;
@@ -237,15 +243,15 @@ impl Url {
             target.push('/');
         }
         // Backslashes are path separators to browsers and curl alike.
-        for c in path.chars() {
-            encode_char(target, if c == '\\' { '/' } else { c }, is_path_char);
+        for &b in path.as_bytes() {
+            encode_byte(target, if b == b'\\' { b'/' } else { b }, PATH_CHARS);
         }
         self.query_start = None;
         if let Some(q) = query {
             self.query_start = Some(target.len() as u32);
             target.push('?');
-            for c in q.chars() {
-                encode_char(target, c, is_query_char);
+            for &b in q.as_bytes() {
+                encode_byte(target, b, QUERY_CHARS);
             }
         }
     }
@@ -512,23 +518,35 @@ fn parse_ipv4(name: &str) -> Option<Result<Ipv4Addr, UrlError>> {
 /// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,
 /// `:`, `@`, and `/` between segments. `%` is kept so that an already
 /// encoded URL stays as it is.
-fn is_path_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c)
-}
+const PATH_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%");
 
 /// Query characters (RFC 3986 §3.4): pchar, `/` and `?`.
-fn is_query_char(c: char) -> bool {
-    is_path_char(c) || c == '?'
+const QUERY_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%?");
+
+/// Alphanumerics plus `extra`, as a lookup table.
+const fn ascii_set(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
 }
 
-fn encode_char(out: &mut String, c: char, allowed: fn(char) -> bool) {
-    if allowed(c) {
-        out.push(c);
+/// Copies an allowed byte, percent-encodes any other. Bytes of a
+/// multi-byte character are never allowed, so a non-ASCII character comes
+/// out as the percent-encoding of its UTF-8 bytes.
+fn encode_byte(out: &mut String, b: u8, allowed: &[bool; 256]) {
+    if allowed[usize::from(b)] {
+        out.push(b as char);
     } else {
-        let mut buf = [0u8; 4];
-        for b in c.encode_utf8(&mut buf).bytes() {
-            push_pct(out, b);
-        }
+        push_pct(out, b);
     }
 }
 

@@ -9,7 +9,8 @@
 //! (request smuggling, response splitting). On any error the output buffer
 //! is left exactly as it was.
 
-use super::{is_field_byte, is_tchar, EncodeError};
+use super::parse::skip_field_bytes;
+use super::{is_tchar, EncodeError};
 
 /// How the request body is framed on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,66 +83,28 @@ where
     N: AsRef<str>,
     V: AsRef<str>,
 {
-    let start = out.len();
-    let result = write_head(head, out);
-    if result.is_err() {
-        out.truncate(start);
-    }
-    result
-}
-
-fn write_head<H, N, V>(head: &RequestHead<'_, H>, out: &mut Vec<u8>) -> Result<(), EncodeError>
-where
-    H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
-{
-    if !is_token(head.method) {
-        return Err(EncodeError::InvalidMethod);
-    }
-    if !is_target(head.target) {
-        return Err(EncodeError::InvalidTarget);
-    }
+    // Everything is checked before the first byte is written.
+    let checked = check(head)?;
+    out.reserve(checked.len);
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
     out.extend_from_slice(head.target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
-
     // Host goes first (RFC 9112 §3.2: a client MUST send it, and SHOULD
     // send it first); a caller's own Host entry takes the URL's place.
-    let custom_host = head
-        .headers
-        .clone()
-        .into_iter()
-        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case("host"));
-    let host = match &custom_host {
-        Some((_, v)) => v.as_ref(),
-        None => head.host,
-    };
-    if host.is_empty() || !host.bytes().all(is_authority_byte) {
-        return Err(EncodeError::InvalidHost);
+    match checked
+        .host
+        .and_then(|i| head.headers.clone().into_iter().nth(i))
+    {
+        Some((_, custom)) => field(out, "Host", custom.as_ref().trim_matches([' ', '\t'])),
+        None => field(out, "Host", head.host),
     }
-    field(out, "Host", host);
-
     for (name, value) in head.headers.clone() {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        if !is_token(name) {
-            return Err(EncodeError::InvalidHeaderName);
+        let name = name.as_ref();
+        if !is_host(name) {
+            field(out, name, value.as_ref().trim_matches([' ', '\t']));
         }
-        if name.eq_ignore_ascii_case("content-length")
-            || name.eq_ignore_ascii_case("transfer-encoding")
-        {
-            return Err(EncodeError::FramingHeader);
-        }
-        if name.eq_ignore_ascii_case("host") {
-            continue;
-        }
-        if !value.bytes().all(is_field_byte) {
-            return Err(EncodeError::InvalidHeaderValue);
-        }
-        field(out, name, value.trim_matches([' ', '\t']));
     }
-
     match head.body {
         BodyFraming::None => {}
         BodyFraming::Length(n) => {
@@ -153,6 +116,89 @@ where
     }
     out.extend_from_slice(b"\r\n");
     Ok(())
+}
+
+/// What validation learned: where the caller's own `Host` entry is, if
+/// any, and about how long the head will be.
+struct Checked {
+    host: Option<usize>,
+    len: usize,
+}
+
+/// Checks a request head as [`encode_request_head`] would, without
+/// writing anything: a caller can refuse a request before spending a
+/// connection on it.
+pub fn validate_request_head<H, N, V>(head: &RequestHead<'_, H>) -> Result<(), EncodeError>
+where
+    H: IntoIterator<Item = (N, V)> + Clone,
+    N: AsRef<str>,
+    V: AsRef<str>,
+{
+    check(head).map(|_| ())
+}
+
+fn check<H, N, V>(head: &RequestHead<'_, H>) -> Result<Checked, EncodeError>
+where
+    H: IntoIterator<Item = (N, V)> + Clone,
+    N: AsRef<str>,
+    V: AsRef<str>,
+{
+    if !is_token(head.method) {
+        return Err(EncodeError::InvalidMethod);
+    }
+    if !is_target(head.target) {
+        return Err(EncodeError::InvalidTarget);
+    }
+    let mut len = head.method.len() + head.target.len() + 64;
+    let mut host = None;
+    let mut host_ok = true;
+    for (i, (name, value)) in head.headers.clone().into_iter().enumerate() {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if !is_token(name) {
+            return Err(EncodeError::InvalidHeaderName);
+        }
+        if is_framing(name) {
+            return Err(EncodeError::FramingHeader);
+        }
+        if !is_field_value(value) {
+            return Err(EncodeError::InvalidHeaderValue);
+        }
+        if is_host(name) {
+            host = Some(i);
+            host_ok = is_authority(value.trim_matches([' ', '\t']));
+        }
+        len += name.len() + value.len() + 4;
+    }
+    if !host_ok || (host.is_none() && !is_authority(head.host)) {
+        return Err(EncodeError::InvalidHost);
+    }
+    len += head.host.len();
+    Ok(Checked { host, len })
+}
+
+fn is_host(name: &str) -> bool {
+    name.len() == 4 && name.eq_ignore_ascii_case("host")
+}
+
+/// `Content-Length` or `Transfer-Encoding`.
+fn is_framing(name: &str) -> bool {
+    (name.len() == 14 && name.eq_ignore_ascii_case("content-length"))
+        || (name.len() == 17 && name.eq_ignore_ascii_case("transfer-encoding"))
+}
+
+/// Field-value bytes only (no CR, LF, NUL or other controls), checked
+/// eight bytes at a time with the parser's scan.
+fn is_field_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let mut i = 0;
+    loop {
+        i = skip_field_bytes(bytes, i);
+        match bytes.get(i) {
+            None => return true,
+            Some(b'\t') => i += 1,
+            Some(_) => return false,
+        }
+    }
 }
 
 fn field(out: &mut Vec<u8>, name: &str, value: &str) {
@@ -190,6 +236,11 @@ fn is_target(s: &str) -> bool {
     let shape =
         s.starts_with('/') || s == "*" || s.starts_with("http://") || s.starts_with("https://");
     visible && shape
+}
+
+/// A non-empty `host [ ":" port ]`.
+fn is_authority(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(is_authority_byte)
 }
 
 /// Bytes of `host [ ":" port ]`, IPv6 literals included (RFC 3986 §3.2).
@@ -281,6 +332,10 @@ mod tests {
 
     #[test]
     fn host_is_written_once_and_first() {
+        assert_eq!(
+            encode("GET", "/", &[("Host", "a b")], BodyFraming::None),
+            Err(EncodeError::InvalidHost)
+        );
         let out = encode(
             "GET",
             "/",
@@ -291,7 +346,7 @@ mod tests {
         assert_eq!(out, "GET / HTTP/1.1\r\nHost: other:8080\r\nX: 1\r\n\r\n");
         assert_eq!(
             encode("GET", "/", &[("Host", "a\r\nb")], BodyFraming::None),
-            Err(EncodeError::InvalidHost)
+            Err(EncodeError::InvalidHeaderValue)
         );
     }
 

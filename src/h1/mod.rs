@@ -55,7 +55,10 @@ mod parse;
 
 pub use body::{framing, Framing};
 pub use decode::{Decoded, Event, ResponseDecoder};
-pub use encode::{encode_chunk, encode_last_chunk, encode_request_head, BodyFraming, RequestHead};
+pub use encode::{
+    encode_chunk, encode_last_chunk, encode_request_head, validate_request_head, BodyFraming,
+    RequestHead,
+};
 pub use error::{EncodeError, ParseError};
 pub use parse::{parse_head, HeaderSpan, Headers, RawHead, ResponseHead, Status};
 
