@@ -880,7 +880,7 @@ impl Request {
 
     /// Checks the head without writing it.
     fn validate_head(&self, defaults: &[(String, String)]) -> Result<(), Error> {
-        self.with_head(defaults, |head| h1::validate_request_head(head))?;
+        self.with_head(defaults, h1::validate_request_head)?;
         Ok(())
     }
 
@@ -921,6 +921,11 @@ impl Request {
     }
 }
 
+type OwnThenAuth<'a> = std::iter::Chain<
+    std::slice::Iter<'a, (String, String)>,
+    std::option::Iter<'a, (String, String)>,
+>;
+
 /// The header fields of a request on the wire: the client's defaults that
 /// the request does not override (and, after a redirect to another origin,
 /// that are not credentials), then the request's own, then Basic auth from
@@ -929,10 +934,7 @@ impl Request {
 struct HeaderIter<'a> {
     defaults: std::slice::Iter<'a, (String, String)>,
     own: &'a [(String, String)],
-    rest: std::iter::Chain<
-        std::slice::Iter<'a, (String, String)>,
-        std::option::Iter<'a, (String, String)>,
-    >,
+    rest: OwnThenAuth<'a>,
     cross_origin: bool,
 }
 
@@ -942,7 +944,7 @@ impl<'a> Iterator for HeaderIter<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         for (n, v) in self.defaults.by_ref() {
             let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n));
-            if !overridden && !(self.cross_origin && is_credential(n)) {
+            if !(overridden || (self.cross_origin && is_credential(n))) {
                 return Some((n, v));
             }
         }
