@@ -880,7 +880,8 @@ impl Request {
 
     /// Checks the head without writing it.
     fn validate_head(&self, defaults: &[(String, String)]) -> Result<(), Error> {
-        self.with_head(defaults, h1::validate_request_head)?;
+        #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
+        self.with_head(defaults, |head| h1::validate_request_head(head))?;
         Ok(())
     }
 
