@@ -11,6 +11,11 @@
 //! Connections are keyed by origin (`scheme://host:port`). A pool belongs
 //! to one client, and a client has one TLS configuration, so a connection
 //! made under one TLS configuration is never reused under another.
+//!
+//! Connections stay boxed (`Box<Conn>`) inside the pool's lists too: they
+//! move between pool, request and response on every call, and a box
+//! moves as one pointer.
+#![allow(clippy::vec_box)]
 
 use crate::conn::Conn;
 use crate::deadline::Deadline;
