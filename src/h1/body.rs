@@ -134,7 +134,7 @@ impl<'h> FramingFields<'h> {
                     };
                 }
             } else if is("transfer-encoding") {
-                let last = tokens(value).filter(|c| !c.is_empty()).next_back();
+                let last = tokens(value).rfind(|c| !c.is_empty());
                 f.last_coding = last.or(f.last_coding).or(Some(&[]));
             }
         }
