@@ -637,6 +637,34 @@ impl Client {
 }
 
 /// Writes the request on `conn` and reads the final response head.
+/// Sends a streamed body with chunked framing.
+async fn stream_body(
+    conn: &mut Conn,
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    deadline: &Deadline,
+) -> Result<(), Error> {
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut framed = Vec::with_capacity(chunk.len() + 16);
+    loop {
+        let n = deadline
+            .run(Phase::Write, async {
+                reader
+                    .read(&mut chunk)
+                    .await
+                    .map_err(|e| Error::io(Phase::Write, e))
+            })
+            .await?;
+        framed.clear();
+        if n == 0 {
+            h1::encode_last_chunk(&mut framed);
+            conn.write_more(&framed, deadline).await?;
+            return conn.flush(deadline).await;
+        }
+        h1::encode_chunk(&chunk[..n], &mut framed);
+        conn.write_more(&framed, deadline).await?;
+    }
+}
+
 /// One response head and the connection it came on.
 struct Hop {
     head: ResponseHead,
@@ -677,27 +705,8 @@ async fn exchange(
             let Some(reader) = reader.as_mut() else {
                 return Err(Error::builder("a streamed body can be sent only once"));
             };
-            let mut chunk = vec![0u8; 16 * 1024];
-            let mut framed = Vec::with_capacity(chunk.len() + 16);
-            loop {
-                let n = deadline
-                    .run(Phase::Write, async {
-                        reader
-                            .read(&mut chunk)
-                            .await
-                            .map_err(|e| Error::io(Phase::Write, e))
-                    })
-                    .await?;
-                framed.clear();
-                if n == 0 {
-                    h1::encode_last_chunk(&mut framed);
-                    conn.write_more(&framed, deadline).await?;
-                    break;
-                }
-                h1::encode_chunk(&chunk[..n], &mut framed);
-                conn.write_more(&framed, deadline).await?;
-            }
-            conn.flush(deadline).await?;
+            // Boxed for the same reason as connecting: rare and large.
+            Box::pin(stream_body(conn, reader, deadline)).await?;
             req.body.kind = BodyKind::Reader(None);
         }
     }
