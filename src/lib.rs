@@ -68,7 +68,13 @@
 //! - DNS runs on tokio's blocking pool (`getaddrinfo`); a lookup that
 //!   times out fails the request at once, but its thread finishes the
 //!   lookup in the background.
-//! - Redirects: up to 10; 301/302/303 turn a POST into a GET without body;
+//! - A connection returned to the pool less than 1 ms ago is reused without
+//!   the liveness check (a non-blocking read) that older idle connections
+//!   get: back-to-back calls skip a syscall, and the idempotent retry
+//!   above covers a server that closed it in that instant.
+//! - Redirects: up to 10; a redirect's own body (up to 64 KiB) is read and
+//!   dropped so its connection serves the next hop; 303, and 301/302 after
+//!   a POST, turn into a GET without body (HEAD stays HEAD);
 //!   307/308 keep method and body (not followed for a streamed body);
 //!   `Authorization`, `Cookie` and `Proxy-Authorization` are dropped when
 //!   the origin changes; https→http is refused unless allowed.
