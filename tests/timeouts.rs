@@ -35,6 +35,19 @@ async fn silent() -> Scripted {
     .await
 }
 
+/// A server that answers with a head and half its body, then stalls.
+async fn half_a_body() -> Scripted {
+    Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
+            .await;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn connect_timeout() {
     // A listener whose accept queue is full drops further SYNs, so a
@@ -110,15 +123,7 @@ async fn read_head_timeout() {
 
 #[tokio::test]
 async fn read_body_timeout() {
-    let server = Scripted::start(|mut stream, _| async move {
-        let mut pending = Vec::new();
-        read_request(&mut stream, &mut pending).await;
-        let _ = stream
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
-            .await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
-    })
-    .await;
+    let server = half_a_body().await;
     let client = Client::builder().read_timeout(BUDGET).build().unwrap();
     let resp = client.get(server.url("/")).send().await.unwrap();
     let t = Instant::now();
@@ -128,15 +133,7 @@ async fn read_body_timeout() {
 
 #[tokio::test]
 async fn pool_wait_timeout() {
-    let server = Scripted::start(|mut stream, _| async move {
-        let mut pending = Vec::new();
-        read_request(&mut stream, &mut pending).await;
-        let _ = stream
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf")
-            .await;
-        tokio::time::sleep(Duration::from_secs(10)).await;
-    })
-    .await;
+    let server = half_a_body().await;
     let client = Client::builder()
         .pool_max_per_host(1)
         .pool_wait_timeout(BUDGET)
