@@ -680,7 +680,7 @@ async fn exchange(
 ) -> Result<ResponseHead, Error> {
     // Head and a small body go out in one write.
     conn.prepare_request(&req.method, |buf| {
-        req.encode_head(defaults, buf)?;
+        req.encode_head(defaults, buf);
         if let BodyKind::Bytes(b) = &req.body.kind {
             if b.len() <= INLINE_BODY {
                 buf.extend_from_slice(b);
@@ -877,9 +877,9 @@ impl Request {
     /// Encodes the head: the client's defaults that the request does not
     /// override, the request's headers, Basic auth from the URL's userinfo
     /// if no Authorization was set, and the framing.
-    fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) -> Result<(), Error> {
-        self.with_head(defaults, |head| h1::encode_request_head(head, out))?;
-        Ok(())
+    /// Writes the head, which [`Request::validate_head`] has accepted.
+    fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) {
+        self.with_head(defaults, |head| h1::encode::encode_prevalidated(head, out));
     }
 
     /// Checks the head without writing it.

@@ -175,7 +175,10 @@ impl Url {
         };
         // The fragment is for the client alone: it is never sent.
         let rest = rest.split('#').next().unwrap_or_default();
-        let authority_end = rest.find(['/', '?', '\\']).unwrap_or(rest.len());
+        let authority_end = rest
+            .bytes()
+            .position(|b| matches!(b, b'/' | b'?' | b'\\'))
+            .unwrap_or(rest.len());
         let (authority, path_and_query) = rest.split_at(authority_end);
         let (userinfo, hostport) = match authority.rfind('@') {
             Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
@@ -243,16 +246,12 @@ impl Url {
             target.push('/');
         }
         // Backslashes are path separators to browsers and curl alike.
-        for &b in path.as_bytes() {
-            encode_byte(target, if b == b'\\' { b'/' } else { b }, PATH_CHARS);
-        }
+        encode_into(target, path, PATH_CHARS, true);
         self.query_start = None;
         if let Some(q) = query {
             self.query_start = Some(target.len() as u32);
             target.push('?');
-            for &b in q.as_bytes() {
-                encode_byte(target, b, QUERY_CHARS);
-            }
+            encode_into(target, q, QUERY_CHARS, false);
         }
     }
 
@@ -539,6 +538,36 @@ const fn ascii_set(extra: &[u8]) -> [bool; 256] {
     t
 }
 
+/// Appends `s`, percent-encoding what `allowed` does not allow (and
+/// turning `\\` into `/` in a path). Runs of allowed bytes, the usual
+/// case, are copied whole.
+fn encode_into(out: &mut String, s: &str, allowed: &[bool; 256], path: bool) {
+    let mut rest = s;
+    loop {
+        let clean = rest
+            .bytes()
+            .position(|b| !allowed[usize::from(b)])
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..clean]);
+        let Some(&b) = rest.as_bytes().get(clean) else {
+            return;
+        };
+        if path && b == b'\\' {
+            out.push('/');
+        } else {
+            encode_byte(out, b, allowed);
+        }
+        // `b` is ASCII or one byte of a multi-byte character; the next
+        // boundary is found by skipping continuation bytes.
+        let mut next = clean + 1;
+        while next < rest.len() && !rest.is_char_boundary(next) {
+            encode_byte(out, rest.as_bytes()[next], allowed);
+            next += 1;
+        }
+        rest = &rest[next..];
+    }
+}
+
 /// Copies an allowed byte, percent-encodes any other. Bytes of a
 /// multi-byte character are never allowed, so a non-ASCII character comes
 /// out as the percent-encoding of its UTF-8 bytes.
@@ -676,6 +705,12 @@ mod tests {
             "/%22%3C%3E%60%7B%7D%7C%5E"
         );
         assert_eq!(url("http://h/a?b=/c?d").request_target(), "/a?b=/c?d");
+        assert_eq!(url("http://h\\a\\b?x\\y").request_target(), "/a/b?x%5Cy");
+        assert_eq!(url("http://h/€x€").request_target(), "/%E2%82%ACx%E2%82%AC");
+        assert_eq!(
+            Url::parse("http://h/a\u{85}b"),
+            Err(UrlError::InvalidCharacter)
+        );
     }
 
     #[test]

@@ -85,6 +85,33 @@ where
 {
     // Everything is checked before the first byte is written.
     let checked = check(head)?;
+    write(head, checked, out);
+    Ok(())
+}
+
+/// Writes a head that [`validate_request_head`] accepted, without checking
+/// it again. The client validates each request once, before it spends a
+/// connection on it, and writes it once the connection is there.
+pub(crate) fn encode_prevalidated<H, N, V>(head: &RequestHead<'_, H>, out: &mut Vec<u8>)
+where
+    H: IntoIterator<Item = (N, V)> + Clone,
+    N: AsRef<str>,
+    V: AsRef<str>,
+{
+    let host = head
+        .headers
+        .clone()
+        .into_iter()
+        .position(|(n, _)| is_host(n.as_ref()));
+    write(head, Checked { host, len: 256 }, out);
+}
+
+fn write<H, N, V>(head: &RequestHead<'_, H>, checked: Checked, out: &mut Vec<u8>)
+where
+    H: IntoIterator<Item = (N, V)> + Clone,
+    N: AsRef<str>,
+    V: AsRef<str>,
+{
     out.reserve(checked.len);
     out.extend_from_slice(head.method.as_bytes());
     out.push(b' ');
@@ -115,7 +142,6 @@ where
         BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
-    Ok(())
 }
 
 /// What validation learned: where the caller's own `Host` entry is, if
@@ -245,8 +271,24 @@ fn is_authority(s: &str) -> bool {
 
 /// Bytes of `host [ ":" port ]`, IPv6 literals included (RFC 3986 §3.2).
 fn is_authority_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b)
+    AUTHORITY[usize::from(b)]
 }
+
+const AUTHORITY: [bool; 256] = {
+    let mut t = [false; 256];
+    let extra = b"-._~!$&'()*+,;=:[]%";
+    let mut i = 0;
+    while i < 128 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
+        i += 1;
+    }
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
+    t
+};
 
 fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];

@@ -49,7 +49,7 @@
 
 mod body;
 mod decode;
-mod encode;
+pub(crate) mod encode;
 mod error;
 mod parse;
 
