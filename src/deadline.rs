@@ -8,7 +8,8 @@
 //! total does not.
 
 use crate::error::{Error, Phase};
-use std::future::Future;
+use std::future::{poll_fn, Future};
+use std::task::Poll;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -112,12 +113,20 @@ impl Deadline {
         phase: Phase,
         step: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        match end {
-            None => step.await,
-            Some((end, total)) => match tokio::time::timeout_at(end, step).await {
-                Ok(result) => result,
-                Err(_) => Err(Error::timeout(phase, total)),
-            },
+        let Some((end, total)) = end else {
+            return step.await;
+        };
+        // Most steps finish at their first poll (the bytes were already
+        // there, or the socket had room): those need no timer, and arming
+        // one costs more than the step. Only a step that has to wait gets
+        // one.
+        let mut step = std::pin::pin!(step);
+        if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
+            return result;
+        }
+        match tokio::time::timeout_at(end, step).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::timeout(phase, total)),
         }
     }
 }
