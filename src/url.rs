@@ -10,6 +10,7 @@
 //! percent-encoded as needed; never the userinfo, never the fragment), and
 //! the credentials the userinfo carried (sent later as Basic auth).
 
+use crate::h1::ascii_set;
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -521,22 +522,6 @@ const PATH_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%");
 
 /// Query characters (RFC 3986 §3.4): pchar, `/` and `?`.
 const QUERY_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%?");
-
-/// Alphanumerics plus `extra`, as a lookup table.
-const fn ascii_set(extra: &[u8]) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 128 {
-        t[i] = (i as u8).is_ascii_alphanumeric();
-        i += 1;
-    }
-    let mut j = 0;
-    while j < extra.len() {
-        t[extra[j] as usize] = true;
-        j += 1;
-    }
-    t
-}
 
 /// Appends `s`, percent-encoding what `allowed` does not allow (and
 /// turning `\\` into `/` in a path). Runs of allowed bytes, the usual

@@ -274,21 +274,7 @@ fn is_authority_byte(b: u8) -> bool {
     AUTHORITY[usize::from(b)]
 }
 
-const AUTHORITY: [bool; 256] = {
-    let mut t = [false; 256];
-    let extra = b"-._~!$&'()*+,;=:[]%";
-    let mut i = 0;
-    while i < 128 {
-        t[i] = (i as u8).is_ascii_alphanumeric();
-        i += 1;
-    }
-    let mut j = 0;
-    while j < extra.len() {
-        t[extra[j] as usize] = true;
-        j += 1;
-    }
-    t
-};
+const AUTHORITY: [bool; 256] = super::ascii_set(b"-._~!$&'()*+,;=:[]%");
 
 fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];

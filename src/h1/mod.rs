@@ -142,33 +142,24 @@ pub(crate) const fn is_tchar(b: u8) -> bool {
     TCHAR[b as usize]
 }
 
-const TCHAR: [bool; 256] = {
+const TCHAR: [bool; 256] = ascii_set(b"!#$%&'*+-.^_`|~");
+
+/// A byte-class lookup table: ASCII alphanumerics plus `extra`. The
+/// parsers and encoders ask one table lookup per byte.
+pub(crate) const fn ascii_set(extra: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];
     let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
+    while i < 128 {
+        t[i] = (i as u8).is_ascii_alphanumeric();
         i += 1;
     }
+    let mut j = 0;
+    while j < extra.len() {
+        t[extra[j] as usize] = true;
+        j += 1;
+    }
     t
-};
+}
 
 /// RFC 9110 §5.5 field-value bytes: VCHAR, SP, HTAB and obs-text. Everything
 /// else (NUL, CR, LF and the other controls, DEL) is refused.
