@@ -146,7 +146,15 @@ enum HostKind {
 impl Url {
     /// Parses an absolute `http` or `https` URL.
     pub fn parse(input: &str) -> Result<Url, UrlError> {
-        let input = input.trim_matches(|c: char| c == ' ' || c.is_ascii_control());
+        // Leading and trailing spaces and ASCII controls are ignored, as
+        // browsers and curl do.
+        let edge = |b: &u8| *b > b' ' && *b != 0x7f;
+        let start = input.bytes().position(|b| edge(&b)).unwrap_or(input.len());
+        let end = input
+            .bytes()
+            .rposition(|b| edge(&b))
+            .map_or(start, |e| e + 1);
+        let input = &input[start..end];
         let control = |c: char| c == ' ' || c.is_control();
         let ascii_control = |b: &u8| *b <= b' ' || *b == 0x7f;
         // Bytes first (the common all-ASCII case); chars only if needed,
@@ -185,7 +193,7 @@ impl Url {
             Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
             None => (None, authority),
         };
-        let (host, port) = parse_host_port(hostport, scheme)?;
+        let (kind, host_text, port) = parse_host_port(hostport, scheme)?;
         let (username, password) = match userinfo {
             None => (String::new(), None),
             Some(ui) => match ui.split_once(':') {
@@ -197,22 +205,19 @@ impl Url {
         serialization.push_str(scheme.as_str());
         serialization.push_str("://");
         let host_start = serialization.len() as u32;
-        let kind = match &host {
-            Host::Domain(name) => {
-                serialization.push_str(name);
-                HostKind::Domain
+        match kind {
+            // Registered names are case-insensitive: lowercased once, here.
+            HostKind::Domain => {
+                serialization.push_str(host_text);
+                serialization[host_start as usize..].make_ascii_lowercase();
             }
-            Host::Ipv4(a) => {
-                // Dotted decimal parses only in its canonical form (no
-                // leading zeros), so the input is already that form.
-                serialization.push_str(hostport.rsplit_once(':').map_or(hostport, |(h, _)| h));
-                HostKind::Ipv4(*a)
-            }
-            Host::Ipv6(a) => {
+            // Dotted decimal parses only in its canonical form (no leading
+            // zeros), so the input is already that form.
+            HostKind::Ipv4(_) => serialization.push_str(host_text),
+            HostKind::Ipv6(a) => {
                 let _ = write!(serialization, "[{a}]");
-                HostKind::Ipv6(*a)
             }
-        };
+        }
         let host_end = serialization.len() as u32;
         if port != scheme.default_port() {
             serialization.push(':');
@@ -441,18 +446,20 @@ impl fmt::Debug for Url {
     }
 }
 
-fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(Host, u16), UrlError> {
-    let (host, port) = if let Some(rest) = hostport.strip_prefix('[') {
+/// The host's kind, its text as written (for names and IPv4), and the
+/// port.
+fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(HostKind, &str, u16), UrlError> {
+    let (kind, text, port) = if let Some(rest) = hostport.strip_prefix('[') {
         let (v6, after) = rest.split_once(']').ok_or(UrlError::InvalidHost)?;
         let addr: Ipv6Addr = v6.parse().map_err(|_| UrlError::InvalidHost)?;
         let port = match after {
             "" => None,
             p => Some(p.strip_prefix(':').ok_or(UrlError::InvalidHost)?),
         };
-        (Host::Ipv6(addr), port)
+        (HostKind::Ipv6(addr), v6, port)
     } else {
-        let (name, port) = match hostport.rsplit_once(':') {
-            Some((n, p)) => (n, Some(p)),
+        let (name, port) = match hostport.bytes().rposition(|b| b == b':') {
+            Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
             None => (hostport, None),
         };
         if name.is_empty() {
@@ -461,18 +468,15 @@ fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(Host, u16), UrlErr
         if !name.is_ascii() {
             return Err(UrlError::NonAsciiHost);
         }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
-        {
+        if !name.bytes().all(|b| HOST_CHARS[usize::from(b)]) {
             return Err(UrlError::InvalidHost);
         }
-        let host = match parse_ipv4(name) {
-            Some(Ok(addr)) => Host::Ipv4(addr),
+        let kind = match parse_ipv4(name) {
+            Some(Ok(addr)) => HostKind::Ipv4(addr),
             Some(Err(e)) => return Err(e),
-            None => Host::Domain(name.to_ascii_lowercase()),
+            None => HostKind::Domain,
         };
-        (host, port)
+        (kind, name, port)
     };
     let port = match port {
         None | Some("") => scheme.default_port(),
@@ -484,8 +488,11 @@ fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(Host, u16), UrlErr
         }
         Some(_) => return Err(UrlError::InvalidPort),
     };
-    Ok((host, port))
+    Ok((kind, text, port))
 }
+
+/// Bytes of a registered name or IPv4 address.
+const HOST_CHARS: &[bool; 256] = &ascii_set(b"-._");
 
 fn push_decimal(out: &mut String, n: u16) {
     let mut digits = [0u8; 5];
@@ -499,9 +506,7 @@ fn push_decimal(out: &mut String, n: u16) {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(d as char);
-    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// A name whose last label is numeric is meant as an IPv4 address (as the
@@ -634,6 +639,14 @@ mod tests {
         assert_eq!(url("https://h:443/").authority(), "h");
         assert_eq!(url("https://h:8443/").authority(), "h:8443");
         assert_eq!(url("http://h:/").port(), 80);
+        assert_eq!(
+            url(" \thttp://ExAmple.COM:8080/P\n ").to_string(),
+            "http://example.com:8080/P"
+        );
+        assert_eq!(
+            url("http://ExAmple.COM:8080/P").host(),
+            Host::Domain("example.com".into())
+        );
     }
 
     #[test]
