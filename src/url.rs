@@ -495,18 +495,9 @@ fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(HostKind, &str, u1
 const HOST_CHARS: &[bool; 256] = &ascii_set(b"-._");
 
 fn push_decimal(out: &mut String, n: u16) {
-    let mut digits = [0u8; 5];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+    let mut buf = [0; 20];
+    let digits = crate::h1::decimal(u64::from(n), &mut buf);
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
 }
 
 /// A name whose last label is numeric is meant as an IPv4 address (as the

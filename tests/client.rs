@@ -371,14 +371,7 @@ async fn keep_alive_timeout_is_honoured() {
     })
     .await;
     let client = Client::new();
-    client
-        .get(server.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    support::fetch(&client, server.url("/")).await;
     let quick = client.get(server.url("/")).send().await.unwrap();
     assert!(quick.reused());
     quick.bytes().await.unwrap();
@@ -430,14 +423,7 @@ async fn dropping_requests_at_any_point_leaks_nothing() {
     // With one connection allowed, a leaked place would make this wait
     // and fail; a poisoned connection would give a wrong body.
     for _ in 0..3 {
-        let body = client
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = support::fetch(&client, server.url("/")).await;
         assert_eq!(body, b"abcdef");
     }
     drop(client);
@@ -625,14 +611,7 @@ async fn hostile_numbers_and_huge_budgets_do_not_panic() {
         .build()
         .unwrap();
     for _ in 0..2 {
-        let body = client
-            .get(server.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let body = support::fetch(&client, server.url("/")).await;
         assert_eq!(body, b"ok");
     }
     assert_eq!(client.stats().connections_opened, 1);

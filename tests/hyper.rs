@@ -1,6 +1,8 @@
 //! Interop with hyper's HTTP/1.1 server (a server we did not write), in
 //! process, and the pool under load against it.
 
+mod support;
+
 use brisk::Client;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Bytes, Frame, Incoming};
@@ -146,14 +148,7 @@ async fn hyper_get_post_chunked_and_big() {
     assert!(resp.headers().has_token("transfer-encoding", "chunked"));
     assert_eq!(resp.text().await.unwrap(), "first,second");
 
-    let big = client
-        .get(url("/big"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let big = support::fetch(&client, url("/big")).await;
     assert_eq!(big.len(), 1 << 20);
     assert!(big.iter().all(|&b| b == 7));
 
@@ -183,14 +178,7 @@ async fn pool_10k_requests_at_concurrency_100_open_100_connections() {
         let (client, url) = (client.clone(), url.clone());
         tasks.push(tokio::spawn(async move {
             for _ in 0..100 {
-                let body = client
-                    .get(&url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
+                let body = support::fetch(&client, &url).await;
                 assert_eq!(body, b"Hello, world!");
             }
         }));

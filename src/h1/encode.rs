@@ -276,18 +276,8 @@ fn is_authority_byte(b: u8) -> bool {
 
 const AUTHORITY: [bool; 256] = super::ascii_set(b"-._~!$&'()*+,;=:[]%");
 
-fn write_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
+fn write_decimal(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(super::decimal(n, &mut [0; 20]));
 }
 
 fn write_hex(out: &mut Vec<u8>, n: u64) {

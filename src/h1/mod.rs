@@ -144,6 +144,20 @@ pub(crate) const fn is_tchar(b: u8) -> bool {
 
 const TCHAR: [bool; 256] = ascii_set(b"!#$%&'*+-.^_`|~");
 
+/// `n` in decimal, written into the end of `buf`: the returned slice.
+/// Shared by the encoder (Content-Length) and the URL (port).
+pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
 /// A byte-class lookup table: ASCII alphanumerics plus `extra`. The
 /// parsers and encoders ask one table lookup per byte.
 pub(crate) const fn ascii_set(extra: &[u8]) -> [bool; 256] {

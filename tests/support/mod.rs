@@ -4,3 +4,9 @@
 pub mod certs;
 pub mod nginx;
 pub mod server;
+
+/// GETs `url` and returns the body, panicking on any error: for tests
+/// where the request is not what is under test.
+pub async fn fetch(client: &brisk::Client, url: impl brisk::IntoUrl) -> Vec<u8> {
+    client.get(url).send().await.unwrap().bytes().await.unwrap()
+}
