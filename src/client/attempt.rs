@@ -1,0 +1,238 @@
+//! The attempt loop: one request from `send()` to its final response head,
+//! across redirects, and each hop on one connection (pooled or new).
+
+use super::redirect::REDIRECT_BODY_MAX;
+use super::request::{BodyKind, Request};
+use super::{Client, Response, Timings};
+use crate::conn::Conn;
+use crate::deadline::Deadline;
+use crate::error::{Error, Phase};
+use crate::h1::{self, ResponseHead};
+use crate::pool::{CloseReason, Grant, Slot};
+use crate::transport::{tcp, Stream};
+use crate::url::{Scheme, Url};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Bodies up to this size are written in the same buffer as the head: one
+/// write, one TCP segment for typical API calls.
+pub(super) const INLINE_BODY: usize = 64 * 1024;
+
+impl Client {
+    pub(super) async fn execute(self, req: Result<Request, Error>) -> Result<Response, Error> {
+        let mut req = req?;
+        let deadline = Deadline::start(req.timeouts);
+        let mut followed = 0;
+        // DNS, connect and TLS of earlier hops, added to the final one's.
+        let mut earlier = Timings::default();
+        loop {
+            let mut hop = self
+                .send_once(&mut req, &deadline)
+                .await
+                .map_err(|e| e.with_url(&req.url))?;
+            match self.follow(&hop.head, &mut req, followed)? {
+                None => {
+                    hop.timings.dns += earlier.dns;
+                    hop.timings.connect += earlier.connect;
+                    hop.timings.tls += earlier.tls;
+                    return Ok(Response::new(self, &req.method, hop, req.url, deadline));
+                }
+                Some(next) => {
+                    followed += 1;
+                    earlier.dns += hop.timings.dns;
+                    earlier.connect += hop.timings.connect;
+                    earlier.tls += hop.timings.tls;
+                    // The 3xx body (usually a tiny page) is read and
+                    // discarded so that its connection can serve the next
+                    // hop; a large one is not worth the wait.
+                    let previous = std::mem::replace(&mut req.url, next);
+                    let mut resp =
+                        Response::new(self.clone(), &req.method, hop, previous, deadline);
+                    resp.discard_body(REDIRECT_BODY_MAX).await;
+                }
+            }
+        }
+    }
+
+    /// One request-response exchange on one connection, retried on a fresh
+    /// connection when a reused one turns out to have been closed by the
+    /// server before it answered (a race no liveness check can close).
+    async fn send_once(&self, req: &mut Request, deadline: &Deadline) -> Result<Hop, Error> {
+        let shared = &self.shared;
+        // Refused here, before a connection is spent on it.
+        req.validate_head(&shared.default_headers)?;
+        let mut retried = false;
+        loop {
+            // `slot` is bound first so that it drops last: the connection
+            // closes before its place under the host's limit is given back.
+            let (slot, mut conn, reused, mut timings) = match shared
+                .pool
+                .checkout(req.url.origin(), retried, deadline)
+                .await?
+            {
+                Grant::Reuse(conn, slot) => (slot, conn, true, Timings::default()),
+                Grant::Open(slot) => {
+                    // Boxed: connecting (DNS, Happy Eyeballs, the TLS
+                    // handshake) is a large future, and the request future
+                    // would otherwise carry its size on every call.
+                    let (conn, timings) = Box::pin(self.connect(&req.url, deadline)).await?;
+                    shared.counters.opened.fetch_add(1, Ordering::Relaxed);
+                    (slot, conn, false, timings)
+                }
+            };
+            match exchange(&mut conn, req, &shared.default_headers, deadline).await {
+                Ok(head) => {
+                    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+                    if reused {
+                        shared.counters.reused.fetch_add(1, Ordering::Relaxed);
+                    }
+                    timings.ttfb = deadline.started().elapsed();
+                    timings.total = timings.ttfb;
+                    return Ok(Hop {
+                        head,
+                        conn,
+                        slot,
+                        reused,
+                        timings,
+                        close: req.asks_close(&shared.default_headers),
+                    });
+                }
+                Err(e) => {
+                    shared.counters.closed(CloseReason::Error);
+                    // The server closed a pooled connection as we reused
+                    // it: nothing of a response arrived. Idempotent
+                    // requests are sent once more, on a fresh connection.
+                    let stale = reused && !conn.response_started && !e.is_timeout();
+                    drop(conn);
+                    drop(slot);
+                    if stale && !retried && req.is_idempotent() && req.body.is_replayable() {
+                        retried = true;
+                        continue;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
+        let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
+        let (stream, tls_time) = match url.scheme() {
+            Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
+            #[cfg(feature = "tls")]
+            Scheme::Https => {
+                let t = tokio::time::Instant::now();
+                let config = self.shared.tls.clone();
+                let host = url.host_str();
+                let tls = deadline
+                    .run(Phase::Tls, async {
+                        crate::transport::tls::TlsStream::connect(tcp, config, host)
+                            .await
+                            .map_err(|e| Error::io(Phase::Tls, e))
+                    })
+                    .await?;
+                (Stream::Tls(Box::new(tls)), t.elapsed())
+            }
+            #[cfg(not(feature = "tls"))]
+            Scheme::Https => {
+                drop(tcp);
+                return Err(Error::builder("https needs brisk's `tls` feature"));
+            }
+        };
+        let timings = Timings {
+            dns: times.dns,
+            connect: times.connect,
+            tls: tls_time,
+            ..Timings::default()
+        };
+        Ok((
+            Box::new(Conn::new(stream, remote, self.shared.limits.clone())),
+            timings,
+        ))
+    }
+}
+
+/// Writes the request on `conn` and reads the final response head.
+/// Sends a streamed body with chunked framing.
+async fn stream_body(
+    conn: &mut Conn,
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    deadline: &Deadline,
+) -> Result<(), Error> {
+    let mut chunk = vec![0u8; 16 * 1024];
+    let mut framed = Vec::with_capacity(chunk.len() + 16);
+    loop {
+        let n = deadline
+            .run(Phase::Write, async {
+                reader
+                    .read(&mut chunk)
+                    .await
+                    .map_err(|e| Error::io(Phase::Write, e))
+            })
+            .await?;
+        framed.clear();
+        if n == 0 {
+            h1::encode_last_chunk(&mut framed);
+            conn.write_more(&framed, deadline).await?;
+            return conn.flush(deadline).await;
+        }
+        h1::encode_chunk(&chunk[..n], &mut framed);
+        conn.write_more(&framed, deadline).await?;
+    }
+}
+
+/// One response head and the connection it came on.
+pub(super) struct Hop {
+    pub(super) head: ResponseHead,
+    pub(super) conn: Box<Conn>,
+    pub(super) slot: Slot,
+    pub(super) reused: bool,
+    pub(super) timings: Timings,
+    /// The request said `Connection: close`.
+    pub(super) close: bool,
+}
+
+/// Writes the request on `conn` and reads the final response head.
+async fn exchange(
+    conn: &mut Conn,
+    req: &mut Request,
+    defaults: &[(String, String)],
+    deadline: &Deadline,
+) -> Result<ResponseHead, Error> {
+    // Head and a small body go out in one write.
+    conn.prepare_request(&req.method, |buf| {
+        req.encode_head(defaults, buf);
+        if let BodyKind::Bytes(b) = &req.body.kind {
+            if b.len() <= INLINE_BODY {
+                buf.extend_from_slice(b);
+            }
+        }
+        Ok(())
+    })?;
+    conn.write_request(deadline).await?;
+    match &mut req.body.kind {
+        BodyKind::Empty => {}
+        BodyKind::Bytes(b) if b.len() <= INLINE_BODY => {}
+        BodyKind::Bytes(b) => {
+            conn.write_more(b, deadline).await?;
+            conn.flush(deadline).await?;
+        }
+        BodyKind::Reader(reader) => {
+            let Some(reader) = reader.as_mut() else {
+                return Err(Error::builder("a streamed body can be sent only once"));
+            };
+            // Boxed for the same reason as connecting: rare and large.
+            Box::pin(stream_body(conn, reader, deadline)).await?;
+            req.body.kind = BodyKind::Reader(None);
+        }
+    }
+    let head = conn.read_head(deadline).await?;
+    if head.status == 101 {
+        return Err(
+            Error::protocol(Phase::ReadHead, h1::ParseError::IncompleteMessage)
+                .with_source("unsolicited 101 switching protocols"),
+        );
+    }
+    Ok(head)
+}

@@ -1,0 +1,162 @@
+//! [`ClientBuilder`]: every client setting, with its default.
+
+use super::{Client, RedirectPolicy, Shared};
+use crate::deadline::Timeouts;
+use crate::error::Error;
+use crate::h1::Limits;
+use crate::pool::{Counters, Pool, PoolConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    timeouts: Timeouts,
+    pool: PoolConfig,
+    default_headers: Vec<(String, String)>,
+    user_agent: String,
+    redirect: RedirectPolicy,
+    limits: Limits,
+    #[cfg(feature = "tls")]
+    builtin_roots: bool,
+    #[cfg(feature = "tls")]
+    roots: Vec<crate::Certificate>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            timeouts: Timeouts::default(),
+            pool: PoolConfig {
+                max_idle_per_host: usize::MAX,
+                max_per_host: usize::MAX,
+                idle_timeout: Duration::from_secs(90),
+            },
+            default_headers: Vec::new(),
+            user_agent: concat!("brisk/", env!("CARGO_PKG_VERSION")).to_string(),
+            redirect: RedirectPolicy::default(),
+            limits: Limits::default(),
+            #[cfg(feature = "tls")]
+            builtin_roots: true,
+            #[cfg(feature = "tls")]
+            roots: Vec::new(),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The total deadline of each request, from `send()` to the end of the
+    /// body (default: none).
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeouts.total = Some(total);
+        self
+    }
+    /// DNS plus TCP connect (default 10 s).
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.connect = Some(d);
+        self
+    }
+    /// The TLS handshake (default 10 s).
+    pub fn tls_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.tls = Some(d);
+        self
+    }
+    /// Writing the request (default: none).
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.write = Some(d);
+        self
+    }
+    /// The longest wait for the next bytes of a response (default 60 s).
+    pub fn read_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.read = Some(d);
+        self
+    }
+    /// The longest wait for a connection when `pool_max_per_host` are busy
+    /// (default 30 s).
+    pub fn pool_wait_timeout(mut self, d: Duration) -> Self {
+        self.timeouts.pool_wait = Some(d);
+        self
+    }
+    /// All budgets at once.
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+    /// Idle connections kept per host (default: no limit).
+    pub fn pool_max_idle_per_host(mut self, n: usize) -> Self {
+        self.pool.max_idle_per_host = n;
+        self
+    }
+    /// Connections open at once per host, idle or busy; further requests
+    /// wait in FIFO order, up to the pool-wait timeout (default: no limit).
+    pub fn pool_max_per_host(mut self, n: usize) -> Self {
+        self.pool.max_per_host = n.max(1);
+        self
+    }
+    /// How long an idle connection is kept (default 90 s).
+    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
+        self.pool.idle_timeout = d;
+        self
+    }
+    /// A header sent with every request (a request's own header of the
+    /// same name replaces it).
+    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.default_headers.push((name.into(), value.into()));
+        self
+    }
+    /// The `User-Agent` (default `brisk/<version>`).
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+    /// How redirects are followed (default: up to 10, no https→http).
+    pub fn redirect(mut self, policy: RedirectPolicy) -> Self {
+        self.redirect = policy;
+        self
+    }
+    /// Bounds on what servers may send (head size, header count...).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+    /// Trusts `cert` as a root, beside the built-in ones.
+    #[cfg(feature = "tls")]
+    pub fn add_root_certificate(mut self, cert: crate::Certificate) -> Self {
+        self.roots.push(cert);
+        self
+    }
+    /// Whether the webpki-roots (Mozilla's) trust anchors are used (default
+    /// true). Turn off to trust only the added roots.
+    #[cfg(feature = "tls")]
+    pub fn tls_built_in_root_certs(mut self, on: bool) -> Self {
+        self.builtin_roots = on;
+        self
+    }
+
+    /// Builds the client. Fails only on an invalid TLS configuration.
+    pub fn build(self) -> Result<Client, Error> {
+        #[cfg(feature = "tls")]
+        let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
+        let counters = Arc::new(Counters::default());
+        let mut fixed_headers = vec![
+            ("User-Agent".to_string(), self.user_agent),
+            ("Accept".to_string(), "*/*".to_string()),
+        ];
+        for (name, value) in self.default_headers {
+            fixed_headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+            fixed_headers.push((name, value));
+        }
+        Ok(Client {
+            shared: Arc::new(Shared {
+                pool: Pool::new(self.pool, counters.clone()),
+                counters,
+                timeouts: self.timeouts,
+                default_headers: fixed_headers,
+                redirect: self.redirect,
+                limits: self.limits,
+                #[cfg(feature = "tls")]
+                tls,
+            }),
+        })
+    }
+}

@@ -1,0 +1,182 @@
+//! The public client, shaped like reqwest's so that switching takes minutes.
+//!
+//! | file | holds |
+//! | --- | --- |
+//! | `mod.rs` | [`Client`], its shared state and its counters |
+//! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
+//! | `request.rs` | [`RequestBuilder`], [`Body`], and the request on the wire |
+//! | `attempt.rs` | one hop: pool checkout or connect, write, read the head |
+//! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
+//! | `response.rs` | [`Response`]: status, headers, and reading the body |
+
+mod attempt;
+mod builder;
+mod redirect;
+mod request;
+mod response;
+
+pub use builder::ClientBuilder;
+pub use redirect::RedirectPolicy;
+pub use request::{Body, IntoUrl, RequestBuilder};
+pub use response::{Response, StatusCode, Timings};
+
+use crate::deadline::Timeouts;
+use crate::h1::Limits;
+use crate::pool::{CloseReason, Counters, Pool};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Counters of a client's connection use, from [`Client::stats`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Connections opened (TCP connects that succeeded).
+    pub connections_opened: u64,
+    /// Requests that got a response head.
+    pub requests_sent: u64,
+    /// Of those, the ones sent on a reused connection.
+    pub requests_reused: u64,
+    /// Idle connections in the pool now.
+    pub idle_connections: usize,
+    /// Connections closed, by reason.
+    pub closed: ClosedCounts,
+}
+
+impl ClientStats {
+    /// `requests_reused / requests_sent` (0 before any request).
+    pub fn reuse_ratio(&self) -> f64 {
+        if self.requests_sent == 0 {
+            0.0
+        } else {
+            self.requests_reused as f64 / self.requests_sent as f64
+        }
+    }
+}
+
+/// Connections closed, by why.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ClosedCounts {
+    /// The response said so: `Connection: close`, HTTP/1.0 without
+    /// keep-alive, a body delimited by close, or suspect framing.
+    pub not_reusable: u64,
+    /// Idle longer than the pool's idle timeout.
+    pub idle_timeout: u64,
+    /// Past the server's `Keep-Alive: timeout=N`.
+    pub keep_alive_expired: u64,
+    /// Found closed (or sending unasked bytes) when about to be reused.
+    pub server_closed: u64,
+    /// More idle connections than `pool_max_idle_per_host`.
+    pub pool_full: u64,
+    /// A request on it failed (I/O, protocol error or timeout).
+    pub error: u64,
+    /// Its response was dropped before the body's end.
+    pub abandoned: u64,
+}
+
+/// An HTTP/1.1 client with a keep-alive pool. Cheap to clone: clones share
+/// the pool, settings and counters. Use one per process (or per set of
+/// settings) and share it across tasks.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), brisk::Error> {
+/// let client = brisk::Client::new();
+/// let body = client.get("http://example.com/").send().await?.text().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    pub(crate) pool: Pool,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) default_headers: Vec<(String, String)>,
+    pub(crate) redirect: RedirectPolicy,
+    pub(crate) limits: Limits,
+    #[cfg(feature = "tls")]
+    pub(crate) tls: Arc<rustls::ClientConfig>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// A client with the default settings.
+    ///
+    /// # Panics
+    /// Never with the built-in configuration; use [`Client::builder`] to
+    /// handle TLS configuration errors yourself.
+    pub fn new() -> Client {
+        ClientBuilder::default()
+            .build()
+            .expect("the default TLS configuration is valid")
+    }
+
+    /// A builder for a client with other settings.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("GET", url)
+    }
+    /// A `POST` request.
+    pub fn post(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("POST", url)
+    }
+    /// A `PUT` request.
+    pub fn put(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("PUT", url)
+    }
+    /// A `PATCH` request.
+    pub fn patch(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("PATCH", url)
+    }
+    /// A `DELETE` request.
+    pub fn delete(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("DELETE", url)
+    }
+    /// A `HEAD` request.
+    pub fn head(&self, url: impl IntoUrl) -> RequestBuilder {
+        self.request("HEAD", url)
+    }
+
+    /// A request with any method (a token such as `OPTIONS`).
+    pub fn request(&self, method: &str, url: impl IntoUrl) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, url.into_url())
+    }
+    /// Connection counters so far.
+    pub fn stats(&self) -> ClientStats {
+        let c = &self.shared.counters;
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        ClientStats {
+            connections_opened: load(&c.opened),
+            requests_sent: load(&c.requests),
+            requests_reused: load(&c.reused),
+            idle_connections: self.shared.pool.idle_count(),
+            closed: ClosedCounts {
+                not_reusable: load(&c.closed[CloseReason::NotReusable as usize]),
+                idle_timeout: load(&c.closed[CloseReason::IdleTimeout as usize]),
+                keep_alive_expired: load(&c.closed[CloseReason::KeepAliveExpired as usize]),
+                server_closed: load(&c.closed[CloseReason::ServerClosed as usize]),
+                pool_full: load(&c.closed[CloseReason::PoolFull as usize]),
+                error: load(&c.closed[CloseReason::Error as usize]),
+                abandoned: load(&c.closed[CloseReason::Abandoned as usize]),
+            },
+        }
+    }
+}

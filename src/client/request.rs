@@ -1,0 +1,411 @@
+//! [`RequestBuilder`], [`Body`], and the request as it goes on the wire.
+
+use super::{Client, Response};
+use crate::deadline::Timeouts;
+use crate::error::Error;
+use crate::h1::{self, BodyFraming, RequestHead};
+use crate::url::{form_urlencode_into, Url};
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+use tokio::io::AsyncRead;
+
+/// The standard methods without an allocation; others as given.
+fn method_name(method: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    match KNOWN.iter().find(|m| **m == method) {
+        Some(m) => Cow::Borrowed(m),
+        None => Cow::Owned(method.to_string()),
+    }
+}
+
+/// Something that can be turned into a [`Url`]: a `&str`, a `String`, or a
+/// `Url`. A parse failure is reported by `send()`.
+pub trait IntoUrl {
+    /// Parses (or passes on) the URL.
+    fn into_url(self) -> Result<Url, Error>;
+}
+
+impl IntoUrl for Url {
+    fn into_url(self) -> Result<Url, Error> {
+        Ok(self)
+    }
+}
+impl IntoUrl for &Url {
+    fn into_url(self) -> Result<Url, Error> {
+        Ok(self.clone())
+    }
+}
+impl IntoUrl for &str {
+    fn into_url(self) -> Result<Url, Error> {
+        Url::parse(self).map_err(Error::from)
+    }
+}
+impl IntoUrl for String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+impl IntoUrl for &String {
+    fn into_url(self) -> Result<Url, Error> {
+        self.as_str().into_url()
+    }
+}
+
+/// A request body.
+pub struct Body {
+    pub(super) kind: BodyKind,
+}
+
+pub(super) enum BodyKind {
+    Empty,
+    Bytes(Vec<u8>),
+    /// Streamed, sent chunked; `None` once sent.
+    Reader(Option<Box<dyn AsyncRead + Send + Unpin>>),
+}
+
+impl Body {
+    /// No body.
+    pub fn empty() -> Body {
+        Body {
+            kind: BodyKind::Empty,
+        }
+    }
+
+    /// A body of unknown length, streamed from `reader` with chunked
+    /// encoding. It can be sent only once: it is not retried, and a 307 or
+    /// 308 redirect is returned to the caller instead of followed.
+    pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Body {
+        Body {
+            kind: BodyKind::Reader(Some(Box::new(reader))),
+        }
+    }
+
+    pub(super) fn is_replayable(&self) -> bool {
+        !matches!(self.kind, BodyKind::Reader(_))
+    }
+
+    pub(super) fn framing(&self) -> BodyFraming {
+        match &self.kind {
+            BodyKind::Empty => BodyFraming::None,
+            BodyKind::Bytes(b) => BodyFraming::Length(b.len() as u64),
+            BodyKind::Reader(_) => BodyFraming::Chunked,
+        }
+    }
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            BodyKind::Empty => f.write_str("Body::Empty"),
+            BodyKind::Bytes(b) => write!(f, "Body({} bytes)", b.len()),
+            BodyKind::Reader(_) => f.write_str("Body::Stream"),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Body {
+    fn from(v: Vec<u8>) -> Body {
+        Body {
+            kind: BodyKind::Bytes(v),
+        }
+    }
+}
+impl From<String> for Body {
+    fn from(s: String) -> Body {
+        s.into_bytes().into()
+    }
+}
+impl From<&str> for Body {
+    fn from(s: &str) -> Body {
+        s.as_bytes().to_vec().into()
+    }
+}
+impl From<&[u8]> for Body {
+    fn from(s: &[u8]) -> Body {
+        s.to_vec().into()
+    }
+}
+
+/// A request being prepared.
+pub(super) struct Request {
+    pub(super) method: Cow<'static, str>,
+    pub(super) url: Url,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) body: Body,
+    pub(super) timeouts: Timeouts,
+    /// Set once a redirect has left the first origin: from then on no
+    /// credential is sent, not even one from the client's defaults.
+    pub(super) cross_origin: bool,
+}
+
+/// Headers that carry credentials, dropped when a redirect changes origin.
+const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+pub(super) fn is_credential(name: &str) -> bool {
+    CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c))
+}
+
+impl Request {
+    /// Whether the method may be sent twice with the effect of once
+    /// (RFC 9110 §9.2.2): only such requests are retried automatically.
+    pub(super) fn is_idempotent(&self) -> bool {
+        matches!(
+            &*self.method,
+            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
+        )
+    }
+
+    /// Whether the caller asked for the connection to close after this
+    /// request (`Connection: close` in its headers or the defaults).
+    pub(super) fn asks_close(&self, defaults: &[(String, String)]) -> bool {
+        self.headers.iter().chain(defaults).any(|(n, v)| {
+            n.eq_ignore_ascii_case("connection")
+                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
+        })
+    }
+}
+
+impl Request {
+    /// Encodes the head: the client's defaults that the request does not
+    /// override, the request's headers, Basic auth from the URL's userinfo
+    /// if no Authorization was set, and the framing.
+    /// Writes the head, which [`Request::validate_head`] has accepted.
+    pub(super) fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) {
+        self.with_head(defaults, |head| h1::encode::encode_prevalidated(head, out));
+    }
+
+    /// Checks the head without writing it.
+    pub(super) fn validate_head(&self, defaults: &[(String, String)]) -> Result<(), Error> {
+        #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
+        self.with_head(defaults, |head| h1::validate_request_head(head))?;
+        Ok(())
+    }
+
+    fn with_head<R>(
+        &self,
+        defaults: &[(String, String)],
+        f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
+    ) -> R {
+        let has = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
+        let userinfo_auth = (!self.url.username().is_empty() && !has("authorization")).then(|| {
+            let creds = format!(
+                "{}:{}",
+                self.url.username(),
+                self.url.password().unwrap_or("")
+            );
+            (
+                "Authorization".to_string(),
+                format!("Basic {}", crate::base64::encode(creds.as_bytes())),
+            )
+        });
+        let headers = HeaderIter {
+            defaults: defaults.iter(),
+            own: &self.headers,
+            rest: self.headers.iter().chain(userinfo_auth.iter()),
+            cross_origin: self.cross_origin,
+        };
+        f(&RequestHead {
+            method: &self.method,
+            target: self.url.request_target(),
+            host: self.url.authority(),
+            headers,
+            body: self.body.framing(),
+        })
+    }
+}
+
+type OwnThenAuth<'a> = std::iter::Chain<
+    std::slice::Iter<'a, (String, String)>,
+    std::option::Iter<'a, (String, String)>,
+>;
+
+/// The header fields of a request on the wire: the client's defaults that
+/// the request does not override (and, after a redirect to another origin,
+/// that are not credentials), then the request's own, then Basic auth from
+/// the URL's userinfo.
+#[derive(Clone)]
+struct HeaderIter<'a> {
+    defaults: std::slice::Iter<'a, (String, String)>,
+    own: &'a [(String, String)],
+    rest: OwnThenAuth<'a>,
+    cross_origin: bool,
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for (n, v) in self.defaults.by_ref() {
+            let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n));
+            if !(overridden || (self.cross_origin && is_credential(n))) {
+                return Some((n, v));
+            }
+        }
+        self.rest.next().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+/// A request under construction; `send()` sends it.
+///
+/// Errors in the parts (a bad URL, say) are kept and reported by `send()`.
+#[must_use = "a request does nothing until it is sent"]
+pub struct RequestBuilder {
+    client: Client,
+    method: Cow<'static, str>,
+    url: Result<Url, Error>,
+    headers: Vec<(String, String)>,
+    body: Body,
+    timeouts: Timeouts,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("url", &self.url.as_ref().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestBuilder {
+    pub(super) fn new(client: Client, method: &str, url: Result<Url, Error>) -> RequestBuilder {
+        let timeouts = client.shared.timeouts;
+        RequestBuilder {
+            client,
+            method: method_name(method),
+            url,
+            headers: Vec::new(),
+            body: Body::empty(),
+            timeouts,
+            error: None,
+        }
+    }
+
+    /// Adds a header (validated when sent: a CR, LF or NUL in it fails the
+    /// request, so headers can never be injected).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds several headers.
+    pub fn headers<N: Into<String>, V: Into<String>>(
+        mut self,
+        headers: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
+        self.headers
+            .extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+        self
+    }
+
+    /// Appends `key=value` pairs to the URL's query, form-urlencoded.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        if let Ok(url) = self.url.as_mut() {
+            for (k, v) in pairs {
+                url.append_query_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        self
+    }
+
+    /// Sets the body (bytes, a string, or a [`Body::from_reader`] stream).
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    #[cfg(feature = "json")]
+    pub fn json(mut self, value: &serde_json::Value) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(bytes) => {
+                self.body = bytes.into();
+                self.set_header("Content-Type", "application/json")
+            }
+            Err(e) => {
+                self.error = Some(Error::builder(e));
+                self
+            }
+        }
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body from pairs.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        let mut s = String::new();
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                s.push('&');
+            }
+            form_urlencode_into(&mut s, k.as_ref());
+            s.push('=');
+            form_urlencode_into(&mut s, v.as_ref());
+        }
+        self.body = s.into();
+        self.set_header("Content-Type", "application/x-www-form-urlencoded")
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer_auth(self, token: impl fmt::Display) -> Self {
+        self.set_header("Authorization", format!("Bearer {token}"))
+    }
+
+    /// `Authorization: Basic base64(user:password)`.
+    pub fn basic_auth(self, user: impl fmt::Display, password: Option<impl fmt::Display>) -> Self {
+        let creds = match password {
+            Some(p) => format!("{user}:{p}"),
+            None => format!("{user}:"),
+        };
+        self.set_header(
+            "Authorization",
+            format!("Basic {}", crate::base64::encode(creds.as_bytes())),
+        )
+    }
+
+    /// The total deadline of this request (replaces the client's).
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeouts.total = Some(total);
+        self
+    }
+
+    /// All budgets of this request (replaces the client's).
+    pub fn timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    fn set_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// Sends the request and waits for the response head (the body is read
+    /// from the [`Response`]). Redirects are followed per the client's
+    /// policy.
+    ///
+    /// The returned future is `Send` and `'static`: it can be spawned.
+    // Not an `async fn`: the request future is the client's own future,
+    // one level instead of two, which halves what is moved per call.
+    pub fn send(self) -> impl std::future::Future<Output = Result<Response, Error>> {
+        let req = match (self.error, self.url) {
+            (Some(e), _) | (None, Err(e)) => Err(e),
+            (None, Ok(url)) => Ok(Request {
+                method: self.method,
+                url,
+                headers: self.headers,
+                body: self.body,
+                timeouts: self.timeouts,
+                cross_origin: false,
+            }),
+        };
+        self.client.execute(req)
+    }
+}

@@ -1,0 +1,321 @@
+//! [`Response`]: status and headers at once, the body on demand.
+
+use super::attempt::Hop;
+use super::Client;
+use crate::conn::{BodyPart, Conn};
+use crate::deadline::Deadline;
+use crate::error::{Error, Kind, Phase};
+use crate::h1::{self, Headers, ResponseHead, Version};
+use crate::pool::{CloseReason, Slot};
+use crate::url::Url;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// An HTTP status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StatusCode(pub(crate) u16);
+
+impl StatusCode {
+    /// The code as a number.
+    pub fn as_u16(self) -> u16 {
+        self.0
+    }
+    /// 100–199.
+    pub fn is_informational(self) -> bool {
+        (100..200).contains(&self.0)
+    }
+    /// 200–299.
+    pub fn is_success(self) -> bool {
+        (200..300).contains(&self.0)
+    }
+    /// 300–399.
+    pub fn is_redirection(self) -> bool {
+        (300..400).contains(&self.0)
+    }
+    /// 400–499.
+    pub fn is_client_error(self) -> bool {
+        (400..500).contains(&self.0)
+    }
+    /// 500–599.
+    pub fn is_server_error(self) -> bool {
+        (500..600).contains(&self.0)
+    }
+}
+
+impl fmt::Display for StatusCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl PartialEq<u16> for StatusCode {
+    fn eq(&self, other: &u16) -> bool {
+        self.0 == *other
+    }
+}
+
+/// Where a request's time went, as curl's `-w` reports it. Phases that did
+/// not happen (DNS, connect and TLS on a reused connection) are zero; over
+/// redirects, DNS, connect and TLS add up across the hops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Resolving the host name.
+    pub dns: Duration,
+    /// The TCP connect.
+    pub connect: Duration,
+    /// The TLS handshake.
+    pub tls: Duration,
+    /// From the start of the request until the final response head arrived
+    /// (including DNS, connect, TLS and any redirects before it).
+    pub ttfb: Duration,
+    /// From the start of the request to its end: the last body byte once
+    /// the body has been read, the head until then.
+    pub total: Duration,
+}
+
+/// A response: status and headers at once, the body on demand.
+///
+/// Reading the body to its end returns the connection to the pool.
+/// Dropping a response before that returns it only if the rest of the body
+/// had already arrived; otherwise the connection is closed (brisk never
+/// spends time draining a body nobody wants).
+pub struct Response {
+    client: Client,
+    head: ResponseHead,
+    url: Url,
+    remote: SocketAddr,
+    reused: bool,
+    timings: Timings,
+    deadline: Deadline,
+    content_length: Option<u64>,
+    /// The connection while the body is unread.
+    body: Option<(Box<Conn>, Slot)>,
+    /// The request asked for `Connection: close`.
+    close: bool,
+    /// Reading the body failed: it must not look complete afterwards.
+    failed: bool,
+}
+
+impl fmt::Debug for Response {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.head.status)
+            .field("url", &self.url)
+            .field("reused", &self.reused)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Response {
+    pub(super) fn new(
+        client: Client,
+        method: &str,
+        hop: Hop,
+        url: Url,
+        deadline: Deadline,
+    ) -> Response {
+        let Hop {
+            head,
+            conn,
+            slot,
+            reused,
+            timings,
+            close,
+        } = hop;
+        let framing = conn.framing();
+        let content_length = match framing {
+            Some(h1::Framing::Length(n)) => Some(n),
+            // For HEAD: the length a GET would have had, as curl shows.
+            _ if method == "HEAD" => {
+                match h1::framing(b"GET", head.status, head.version, &head.headers) {
+                    Ok((h1::Framing::Length(n), _)) => Some(n),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let empty = matches!(framing, Some(h1::Framing::NoBody | h1::Framing::Length(0)));
+        let mut resp = Response {
+            client,
+            remote: conn.remote_addr(),
+            head,
+            url,
+            reused,
+            timings,
+            deadline,
+            content_length,
+            body: Some((conn, slot)),
+            close,
+            failed: false,
+        };
+        // A response without a body gives its connection back at once.
+        if empty {
+            resp.finish_if_buffered();
+        }
+        resp
+    }
+
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        StatusCode(self.head.status)
+    }
+
+    /// The HTTP version the server answered with.
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The header fields (case-insensitive lookup, multi-valued).
+    pub fn headers(&self) -> &Headers {
+        &self.head.headers
+    }
+
+    /// The reason phrase, as sent.
+    pub fn reason(&self) -> &[u8] {
+        self.head.reason()
+    }
+
+    /// The body length from `Content-Length`, when the body is framed by it.
+    /// For a response to `HEAD`, the length the body would have had.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// The final URL (after redirects).
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The server's address.
+    pub fn remote_addr(&self) -> SocketAddr {
+        self.remote
+    }
+
+    /// Whether the request went over a reused (pooled) connection.
+    pub fn reused(&self) -> bool {
+        self.reused
+    }
+
+    /// Where the time went.
+    pub fn timings(&self) -> Timings {
+        self.timings
+    }
+
+    /// Fails with an error carrying the status if it is 4xx or 5xx.
+    pub fn error_for_status(self) -> Result<Response, Error> {
+        let s = self.head.status;
+        if (400..600).contains(&s) {
+            Err(Error::new(Kind::Status(s)).with_url(&self.url))
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// The next piece of the body, `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let mut out = Vec::new();
+        Ok(self.next_part(&mut out).await?.then_some(out))
+    }
+
+    /// The whole body.
+    pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
+        // What the server announces is trusted up to 1 MiB; beyond that the
+        // buffer grows with the bytes that actually arrive.
+        let cap = self.content_length.unwrap_or(0).min(1024 * 1024) as usize;
+        let mut out = Vec::with_capacity(cap);
+        while self.next_part(&mut out).await? {}
+        Ok(out)
+    }
+
+    /// The whole body as text (invalid UTF-8 is replaced with U+FFFD).
+    pub async fn text(self) -> Result<String, Error> {
+        let bytes = self.bytes().await?;
+        Ok(match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        })
+    }
+
+    /// The whole body parsed as JSON.
+    #[cfg(feature = "json")]
+    pub async fn json(self) -> Result<serde_json::Value, Error> {
+        let url = self.url.clone();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::new(Kind::Decode).with_url(&url).with_source(e))
+    }
+
+    /// Appends the next piece of body to `out`; false at the end.
+    async fn next_part(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
+        let Some((conn, _)) = self.body.as_mut() else {
+            if self.failed {
+                return Err(Error::new(Kind::Io)
+                    .with_phase(Phase::ReadBody)
+                    .with_url(&self.url)
+                    .with_source("the body already failed"));
+            }
+            return Ok(false);
+        };
+        match conn.read_body(Some(&mut *out), &self.deadline).await {
+            Ok(BodyPart::Data(bytes)) => {
+                out.extend_from_slice(bytes);
+                Ok(true)
+            }
+            Ok(BodyPart::Direct) => Ok(true),
+            Ok(BodyPart::End { reusable }) => {
+                self.end_body(reusable);
+                Ok(false)
+            }
+            Err(e) => {
+                self.client.shared.counters.closed(CloseReason::Error);
+                self.body = None;
+                self.failed = true;
+                Err(e.with_url(&self.url))
+            }
+        }
+    }
+
+    fn end_body(&mut self, reusable: bool) {
+        if let Some((conn, slot)) = self.body.take() {
+            self.timings.total = self.deadline.started().elapsed();
+            // Bytes after the end of the response were never asked for:
+            // the connection's state is unknown, so it is not reused.
+            let reusable = reusable && !self.close && conn.is_drained();
+            self.client.shared.pool.checkin(conn, slot, reusable);
+        }
+    }
+
+    /// Reads and drops the rest of a body of at most `max` bytes, so that
+    /// the connection goes back to the pool; gives up (closing it) past
+    /// `max` or on any error.
+    pub(super) async fn discard_body(&mut self, max: usize) {
+        let mut scratch = Vec::new();
+        while scratch.len() <= max {
+            match self.next_part(&mut scratch).await {
+                Ok(true) => {}
+                Ok(false) | Err(_) => return,
+            }
+        }
+    }
+
+    /// Ends the body without I/O if all of it has arrived (discarding it).
+    fn finish_if_buffered(&mut self) {
+        if let Some(reusable) = self
+            .body
+            .as_mut()
+            .and_then(|(conn, _)| conn.finish_buffered())
+        {
+            self.end_body(reusable);
+        }
+    }
+}
+
+impl Drop for Response {
+    fn drop(&mut self) {
+        self.finish_if_buffered();
+        if self.body.take().is_some() {
+            self.client.shared.counters.closed(CloseReason::Abandoned);
+        }
+    }
+}
