@@ -10,8 +10,10 @@ use crate::error::{Error, Phase};
 use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
 use crate::transport::Stream;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::time::Instant;
 
 /// Read-buffer growth step: one read asks for at least this much room.
@@ -20,6 +22,21 @@ const READ_CHUNK: usize = 16 * 1024;
 /// The most one direct read takes, so that a huge announced body does not
 /// reserve memory ahead of the bytes actually arriving.
 const DIRECT_MAX: usize = 4 * 1024 * 1024;
+
+/// A request body is written in pieces of at most this size, each within
+/// the write budget: the budget bounds progress, not the whole upload.
+const WRITE_PIECE: usize = 64 * 1024;
+
+/// How a body write ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Every byte was written.
+    All,
+    /// The server answered (a complete final response head arrived) before
+    /// the body was all sent: sending stopped, and the connection will not
+    /// be reused, since its request was cut short.
+    Answered,
+}
 
 /// A piece of a response body, or its end.
 pub(crate) enum BodyPart<'a> {
@@ -49,11 +66,12 @@ pub(crate) struct Conn {
     /// Whether any byte of the current response has arrived. A reused
     /// connection that fails before that may be retried elsewhere.
     pub(crate) response_started: bool,
-    /// Bytes read for the current response so far.
-    response_bytes: usize,
-    /// Size of the previous response on this connection: the first read
-    /// of the next one asks for exactly that much (see `fill`).
-    read_hint: usize,
+    /// A final response head that arrived while the request was still
+    /// being written; [`Conn::read_head`] returns it first.
+    early_head: Option<ResponseHead>,
+    /// The request on this connection was cut short (an early answer, or a
+    /// failed write): the connection must not carry another one.
+    cut_short: bool,
 }
 
 impl Conn {
@@ -67,8 +85,8 @@ impl Conn {
             remote,
             keep_alive_until: None,
             response_started: false,
-            response_bytes: 0,
-            read_hint: 0,
+            early_head: None,
+            cut_short: false,
         }
     }
 
@@ -81,10 +99,19 @@ impl Conn {
         self.remote
     }
 
-    /// Whether an idle connection can carry a request: the server has
-    /// neither closed it nor sent anything unasked.
+    /// Whether the connection can carry another request: its last request
+    /// went out whole, every byte read has been consumed, and nothing has
+    /// arrived since: the server has neither closed it nor sent anything
+    /// past the end of its response. Checked when a response ends and again
+    /// when an idle connection is taken from the pool; see
+    /// [`Stream::is_idle_and_open`] for what it costs.
     pub(crate) fn is_reusable(&mut self) -> bool {
-        self.start == self.buf.len() && self.stream.is_idle_and_open()
+        !self.cut_short && self.start == self.buf.len() && self.stream.is_idle_and_open()
+    }
+
+    /// Marks the connection as not reusable: its request was cut short.
+    pub(crate) fn cut_short(&mut self) {
+        self.cut_short = true;
     }
 
     /// Puts a request in the connection's own write buffer (reused from
@@ -97,7 +124,7 @@ impl Conn {
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
         self.response_started = false;
-        self.response_bytes = 0;
+        self.early_head = None;
         self.wbuf.clear();
         fill(&mut self.wbuf)
     }
@@ -116,24 +143,94 @@ impl Conn {
             .await
     }
 
-    /// Writes more of a streamed request body.
-    pub(crate) async fn write_more(
+    /// Writes request body bytes, in pieces each within the write budget,
+    /// while watching for the server's answer.
+    ///
+    /// A server may answer before it has read the whole body (a 413 for a
+    /// body too large, a 401): RFC 9112 §9.5 asks a client sending a body to
+    /// watch for that and stop. Bytes that arrive meanwhile are decoded;
+    /// 1xx heads are skipped, and a complete final head stops the upload
+    /// ([`Sent::Answered`]), to be returned by [`Conn::read_head`].
+    pub(crate) async fn write_body(
         &mut self,
         bytes: &[u8],
         deadline: &Deadline,
-    ) -> Result<(), Error> {
-        let stream = &mut self.stream;
-        deadline
-            .run(Phase::Write, async {
-                stream
-                    .write_all(bytes)
-                    .await
-                    .map_err(|e| Error::io(Phase::Write, e))
-            })
-            .await
+    ) -> Result<Sent, Error> {
+        for piece in bytes.chunks(WRITE_PIECE) {
+            let mut off = 0;
+            let sent = deadline
+                .run(
+                    Phase::Write,
+                    std::future::poll_fn(|cx| loop {
+                        if let Poll::Ready(r) = self.poll_early_answer(cx) {
+                            return Poll::Ready(r.map(|()| Sent::Answered));
+                        }
+                        match Pin::new(&mut self.stream).poll_write(cx, &piece[off..]) {
+                            Poll::Ready(Ok(0)) => {
+                                let e = std::io::ErrorKind::WriteZero.into();
+                                return Poll::Ready(Err(Error::io(Phase::Write, e)));
+                            }
+                            Poll::Ready(Ok(n)) => {
+                                off += n;
+                                if off == piece.len() {
+                                    return Poll::Ready(Ok(Sent::All));
+                                }
+                            }
+                            Poll::Ready(Err(e)) => {
+                                return Poll::Ready(Err(Error::io(Phase::Write, e)))
+                            }
+                            Poll::Pending => return Poll::Pending,
+                        }
+                    }),
+                )
+                .await?;
+            if sent == Sent::Answered {
+                self.cut_short = true;
+                return Ok(Sent::Answered);
+            }
+        }
+        Ok(Sent::All)
     }
 
-    /// Flushes what `write_more` wrote.
+    /// Reads what the server sent while the request is being written.
+    /// `Ready(Ok)` once a final response head is complete (or the server
+    /// closed or broke the connection, which `read_head` then reports);
+    /// `Pending` while there is none.
+    fn poll_early_answer(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        loop {
+            let mut scratch = [0u8; 2048];
+            let mut rb = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut self.stream).poll_read(cx, &mut rb) {
+                Poll::Pending => return Poll::Pending,
+                // A failed or closed socket: stop sending; reading the head
+                // will tell what happened.
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) if rb.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    self.response_started = true;
+                    self.buf.extend_from_slice(rb.filled());
+                }
+            }
+            loop {
+                let step = self
+                    .decoder
+                    .decode(&self.buf[self.start..])
+                    .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
+                self.start += step.consumed;
+                match step.event {
+                    Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {}
+                    Some(Event::Head(head)) => {
+                        self.early_head = Some(head);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Some(_) => return Poll::Ready(Ok(())),
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// Flushes what `write_body` wrote.
     pub(crate) async fn flush(&mut self, deadline: &Deadline) -> Result<(), Error> {
         let stream = &mut self.stream;
         deadline
@@ -144,7 +241,21 @@ impl Conn {
     }
 
     /// Reads until the final response head; 1xx heads are skipped.
+    ///
+    /// The head as a whole must arrive within the read budget: a server
+    /// that drips it a byte at a time cannot stretch that.
     pub(crate) async fn read_head(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
+        let head = match self.early_head.take() {
+            Some(head) => head,
+            None => self.read_head_bytes(deadline).await?,
+        };
+        self.keep_alive_until =
+            keep_alive_timeout(&head).and_then(|t| Instant::now().checked_add(t));
+        Ok(head)
+    }
+
+    async fn read_head_bytes(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
+        let end = deadline.end_of(Phase::ReadHead);
         loop {
             let step = self
                 .decoder
@@ -155,11 +266,7 @@ impl Conn {
                 Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {
                     continue
                 }
-                Some(Event::Head(head)) => {
-                    self.keep_alive_until =
-                        keep_alive_timeout(&head).and_then(|t| Instant::now().checked_add(t));
-                    return Ok(head);
-                }
+                Some(Event::Head(head)) => return Ok(head),
                 Some(_) => {
                     return Err(Error::protocol(
                         Phase::ReadHead,
@@ -167,7 +274,7 @@ impl Conn {
                     ))
                 }
                 None => {
-                    if !self.fill(Phase::ReadHead, deadline).await? {
+                    if !self.fill(Phase::ReadHead, end).await? {
                         let e = self
                             .decoder
                             .finish()
@@ -207,7 +314,6 @@ impl Conn {
                 }
                 Some(Event::End { reusable }) => {
                     self.start += consumed;
-                    self.read_hint = self.response_bytes;
                     return Ok(BodyPart::End { reusable });
                 }
                 Some(Event::Upgrade) | Some(Event::Head(_)) => {
@@ -232,7 +338,7 @@ impl Conn {
                             ParseError::IncompleteMessage,
                         ));
                     }
-                    if !self.fill(Phase::ReadBody, deadline).await? {
+                    if !self.fill(Phase::ReadBody, deadline.end_of(Phase::ReadBody)).await? {
                         return match self.decoder.finish() {
                             Ok(Event::End { reusable }) => Ok(BodyPart::End { reusable }),
                             Ok(_) => Err(Error::protocol(
@@ -255,10 +361,7 @@ impl Conn {
             self.start += step.consumed;
             match step.event? {
                 Event::Body(_) => {}
-                Event::End { reusable } => {
-                    self.read_hint = self.response_bytes;
-                    return Some(reusable);
-                }
+                Event::End { reusable } => return Some(reusable),
                 Event::Head(_) | Event::Upgrade => return None,
             }
         }
@@ -294,14 +397,14 @@ impl Conn {
             .await?;
         if n > 0 {
             self.response_started = true;
-            self.response_bytes += n;
         }
         Ok(n)
     }
 
-    /// Reads more bytes into the buffer, within the read-idle budget and the
-    /// total deadline. `Ok(false)` when the server closed the connection.
-    async fn fill(&mut self, phase: Phase, deadline: &Deadline) -> Result<bool, Error> {
+    /// Reads more bytes into the buffer, until `end` (from
+    /// [`Deadline::end_of`]). `Ok(false)` when the server closed the
+    /// connection.
+    async fn fill(&mut self, phase: Phase, end: Option<(Instant, bool)>) -> Result<bool, Error> {
         if self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -312,32 +415,24 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
             self.buf.reserve(READ_CHUNK);
         }
-        // Ask for exactly what is expected, when it is known: the size of
-        // the previous response for the first read (APIs answer alike), or
-        // the rest of a body. A read that fills its request leaves tokio's
-        // readiness set, so the next read goes straight to the socket
-        // instead of through a reactor turn (an epoll_wait) first; a short
-        // read clears it.
-        let spare = self.buf.capacity() - self.buf.len();
-        let expected = match self.decoder.body_bytes_pending() {
-            Some(n) if self.start == self.buf.len() => usize::try_from(n).unwrap_or(usize::MAX),
-            _ if self.response_bytes == 0 && self.read_hint > 0 => self.read_hint,
-            _ => spare,
-        };
-        let limit = expected.clamp(1, spare) as u64;
+        // Every read offers all the spare room, never just what the message
+        // still needs. So the read that completes a message normally comes
+        // back short, which tells (and tells tokio, which then clears the
+        // socket's readiness) that nothing more had arrived; and bytes sent
+        // past the end of the message land in the buffer, where they keep
+        // the connection from being reused. A read sized to the message
+        // would leave them in the kernel, to be taken for the next
+        // request's response.
         let (stream, buf) = (&mut self.stream, &mut self.buf);
-        let n = deadline
-            .run(phase, async {
-                stream
-                    .take(limit)
-                    .read_buf(buf)
-                    .await
-                    .map_err(|e| Error::io(phase, e))
-            })
-            .await?;
+        let n = Deadline::run_until(end, phase, async {
+            stream
+                .read_buf(buf)
+                .await
+                .map_err(|e| Error::io(phase, e))
+        })
+        .await?;
         if n > 0 {
             self.response_started = true;
-            self.response_bytes += n;
         }
         Ok(n > 0)
     }

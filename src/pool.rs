@@ -27,10 +27,6 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-/// How long after its return an idle connection is reused without a
-/// liveness check.
-const RECENT: Duration = Duration::from_millis(1);
-
 /// Pool settings.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PoolConfig {
@@ -169,7 +165,7 @@ impl Pool {
                 hosts.last_sweep = Some(now);
                 hosts.map.retain(|_, host| {
                     let mut state = lock(&host.state);
-                    self.expire(&mut state, now, &mut dead);
+                    self.expire(host, &mut state, now, &mut dead);
                     state.open > 0 || Arc::strong_count(host) > 1
                 });
             }
@@ -190,8 +186,15 @@ impl Pool {
     }
 
     /// Moves idle connections past their idle timeout or the server's
-    /// keep-alive promise to `dead`.
-    fn expire(&self, state: &mut HostState, now: Instant, dead: &mut Vec<Box<Conn>>) {
+    /// keep-alive promise to `dead`; each freed place goes to the first
+    /// waiter, if any.
+    fn expire(
+        &self,
+        host: &Arc<HostEntry>,
+        state: &mut HostState,
+        now: Instant,
+        dead: &mut Vec<Box<Conn>>,
+    ) {
         let before = state.idle.len();
         let idle_timeout = self.config.idle_timeout;
         let counters = &self.counters;
@@ -205,7 +208,9 @@ impl Pool {
             }
         });
         dead.extend(gone.map(|(conn, _)| conn));
-        state.open -= before - state.idle.len();
+        for _ in state.idle.len()..before {
+            release(host, state);
+        }
     }
 
     /// An idle connection for `origin` if a live one exists (unless
@@ -222,25 +227,33 @@ impl Pool {
         let mut dead = Vec::new();
         let waiting = {
             let mut state = lock(&host.state);
-            self.expire(&mut state, now, &mut dead);
+            self.expire(&host, &mut state, now, &mut dead);
             let mut found = None;
-            // A fresh connection was asked for: the idle ones stay idle.
-            while let Some((mut conn, since)) = if fresh { None } else { state.idle.pop() } {
-                // A connection back for less than `RECENT` is taken as it
-                // is: the check would cost a syscall on the hot path of
-                // back-to-back calls, and the rare server that closed it in
-                // that instant is covered by the retry of idempotent
-                // requests. An older one is checked.
-                if now.duration_since(since) < RECENT || conn.is_reusable() {
+            // Every idle connection is checked before it is reused, however
+            // recently it came back: a server that closed it, or sent
+            // something unasked, must never get the request. The check
+            // costs no syscall unless the reactor has seen something
+            // arrive (see `Stream::is_idle_and_open`).
+            while let Some((mut conn, _)) = if fresh { None } else { state.idle.pop() } {
+                if conn.is_reusable() {
                     found = Some(conn);
                     break;
                 }
                 self.counters.closed(CloseReason::ServerClosed);
                 dead.push(conn);
-                state.open -= 1;
+                release(&host, &mut state);
             }
             if let Some(conn) = found {
                 return Ok(Grant::Reuse(conn, Slot::new(&host)));
+            }
+            if state.open >= self.config.max_per_host && fresh && !state.idle.is_empty() {
+                // A fresh connection at the limit: the oldest idle one gives
+                // up its place rather than have this request wait behind a
+                // connection it will not use.
+                let (conn, _) = state.idle.remove(0);
+                self.counters.closed(CloseReason::PoolFull);
+                dead.push(conn);
+                state.open -= 1;
             }
             if state.open < self.config.max_per_host {
                 state.open += 1;
@@ -262,12 +275,13 @@ impl Pool {
             .await
     }
 
-    /// Returns a connection after a complete response. It is kept only if
-    /// `reusable`: a waiter gets it first, then the idle list (up to its
-    /// limit).
-    pub(crate) fn checkin(&self, mut conn: Box<Conn>, slot: Slot, reusable: bool) {
-        if !reusable {
-            self.counters.closed(CloseReason::NotReusable);
+    /// Returns a connection after a complete response: `Ok` if it can be
+    /// reused (the caller has checked with [`Conn::is_reusable`]), else
+    /// why it is closed. A reusable connection goes to the first waiter,
+    /// else to the idle list (up to its limit).
+    pub(crate) fn checkin(&self, mut conn: Box<Conn>, slot: Slot, keep: Result<(), CloseReason>) {
+        if let Err(reason) = keep {
+            self.counters.closed(reason);
             drop(conn);
             drop(slot);
             return;
@@ -276,16 +290,6 @@ impl Pool {
             return;
         };
         let mut state = lock(&host.state);
-        // A waiter gets the connection at once, so check it now as the idle
-        // path would at checkout.
-        if !state.waiters.is_empty() && !conn.is_reusable() {
-            self.counters.closed(CloseReason::ServerClosed);
-            slot.disarm();
-            release(&host, &mut state);
-            drop(state);
-            drop(conn);
-            return;
-        }
         while let Some(waiter) = state.waiters.pop_front() {
             match waiter.send(Grant::Reuse(conn, Slot::new(&host))) {
                 Ok(()) => {

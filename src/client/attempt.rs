@@ -4,7 +4,7 @@
 use super::redirect::REDIRECT_BODY_MAX;
 use super::request::{BodyKind, Request};
 use super::{Client, Response, Timings};
-use crate::conn::Conn;
+use crate::conn::{Conn, Sent};
 use crate::deadline::Deadline;
 use crate::error::{Error, Phase};
 use crate::h1::{self, ResponseHead};
@@ -153,32 +153,55 @@ impl Client {
     }
 }
 
-/// Writes the request on `conn` and reads the final response head.
-/// Sends a streamed body with chunked framing.
+/// Sends a streamed body with chunked framing, stopping early if the
+/// server answers first.
 async fn stream_body(
     conn: &mut Conn,
     reader: &mut (dyn AsyncRead + Send + Unpin),
     deadline: &Deadline,
-) -> Result<(), Error> {
+) -> Result<Sent, SendFailure> {
     let mut chunk = vec![0u8; 16 * 1024];
     let mut framed = Vec::with_capacity(chunk.len() + 16);
     loop {
+        // The caller's stream failing is the caller's error, not the
+        // connection's: no answer is looked for.
         let n = deadline
             .run(Phase::Write, async {
                 reader
                     .read(&mut chunk)
                     .await
-                    .map_err(|e| Error::io(Phase::Write, e))
+                    .map_err(|e| Error::io(Phase::Write, e).with_source("reading the request body"))
             })
-            .await?;
+            .await
+            .map_err(SendFailure::Body)?;
         framed.clear();
         if n == 0 {
             h1::encode_last_chunk(&mut framed);
-            conn.write_more(&framed, deadline).await?;
-            return conn.flush(deadline).await;
+        } else {
+            h1::encode_chunk(&chunk[..n], &mut framed);
         }
-        h1::encode_chunk(&chunk[..n], &mut framed);
-        conn.write_more(&framed, deadline).await?;
+        if conn.write_body(&framed, deadline).await? == Sent::Answered {
+            return Ok(Sent::Answered);
+        }
+        if n == 0 {
+            conn.flush(deadline).await?;
+            return Ok(Sent::All);
+        }
+    }
+}
+
+/// Why a request could not be sent whole.
+enum SendFailure {
+    /// Writing to the connection failed or timed out.
+    Conn(Error),
+    /// The request itself could not be produced (its body stream failed,
+    /// or was already spent).
+    Body(Error),
+}
+
+impl From<Error> for SendFailure {
+    fn from(e: Error) -> Self {
+        SendFailure::Conn(e)
     }
 }
 
@@ -193,14 +216,14 @@ pub(super) struct Hop {
     pub(super) close: bool,
 }
 
-/// Writes the request on `conn` and reads the final response head.
-async fn exchange(
+/// Writes the request: the head and a small body in one write, a larger
+/// or streamed body after it, watching for an early answer.
+async fn send_request(
     conn: &mut Conn,
     req: &mut Request,
     defaults: &[(String, String)],
     deadline: &Deadline,
-) -> Result<ResponseHead, Error> {
-    // Head and a small body go out in one write.
+) -> Result<Sent, SendFailure> {
     conn.prepare_request(&req.method, |buf| {
         req.encode_head(defaults, buf);
         if let BodyKind::Bytes(b) = &req.body.kind {
@@ -209,22 +232,52 @@ async fn exchange(
             }
         }
         Ok(())
-    })?;
+    })
+    .map_err(SendFailure::Body)?;
     conn.write_request(deadline).await?;
     match &mut req.body.kind {
-        BodyKind::Empty => {}
-        BodyKind::Bytes(b) if b.len() <= INLINE_BODY => {}
+        BodyKind::Empty => Ok(Sent::All),
+        BodyKind::Bytes(b) if b.len() <= INLINE_BODY => Ok(Sent::All),
         BodyKind::Bytes(b) => {
-            conn.write_more(b, deadline).await?;
-            conn.flush(deadline).await?;
+            let sent = conn.write_body(b, deadline).await?;
+            if sent == Sent::All {
+                conn.flush(deadline).await?;
+            }
+            Ok(sent)
         }
         BodyKind::Reader(reader) => {
             let Some(reader) = reader.as_mut() else {
-                return Err(Error::builder("a streamed body can be sent only once"));
+                return Err(SendFailure::Body(Error::builder(
+                    "a streamed body can be sent only once",
+                )));
             };
             // Boxed for the same reason as connecting: rare and large.
-            Box::pin(stream_body(conn, reader, deadline)).await?;
+            let sent = Box::pin(stream_body(conn, reader, deadline)).await;
             req.body.kind = BodyKind::Reader(None);
+            sent
+        }
+    }
+}
+
+/// Writes the request on `conn` and reads the final response head.
+///
+/// If writing fails, an answer the server sent before it stopped reading
+/// (a 413 or 401 to a large upload, followed by a close or reset) is
+/// looked for and returned, as curl and hyper do; the connection is then
+/// not reused.
+async fn exchange(
+    conn: &mut Conn,
+    req: &mut Request,
+    defaults: &[(String, String)],
+    deadline: &Deadline,
+) -> Result<ResponseHead, Error> {
+    match send_request(conn, req, defaults, deadline).await {
+        Ok(_) => {}
+        Err(SendFailure::Body(e)) => return Err(e),
+        Err(SendFailure::Conn(e)) if e.is_timeout() => return Err(e),
+        Err(SendFailure::Conn(e)) => {
+            conn.cut_short();
+            return conn.read_head(deadline).await.map_err(|_| e);
         }
     }
     let head = conn.read_head(deadline).await?;

@@ -277,12 +277,19 @@ impl Response {
     }
 
     fn end_body(&mut self, reusable: bool) {
-        if let Some((conn, slot)) = self.body.take() {
+        if let Some((mut conn, slot)) = self.body.take() {
             self.timings.total = self.deadline.started().elapsed();
-            // Bytes after the end of the response were never asked for:
-            // the connection's state is unknown, so it is not reused.
-            let reusable = reusable && !self.close && conn.is_drained();
-            self.client.shared.pool.checkin(conn, slot, reusable);
+            // Bytes after the end of the response were never asked for, and
+            // a closed connection cannot carry the next request: either way
+            // it is not reused.
+            let keep = if !reusable || self.close {
+                Err(CloseReason::NotReusable)
+            } else if !conn.is_reusable() {
+                Err(CloseReason::ServerClosed)
+            } else {
+                Ok(())
+            };
+            self.client.shared.pool.checkin(conn, slot, keep);
         }
     }
 

@@ -7,6 +7,7 @@ pub(crate) mod tcp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -22,15 +23,30 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Whether an idle connection is still usable: the server has not
-    /// closed it and has sent nothing unasked. Checked without blocking,
-    /// by polling a read once with a waker that does nothing: `Pending`
-    /// is the only healthy answer.
+    /// Whether nothing has arrived on an idle connection: the server has
+    /// neither closed it nor sent anything unasked. Checked without
+    /// blocking, by polling a read once with a waker that does nothing:
+    /// `Pending` is the only healthy answer.
+    ///
+    /// The poll runs outside tokio's cooperative budget: a task that has
+    /// used up its budget gets `Pending` from every resource, which would
+    /// read as "alive" whatever the socket holds.
+    ///
+    /// This is as sound as tokio's readiness, and as cheap: tokio clears a
+    /// socket's read readiness only when it saw the socket empty (a read
+    /// that returned less than asked, or `WouldBlock`), and a closed peer's
+    /// readiness is never cleared. So while readiness is clear the answer
+    /// costs no syscall; once the reactor has seen bytes or a FIN since,
+    /// the poll reads the socket and finds them.
     pub(crate) fn is_idle_and_open(&mut self) -> bool {
-        let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut byte = [0u8; 1];
-        let mut buf = ReadBuf::new(&mut byte);
-        matches!(Pin::new(self).poll_read(&mut cx, &mut buf), Poll::Pending)
+        let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            let mut buf = ReadBuf::new(&mut byte);
+            Poll::Ready(Pin::new(&mut *self).poll_read(cx, &mut buf).is_pending())
+        }));
+        let mut probe = std::pin::pin!(probe);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        matches!(probe.as_mut().poll(&mut cx), Poll::Ready(true))
     }
 }
 
