@@ -338,7 +338,10 @@ impl Conn {
                             ParseError::IncompleteMessage,
                         ));
                     }
-                    if !self.fill(Phase::ReadBody, deadline.end_of(Phase::ReadBody)).await? {
+                    if !self
+                        .fill(Phase::ReadBody, deadline.end_of(Phase::ReadBody))
+                        .await?
+                    {
                         return match self.decoder.finish() {
                             Ok(Event::End { reusable }) => Ok(BodyPart::End { reusable }),
                             Ok(_) => Err(Error::protocol(
@@ -425,10 +428,7 @@ impl Conn {
         // request's response.
         let (stream, buf) = (&mut self.stream, &mut self.buf);
         let n = Deadline::run_until(end, phase, async {
-            stream
-                .read_buf(buf)
-                .await
-                .map_err(|e| Error::io(phase, e))
+            stream.read_buf(buf).await.map_err(|e| Error::io(phase, e))
         })
         .await?;
         if n > 0 {

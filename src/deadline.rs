@@ -3,9 +3,31 @@
 //! A request's deadline is computed once, when it starts. Every step that
 //! waits (pool, DNS, connect, TLS, write, each read) waits on the earlier of
 //! its own budget and the total, so no step can stretch the request past
-//! its deadline, and a slow server that drips a byte at a time cannot keep
-//! a read alive forever: the read-idle budget restarts with each byte, the
-//! total does not.
+//! its deadline.
+//!
+//! # Defaults under which nothing hangs
+//!
+//! | budget | default | bounds |
+//! | --- | --- | --- |
+//! | `connect` | 10 s | DNS and the TCP connect together |
+//! | `tls` | 10 s | the TLS handshake |
+//! | `write` | 30 s | each piece (up to 64 KiB) of the request: write progress |
+//! | `read` | 60 s | the whole response head; then each wait for more body bytes: read progress |
+//! | `pool_wait` | 30 s | waiting for a connection when the per-host limit is reached |
+//! | `total` | none | the whole request, from `send()` to the body's last byte |
+//!
+//! A default never undercuts a budget the caller set: once a request has
+//! an explicit total (from [`ClientBuilder::timeout`](crate::ClientBuilder::timeout),
+//! [`RequestBuilder::timeout`](crate::RequestBuilder::timeout) or a
+//! [`Timeouts`] given whole), the default phase budgets step aside and only
+//! the caller's own budgets and that total apply, as with reqwest's
+//! `timeout`. A non-streaming LLM call with `.timeout(90 s)` that is
+//! answered after 61 s gets its answer.
+//!
+//! A server that drips the head a byte at a time is cut when the read
+//! budget for the whole head runs out. A body that keeps bringing bytes is
+//! progress, as a long download or an event stream is; bound it with a
+//! total.
 
 use crate::error::{Error, Phase};
 use std::future::{poll_fn, Future};
@@ -14,20 +36,22 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// Per-phase budgets and the total, as configured on a client or request.
-/// `None` means "no limit of its own".
+/// `None` means "no limit of its own". See the [defaults](crate#timeouts).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timeouts {
     /// The whole request, from `send()` to the last byte of the body.
-    /// Default: none.
+    /// Default: none. When set, the default phase budgets step aside.
     pub total: Option<Duration>,
     /// DNS resolution and the TCP connect together. Default: 10 s.
     pub connect: Option<Duration>,
     /// The TLS handshake. Default: 10 s.
     pub tls: Option<Duration>,
-    /// Writing the request. Default: none (the total applies).
+    /// Write progress: the longest a piece of the request (up to 64 KiB)
+    /// may take to be written. Default: 30 s.
     pub write: Option<Duration>,
-    /// The longest wait between two reads that bring bytes (read-idle).
-    /// Default: 60 s.
+    /// Read progress: the longest the whole response head may take to
+    /// arrive once the request is written, and then the longest wait for
+    /// more body bytes. Default: 60 s.
     pub read: Option<Duration>,
     /// Waiting for a free connection when the per-host limit is reached.
     /// Default: 30 s.
@@ -40,10 +64,77 @@ impl Default for Timeouts {
             total: None,
             connect: Some(Duration::from_secs(10)),
             tls: Some(Duration::from_secs(10)),
-            write: None,
+            write: Some(Duration::from_secs(30)),
             read: Some(Duration::from_secs(60)),
             pool_wait: Some(Duration::from_secs(30)),
         }
+    }
+}
+
+/// Budgets as configured, and which of them the caller set (as opposed to
+/// the defaults), so that a default never undercuts the caller's total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Budgets {
+    timeouts: Timeouts,
+    /// One bit per budget, `Budget as u8`.
+    explicit: u8,
+}
+
+/// One budget of [`Timeouts`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Budget {
+    Total = 1,
+    Connect = 2,
+    Tls = 4,
+    Write = 8,
+    Read = 16,
+    PoolWait = 32,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            timeouts: Timeouts::default(),
+            explicit: 0,
+        }
+    }
+}
+
+impl Budgets {
+    /// The caller sets one budget.
+    pub(crate) fn set(&mut self, which: Budget, d: Option<Duration>) {
+        let t = &mut self.timeouts;
+        *match which {
+            Budget::Total => &mut t.total,
+            Budget::Connect => &mut t.connect,
+            Budget::Tls => &mut t.tls,
+            Budget::Write => &mut t.write,
+            Budget::Read => &mut t.read,
+            Budget::PoolWait => &mut t.pool_wait,
+        } = d;
+        self.explicit |= which as u8;
+    }
+
+    /// The caller sets every budget at once.
+    pub(crate) fn set_all(&mut self, t: Timeouts) {
+        self.timeouts = t;
+        self.explicit = u8::MAX;
+    }
+
+    /// What applies: the caller's budgets, and the defaults that do not
+    /// undercut the caller's total.
+    pub(crate) fn effective(&self) -> Timeouts {
+        let mut t = self.timeouts;
+        if self.explicit & Budget::Total as u8 != 0 && t.total.is_some() {
+            let keep =
+                |b: Budget, d: Option<Duration>| (self.explicit & b as u8 != 0).then_some(d)?;
+            t.connect = keep(Budget::Connect, t.connect);
+            t.tls = keep(Budget::Tls, t.tls);
+            t.write = keep(Budget::Write, t.write);
+            t.read = keep(Budget::Read, t.read);
+            t.pool_wait = keep(Budget::PoolWait, t.pool_wait);
+        }
+        t
     }
 }
 
@@ -57,7 +148,8 @@ pub(crate) struct Deadline {
 
 impl Deadline {
     /// Starts the clock for a request with these budgets.
-    pub(crate) fn start(budgets: Timeouts) -> Self {
+    pub(crate) fn start(budgets: Budgets) -> Self {
+        let budgets = budgets.effective();
         let start = Instant::now();
         Deadline {
             start,
@@ -135,14 +227,44 @@ impl Deadline {
 mod tests {
     use super::*;
 
+    #[test]
+    fn defaults_never_undercut_the_callers_total() {
+        let mut b = Budgets::default();
+        assert_eq!(b.effective(), Timeouts::default());
+        b.set(Budget::Total, Some(Duration::from_secs(90)));
+        let t = b.effective();
+        assert_eq!(t.total, Some(Duration::from_secs(90)));
+        assert_eq!(
+            (t.connect, t.tls, t.write, t.read),
+            (None, None, None, None)
+        );
+        assert_eq!(t.pool_wait, None);
+        // The caller's own phase budgets stay.
+        b.set(Budget::Read, Some(Duration::from_secs(5)));
+        assert_eq!(b.effective().read, Some(Duration::from_secs(5)));
+        // A phase budget alone keeps the other defaults.
+        let mut b = Budgets::default();
+        b.set(Budget::Read, Some(Duration::from_secs(120)));
+        assert_eq!(b.effective().connect, Timeouts::default().connect);
+        // Timeouts given whole are the caller's, every one.
+        let mut b = Budgets::default();
+        b.set_all(Timeouts {
+            total: Some(Duration::from_secs(90)),
+            ..Timeouts::default()
+        });
+        assert_eq!(b.effective().read, Timeouts::default().read);
+    }
+
     #[tokio::test]
     async fn each_step_waits_on_the_earlier_of_budget_and_total() {
-        let d = Deadline::start(Timeouts {
+        let mut b = Budgets::default();
+        b.set_all(Timeouts {
             total: Some(Duration::from_millis(80)),
             connect: Some(Duration::from_millis(20)),
             read: Some(Duration::from_secs(5)),
             ..Timeouts::default()
         });
+        let d = Deadline::start(b);
         let slow = || async {
             tokio::time::sleep(Duration::from_secs(10)).await;
             Ok::<(), Error>(())

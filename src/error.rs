@@ -93,6 +93,8 @@ pub(crate) enum Kind {
     Io,
     Redirect,
     Status(u16),
+    /// The body is larger than `Limits::max_body_bytes`.
+    TooLarge,
     /// The body could not be decoded as JSON.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     Decode,
@@ -232,6 +234,12 @@ impl Error {
         matches!(self.inner.kind, Kind::Decode)
     }
 
+    /// Whether the body was refused for being larger than
+    /// [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes).
+    pub fn is_too_large(&self) -> bool {
+        matches!(self.inner.kind, Kind::TooLarge)
+    }
+
     /// Whether this error came from [`Response::error_for_status`].
     ///
     /// [`Response::error_for_status`]: crate::Response::error_for_status
@@ -280,6 +288,7 @@ impl fmt::Display for Error {
             Kind::Redirect => f.write_str("redirect not followed")?,
             Kind::Status(s) => write!(f, "http status {s}")?,
             Kind::Decode => f.write_str("could not decode body")?,
+            Kind::TooLarge => f.write_str("body larger than the configured limit")?,
         }
         if let Some(phase) = self.inner.phase {
             write!(f, " during {phase}")?;

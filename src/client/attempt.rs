@@ -1,8 +1,8 @@
 //! The attempt loop: one request from `send()` to its final response head,
 //! across redirects, and each hop on one connection (pooled or new).
 
-use super::redirect::REDIRECT_BODY_MAX;
-use super::request::{BodyKind, Request};
+use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
+use super::request::{BodyKind, HeaderDefaults, Request};
 use super::{Client, Response, Timings};
 use crate::conn::{Conn, Sent};
 use crate::deadline::Deadline;
@@ -43,13 +43,14 @@ impl Client {
                     earlier.dns += hop.timings.dns;
                     earlier.connect += hop.timings.connect;
                     earlier.tls += hop.timings.tls;
-                    // The 3xx body (usually a tiny page) is read and
-                    // discarded so that its connection can serve the next
-                    // hop; a large one is not worth the wait.
+                    // A small framed 3xx body (usually a tiny page) is read
+                    // and discarded so that its connection can serve the
+                    // next hop; anything else closes it.
                     let previous = std::mem::replace(&mut req.url, next);
                     let mut resp =
                         Response::new(self.clone(), &req.method, hop, previous, deadline);
-                    resp.discard_body(REDIRECT_BODY_MAX).await;
+                    resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
+                        .await;
                 }
             }
         }
@@ -221,7 +222,7 @@ pub(super) struct Hop {
 async fn send_request(
     conn: &mut Conn,
     req: &mut Request,
-    defaults: &[(String, String)],
+    defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<Sent, SendFailure> {
     conn.prepare_request(&req.method, |buf| {
@@ -268,7 +269,7 @@ async fn send_request(
 async fn exchange(
     conn: &mut Conn,
     req: &mut Request,
-    defaults: &[(String, String)],
+    defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<ResponseHead, Error> {
     match send_request(conn, req, defaults, deadline).await {

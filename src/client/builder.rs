@@ -1,19 +1,24 @@
 //! [`ClientBuilder`]: every client setting, with its default.
 
+use super::request::HeaderDefaults;
 use super::{Client, RedirectPolicy, Shared};
-use crate::deadline::Timeouts;
+use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
 use crate::h1::Limits;
 use crate::pool::{Counters, Pool, PoolConfig};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Builds a [`Client`].
-#[derive(Debug)]
+///
+/// Its `Debug` output never shows the value of a sensitive default header
+/// (see [`ClientBuilder::sensitive_header`]).
 pub struct ClientBuilder {
-    timeouts: Timeouts,
+    timeouts: Budgets,
     pool: PoolConfig,
     default_headers: Vec<(String, String)>,
+    sensitive: Vec<String>,
     user_agent: String,
     redirect: RedirectPolicy,
     limits: Limits,
@@ -26,13 +31,14 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
-            timeouts: Timeouts::default(),
+            timeouts: Budgets::default(),
             pool: PoolConfig {
                 max_idle_per_host: usize::MAX,
                 max_per_host: usize::MAX,
                 idle_timeout: Duration::from_secs(90),
             },
             default_headers: Vec::new(),
+            sensitive: Vec::new(),
             user_agent: concat!("brisk/", env!("CARGO_PKG_VERSION")).to_string(),
             redirect: RedirectPolicy::default(),
             limits: Limits::default(),
@@ -44,42 +50,78 @@ impl Default for ClientBuilder {
     }
 }
 
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sensitive = HeaderDefaults {
+            fields: Vec::new(),
+            sensitive: self.sensitive.clone(),
+        };
+        let headers: Vec<(&str, &str)> = self
+            .default_headers
+            .iter()
+            .map(|(n, v)| {
+                let shown = if sensitive.is_sensitive(n) {
+                    "<redacted>"
+                } else {
+                    v
+                };
+                (n.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("ClientBuilder")
+            .field("timeouts", &self.timeouts)
+            .field("pool", &self.pool)
+            .field("default_headers", &headers)
+            .field("sensitive", &self.sensitive)
+            .field("user_agent", &self.user_agent)
+            .field("redirect", &self.redirect)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ClientBuilder {
     /// The total deadline of each request, from `send()` to the end of the
-    /// body (default: none).
+    /// body (default: none). Setting it lifts the default phase budgets:
+    /// only the total and the budgets you set yourself apply (see
+    /// [`Timeouts`]).
     pub fn timeout(mut self, total: Duration) -> Self {
-        self.timeouts.total = Some(total);
+        self.timeouts.set(Budget::Total, Some(total));
         self
     }
     /// DNS plus TCP connect (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.connect = Some(d);
+        self.timeouts.set(Budget::Connect, Some(d));
         self
     }
     /// The TLS handshake (default 10 s).
     pub fn tls_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.tls = Some(d);
+        self.timeouts.set(Budget::Tls, Some(d));
         self
     }
-    /// Writing the request (default: none).
+    /// Write progress: the longest a piece of the request (up to 64 KiB)
+    /// may take to be written (default 30 s).
     pub fn write_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.write = Some(d);
+        self.timeouts.set(Budget::Write, Some(d));
         self
     }
-    /// The longest wait for the next bytes of a response (default 60 s).
+    /// Read progress: the longest the whole response head may take once
+    /// the request is written, then the longest wait for more body bytes
+    /// (default 60 s).
     pub fn read_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.read = Some(d);
+        self.timeouts.set(Budget::Read, Some(d));
         self
     }
     /// The longest wait for a connection when `pool_max_per_host` are busy
     /// (default 30 s).
     pub fn pool_wait_timeout(mut self, d: Duration) -> Self {
-        self.timeouts.pool_wait = Some(d);
+        self.timeouts.set(Budget::PoolWait, Some(d));
         self
     }
-    /// All budgets at once.
+    /// All budgets at once; every one counts as set by you (`None` is "no
+    /// limit").
     pub fn timeouts(mut self, t: Timeouts) -> Self {
-        self.timeouts = t;
+        self.timeouts.set_all(t);
         self
     }
     /// Idle connections kept per host (default: no limit).
@@ -102,6 +144,15 @@ impl ClientBuilder {
     /// same name replaces it).
     pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.default_headers.push((name.into(), value.into()));
+        self
+    }
+    /// Marks a header name as sensitive for every request of this client:
+    /// whether it comes from the defaults or from a request, it is dropped
+    /// when a redirect leads to another origin, and its value never shows
+    /// in `Debug` output. `Authorization`, `Cookie`, `Proxy-Authorization`,
+    /// `X-Api-Key` and `Api-Key` always are.
+    pub fn sensitive_header(mut self, name: impl Into<String>) -> Self {
+        self.sensitive.push(name.into());
         self
     }
     /// The `User-Agent` (default `brisk/<version>`).
@@ -151,7 +202,10 @@ impl ClientBuilder {
                 pool: Pool::new(self.pool, counters.clone()),
                 counters,
                 timeouts: self.timeouts,
-                default_headers: fixed_headers,
+                default_headers: HeaderDefaults {
+                    fields: fixed_headers,
+                    sensitive: self.sensitive,
+                },
                 redirect: self.redirect,
                 limits: self.limits,
                 #[cfg(feature = "tls")]

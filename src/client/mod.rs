@@ -17,10 +17,11 @@ mod response;
 
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
+use request::HeaderDefaults;
 pub use request::{Body, IntoUrl, RequestBuilder};
 pub use response::{Response, StatusCode, Timings};
 
-use crate::deadline::Timeouts;
+use crate::deadline::Budgets;
 use crate::h1::Limits;
 use crate::pool::{CloseReason, Counters, Pool};
 use std::fmt;
@@ -91,8 +92,8 @@ pub struct Client {
 pub(crate) struct Shared {
     pub(crate) pool: Pool,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) timeouts: Timeouts,
-    pub(crate) default_headers: Vec<(String, String)>,
+    pub(crate) timeouts: Budgets,
+    pub(crate) default_headers: HeaderDefaults,
     pub(crate) redirect: RedirectPolicy,
     pub(crate) limits: Limits,
     #[cfg(feature = "tls")]

@@ -1,16 +1,22 @@
 //! Redirects (RFC 9110 §15.4): the policy, and what changes from one hop
 //! to the next (method, body, credentials).
 
-use super::request::{is_credential, Body, Request};
+use super::request::{Body, Request};
 use super::Client;
 use crate::error::{Error, Kind};
 use crate::h1::ResponseHead;
 use crate::url::{Scheme, Url};
 use std::borrow::Cow;
+use std::time::Duration;
 
-/// A redirect's body up to this size is read (and dropped) to keep its
-/// connection; a larger one closes it.
+/// A redirect's body framed by a `Content-Length` of up to this size, or
+/// chunked, is read (and dropped) to keep its connection, up to this many
+/// bytes; anything else closes it.
 pub(super) const REDIRECT_BODY_MAX: usize = 64 * 1024;
+
+/// The longest a redirect's body is waited for: keeping a connection is
+/// not worth delaying the next hop.
+pub(super) const REDIRECT_DRAIN_WAIT: Duration = Duration::from_millis(500);
 
 /// How redirects are followed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,10 +94,12 @@ impl Client {
             if !req.body.is_replayable() {
                 return Ok(None);
             }
-        } else if status == 303 || (req.method != "GET" && req.method != "HEAD") {
-            // 303, and 301/302 after a POST (as browsers, curl -L and
-            // reqwest do), turn into a GET without a body. HEAD stays HEAD.
-            if req.method != "HEAD" {
+        } else {
+            // 301, 302 and 303 are followed without a body (as reqwest
+            // does; browsers and curl -L turn a POST into a GET): a POST or
+            // any other method becomes a GET, GET and HEAD stay. A
+            // streamed body, already spent, is never needed again.
+            if req.method != "HEAD" && req.method != "GET" {
                 req.method = Cow::Borrowed("GET");
             }
             req.body = Body::empty();
@@ -101,11 +109,18 @@ impl Client {
             });
         }
         if !req.url.same_origin(&next) {
-            // Credentials belong to the origin they were given for, and a
-            // Host set by the caller named the old one.
+            // Credentials belong to the origin they were given for (the
+            // built-in ones, the API-key headers, and any marked sensitive
+            // on the request or the client), and a Host set by the caller
+            // named the old one.
             req.cross_origin = true;
-            req.headers
-                .retain(|(n, _)| !is_credential(n) && !n.eq_ignore_ascii_case("host"));
+            let client = &self.shared.default_headers;
+            let own = std::mem::take(&mut req.sensitive);
+            req.headers.retain(|(n, _)| {
+                !(client.is_sensitive(n)
+                    || own.iter().any(|s| s.eq_ignore_ascii_case(n))
+                    || n.eq_ignore_ascii_case("host"))
+            });
         }
         Ok(Some(next))
     }

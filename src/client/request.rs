@@ -1,7 +1,7 @@
 //! [`RequestBuilder`], [`Body`], and the request as it goes on the wire.
 
 use super::{Client, Response};
-use crate::deadline::Timeouts;
+use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
 use crate::h1::{self, BodyFraming, RequestHead};
 use crate::url::{form_urlencode_into, Url};
@@ -87,8 +87,13 @@ impl Body {
         !matches!(self.kind, BodyKind::Reader(_))
     }
 
-    pub(super) fn framing(&self) -> BodyFraming {
+    /// How the body is framed on the wire for `method`.
+    pub(super) fn framing(&self, method: &str) -> BodyFraming {
         match &self.kind {
+            // RFC 9110 §8.6: a user agent SHOULD send `Content-Length: 0`
+            // for a method that expects content (POST, PUT, PATCH) and has
+            // none; servers and proxies may answer 411 without it.
+            BodyKind::Empty if matches!(method, "POST" | "PUT" | "PATCH") => BodyFraming::Length(0),
             BodyKind::Empty => BodyFraming::None,
             BodyKind::Bytes(b) => BodyFraming::Length(b.len() as u64),
             BodyKind::Reader(_) => BodyFraming::Chunked,
@@ -129,20 +134,50 @@ impl From<&[u8]> for Body {
     }
 }
 
+/// What the client adds to every request's head, and which of its header
+/// names are sensitive.
+#[derive(Clone, Default)]
+pub(crate) struct HeaderDefaults {
+    /// `User-Agent`, `Accept` and the caller's default headers.
+    pub(crate) fields: Vec<(String, String)>,
+    /// Header names dropped on a redirect to another origin, and redacted
+    /// in `Debug` output, beyond the built-in ones.
+    pub(crate) sensitive: Vec<String>,
+}
+
+impl HeaderDefaults {
+    /// Whether `name` is sensitive for this client: a built-in credential
+    /// header or one the caller listed.
+    pub(crate) fn is_sensitive(&self, name: &str) -> bool {
+        is_credential(name) || self.sensitive.iter().any(|s| s.eq_ignore_ascii_case(name))
+    }
+}
+
 /// A request being prepared.
 pub(super) struct Request {
     pub(super) method: Cow<'static, str>,
     pub(super) url: Url,
     pub(super) headers: Vec<(String, String)>,
     pub(super) body: Body,
-    pub(super) timeouts: Timeouts,
+    pub(super) timeouts: Budgets,
+    /// Names of the request's own headers marked sensitive.
+    pub(super) sensitive: Vec<String>,
     /// Set once a redirect has left the first origin: from then on no
     /// credential is sent, not even one from the client's defaults.
     pub(super) cross_origin: bool,
 }
 
-/// Headers that carry credentials, dropped when a redirect changes origin.
-const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+/// Headers that carry credentials: dropped when a redirect changes origin,
+/// and redacted in `Debug` output. Besides HTTP's own, the API-key headers
+/// that LLM providers use (Anthropic's and others' `x-api-key`, Azure
+/// OpenAI's `api-key`).
+const CREDENTIALS: [&str; 5] = [
+    "authorization",
+    "cookie",
+    "proxy-authorization",
+    "x-api-key",
+    "api-key",
+];
 
 pub(super) fn is_credential(name: &str) -> bool {
     CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c))
@@ -160,8 +195,8 @@ impl Request {
 
     /// Whether the caller asked for the connection to close after this
     /// request (`Connection: close` in its headers or the defaults).
-    pub(super) fn asks_close(&self, defaults: &[(String, String)]) -> bool {
-        self.headers.iter().chain(defaults).any(|(n, v)| {
+    pub(super) fn asks_close(&self, defaults: &HeaderDefaults) -> bool {
+        self.headers.iter().chain(&defaults.fields).any(|(n, v)| {
             n.eq_ignore_ascii_case("connection")
                 && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
         })
@@ -169,16 +204,19 @@ impl Request {
 }
 
 impl Request {
-    /// Encodes the head: the client's defaults that the request does not
-    /// override, the request's headers, Basic auth from the URL's userinfo
-    /// if no Authorization was set, and the framing.
-    /// Writes the head, which [`Request::validate_head`] has accepted.
-    pub(super) fn encode_head(&self, defaults: &[(String, String)], out: &mut Vec<u8>) {
+    /// Writes the head, which [`Request::validate_head`] has accepted: the
+    /// client's defaults that the request does not override, the request's
+    /// headers, Basic auth from the URL's userinfo, and the framing.
+    ///
+    /// Exactly one `Authorization` is sent. The request's own (from
+    /// `header`, `bearer_auth` or `basic_auth`) wins; else the URL's
+    /// userinfo; else the client's default.
+    pub(super) fn encode_head(&self, defaults: &HeaderDefaults, out: &mut Vec<u8>) {
         self.with_head(defaults, |head| h1::encode::encode_prevalidated(head, out));
     }
 
     /// Checks the head without writing it.
-    pub(super) fn validate_head(&self, defaults: &[(String, String)]) -> Result<(), Error> {
+    pub(super) fn validate_head(&self, defaults: &HeaderDefaults) -> Result<(), Error> {
         #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
         self.with_head(defaults, |head| h1::validate_request_head(head))?;
         Ok(())
@@ -186,7 +224,7 @@ impl Request {
 
     fn with_head<R>(
         &self,
-        defaults: &[(String, String)],
+        defaults: &HeaderDefaults,
         f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
     ) -> R {
         let has = |name: &str| {
@@ -206,8 +244,10 @@ impl Request {
             )
         });
         let headers = HeaderIter {
-            defaults: defaults.iter(),
+            defaults: defaults.fields.iter(),
+            client: defaults,
             own: &self.headers,
+            userinfo_auth: userinfo_auth.is_some(),
             rest: self.headers.iter().chain(userinfo_auth.iter()),
             cross_origin: self.cross_origin,
         };
@@ -216,7 +256,7 @@ impl Request {
             target: self.url.request_target(),
             host: self.url.authority(),
             headers,
-            body: self.body.framing(),
+            body: self.body.framing(&self.method),
         })
     }
 }
@@ -228,12 +268,16 @@ type OwnThenAuth<'a> = std::iter::Chain<
 
 /// The header fields of a request on the wire: the client's defaults that
 /// the request does not override (and, after a redirect to another origin,
-/// that are not credentials), then the request's own, then Basic auth from
+/// that are not sensitive), then the request's own, then Basic auth from
 /// the URL's userinfo.
 #[derive(Clone)]
 struct HeaderIter<'a> {
     defaults: std::slice::Iter<'a, (String, String)>,
+    client: &'a HeaderDefaults,
     own: &'a [(String, String)],
+    /// Basic auth from the URL's userinfo follows: it replaces a default
+    /// `Authorization`.
+    userinfo_auth: bool,
     rest: OwnThenAuth<'a>,
     cross_origin: bool,
 }
@@ -243,8 +287,9 @@ impl<'a> Iterator for HeaderIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         for (n, v) in self.defaults.by_ref() {
-            let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n));
-            if !(overridden || (self.cross_origin && is_credential(n))) {
+            let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n))
+                || (self.userinfo_auth && n.eq_ignore_ascii_case("authorization"));
+            if !(overridden || (self.cross_origin && self.client.is_sensitive(n))) {
                 return Some((n, v));
             }
         }
@@ -261,8 +306,10 @@ pub struct RequestBuilder {
     method: Cow<'static, str>,
     url: Result<Url, Error>,
     headers: Vec<(String, String)>,
+    /// Names of headers marked sensitive with `sensitive_header`.
+    sensitive: Vec<String>,
     body: Body,
-    timeouts: Timeouts,
+    timeouts: Budgets,
     error: Option<Error>,
 }
 
@@ -283,6 +330,7 @@ impl RequestBuilder {
             method: method_name(method),
             url,
             headers: Vec::new(),
+            sensitive: Vec::new(),
             body: Body::empty(),
             timeouts,
             error: None,
@@ -303,6 +351,18 @@ impl RequestBuilder {
     ) -> Self {
         self.headers
             .extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+        self
+    }
+
+    /// Adds a header whose value is a secret (an API key, a session
+    /// token): like [`header`](Self::header), but it is dropped when a
+    /// redirect leads to another origin, and never printed by `Debug`.
+    /// `Authorization`, `Cookie`, `Proxy-Authorization`, `X-Api-Key` and
+    /// `Api-Key` are always treated so.
+    pub fn sensitive_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.sensitive.push(name.clone());
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -371,13 +431,13 @@ impl RequestBuilder {
 
     /// The total deadline of this request (replaces the client's).
     pub fn timeout(mut self, total: Duration) -> Self {
-        self.timeouts.total = Some(total);
+        self.timeouts.set(Budget::Total, Some(total));
         self
     }
 
     /// All budgets of this request (replaces the client's).
     pub fn timeouts(mut self, t: Timeouts) -> Self {
-        self.timeouts = t;
+        self.timeouts.set_all(t);
         self
     }
 
@@ -403,6 +463,7 @@ impl RequestBuilder {
                 headers: self.headers,
                 body: self.body,
                 timeouts: self.timeouts,
+                sensitive: self.sensitive,
                 cross_origin: false,
             }),
         };

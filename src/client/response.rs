@@ -215,17 +215,35 @@ impl Response {
     /// The next piece of the body, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let mut out = Vec::new();
-        Ok(self.next_part(&mut out).await?.then_some(out))
+        Ok(self.next_part(&mut out, true).await?.then_some(out))
     }
 
     /// The whole body.
+    ///
+    /// With [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes)
+    /// set, a larger body fails (`is_too_large()`): at once if its
+    /// `Content-Length` says so, else as soon as it grows past the cap.
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
+        let limit = self.client.shared.limits.max_body_bytes.unwrap_or(u64::MAX);
+        if self.content_length.is_some_and(|n| n > limit) {
+            return Err(self.too_large());
+        }
         // What the server announces is trusted up to 1 MiB; beyond that the
         // buffer grows with the bytes that actually arrive.
         let cap = self.content_length.unwrap_or(0).min(1024 * 1024) as usize;
         let mut out = Vec::with_capacity(cap);
-        while self.next_part(&mut out).await? {}
+        while self.next_part(&mut out, true).await? {
+            if out.len() as u64 > limit {
+                return Err(self.too_large());
+            }
+        }
         Ok(out)
+    }
+
+    fn too_large(&self) -> Error {
+        Error::new(Kind::TooLarge)
+            .with_phase(Phase::ReadBody)
+            .with_url(&self.url)
     }
 
     /// The whole body as text (invalid UTF-8 is replaced with U+FFFD).
@@ -246,8 +264,10 @@ impl Response {
             .map_err(|e| Error::new(Kind::Decode).with_url(&url).with_source(e))
     }
 
-    /// Appends the next piece of body to `out`; false at the end.
-    async fn next_part(&mut self, out: &mut Vec<u8>) -> Result<bool, Error> {
+    /// Appends the next piece of body to `out`; false at the end. With
+    /// `direct`, a large body may be read straight into `out` in one read
+    /// of up to 4 MiB.
+    async fn next_part(&mut self, out: &mut Vec<u8>, direct: bool) -> Result<bool, Error> {
         let Some((conn, _)) = self.body.as_mut() else {
             if self.failed {
                 return Err(Error::new(Kind::Io)
@@ -257,7 +277,8 @@ impl Response {
             }
             return Ok(false);
         };
-        match conn.read_body(Some(&mut *out), &self.deadline).await {
+        let direct = if direct { Some(&mut *out) } else { None };
+        match conn.read_body(direct, &self.deadline).await {
             Ok(BodyPart::Data(bytes)) => {
                 out.extend_from_slice(bytes);
                 Ok(true)
@@ -293,17 +314,33 @@ impl Response {
         }
     }
 
-    /// Reads and drops the rest of a body of at most `max` bytes, so that
-    /// the connection goes back to the pool; gives up (closing it) past
-    /// `max` or on any error.
-    pub(super) async fn discard_body(&mut self, max: usize) {
-        let mut scratch = Vec::new();
-        while scratch.len() <= max {
-            match self.next_part(&mut scratch).await {
-                Ok(true) => {}
-                Ok(false) | Err(_) => return,
-            }
+    /// Reads and drops a redirect's body so that its connection can serve
+    /// the next hop, when that is cheap: only a body framed by a
+    /// `Content-Length` of at most `max` bytes, or chunked, is read; at
+    /// most `max` bytes are read, for at most `wait`. Otherwise the
+    /// connection is closed when the response drops: a body that runs
+    /// until close, on a connection the server holds open, would only end
+    /// at the read timeout.
+    pub(super) async fn drain_redirect_body(&mut self, max: usize, wait: Duration) {
+        let worth_it = match self.body.as_ref().and_then(|(conn, _)| conn.framing()) {
+            Some(h1::Framing::Length(n)) => n <= max as u64,
+            Some(h1::Framing::Chunked) => true,
+            _ => false,
+        };
+        if !worth_it {
+            return;
         }
+        let drain = async {
+            let (mut scratch, mut read) = (Vec::new(), 0);
+            while read <= max {
+                scratch.clear();
+                match self.next_part(&mut scratch, false).await {
+                    Ok(true) => read += scratch.len(),
+                    Ok(false) | Err(_) => return,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(wait, drain).await;
     }
 
     /// Ends the body without I/O if all of it has arrived (discarding it).

@@ -190,6 +190,11 @@ where
             return Err(EncodeError::InvalidHeaderValue);
         }
         if is_host(name) {
+            // Two Host fields would let a proxy and an origin each pick a
+            // different one (RFC 9112 §3.2: a server MUST reject them).
+            if host.is_some() {
+                return Err(EncodeError::DuplicateHost);
+            }
             host = Some(i);
             host_ok = is_authority(value.trim_matches([' ', '\t']));
         }
@@ -366,6 +371,15 @@ mod tests {
             encode("GET", "/", &[("Host", "a\r\nb")], BodyFraming::None),
             Err(EncodeError::InvalidHeaderValue)
         );
+        // The one that is validated is the one that is written: two are
+        // refused, whichever of them is bad.
+        for pair in [["x/y", "ok.example"], ["ok.example", "x/y"], ["a", "a"]] {
+            let headers = [("Host", pair[0]), ("host", pair[1])];
+            assert_eq!(
+                encode("GET", "/", &headers, BodyFraming::None),
+                Err(EncodeError::DuplicateHost)
+            );
+        }
     }
 
     #[test]

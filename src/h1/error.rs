@@ -136,6 +136,8 @@ pub enum EncodeError {
     InvalidTarget,
     /// The `Host` value holds a byte that cannot appear in an authority.
     InvalidHost,
+    /// More than one `Host` field was given.
+    DuplicateHost,
     /// A header name is empty or not a token.
     InvalidHeaderName,
     /// A header value holds CR, LF, NUL or another control byte.
@@ -152,6 +154,7 @@ impl fmt::Display for EncodeError {
             EncodeError::InvalidMethod => "invalid request method",
             EncodeError::InvalidTarget => "invalid request target",
             EncodeError::InvalidHost => "invalid host",
+            EncodeError::DuplicateHost => "more than one host field",
             EncodeError::InvalidHeaderName => "invalid header name",
             EncodeError::InvalidHeaderValue => "invalid header value",
             EncodeError::FramingHeader => {

@@ -113,6 +113,13 @@ pub struct Limits {
     pub max_trailer_bytes: usize,
     /// Informational (1xx) responses accepted before the final one. Default 16.
     pub max_informational: usize,
+    /// The most body bytes that `Response::bytes`, `text` and `json`
+    /// collect: a longer body (by its `Content-Length`, before anything is
+    /// read, or as it arrives) fails with an error for which
+    /// `is_too_large()` is true. Default: no cap. Streaming with
+    /// `Response::chunk` is not capped: the caller holds what it keeps.
+    /// The codec itself does not use it.
+    pub max_body_bytes: Option<u64>,
 }
 
 impl Default for Limits {
@@ -125,6 +132,7 @@ impl Default for Limits {
             max_chunk_ext_bytes: 1024,
             max_trailer_bytes: 16 * 1024,
             max_informational: 16,
+            max_body_bytes: None,
         }
     }
 }
