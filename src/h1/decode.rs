@@ -41,10 +41,13 @@ pub struct Decoded<'b> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Reading a head. `started` is whether any byte of it has arrived.
-    Head {
-        started: bool,
+    /// Waiting for a status line, none of whose bytes has arrived yet;
+    /// `empty_lines` empty lines before it have been skipped.
+    Idle {
+        empty_lines: usize,
     },
+    /// Reading a head: some of its bytes have arrived.
+    Head,
     /// Reading a body of this framing.
     Length(u64),
     Chunked(Chunked),
@@ -108,7 +111,7 @@ impl ResponseDecoder {
     pub fn new(limits: Limits) -> Self {
         ResponseDecoder {
             limits,
-            state: State::Head { started: false },
+            state: State::Idle { empty_lines: 0 },
             scanner: HeadScanner::default(),
             spans: Vec::new(),
             method: MethodKind::Other,
@@ -142,9 +145,10 @@ impl ResponseDecoder {
     }
 
     /// Whether the decoder is between messages: no byte of a response has
-    /// arrived since the last one ended.
+    /// arrived since the last one ended (empty lines before a status line
+    /// are not part of a response).
     pub fn is_idle(&self) -> bool {
-        self.state == State::Head { started: false }
+        matches!(self.state, State::Idle { .. })
     }
 
     /// How many raw body bytes the decoder expects next, when the body is
@@ -186,7 +190,8 @@ impl ResponseDecoder {
     /// returns `event: None`.
     pub fn decode<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
         match self.state {
-            State::Head { .. } => self.decode_head(input),
+            State::Idle { empty_lines } => self.decode_idle(input, empty_lines),
+            State::Head => self.decode_head(input),
             State::Length(0) => Ok(self.end(0)),
             State::Length(remaining) => Ok(match take(input, remaining) {
                 None => need_more(0),
@@ -214,17 +219,17 @@ impl ResponseDecoder {
     /// Tells the decoder the peer closed the connection after the bytes it
     /// was given. A body that runs until close ends here; anything else
     /// unfinished is [`ParseError::IncompleteMessage`], and a connection
-    /// that closed before any byte of a response is
-    /// [`ParseError::EmptyResponse`].
+    /// that closed before any byte of a response (skipped empty lines are
+    /// none) is [`ParseError::EmptyResponse`].
     pub fn finish(&mut self) -> Result<Event<'static>, ParseError> {
         match self.state {
-            State::Head { started: false } => Err(ParseError::EmptyResponse),
+            State::Idle { .. } => Err(ParseError::EmptyResponse),
             State::UntilClose => {
-                self.state = State::Head { started: false };
+                self.state = State::Idle { empty_lines: 0 };
                 Ok(Event::End { reusable: false })
             }
             State::Length(0) => {
-                self.state = State::Head { started: false };
+                self.state = State::Idle { empty_lines: 0 };
                 Ok(Event::End { reusable: false })
             }
             State::Switching | State::Switched => {
@@ -235,10 +240,40 @@ impl ResponseDecoder {
         }
     }
 
-    fn decode_head<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
-        if !input.is_empty() {
-            self.state = State::Head { started: true };
+    /// Before a status line. RFC 9112 §2.2 asks servers to ignore at least
+    /// one empty line before a request line, since some clients send a CRLF
+    /// after a body; some servers do the same in reverse (aiohttp after
+    /// `100 Continue`, older servers after a body). An empty line is
+    /// framing-neutral: it ends no message and starts none, so skipping it
+    /// cannot move a boundary. Only CRLF counts (a bare LF is exactly where
+    /// parsers disagree about line endings), and only
+    /// `Limits::max_empty_lines` of them, so that a peer cannot keep the
+    /// decoder busy on nothing; one more is taken as the status line, and
+    /// refused as one.
+    fn decode_idle<'b>(
+        &mut self,
+        input: &'b [u8],
+        mut empty_lines: usize,
+    ) -> Result<Decoded<'b>, ParseError> {
+        let max = self.limits.max_empty_lines;
+        let mut at = 0;
+        while empty_lines < max && input[at..].starts_with(b"\r\n") {
+            at += 2;
+            empty_lines += 1;
         }
+        let rest = &input[at..];
+        // A lone CR may be the first half of one more empty line.
+        if rest.is_empty() || (rest == b"\r" && empty_lines < max) {
+            self.state = State::Idle { empty_lines };
+            return Ok(need_more(at));
+        }
+        self.state = State::Head;
+        let mut step = self.decode_head(rest)?;
+        step.consumed += at;
+        Ok(step)
+    }
+
+    fn decode_head<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
         // A caller that gives fewer bytes than before broke the contract
         // (the unconsumed bytes must all be given again): start over on
         // what there is rather than index past it.
@@ -269,7 +304,7 @@ impl ResponseDecoder {
             consumed: len,
             event: Some(event),
         };
-        self.state = State::Head { started: false };
+        self.state = State::Idle { empty_lines: 0 };
         // Informational responses precede the final one; 101 is the
         // exception, since it ends HTTP on this connection.
         if head.is_informational() && head.status != 101 {
@@ -377,7 +412,7 @@ impl ResponseDecoder {
     }
 
     fn end<'b>(&mut self, consumed: usize) -> Decoded<'b> {
-        self.state = State::Head { started: false };
+        self.state = State::Idle { empty_lines: 0 };
         Decoded {
             consumed,
             event: Some(Event::End {
@@ -542,6 +577,55 @@ mod tests {
             all_ways("GET", three.as_bytes(), false, &limits),
             Err(ParseError::TooManyInformational)
         );
+    }
+
+    #[test]
+    fn empty_lines_before_a_status_line_are_skipped_within_a_bound() {
+        // aiohttp sends an extra CRLF after `100 Continue`.
+        assert_eq!(
+            run("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            Ok(vec![Head(100), Head(200), End(true)])
+        );
+        // At the start of the stream, and between pipelined responses.
+        let no_content = "HTTP/1.1 204 No Content\r\n\r\n";
+        assert_eq!(
+            run(&format!("\r\n{no_content}\r\n\r\n{no_content}")),
+            Ok(vec![Head(204), End(true), Head(204), End(true)])
+        );
+        // The allowance is per status line, and one more is not a line of
+        // the head at all.
+        let max = Limits::default().max_empty_lines;
+        let at_limit = format!("{}{no_content}", "\r\n".repeat(max));
+        assert_eq!(run(&at_limit), Ok(vec![Head(204), End(true)]));
+        let over = format!("{}{no_content}", "\r\n".repeat(max + 1));
+        assert_eq!(run(&over), Err(ParseError::InvalidVersion));
+        let strict = Limits {
+            max_empty_lines: 0,
+            ..Limits::default()
+        };
+        let one = format!("\r\n{no_content}");
+        assert_eq!(
+            all_ways("GET", one.as_bytes(), false, &strict),
+            Err(ParseError::InvalidVersion)
+        );
+        // Only CRLF: a bare LF, or a CR before anything but LF, is refused.
+        for bad in ["\n", "\r\n\n", "\rH", "\r\r\n"] {
+            assert_eq!(
+                run(&format!("{bad}{no_content}")),
+                Err(ParseError::InvalidVersion),
+                "{bad:?}"
+            );
+        }
+        // Empty lines are not a response: closing after them is still an
+        // empty response, and the decoder is still idle.
+        assert_eq!(
+            all_ways("GET", b"\r\n\r\n", true, &Limits::default()),
+            Err(ParseError::EmptyResponse)
+        );
+        let mut dec = ResponseDecoder::new(Limits::default());
+        let step = dec.decode(b"\r\n\r").unwrap();
+        assert_eq!((step.consumed, step.event), (2, None));
+        assert!(dec.is_idle());
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //! | whitespace between a field name and `:` | rejected: [`ParseError::InvalidHeaderName`] | RFC 9112 §5.1 |
 //! | NUL or another control byte in the reason phrase | rejected: [`ParseError::InvalidReason`] | RFC 9112 §4 allows HTAB, SP, VCHAR, obs-text only |
 //! | status code below 100 (e.g. `001`) | rejected: [`ParseError::InvalidStatus`] | RFC 9110 §15 defines 100–599; 600–999 are accepted as unknown classes |
-//! | empty line(s) before the status line | rejected: [`ParseError::InvalidVersion`] | the SHOULD-ignore of RFC 9112 §2.2 is for servers reading requests |
+//! | empty lines (CRLF) before a status line: at the start, between responses, after a 1xx | skipped, up to [`Limits::max_empty_lines`] (4) per status line; one more, or a bare LF, is [`ParseError::InvalidVersion`] | robustness for framing-neutral bytes (RFC 9112 §2.2 asks the same of servers; aiohttp sends one after `100 Continue`; llhttp skips them unbounded); bounded, and CRLF only, since line endings are where readings diverge |
 //! | `HTTP/0.9 200 OK` status line | accepted, treated like HTTP/1.0 (no keep-alive by default) | a status line is present, so it is parseable; both reference parsers accept it |
 //! | `HTTP/1.2`…`HTTP/1.9` | accepted as HTTP/1.1 | RFC 9110 §2.5 |
 //! | SP or HTAB after a chunk size without `;` | rejected: [`ParseError::InvalidChunkSize`] | RFC 9112 §7.1 allows whitespace only before a chunk extension |
@@ -113,6 +113,9 @@ pub struct Limits {
     pub max_trailer_bytes: usize,
     /// Informational (1xx) responses accepted before the final one. Default 16.
     pub max_informational: usize,
+    /// Empty lines (CRLF) skipped before each status line. Default 4; 0
+    /// makes any empty line there an error.
+    pub max_empty_lines: usize,
 }
 
 impl Default for Limits {
@@ -125,6 +128,7 @@ impl Default for Limits {
             max_chunk_ext_bytes: 1024,
             max_trailer_bytes: 16 * 1024,
             max_informational: 16,
+            max_empty_lines: 4,
         }
     }
 }

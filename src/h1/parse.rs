@@ -85,9 +85,14 @@ impl<'a> RawHead<'a> {
 
 /// Parses a response head from `buf` into `slots`, without allocating.
 ///
+/// `buf` starts at the status line's first byte: empty lines before it are
+/// between messages, and skipping them is [`ResponseDecoder`]'s business.
+///
 /// Returns [`Status::Partial`] when `buf` is a valid prefix of a head, and
 /// [`ParseError::TooManyHeaders`] when the head has more fields than `slots`
 /// (or `limits.max_headers`) can hold.
+///
+/// [`ResponseDecoder`]: crate::h1::ResponseDecoder
 ///
 /// ```
 /// use brisk::h1::{parse_head, HeaderSpan, Limits, Status};
