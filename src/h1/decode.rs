@@ -563,6 +563,24 @@ mod tests {
     }
 
     #[test]
+    fn chunk_extensions_are_checked_however_they_arrive() {
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(
+            run(&format!(
+                "{chunked}2 ; a = \"x;\\\"y\" ;b\r\nhi\r\n0;c=d\r\n\r\n"
+            )),
+            Ok(vec![Head(200), Body(b"hi".to_vec()), End(true)])
+        );
+        for bad in ["2;\r\nhi", "2;a=\"x\r\nhi", "0;=x\r\n\r\n"] {
+            assert_eq!(
+                run(&format!("{chunked}{bad}")),
+                Err(ParseError::InvalidChunkExtension),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn informational_responses_come_first_and_are_bounded() {
         assert_eq!(
             run("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),

@@ -46,6 +46,10 @@ pub enum ParseError {
     ChunkSizeTooLarge,
     /// Chunk extensions are longer than `Limits::max_chunk_ext_bytes`.
     ChunkExtensionTooLong,
+    /// A chunk extension breaks its grammar (RFC 9112 §7.1.1): an empty or
+    /// non-token name or value, an unterminated quoted string, whitespace
+    /// where no `;` or `=` follows, or a control byte.
+    InvalidChunkExtension,
     /// Chunk data was not followed by exactly CRLF.
     InvalidChunkEnd,
     /// The trailer section is longer than `Limits::max_trailer_bytes`.
@@ -79,6 +83,7 @@ impl ParseError {
             InvalidChunkSize => "invalid_chunk_size",
             ChunkSizeTooLarge => "chunk_size_too_large",
             ChunkExtensionTooLong => "chunk_extension_too_long",
+            InvalidChunkExtension => "invalid_chunk_extension",
             InvalidChunkEnd => "invalid_chunk_end",
             TrailersTooLarge => "trailers_too_large",
             TooManyInformational => "too_many_informational",
@@ -106,6 +111,7 @@ impl ParseError {
             InvalidChunkSize => "invalid chunk size line",
             ChunkSizeTooLarge => "chunk size too large",
             ChunkExtensionTooLong => "chunk extensions too long",
+            InvalidChunkExtension => "invalid chunk extension",
             InvalidChunkEnd => "chunk data not followed by crlf",
             TrailersTooLarge => "trailer section too large",
             TooManyInformational => "too many informational responses",

@@ -33,7 +33,7 @@
 //! | `HTTP/0.9 200 OK` status line | accepted, treated like HTTP/1.0 (no keep-alive by default) | a status line is present, so it is parseable; both reference parsers accept it |
 //! | `HTTP/1.2`…`HTTP/1.9` | accepted as HTTP/1.1 | RFC 9110 §2.5 |
 //! | SP or HTAB after a chunk size without `;` | rejected: [`ParseError::InvalidChunkSize`] | RFC 9112 §7.1 allows whitespace only before a chunk extension |
-//! | chunk extensions (`5;name=value`) | accepted and discarded, bounded by [`Limits::max_chunk_ext_bytes`] | RFC 9112 §7.1.1 |
+//! | chunk extensions (`5;name=value`, `5 ; n = "v"`) | checked against their grammar, then discarded, bounded by [`Limits::max_chunk_ext_bytes`]; an empty name or value (`2;`, `2;=x`, `2;a=`), an unterminated quoted string, whitespace at the end of the line or a control byte is [`ParseError::InvalidChunkExtension`] | RFC 9112 §7.1.1 (BWS only around `;` and `=`); llhttp also rejects `2;` and an unterminated quoted string |
 //! | chunk size `FFFFFFFFFFFFFFFF` (u64::MAX) | accepted: it fits in 64 bits | overflow, not size, is the error; 17+ digits or a value past u64 are rejected |
 //! | `Content-Length: 18446744073709551615` | accepted (fits in u64); one more is [`ParseError::InvalidContentLength`] | same |
 //! | identical duplicate `Content-Length` (fields or a list `0, 0`) | accepted as one value | RFC 9110 §8.6 allows it; differing values are [`ParseError::ConflictingContentLength`] |
