@@ -56,6 +56,11 @@ enum State {
     Switching,
     /// HTTP is over on this connection.
     Switched,
+    /// A message after which the connection cannot be reused has ended;
+    /// `empty_lines` empty lines have followed it.
+    Closed {
+        empty_lines: usize,
+    },
 }
 
 /// Decodes a stream of HTTP/1.1 responses, incrementally.
@@ -148,7 +153,7 @@ impl ResponseDecoder {
     /// arrived since the last one ended (empty lines before a status line
     /// are not part of a response).
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Idle { .. })
+        matches!(self.state, State::Idle { .. } | State::Closed { .. })
     }
 
     /// How many raw body bytes the decoder expects next, when the body is
@@ -190,7 +195,8 @@ impl ResponseDecoder {
     /// returns `event: None`.
     pub fn decode<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
         match self.state {
-            State::Idle { empty_lines } => self.decode_idle(input, empty_lines),
+            State::Idle { empty_lines } => self.decode_idle(input, empty_lines, false),
+            State::Closed { empty_lines } => self.decode_idle(input, empty_lines, true),
             State::Head => self.decode_head(input),
             State::Length(0) => Ok(self.end(0)),
             State::Length(remaining) => Ok(match take(input, remaining) {
@@ -220,16 +226,13 @@ impl ResponseDecoder {
     /// was given. A body that runs until close ends here; anything else
     /// unfinished is [`ParseError::IncompleteMessage`], and a connection
     /// that closed before any byte of a response (skipped empty lines are
-    /// none) is [`ParseError::EmptyResponse`].
+    /// none) is [`ParseError::EmptyResponse`], also when it closed, as it
+    /// should, after a message that ended with `reusable: false`.
     pub fn finish(&mut self) -> Result<Event<'static>, ParseError> {
         match self.state {
-            State::Idle { .. } => Err(ParseError::EmptyResponse),
-            State::UntilClose => {
-                self.state = State::Idle { empty_lines: 0 };
-                Ok(Event::End { reusable: false })
-            }
-            State::Length(0) => {
-                self.state = State::Idle { empty_lines: 0 };
+            State::Idle { .. } | State::Closed { .. } => Err(ParseError::EmptyResponse),
+            State::UntilClose | State::Length(0) => {
+                self.state = State::Closed { empty_lines: 0 };
                 Ok(Event::End { reusable: false })
             }
             State::Switching | State::Switched => {
@@ -240,20 +243,31 @@ impl ResponseDecoder {
         }
     }
 
-    /// Before a status line. RFC 9112 §2.2 asks servers to ignore at least
-    /// one empty line before a request line, since some clients send a CRLF
-    /// after a body; some servers do the same in reverse (aiohttp after
-    /// `100 Continue`, older servers after a body). An empty line is
-    /// framing-neutral: it ends no message and starts none, so skipping it
-    /// cannot move a boundary. Only CRLF counts (a bare LF is exactly where
-    /// parsers disagree about line endings), and only
-    /// `Limits::max_empty_lines` of them, so that a peer cannot keep the
-    /// decoder busy on nothing; one more is taken as the status line, and
-    /// refused as one.
+    /// Between messages: before a status line, or after a message that
+    /// closes the connection.
+    ///
+    /// RFC 9112 §2.2 asks servers to ignore at least one empty line before
+    /// a request line, since some clients send a CRLF after a body; some
+    /// servers do the same in reverse (aiohttp after `100 Continue`, older
+    /// servers after a body). An empty line is framing-neutral: it ends no
+    /// message and starts none, so skipping it cannot move a boundary. Only
+    /// CRLF counts (a bare LF is exactly where parsers disagree about line
+    /// endings), and only `Limits::max_empty_lines` of them, so that a peer
+    /// cannot keep the decoder busy on nothing; one more is taken as the
+    /// status line, and refused as one.
+    ///
+    /// After a message that ends with `reusable: false` (`Connection:
+    /// close`, HTTP/1.0 without keep-alive, suspect framing), any other
+    /// byte is an error rather than the start of a response: the server
+    /// said the stream ends there, or its framing cannot be trusted, so
+    /// whatever follows is either garbage or a smuggled response. (RFC 9112
+    /// §9.6: a client that receives `close` closes the connection after
+    /// reading that response.) llhttp in its strict mode agrees.
     fn decode_idle<'b>(
         &mut self,
         input: &'b [u8],
         mut empty_lines: usize,
+        closed: bool,
     ) -> Result<Decoded<'b>, ParseError> {
         let max = self.limits.max_empty_lines;
         let mut at = 0;
@@ -264,8 +278,14 @@ impl ResponseDecoder {
         let rest = &input[at..];
         // A lone CR may be the first half of one more empty line.
         if rest.is_empty() || (rest == b"\r" && empty_lines < max) {
-            self.state = State::Idle { empty_lines };
+            self.state = match closed {
+                false => State::Idle { empty_lines },
+                true => State::Closed { empty_lines },
+            };
             return Ok(need_more(at));
+        }
+        if closed {
+            return Err(ParseError::BytesAfterClose);
         }
         self.state = State::Head;
         let mut step = self.decode_head(rest)?;
@@ -412,7 +432,10 @@ impl ResponseDecoder {
     }
 
     fn end<'b>(&mut self, consumed: usize) -> Decoded<'b> {
-        self.state = State::Idle { empty_lines: 0 };
+        self.state = match self.reusable {
+            true => State::Idle { empty_lines: 0 },
+            false => State::Closed { empty_lines: 0 },
+        };
         Decoded {
             consumed,
             event: Some(Event::End {
@@ -449,7 +472,7 @@ fn take(input: &[u8], limit: u64) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
     enum Seen {
         Head(u16),
         Body(Vec<u8>),
@@ -734,6 +757,55 @@ mod tests {
         assert_eq!(
             run("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             Ok(vec![Head(200), End(false)])
+        );
+    }
+
+    #[test]
+    fn only_empty_lines_may_follow_a_message_that_closes_the_connection() {
+        let closing: [(&str, Vec<Seen>); 4] = [
+            (
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+                vec![Head(200), Body(b"x".to_vec()), End(false)],
+            ),
+            (
+                "HTTP/1.0 204 No Content\r\n\r\n",
+                vec![Head(204), End(false)],
+            ),
+            (
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n",
+                vec![Head(100), Head(304), End(false)],
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                vec![Head(200), End(false)],
+            ),
+        ];
+        let max = Limits::default().max_empty_lines;
+        for (first, seen) in closing {
+            assert_eq!(run(first), Ok(seen.clone()), "{first:?}");
+            for after in ["HTTP/1.1 204 No Content\r\n\r\n", "x", "\n", "\r\n\r\nH"] {
+                assert_eq!(
+                    run(&format!("{first}{after}")),
+                    Err(ParseError::BytesAfterClose),
+                    "{first:?} then {after:?}"
+                );
+            }
+            // Empty lines are as framing-neutral here as before a status
+            // line, and as bounded.
+            let lines = format!("{first}{}", "\r\n".repeat(max));
+            assert_eq!(run(&lines), Ok(seen.clone()), "{first:?}");
+            assert_eq!(
+                all_ways("GET", lines.as_bytes(), true, &Limits::default()),
+                Ok(seen),
+                "{first:?}"
+            );
+            let over = format!("{first}{}", "\r\n".repeat(max + 1));
+            assert_eq!(run(&over), Err(ParseError::BytesAfterClose), "{first:?}");
+        }
+        // A keep-alive HTTP/1.0 response may be followed by another.
+        assert_eq!(
+            run("HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"),
+            Ok(vec![Head(204), End(true), Head(204), End(true)])
         );
     }
 

@@ -60,6 +60,11 @@ pub enum ParseError {
     EmptyResponse,
     /// The connection closed in the middle of a message.
     IncompleteMessage,
+    /// Bytes other than empty lines arrived after a message that ended
+    /// with `Event::End { reusable: false }`: the server said the stream
+    /// ends there (or framed the message suspectly), so what follows
+    /// cannot be a response.
+    BytesAfterClose,
 }
 
 impl ParseError {
@@ -89,6 +94,7 @@ impl ParseError {
             TooManyInformational => "too_many_informational",
             EmptyResponse => "empty_response",
             IncompleteMessage => "incomplete_message",
+            BytesAfterClose => "bytes_after_close",
         }
     }
 
@@ -117,6 +123,7 @@ impl ParseError {
             TooManyInformational => "too many informational responses",
             EmptyResponse => "connection closed before a response",
             IncompleteMessage => "connection closed before the message was complete",
+            BytesAfterClose => "bytes after a message that closes the connection",
         }
     }
 }

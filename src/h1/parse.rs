@@ -626,6 +626,8 @@ mod tests {
             (b"HTTP/1.1 001 OK\r\n\r\n", ParseError::InvalidStatus),
             (b"HTTP/1.1 2000 OK\r\n\r\n", ParseError::InvalidStatus),
             (b"HTTP/2.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (b"RTSP/1.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (b"ICE/1.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
             (b"\r\nHTTP/1.1 200 OK\r\n\r\n", ParseError::InvalidVersion),
             (
                 b"HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n",
