@@ -9,14 +9,17 @@
 //! - `--eof`: the peer closed the connection after these bytes, so a body
 //!   read until close is complete, and an unfinished message is an error.
 //!
-//! Output, one line per message:
+//! Output, one line per message, informational (1xx) ones included:
 //! `{"version":"HTTP/1.1","status":200,"reason":"OK","headers":[["Name","value"]],"body":"...","complete":true}`
 //! (the body as UTF-8, lossy). A message cut short without `--eof` is
 //! printed with `"complete":false`. Invalid bytes end the output with
 //! `{"error":"<kind>","offset":N}`, where N is the stream offset of the
-//! element that failed (the start of its head, chunk line or trailer), and
-//! exit status 1. After a 101 (or a 2xx to CONNECT) decoding stops: what
-//! follows belongs to another protocol.
+//! element that failed (the start of its head with any empty lines before
+//! it, of its chunk line or trailer), and exit status 1. So do bytes after
+//! a message that closes the connection (`Connection: close`, HTTP/1.0
+//! without keep-alive, suspect framing): `bytes_after_close`, since no
+//! further response can follow such a message. After a 101 (or a 2xx to
+//! CONNECT) decoding stops: what follows belongs to another protocol.
 
 use brisk::h1::{Event, ParseError, ResponseDecoder, ResponseHead};
 use std::io::{Read, Write};
@@ -41,20 +44,32 @@ fn main() -> ExitCode {
         eprintln!("decode: reading stdin: {e}");
         return ExitCode::from(2);
     }
-    let mut out = std::io::stdout().lock();
+    match decode(&input, &method, eof, &mut std::io::stdout().lock()) {
+        true => ExitCode::SUCCESS,
+        false => ExitCode::from(1),
+    }
+}
+
+/// Decodes `input` as responses to `method`, writing one JSON line per
+/// message to `out`; `eof` says the peer closed after these bytes. False
+/// when the bytes are invalid (the last line written is the error).
+///
+/// A function rather than the body of `main` so that `tests/decode_tool.rs`
+/// can include this file and run it on byte strings.
+pub fn decode(input: &[u8], method: &str, eof: bool, out: &mut impl Write) -> bool {
     let mut dec = ResponseDecoder::new(Default::default());
     let mut offset = 0;
     // The message being decoded: its head and the body so far.
     let mut current: Option<(ResponseHead, Vec<u8>)> = None;
     let fail = |out: &mut dyn Write, e: ParseError, offset: usize| {
         let _ = writeln!(out, "{{\"error\":\"{}\",\"offset\":{offset}}}", e.name());
-        ExitCode::from(1)
+        false
     };
     loop {
         dec.expect_response_to(method.as_bytes());
         let step = match dec.decode(&input[offset..]) {
             Ok(step) => step,
-            Err(e) => return fail(&mut out, e, offset),
+            Err(e) => return fail(out, e, offset),
         };
         let event = match step.event {
             Some(event) => event,
@@ -64,16 +79,16 @@ fn main() -> ExitCode {
                 Err(ParseError::EmptyResponse) => break,
                 Err(e) => {
                     if let Some((head, body)) = current.take() {
-                        print_message(&mut out, &head, &body, false);
+                        print_message(out, &head, &body, false);
                     }
-                    return fail(&mut out, e, offset);
+                    return fail(out, e, offset);
                 }
             },
         };
         offset += step.consumed;
         match event {
             Event::Head(head) if head.is_informational() && head.status != 101 => {
-                print_message(&mut out, &head, &[], true);
+                print_message(out, &head, &[], true);
             }
             Event::Head(head) => current = Some((head, Vec::new())),
             Event::Body(bytes) => {
@@ -83,10 +98,10 @@ fn main() -> ExitCode {
             }
             Event::End { .. } | Event::Upgrade => {
                 if let Some((head, body)) = current.take() {
-                    print_message(&mut out, &head, &body, true);
+                    print_message(out, &head, &body, true);
                 }
                 if matches!(event, Event::Upgrade) {
-                    return ExitCode::SUCCESS;
+                    return true;
                 }
                 if eof && offset == input.len() {
                     break;
@@ -95,9 +110,9 @@ fn main() -> ExitCode {
         }
     }
     if let Some((head, body)) = current.take() {
-        print_message(&mut out, &head, &body, false);
+        print_message(out, &head, &body, false);
     }
-    ExitCode::SUCCESS
+    true
 }
 
 fn print_message(out: &mut impl Write, head: &ResponseHead, body: &[u8], complete: bool) {

@@ -10,6 +10,8 @@
 //! percent-encoded as needed; never the userinfo, never the fragment), and
 //! the credentials the userinfo carried (sent later as Basic auth).
 
+mod ipv4;
+
 use crate::h1::ascii_set;
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -46,7 +48,8 @@ impl Scheme {
 pub enum Host {
     /// A registered name, lowercased (`example.com`).
     Domain(String),
-    /// An IPv4 address in dotted-decimal form.
+    /// An IPv4 address, in any form the WHATWG URL standard reads (`127.1`,
+    /// `0x7f000001`, `0177.0.0.1`); written back in dotted decimal.
     Ipv4(Ipv4Addr),
     /// An IPv6 address, written in brackets in the URL.
     Ipv6(Ipv6Addr),
@@ -211,9 +214,12 @@ impl Url {
                 serialization.push_str(host_text);
                 serialization[host_start as usize..].make_ascii_lowercase();
             }
-            // Dotted decimal parses only in its canonical form (no leading
-            // zeros), so the input is already that form.
-            HostKind::Ipv4(_) => serialization.push_str(host_text),
+            // Written in its one canonical form, whatever form it was read
+            // in, so that `127.1` and `127.0.0.1` are one origin and one
+            // `Host`.
+            HostKind::Ipv4(a) => {
+                let _ = write!(serialization, "{a}");
+            }
             HostKind::Ipv6(a) => {
                 let _ = write!(serialization, "[{a}]");
             }
@@ -446,7 +452,7 @@ impl fmt::Debug for Url {
     }
 }
 
-/// The host's kind, its text as written (for names and IPv4), and the
+/// The host's kind, its text as written (what names are made of), and the
 /// port.
 fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(HostKind, &str, u16), UrlError> {
     let (kind, text, port) = if let Some(rest) = hostport.strip_prefix('[') {
@@ -471,7 +477,7 @@ fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(HostKind, &str, u1
         if !name.bytes().all(|b| HOST_CHARS[usize::from(b)]) {
             return Err(UrlError::InvalidHost);
         }
-        let kind = match parse_ipv4(name) {
+        let kind = match ipv4::parse(name) {
             Some(Ok(addr)) => HostKind::Ipv4(addr),
             Some(Err(e)) => return Err(e),
             None => HostKind::Domain,
@@ -498,17 +504,6 @@ fn push_decimal(out: &mut String, n: u16) {
     let mut buf = [0; 20];
     let digits = crate::h1::decimal(u64::from(n), &mut buf);
     out.push_str(std::str::from_utf8(digits).unwrap_or_default());
-}
-
-/// A name whose last label is numeric is meant as an IPv4 address (as the
-/// WHATWG URL standard reads it); only the dotted-decimal form is
-/// accepted, anything else numeric is an error rather than a DNS lookup.
-fn parse_ipv4(name: &str) -> Option<Result<Ipv4Addr, UrlError>> {
-    let last = name.trim_end_matches('.').rsplit('.').next()?;
-    if last.is_empty() || !last.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(name.parse().map_err(|_| UrlError::InvalidHost))
 }
 
 /// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,

@@ -2,7 +2,7 @@
 //! chunked transfer coding (RFC 9112 §7.1).
 
 use super::parse::trim_ows;
-use super::{Headers, Limits, ParseError, Version};
+use super::{is_field_byte, is_tchar, Headers, Limits, ParseError, Version};
 
 /// How a response body is delimited, as decided by [`framing`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,39 +199,107 @@ pub(crate) fn chunk_size_line(
             Some(_) => Err(ParseError::InvalidChunkSize),
         };
     }
-    // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
-    // Whitespace may only lead up to a ';'; the extension itself is
-    // discarded, but must hold no control bytes and stay within bounds.
-    while matches!(buf.get(i), Some(b' ' | b'\t')) {
+    // What follows the digits is validated and dropped: no extension is
+    // defined that a client could act on.
+    let mut ext = Ext::AfterSize;
+    loop {
+        let Some(&b) = buf.get(i) else {
+            return Ok(None);
+        };
+        if b == b'\r' && ext.may_end_line() {
+            break;
+        }
+        ext = ext.next(b).ok_or(match ext {
+            // Before any `;`, the error is in the size itself (`5 x`, `5\0`).
+            Ext::AfterSize | Ext::SpaceAfterSize => ParseError::InvalidChunkSize,
+            _ => ParseError::InvalidChunkExtension,
+        })?;
         i += 1;
         if i - digits > limits.max_chunk_ext_bytes {
             return Err(ParseError::ChunkExtensionTooLong);
         }
     }
-    match buf.get(i) {
-        None => return Ok(None),
-        Some(b';') => {
-            let ext_start = i;
-            loop {
-                i = super::parse::skip_field_bytes(buf, i);
-                if i - ext_start > limits.max_chunk_ext_bytes {
-                    return Err(ParseError::ChunkExtensionTooLong);
-                }
-                match buf.get(i) {
-                    Some(b'\t') => i += 1,
-                    Some(b'\r') => break,
-                    None => return Ok(None),
-                    Some(_) => return Err(ParseError::InvalidChunkSize),
-                }
-            }
-        }
-        Some(b'\r') if i == digits => {}
-        Some(_) => return Err(ParseError::InvalidChunkSize),
-    }
     match (buf.get(i), buf.get(i + 1)) {
         (Some(b'\r'), Some(b'\n')) => Ok(Some((size, i + 2))),
         (Some(b'\r'), None) => Ok(None),
         _ => Err(ParseError::InvalidChunkSize),
+    }
+}
+
+/// Where a chunk-size line is after its digits, byte by byte, in the
+/// chunk extension grammar (RFC 9112 §7.1.1):
+///
+/// ```text
+/// chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+/// chunk-ext-name = token
+/// chunk-ext-val  = token / quoted-string
+/// quoted-string  = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+/// quoted-pair    = "\" ( HTAB / SP / VCHAR / obs-text )
+/// ```
+///
+/// BWS ("bad" whitespace) is whitespace a sender must not produce but a
+/// recipient must accept, so it is allowed exactly where the grammar puts
+/// it: around `;` and `=`, never at the end of the line. A quoted string is
+/// the reason this is a state machine rather than a scan for CR: it may hold
+/// `;`, `=` and whitespace, and only its closing quote ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ext {
+    /// Right after the size digits.
+    AfterSize,
+    /// Whitespace after the digits: only a `;` may end it.
+    SpaceAfterSize,
+    /// After the closing quote of a quoted value.
+    AfterQuoted,
+    /// Whitespace after a value: only a `;` may end it.
+    SpaceAfterValue,
+    /// After a `;`: a name must follow.
+    BeforeName,
+    Name,
+    /// Whitespace after a name: `=` or `;` must follow.
+    AfterName,
+    /// After `=`: a value must follow.
+    BeforeValue,
+    TokenValue,
+    Quoted,
+    /// After a backslash in a quoted string.
+    QuotedPair,
+}
+
+impl Ext {
+    /// Whether CR may end the line here: not after `;` or `=` (an empty
+    /// name or value), not inside a quoted string, not after whitespace.
+    fn may_end_line(self) -> bool {
+        matches!(
+            self,
+            Ext::AfterSize | Ext::AfterQuoted | Ext::Name | Ext::TokenValue
+        )
+    }
+
+    /// The state after byte `b`, or `None` if `b` cannot come here. Every
+    /// transition of the grammar is in this one match.
+    fn next(self, b: u8) -> Option<Ext> {
+        use Ext::*;
+        let space = b == b' ' || b == b'\t';
+        Some(match self {
+            AfterSize | SpaceAfterSize if space => SpaceAfterSize,
+            AfterQuoted | SpaceAfterValue | TokenValue if space => SpaceAfterValue,
+            AfterSize | SpaceAfterSize | AfterQuoted | SpaceAfterValue if b == b';' => BeforeName,
+            BeforeName if space => BeforeName,
+            BeforeName | Name if is_tchar(b) => Name,
+            Name | AfterName if space => AfterName,
+            Name | AfterName | TokenValue if b == b';' => BeforeName,
+            Name | AfterName if b == b'=' => BeforeValue,
+            BeforeValue if space => BeforeValue,
+            BeforeValue if b == b'"' => Quoted,
+            BeforeValue | TokenValue if is_tchar(b) => TokenValue,
+            Quoted if b == b'"' => AfterQuoted,
+            Quoted if b == b'\\' => QuotedPair,
+            // qdtext and the escaped byte of a quoted-pair are the bytes of
+            // a field value (HTAB, SP, VCHAR, obs-text); `"` and `\` were
+            // taken above.
+            Quoted | QuotedPair if is_field_byte(b) => Quoted,
+            _ => return None,
+        })
     }
 }
 
@@ -439,5 +507,66 @@ mod tests {
             chunk_size_line(long_ext.as_bytes(), &l),
             Err(ParseError::ChunkExtensionTooLong)
         );
+    }
+
+    #[test]
+    fn chunk_extensions_follow_their_grammar() {
+        let l = Limits::default();
+        for ok in [
+            "5;a=b",
+            "5;a",
+            "5;a;b=c;d=\"e\"",
+            "5;a=\"x;y\"",
+            "5;a=\"\"",
+            "5;a=\"q\\\"uote\\\\\"",
+            "5;a=\"tab\there\"",
+            "5;a=\"\u{e9}\"",
+            "5 ; a = b ;c",
+            "5\t;a=\"x\"\t;\tb",
+        ] {
+            let line = format!("{ok}\r\n");
+            let len = line.len();
+            assert_eq!(
+                chunk_size_line(line.as_bytes(), &l),
+                Ok(Some((5, len))),
+                "{ok:?}"
+            );
+            // Every prefix is valid so far: the line is still arriving.
+            for cut in 0..len - 1 {
+                assert_eq!(
+                    chunk_size_line(&line.as_bytes()[..cut], &l),
+                    Ok(None),
+                    "{ok:?} cut at {cut}"
+                );
+            }
+        }
+        for bad in [
+            "2;",
+            "2; ",
+            "2;=x",
+            "2;;a",
+            "2;a=",
+            "2;a= ",
+            "2;a=\"unterminated",
+            "2;a=\"x\\",
+            "2;a=\"x\"y",
+            "2;a b",
+            "2;a ",
+            "2;a=b c",
+            "2;a=b ",
+            "2;a@b",
+            "2;a=b@",
+            "2;a\0",
+            "2;a=\"\x01\"",
+            "2;a=\"x\\\x01\"",
+            "2;a=\x7f",
+        ] {
+            let line = format!("{bad}\r\n");
+            assert_eq!(
+                chunk_size_line(line.as_bytes(), &l),
+                Err(ParseError::InvalidChunkExtension),
+                "{bad:?}"
+            );
+        }
     }
 }

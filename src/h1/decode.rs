@@ -41,10 +41,13 @@ pub struct Decoded<'b> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Reading a head. `started` is whether any byte of it has arrived.
-    Head {
-        started: bool,
+    /// Waiting for a status line, none of whose bytes has arrived yet;
+    /// `empty_lines` empty lines before it have been skipped.
+    Idle {
+        empty_lines: usize,
     },
+    /// Reading a head: some of its bytes have arrived.
+    Head,
     /// Reading a body of this framing.
     Length(u64),
     Chunked(Chunked),
@@ -53,6 +56,11 @@ enum State {
     Switching,
     /// HTTP is over on this connection.
     Switched,
+    /// A message after which the connection cannot be reused has ended;
+    /// `empty_lines` empty lines have followed it.
+    Closed {
+        empty_lines: usize,
+    },
 }
 
 /// Decodes a stream of HTTP/1.1 responses, incrementally.
@@ -108,7 +116,7 @@ impl ResponseDecoder {
     pub fn new(limits: Limits) -> Self {
         ResponseDecoder {
             limits,
-            state: State::Head { started: false },
+            state: State::Idle { empty_lines: 0 },
             scanner: HeadScanner::default(),
             spans: Vec::new(),
             method: MethodKind::Other,
@@ -142,9 +150,10 @@ impl ResponseDecoder {
     }
 
     /// Whether the decoder is between messages: no byte of a response has
-    /// arrived since the last one ended.
+    /// arrived since the last one ended (empty lines before a status line
+    /// are not part of a response).
     pub fn is_idle(&self) -> bool {
-        self.state == State::Head { started: false }
+        matches!(self.state, State::Idle { .. } | State::Closed { .. })
     }
 
     /// How many raw body bytes the decoder expects next, when the body is
@@ -186,7 +195,9 @@ impl ResponseDecoder {
     /// returns `event: None`.
     pub fn decode<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
         match self.state {
-            State::Head { .. } => self.decode_head(input),
+            State::Idle { empty_lines } => self.decode_idle(input, empty_lines, false),
+            State::Closed { empty_lines } => self.decode_idle(input, empty_lines, true),
+            State::Head => self.decode_head(input),
             State::Length(0) => Ok(self.end(0)),
             State::Length(remaining) => Ok(match take(input, remaining) {
                 None => need_more(0),
@@ -214,17 +225,14 @@ impl ResponseDecoder {
     /// Tells the decoder the peer closed the connection after the bytes it
     /// was given. A body that runs until close ends here; anything else
     /// unfinished is [`ParseError::IncompleteMessage`], and a connection
-    /// that closed before any byte of a response is
-    /// [`ParseError::EmptyResponse`].
+    /// that closed before any byte of a response (skipped empty lines are
+    /// none) is [`ParseError::EmptyResponse`], also when it closed, as it
+    /// should, after a message that ended with `reusable: false`.
     pub fn finish(&mut self) -> Result<Event<'static>, ParseError> {
         match self.state {
-            State::Head { started: false } => Err(ParseError::EmptyResponse),
-            State::UntilClose => {
-                self.state = State::Head { started: false };
-                Ok(Event::End { reusable: false })
-            }
-            State::Length(0) => {
-                self.state = State::Head { started: false };
+            State::Idle { .. } | State::Closed { .. } => Err(ParseError::EmptyResponse),
+            State::UntilClose | State::Length(0) => {
+                self.state = State::Closed { empty_lines: 0 };
                 Ok(Event::End { reusable: false })
             }
             State::Switching | State::Switched => {
@@ -235,10 +243,57 @@ impl ResponseDecoder {
         }
     }
 
-    fn decode_head<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
-        if !input.is_empty() {
-            self.state = State::Head { started: true };
+    /// Between messages: before a status line, or after a message that
+    /// closes the connection.
+    ///
+    /// RFC 9112 §2.2 asks servers to ignore at least one empty line before
+    /// a request line, since some clients send a CRLF after a body; some
+    /// servers do the same in reverse (aiohttp after `100 Continue`, older
+    /// servers after a body). An empty line is framing-neutral: it ends no
+    /// message and starts none, so skipping it cannot move a boundary. Only
+    /// CRLF counts (a bare LF is exactly where parsers disagree about line
+    /// endings), and only `Limits::max_empty_lines` of them, so that a peer
+    /// cannot keep the decoder busy on nothing; one more is taken as the
+    /// status line, and refused as one.
+    ///
+    /// After a message that ends with `reusable: false` (`Connection:
+    /// close`, HTTP/1.0 without keep-alive, suspect framing), any other
+    /// byte is an error rather than the start of a response: the server
+    /// said the stream ends there, or its framing cannot be trusted, so
+    /// whatever follows is either garbage or a smuggled response. (RFC 9112
+    /// §9.6: a client that receives `close` closes the connection after
+    /// reading that response.) llhttp in its strict mode agrees.
+    fn decode_idle<'b>(
+        &mut self,
+        input: &'b [u8],
+        mut empty_lines: usize,
+        closed: bool,
+    ) -> Result<Decoded<'b>, ParseError> {
+        let max = self.limits.max_empty_lines;
+        let mut at = 0;
+        while empty_lines < max && input[at..].starts_with(b"\r\n") {
+            at += 2;
+            empty_lines += 1;
         }
+        let rest = &input[at..];
+        // A lone CR may be the first half of one more empty line.
+        if rest.is_empty() || (rest == b"\r" && empty_lines < max) {
+            self.state = match closed {
+                false => State::Idle { empty_lines },
+                true => State::Closed { empty_lines },
+            };
+            return Ok(need_more(at));
+        }
+        if closed {
+            return Err(ParseError::BytesAfterClose);
+        }
+        self.state = State::Head;
+        let mut step = self.decode_head(rest)?;
+        step.consumed += at;
+        Ok(step)
+    }
+
+    fn decode_head<'b>(&mut self, input: &'b [u8]) -> Result<Decoded<'b>, ParseError> {
         // A caller that gives fewer bytes than before broke the contract
         // (the unconsumed bytes must all be given again): start over on
         // what there is rather than index past it.
@@ -269,7 +324,7 @@ impl ResponseDecoder {
             consumed: len,
             event: Some(event),
         };
-        self.state = State::Head { started: false };
+        self.state = State::Idle { empty_lines: 0 };
         // Informational responses precede the final one; 101 is the
         // exception, since it ends HTTP on this connection.
         if head.is_informational() && head.status != 101 {
@@ -377,7 +432,10 @@ impl ResponseDecoder {
     }
 
     fn end<'b>(&mut self, consumed: usize) -> Decoded<'b> {
-        self.state = State::Head { started: false };
+        self.state = match self.reusable {
+            true => State::Idle { empty_lines: 0 },
+            false => State::Closed { empty_lines: 0 },
+        };
         Decoded {
             consumed,
             event: Some(Event::End {
@@ -414,7 +472,7 @@ fn take(input: &[u8], limit: u64) -> Option<&[u8]> {
 mod tests {
     use super::*;
 
-    #[derive(Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
     enum Seen {
         Head(u16),
         Body(Vec<u8>),
@@ -528,6 +586,24 @@ mod tests {
     }
 
     #[test]
+    fn chunk_extensions_are_checked_however_they_arrive() {
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(
+            run(&format!(
+                "{chunked}2 ; a = \"x;\\\"y\" ;b\r\nhi\r\n0;c=d\r\n\r\n"
+            )),
+            Ok(vec![Head(200), Body(b"hi".to_vec()), End(true)])
+        );
+        for bad in ["2;\r\nhi", "2;a=\"x\r\nhi", "0;=x\r\n\r\n"] {
+            assert_eq!(
+                run(&format!("{chunked}{bad}")),
+                Err(ParseError::InvalidChunkExtension),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
     fn informational_responses_come_first_and_are_bounded() {
         assert_eq!(
             run("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
@@ -542,6 +618,55 @@ mod tests {
             all_ways("GET", three.as_bytes(), false, &limits),
             Err(ParseError::TooManyInformational)
         );
+    }
+
+    #[test]
+    fn empty_lines_before_a_status_line_are_skipped_within_a_bound() {
+        // aiohttp sends an extra CRLF after `100 Continue`.
+        assert_eq!(
+            run("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+            Ok(vec![Head(100), Head(200), End(true)])
+        );
+        // At the start of the stream, and between pipelined responses.
+        let no_content = "HTTP/1.1 204 No Content\r\n\r\n";
+        assert_eq!(
+            run(&format!("\r\n{no_content}\r\n\r\n{no_content}")),
+            Ok(vec![Head(204), End(true), Head(204), End(true)])
+        );
+        // The allowance is per status line, and one more is not a line of
+        // the head at all.
+        let max = Limits::default().max_empty_lines;
+        let at_limit = format!("{}{no_content}", "\r\n".repeat(max));
+        assert_eq!(run(&at_limit), Ok(vec![Head(204), End(true)]));
+        let over = format!("{}{no_content}", "\r\n".repeat(max + 1));
+        assert_eq!(run(&over), Err(ParseError::InvalidVersion));
+        let strict = Limits {
+            max_empty_lines: 0,
+            ..Limits::default()
+        };
+        let one = format!("\r\n{no_content}");
+        assert_eq!(
+            all_ways("GET", one.as_bytes(), false, &strict),
+            Err(ParseError::InvalidVersion)
+        );
+        // Only CRLF: a bare LF, or a CR before anything but LF, is refused.
+        for bad in ["\n", "\r\n\n", "\rH", "\r\r\n"] {
+            assert_eq!(
+                run(&format!("{bad}{no_content}")),
+                Err(ParseError::InvalidVersion),
+                "{bad:?}"
+            );
+        }
+        // Empty lines are not a response: closing after them is still an
+        // empty response, and the decoder is still idle.
+        assert_eq!(
+            all_ways("GET", b"\r\n\r\n", true, &Limits::default()),
+            Err(ParseError::EmptyResponse)
+        );
+        let mut dec = ResponseDecoder::new(Limits::default());
+        let step = dec.decode(b"\r\n\r").unwrap();
+        assert_eq!((step.consumed, step.event), (2, None));
+        assert!(dec.is_idle());
     }
 
     #[test]
@@ -632,6 +757,55 @@ mod tests {
         assert_eq!(
             run("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
             Ok(vec![Head(200), End(false)])
+        );
+    }
+
+    #[test]
+    fn only_empty_lines_may_follow_a_message_that_closes_the_connection() {
+        let closing: [(&str, Vec<Seen>); 4] = [
+            (
+                "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+                vec![Head(200), Body(b"x".to_vec()), End(false)],
+            ),
+            (
+                "HTTP/1.0 204 No Content\r\n\r\n",
+                vec![Head(204), End(false)],
+            ),
+            (
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n",
+                vec![Head(100), Head(304), End(false)],
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                vec![Head(200), End(false)],
+            ),
+        ];
+        let max = Limits::default().max_empty_lines;
+        for (first, seen) in closing {
+            assert_eq!(run(first), Ok(seen.clone()), "{first:?}");
+            for after in ["HTTP/1.1 204 No Content\r\n\r\n", "x", "\n", "\r\n\r\nH"] {
+                assert_eq!(
+                    run(&format!("{first}{after}")),
+                    Err(ParseError::BytesAfterClose),
+                    "{first:?} then {after:?}"
+                );
+            }
+            // Empty lines are as framing-neutral here as before a status
+            // line, and as bounded.
+            let lines = format!("{first}{}", "\r\n".repeat(max));
+            assert_eq!(run(&lines), Ok(seen.clone()), "{first:?}");
+            assert_eq!(
+                all_ways("GET", lines.as_bytes(), true, &Limits::default()),
+                Ok(seen),
+                "{first:?}"
+            );
+            let over = format!("{first}{}", "\r\n".repeat(max + 1));
+            assert_eq!(run(&over), Err(ParseError::BytesAfterClose), "{first:?}");
+        }
+        // A keep-alive HTTP/1.0 response may be followed by another.
+        assert_eq!(
+            run("HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"),
+            Ok(vec![Head(204), End(true), Head(204), End(true)])
         );
     }
 

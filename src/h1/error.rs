@@ -46,6 +46,10 @@ pub enum ParseError {
     ChunkSizeTooLarge,
     /// Chunk extensions are longer than `Limits::max_chunk_ext_bytes`.
     ChunkExtensionTooLong,
+    /// A chunk extension breaks its grammar (RFC 9112 §7.1.1): an empty or
+    /// non-token name or value, an unterminated quoted string, whitespace
+    /// where no `;` or `=` follows, or a control byte.
+    InvalidChunkExtension,
     /// Chunk data was not followed by exactly CRLF.
     InvalidChunkEnd,
     /// The trailer section is longer than `Limits::max_trailer_bytes`.
@@ -56,6 +60,11 @@ pub enum ParseError {
     EmptyResponse,
     /// The connection closed in the middle of a message.
     IncompleteMessage,
+    /// Bytes other than empty lines arrived after a message that ended
+    /// with `Event::End { reusable: false }`: the server said the stream
+    /// ends there (or framed the message suspectly), so what follows
+    /// cannot be a response.
+    BytesAfterClose,
 }
 
 impl ParseError {
@@ -79,11 +88,13 @@ impl ParseError {
             InvalidChunkSize => "invalid_chunk_size",
             ChunkSizeTooLarge => "chunk_size_too_large",
             ChunkExtensionTooLong => "chunk_extension_too_long",
+            InvalidChunkExtension => "invalid_chunk_extension",
             InvalidChunkEnd => "invalid_chunk_end",
             TrailersTooLarge => "trailers_too_large",
             TooManyInformational => "too_many_informational",
             EmptyResponse => "empty_response",
             IncompleteMessage => "incomplete_message",
+            BytesAfterClose => "bytes_after_close",
         }
     }
 
@@ -106,11 +117,13 @@ impl ParseError {
             InvalidChunkSize => "invalid chunk size line",
             ChunkSizeTooLarge => "chunk size too large",
             ChunkExtensionTooLong => "chunk extensions too long",
+            InvalidChunkExtension => "invalid chunk extension",
             InvalidChunkEnd => "chunk data not followed by crlf",
             TrailersTooLarge => "trailer section too large",
             TooManyInformational => "too many informational responses",
             EmptyResponse => "connection closed before a response",
             IncompleteMessage => "connection closed before the message was complete",
+            BytesAfterClose => "bytes after a message that closes the connection",
         }
     }
 }

@@ -29,11 +29,12 @@
 //! | whitespace between a field name and `:` | rejected: [`ParseError::InvalidHeaderName`] | RFC 9112 §5.1 |
 //! | NUL or another control byte in the reason phrase | rejected: [`ParseError::InvalidReason`] | RFC 9112 §4 allows HTAB, SP, VCHAR, obs-text only |
 //! | status code below 100 (e.g. `001`) | rejected: [`ParseError::InvalidStatus`] | RFC 9110 §15 defines 100–599; 600–999 are accepted as unknown classes |
-//! | empty line(s) before the status line | rejected: [`ParseError::InvalidVersion`] | the SHOULD-ignore of RFC 9112 §2.2 is for servers reading requests |
+//! | empty lines (CRLF) before a status line: at the start, between responses, after a 1xx | skipped, up to [`Limits::max_empty_lines`] (4) per status line; one more, or a bare LF, is [`ParseError::InvalidVersion`] | robustness for framing-neutral bytes (RFC 9112 §2.2 asks the same of servers; aiohttp sends one after `100 Continue`; llhttp skips them unbounded); bounded, and CRLF only, since line endings are where readings diverge |
 //! | `HTTP/0.9 200 OK` status line | accepted, treated like HTTP/1.0 (no keep-alive by default) | a status line is present, so it is parseable; both reference parsers accept it |
+//! | a status line of another protocol (`RTSP/1.0 200 OK`, `ICE/1.0 200 OK`) | rejected: [`ParseError::InvalidVersion`] | only `HTTP/` names HTTP; llhttp, which also parses RTSP and ICE, accepts them |
 //! | `HTTP/1.2`…`HTTP/1.9` | accepted as HTTP/1.1 | RFC 9110 §2.5 |
 //! | SP or HTAB after a chunk size without `;` | rejected: [`ParseError::InvalidChunkSize`] | RFC 9112 §7.1 allows whitespace only before a chunk extension |
-//! | chunk extensions (`5;name=value`) | accepted and discarded, bounded by [`Limits::max_chunk_ext_bytes`] | RFC 9112 §7.1.1 |
+//! | chunk extensions (`5;name=value`, `5 ; n = "v"`) | checked against their grammar, then discarded, bounded by [`Limits::max_chunk_ext_bytes`]; an empty name or value (`2;`, `2;=x`, `2;a=`), an unterminated quoted string, whitespace at the end of the line or a control byte is [`ParseError::InvalidChunkExtension`] | RFC 9112 §7.1.1 (BWS only around `;` and `=`); llhttp also rejects `2;` and an unterminated quoted string |
 //! | chunk size `FFFFFFFFFFFFFFFF` (u64::MAX) | accepted: it fits in 64 bits | overflow, not size, is the error; 17+ digits or a value past u64 are rejected |
 //! | `Content-Length: 18446744073709551615` | accepted (fits in u64); one more is [`ParseError::InvalidContentLength`] | same |
 //! | identical duplicate `Content-Length` (fields or a list `0, 0`) | accepted as one value | RFC 9110 §8.6 allows it; differing values are [`ParseError::ConflictingContentLength`] |
@@ -42,6 +43,7 @@
 //! | the same, alongside `Content-Length` | rejected: [`ParseError::ConflictingFraming`] | two readings of the body's end; http-parser and llhttp agree |
 //! | `Proxy-Connection: close` | honoured like `Connection: close` | non-standard, but closing is always safe |
 //! | `Transfer-Encoding` on an HTTP/1.0 response | honoured; the connection is not reused | RFC 9112 §6.1 |
+//! | bytes after a message that closes the connection (`Connection: close`, HTTP/1.0 without keep-alive, `Transfer-Encoding` with `Content-Length`; whenever [`Event::End`] says `reusable: false`) | rejected: [`ParseError::BytesAfterClose`]; empty lines within [`Limits::max_empty_lines`] are skipped | RFC 9112 §9.6: that response is the connection's last, so what follows is garbage or a smuggled response; llhttp's strict mode agrees |
 //! | bytes after a `101 Switching Protocols` head, even with `Content-Length`/`Transfer-Encoding` | handed back untouched as the new protocol's bytes | RFC 9110 §15.2.2: a 101 has no content |
 //! | a 101 the request did not ask for | the codec reports [`Event::Upgrade`]; the client refuses it | the codec cannot know what was asked; the client never asks |
 //! | trailer fields | validated as header fields, bounded by [`Limits::max_trailer_bytes`], then discarded, so they can never change framing | RFC 9110 §6.5.1 |
@@ -113,6 +115,9 @@ pub struct Limits {
     pub max_trailer_bytes: usize,
     /// Informational (1xx) responses accepted before the final one. Default 16.
     pub max_informational: usize,
+    /// Empty lines (CRLF) skipped before each status line. Default 4; 0
+    /// makes any empty line there an error.
+    pub max_empty_lines: usize,
     /// The most body bytes that `Response::bytes`, `text` and `json`
     /// collect: a longer body (by its `Content-Length`, before anything is
     /// read, or as it arrives) fails with an error for which
@@ -132,6 +137,7 @@ impl Default for Limits {
             max_chunk_ext_bytes: 1024,
             max_trailer_bytes: 16 * 1024,
             max_informational: 16,
+            max_empty_lines: 4,
             max_body_bytes: None,
         }
     }

@@ -85,9 +85,14 @@ impl<'a> RawHead<'a> {
 
 /// Parses a response head from `buf` into `slots`, without allocating.
 ///
+/// `buf` starts at the status line's first byte: empty lines before it are
+/// between messages, and skipping them is [`ResponseDecoder`]'s business.
+///
 /// Returns [`Status::Partial`] when `buf` is a valid prefix of a head, and
 /// [`ParseError::TooManyHeaders`] when the head has more fields than `slots`
 /// (or `limits.max_headers`) can hold.
+///
+/// [`ResponseDecoder`]: crate::h1::ResponseDecoder
 ///
 /// ```
 /// use brisk::h1::{parse_head, HeaderSpan, Limits, Status};
@@ -621,6 +626,8 @@ mod tests {
             (b"HTTP/1.1 001 OK\r\n\r\n", ParseError::InvalidStatus),
             (b"HTTP/1.1 2000 OK\r\n\r\n", ParseError::InvalidStatus),
             (b"HTTP/2.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (b"RTSP/1.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
+            (b"ICE/1.0 200 OK\r\n\r\n", ParseError::InvalidVersion),
             (b"\r\nHTTP/1.1 200 OK\r\n\r\n", ParseError::InvalidVersion),
             (
                 b"HTTP/1.1 200 OK\r\nA: \x7f\r\n\r\n",
