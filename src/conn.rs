@@ -114,6 +114,11 @@ impl Conn {
         self.cut_short = true;
     }
 
+    /// Whether its request was cut short.
+    pub(crate) fn was_cut_short(&self) -> bool {
+        self.cut_short
+    }
+
     /// Puts a request in the connection's own write buffer (reused from
     /// request to request) with `fill`, and tells the decoder what the
     /// response will answer. [`Conn::write_request`] sends it.

@@ -5,29 +5,9 @@
 //! its own budget and the total, so no step can stretch the request past
 //! its deadline.
 //!
-//! # Defaults under which nothing hangs
-//!
-//! | budget | default | bounds |
-//! | --- | --- | --- |
-//! | `connect` | 10 s | DNS and the TCP connect together |
-//! | `tls` | 10 s | the TLS handshake |
-//! | `write` | 30 s | each piece (up to 64 KiB) of the request: write progress |
-//! | `read` | 60 s | the whole response head; then each wait for more body bytes: read progress |
-//! | `pool_wait` | 30 s | waiting for a connection when the per-host limit is reached |
-//! | `total` | none | the whole request, from `send()` to the body's last byte |
-//!
-//! A default never undercuts a budget the caller set: once a request has
-//! an explicit total (from [`ClientBuilder::timeout`](crate::ClientBuilder::timeout),
-//! [`RequestBuilder::timeout`](crate::RequestBuilder::timeout) or a
-//! [`Timeouts`] given whole), the default phase budgets step aside and only
-//! the caller's own budgets and that total apply, as with reqwest's
-//! `timeout`. A non-streaming LLM call with `.timeout(90 s)` that is
-//! answered after 61 s gets its answer.
-//!
-//! A server that drips the head a byte at a time is cut when the read
-//! budget for the whole head runs out. A body that keeps bringing bytes is
-//! progress, as a long download or an event stream is; bound it with a
-//! total.
+//! The defaults, and the rule that a default never undercuts a budget the
+//! caller set, are in the crate docs (one table, in `lib.rs`); the rule is
+//! applied in one place, [`Budgets::effective`].
 
 use crate::error::{Error, Phase};
 use std::future::{poll_fn, Future};
@@ -73,7 +53,7 @@ impl Default for Timeouts {
 
 /// Budgets as configured, and which of them the caller set (as opposed to
 /// the defaults), so that a default never undercuts the caller's total.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Budgets {
     timeouts: Timeouts,
     /// One bit per budget, `Budget as u8`.
@@ -89,15 +69,6 @@ pub(crate) enum Budget {
     Write = 8,
     Read = 16,
     PoolWait = 32,
-}
-
-impl Default for Budgets {
-    fn default() -> Self {
-        Budgets {
-            timeouts: Timeouts::default(),
-            explicit: 0,
-        }
-    }
 }
 
 impl Budgets {

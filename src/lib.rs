@@ -50,6 +50,37 @@
 //! With `--no-default-features` brisk is a plain-HTTP client on tokio
 //! alone.
 //!
+//! # Runtime
+//!
+//! brisk runs on tokio and needs a runtime with both its I/O and its time
+//! drivers: `#[tokio::main]` and `#[tokio::test]` give both, and a
+//! hand-built runtime needs `enable_all()` (or `enable_io()` and
+//! `enable_time()`). Without the time driver, tokio panics the first time
+//! a step has to wait on a deadline.
+//!
+//! # Timeouts
+//!
+//! Every wait has a budget by default, so that nothing hangs:
+//!
+//! | budget | default | bounds |
+//! | --- | --- | --- |
+//! | connect | 10 s | DNS and the TCP connect together |
+//! | TLS | 10 s | the TLS handshake |
+//! | write | 30 s | write progress: each piece (up to 64 KiB) of the request |
+//! | read | 60 s | the whole response head, then each wait for more body bytes |
+//! | pool-wait | 30 s | waiting for a connection at the per-host limit |
+//! | total | none | the whole request, `send()` to the body's last byte |
+//!
+//! A default never undercuts a budget you set: with a total (from
+//! [`ClientBuilder::timeout`], [`RequestBuilder::timeout`] or a whole
+//! [`Timeouts`]), the default phase budgets step aside and only your own
+//! budgets and the total apply, as with reqwest's `timeout`. So
+//! `.timeout(Duration::from_secs(90))` on a completion that takes 61 s
+//! gets its answer. A body that keeps bringing bytes is progress (a long
+//! download, an event stream): bound it with a total. Each timeout error
+//! names its phase ([`Error::phase`]) and says whether the total fired
+//! ([`Error::is_total_timeout`]).
+//!
 //! # Behaviour worth knowing
 //!
 //! - Where parsers disagree, the decoder's choices are listed in the
@@ -57,27 +88,47 @@
 //! - A [`Response`] read to its end gives its connection back to the pool;
 //!   one dropped before that gives it back only if the rest of the body
 //!   had already arrived, and closes it otherwise (no draining).
+//! - A connection is reused only if nothing has arrived past the end of
+//!   its last response and the server has not closed it: this is checked
+//!   when the response ends and again when the connection leaves the pool,
+//!   with a non-blocking read that costs no syscall unless the reactor has
+//!   seen something arrive. A server that closes a connection in the
+//!   instant between that check and the request's write can still fail the
+//!   request (no client can close that race); idempotent requests are then
+//!   retried.
+//! - A server that answers while a request body is still being sent (a
+//!   413 or 401 to a large upload) gets its answer returned: sending stops
+//!   at once, or, if the write failed because the server closed, the
+//!   answer it sent first is read. The connection is not reused.
 //! - A request that fails on a reused connection before any response byte
 //!   arrived (the server closed it while idle) is retried once on a fresh
 //!   connection, if its method is idempotent (GET, HEAD, PUT, DELETE,
 //!   OPTIONS, TRACE) and its body can be replayed. A POST is never sent
 //!   twice by brisk itself.
-//! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`), from
-//!   the request or the client's default headers, are never sent to
-//!   another origin on a redirect.
+//! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, the
+//!   API-key headers `X-Api-Key` and `Api-Key`, and any header marked with
+//!   [`RequestBuilder::sensitive_header`] or
+//!   [`ClientBuilder::sensitive_header`]), from the request or the
+//!   client's default headers, are never sent to another origin on a
+//!   redirect, and never shown by `Debug`.
+//! - Exactly one `Authorization` is sent: the request's own, else one
+//!   from the URL's userinfo, else the client's default. Exactly one
+//!   `Host`: two are refused. POST, PUT and PATCH without a body send
+//!   `Content-Length: 0` (RFC 9110 §8.6).
 //! - DNS runs on tokio's blocking pool (`getaddrinfo`); a lookup that
 //!   times out fails the request at once, but its thread finishes the
 //!   lookup in the background.
-//! - A connection returned to the pool less than 1 ms ago is reused without
-//!   the liveness check (a non-blocking read) that older idle connections
-//!   get: back-to-back calls skip a syscall, and the idempotent retry
-//!   above covers a server that closed it in that instant.
-//! - Redirects: up to 10; a redirect's own body (up to 64 KiB) is read and
-//!   dropped so its connection serves the next hop; 303, and 301/302 after
-//!   a POST, turn into a GET without body (HEAD stays HEAD);
-//!   307/308 keep method and body (not followed for a streamed body);
-//!   `Authorization`, `Cookie` and `Proxy-Authorization` are dropped when
-//!   the origin changes; https→http is refused unless allowed.
+//! - Redirects: up to 10. A redirect's own body is read and dropped so its
+//!   connection serves the next hop only if it is framed (a
+//!   `Content-Length` of at most 64 KiB, or chunked), and then at most
+//!   64 KiB of it for at most 500 ms; any other closes the connection and
+//!   the redirect is followed at once. 301, 302 and 303 are followed
+//!   without a body, as a GET unless the method was GET or HEAD; 307/308
+//!   keep method and body (not followed for a streamed body); sensitive
+//!   headers are dropped when the origin changes; https→http is refused
+//!   unless allowed.
+//! - [`Limits::max_body_bytes`](h1::Limits::max_body_bytes) caps what
+//!   [`Response::bytes`], `text` and `json` collect (no cap by default).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -342,3 +342,84 @@ fn expired(
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deadline::{Budget, Budgets};
+    use crate::h1::Limits;
+    use crate::transport::Stream;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// A real loopback connection, wrapped as brisk wraps one.
+    async fn conn(listener: &TcpListener) -> (Box<Conn>, TcpStream) {
+        let addr = listener.local_addr().unwrap();
+        let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
+        let conn = Conn::new(Stream::Tcp(client.unwrap()), addr, Limits::default());
+        (Box::new(conn), server.unwrap().0)
+    }
+
+    fn pool(max_per_host: usize) -> Pool {
+        let config = PoolConfig {
+            max_idle_per_host: usize::MAX,
+            max_per_host,
+            idle_timeout: Duration::from_secs(90),
+        };
+        Pool::new(config, Arc::new(Counters::default()))
+    }
+
+    fn deadline() -> Deadline {
+        let mut b = Budgets::default();
+        b.set(Budget::PoolWait, Some(Duration::from_millis(300)));
+        Deadline::start(b)
+    }
+
+    #[tokio::test]
+    async fn a_fresh_checkout_at_the_limit_does_not_wait_behind_an_idle_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let pool = pool(1);
+        let Grant::Open(slot) = pool.checkout("o", false, &deadline()).await.unwrap() else {
+            panic!("expected a place");
+        };
+        let (c, _server) = conn(&listener).await;
+        pool.checkin(c, slot, Ok(()));
+        assert_eq!(pool.idle_count(), 1);
+        // The retry path asks for a fresh connection; the idle one gives
+        // up its place instead of making it wait out the pool-wait budget.
+        let grant = pool.checkout("o", true, &deadline()).await;
+        assert!(
+            matches!(grant, Ok(Grant::Open(_))),
+            "waited behind an idle connection"
+        );
+        assert_eq!(pool.idle_count(), 0);
+    }
+
+    #[tokio::test]
+    async fn places_freed_by_expiry_or_dead_idle_connections_go_to_waiters() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        for dead in [false, true] {
+            let mut pool = pool(1);
+            pool.config.idle_timeout = Duration::from_millis(50);
+            let Grant::Open(slot) = pool.checkout("o", false, &deadline()).await.unwrap() else {
+                panic!("expected a place");
+            };
+            let (c, server) = conn(&listener).await;
+            pool.checkin(c, slot, Ok(()));
+            // A waiter queued while the connection is idle (as the fresh
+            // path could before it learned to evict).
+            let (tx, mut rx) = oneshot::channel();
+            let host = pool.entry("o", Instant::now());
+            lock(&host.state).waiters.push_back(tx);
+            if dead {
+                drop(server);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            } else {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+            }
+            // Any checkout sweeps the host: the freed place must reach the
+            // waiter, not vanish from the books.
+            let _ = pool.checkout("o", false, &deadline()).await;
+            assert!(matches!(rx.try_recv(), Ok(Grant::Open(_))), "dead: {dead}");
+        }
+    }
+}

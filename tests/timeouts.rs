@@ -182,3 +182,117 @@ async fn total_deadline_beats_a_dripping_server() {
     assert_fired(&err, Phase::ReadBody, t, total);
     assert!(err.is_total_timeout());
 }
+
+#[test]
+fn defaults_bound_every_phase() {
+    let t = brisk::Timeouts::default();
+    assert_eq!(t.connect, Some(Duration::from_secs(10)));
+    assert_eq!(t.tls, Some(Duration::from_secs(10)));
+    assert_eq!(t.write, Some(Duration::from_secs(30)));
+    assert_eq!(t.read, Some(Duration::from_secs(60)));
+    assert_eq!(t.pool_wait, Some(Duration::from_secs(30)));
+    assert_eq!(t.total, None);
+}
+
+#[tokio::test]
+async fn a_dripped_head_is_cut_at_the_read_budget() {
+    // A byte of head every 50 ms, for ever: each read brings a byte well
+    // within the budget, but the head as a whole never completes.
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ").await;
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if stream.write_all(b"a").await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let t = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(3), client.get(server.url("/")).send())
+        .await
+        .expect("a dripped head kept the request alive")
+        .unwrap_err();
+    assert_fired(&err, Phase::ReadHead, t, BUDGET);
+}
+
+#[tokio::test]
+async fn the_write_budget_bounds_progress_not_the_whole_upload() {
+    // Reads steadily, about 12 MiB/s: a 24 MiB upload takes well over the
+    // 300 ms write budget in all, but no piece waits that long.
+    let server = Scripted::start(|mut stream, _| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        let mut head_end = None;
+        let mut seen = Vec::new();
+        loop {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let Ok(n) = stream.read(&mut buf).await else {
+                return;
+            };
+            if n == 0 {
+                return;
+            }
+            if head_end.is_none() {
+                seen.extend_from_slice(&buf[..n]);
+                head_end = seen
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map(|i| i + 4);
+                got = head_end.map_or(0, |h| seen.len() - h);
+            } else {
+                got += n;
+            }
+            if got >= 24 * 1024 * 1024 {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+                return;
+            }
+        }
+    })
+    .await;
+    let client = Client::builder().write_timeout(BUDGET).build().unwrap();
+    let t = Instant::now();
+    let resp = client
+        .post(server.url("/"))
+        .body(vec![b'x'; 24 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        t.elapsed() > BUDGET,
+        "the upload was too fast to show anything"
+    );
+}
+
+// Slow by nature (the default read budget is 60 s): run once, in the
+// default-features pass.
+#[cfg_attr(not(feature = "json"), ignore = "slow; runs with default features")]
+#[tokio::test]
+async fn an_explicit_total_is_not_undercut_by_the_default_read_budget() {
+    // A non-streaming LLM completion: the answer comes after 61 s.
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .await;
+    })
+    .await;
+    let client = Client::new();
+    let resp = client
+        .post(server.url("/v1/chat/completions"))
+        .timeout(Duration::from_secs(90))
+        .body("{}")
+        .send()
+        .await
+        .expect("the default read budget undercut the caller's 90 s total");
+    assert_eq!(resp.text().await.unwrap(), "ok");
+}

@@ -303,7 +303,7 @@ impl Response {
             // Bytes after the end of the response were never asked for, and
             // a closed connection cannot carry the next request: either way
             // it is not reused.
-            let keep = if !reusable || self.close {
+            let keep = if !reusable || self.close || conn.was_cut_short() {
                 Err(CloseReason::NotReusable)
             } else if !conn.is_reusable() {
                 Err(CloseReason::ServerClosed)
