@@ -377,3 +377,36 @@ async fn empty_lines_after_a_100_continue_are_tolerated() {
     let resp = client.post(server.url("/")).body("x").send().await.unwrap();
     assert_eq!(resp.text().await.unwrap(), "ok");
 }
+
+#[tokio::test]
+async fn chunk_extensions_that_break_their_grammar_are_refused() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |req| {
+            let line = if req.head.starts_with("GET /empty-name ") {
+                "2;"
+            } else if req.head.starts_with("GET /unterminated ") {
+                "2;a=\"open"
+            } else {
+                "2;a=\"x;y\""
+            };
+            format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{line}\r\nok\r\n0\r\n\r\n"
+            )
+            .into_bytes()
+        })
+        .await
+    })
+    .await;
+    let client = Client::new();
+    for path in ["/empty-name", "/unterminated"] {
+        let resp = client.get(server.url(path)).send().await.unwrap();
+        let err = resp.bytes().await.unwrap_err();
+        assert_eq!(
+            err.parse_error(),
+            Some(brisk::h1::ParseError::InvalidChunkExtension),
+            "{path}: {err}"
+        );
+    }
+    let resp = client.get(server.url("/valid")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "ok");
+}
