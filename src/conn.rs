@@ -8,7 +8,7 @@
 use crate::deadline::Deadline;
 use crate::error::{Error, Phase};
 use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
-use crate::transport::Stream;
+use crate::transport::{Peeker, Stream};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -53,6 +53,8 @@ pub(crate) enum BodyPart<'a> {
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Stream,
+    /// Asks the kernel whether anything arrived on an idle connection.
+    peeker: Peeker,
     /// The request being written.
     wbuf: Vec<u8>,
     buf: Vec<u8>,
@@ -72,12 +74,19 @@ pub(crate) struct Conn {
     /// The request on this connection was cut short (an early answer, or a
     /// failed write): the connection must not carry another one.
     cut_short: bool,
+    /// Size of the previous response on this connection: the first read
+    /// of the next one asks for exactly that much (see `fill`).
+    read_hint: usize,
+    /// Bytes read for the current response so far (saturating: it only
+    /// feeds the hint).
+    response_bytes: usize,
 }
 
 impl Conn {
-    pub(crate) fn new(stream: Stream, remote: SocketAddr, limits: Limits) -> Conn {
+    pub(crate) fn new(stream: Stream, peeker: Peeker, remote: SocketAddr, limits: Limits) -> Conn {
         Conn {
             stream,
+            peeker,
             wbuf: Vec::with_capacity(512),
             buf: Vec::with_capacity(READ_CHUNK),
             start: 0,
@@ -87,6 +96,8 @@ impl Conn {
             response_started: false,
             early_head: None,
             cut_short: false,
+            read_hint: 0,
+            response_bytes: 0,
         }
     }
 
@@ -99,14 +110,20 @@ impl Conn {
         self.remote
     }
 
-    /// Whether the connection can carry another request: its last request
-    /// went out whole, every byte read has been consumed, and nothing has
-    /// arrived since: the server has neither closed it nor sent anything
-    /// past the end of its response. Checked when a response ends and again
-    /// when an idle connection is taken from the pool; see
-    /// [`Stream::is_idle_and_open`] for what it costs.
+    /// Whether the connection may go back to the pool once its response
+    /// has ended: its request went out whole and every byte read has been
+    /// consumed. No I/O: whether anything has arrived since is asked when
+    /// it is handed out again ([`Conn::is_reusable`]).
+    pub(crate) fn is_clean(&self) -> bool {
+        !self.cut_short && self.start == self.buf.len()
+    }
+
+    /// Whether the connection can carry another request now: it is clean,
+    /// and nothing has arrived since its last response, neither a byte past
+    /// its end nor a FIN. Asked of the kernel (one non-blocking peek), not
+    /// of tokio's readiness, which lags it; see [`Stream::is_idle_and_open`].
     pub(crate) fn is_reusable(&mut self) -> bool {
-        !self.cut_short && self.start == self.buf.len() && self.stream.is_idle_and_open()
+        self.is_clean() && self.stream.is_idle_and_open(&self.peeker)
     }
 
     /// Marks the connection as not reusable: its request was cut short.
@@ -129,6 +146,7 @@ impl Conn {
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
         self.response_started = false;
+        self.response_bytes = 0;
         self.early_head = None;
         self.wbuf.clear();
         fill(&mut self.wbuf)
@@ -154,8 +172,11 @@ impl Conn {
     /// A server may answer before it has read the whole body (a 413 for a
     /// body too large, a 401): RFC 9112 §9.5 asks a client sending a body to
     /// watch for that and stop. Bytes that arrive meanwhile are decoded;
-    /// 1xx heads are skipped, and a complete final head stops the upload
-    /// ([`Sent::Answered`]), to be returned by [`Conn::read_head`].
+    /// 1xx heads are skipped. A final head of 300 or more (or a 101) stops
+    /// the upload ([`Sent::Answered`]), as curl does. A 2xx head is kept
+    /// and the body sent whole: a full-duplex server (a proxy, an echo, a
+    /// streaming handler) answers early and still reads all of it.
+    /// Either way [`Conn::read_head`] returns the head.
     pub(crate) async fn write_body(
         &mut self,
         bytes: &[u8],
@@ -167,8 +188,16 @@ impl Conn {
                 .run(
                     Phase::Write,
                     std::future::poll_fn(|cx| loop {
-                        if let Poll::Ready(r) = self.poll_early_answer(cx) {
-                            return Poll::Ready(r.map(|()| Sent::Answered));
+                        if self.early_head.is_none() {
+                            if let Poll::Ready(r) = self.poll_early_answer(cx) {
+                                if !self
+                                    .early_head
+                                    .as_ref()
+                                    .is_some_and(|h| h.status < 300 && h.status != 101)
+                                {
+                                    return Poll::Ready(r.map(|()| Sent::Answered));
+                                }
+                            }
                         }
                         match Pin::new(&mut self.stream).poll_write(cx, &piece[off..]) {
                             Poll::Ready(Ok(0)) => {
@@ -319,6 +348,7 @@ impl Conn {
                 }
                 Some(Event::End { reusable }) => {
                     self.start += consumed;
+                    self.read_hint = self.response_bytes;
                     return Ok(BodyPart::End { reusable });
                 }
                 Some(Event::Upgrade) | Some(Event::Head(_)) => {
@@ -369,7 +399,10 @@ impl Conn {
             self.start += step.consumed;
             match step.event? {
                 Event::Body(_) => {}
-                Event::End { reusable } => return Some(reusable),
+                Event::End { reusable } => {
+                    self.read_hint = self.response_bytes;
+                    return Some(reusable);
+                }
                 Event::Head(_) | Event::Upgrade => return None,
             }
         }
@@ -405,6 +438,7 @@ impl Conn {
             .await?;
         if n > 0 {
             self.response_started = true;
+            self.response_bytes = self.response_bytes.saturating_add(n);
         }
         Ok(n)
     }
@@ -423,21 +457,32 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
             self.buf.reserve(READ_CHUNK);
         }
-        // Every read offers all the spare room, never just what the message
-        // still needs. So the read that completes a message normally comes
-        // back short, which tells (and tells tokio, which then clears the
-        // socket's readiness) that nothing more had arrived; and bytes sent
-        // past the end of the message land in the buffer, where they keep
-        // the connection from being reused. A read sized to the message
-        // would leave them in the kernel, to be taken for the next
-        // request's response.
+        // Ask for exactly what is expected, when it is known: the size of
+        // the previous response for the first read (APIs answer alike), or
+        // the rest of a body. A read that fills its request leaves tokio's
+        // readiness set, so the next read goes straight to the socket
+        // instead of through a reactor turn (an epoll_wait) first. Bytes
+        // the server sends past the end of a message may so stay in the
+        // kernel: the peek before the connection is reused finds them.
+        let spare = self.buf.capacity() - self.buf.len();
+        let expected = match self.decoder.body_bytes_pending() {
+            Some(n) if self.start == self.buf.len() => usize::try_from(n).unwrap_or(usize::MAX),
+            _ if self.response_bytes == 0 && self.read_hint > 0 => self.read_hint,
+            _ => spare,
+        };
+        let limit = expected.clamp(1, spare) as u64;
         let (stream, buf) = (&mut self.stream, &mut self.buf);
         let n = Deadline::run_until(end, phase, async {
-            stream.read_buf(buf).await.map_err(|e| Error::io(phase, e))
+            stream
+                .take(limit)
+                .read_buf(buf)
+                .await
+                .map_err(|e| Error::io(phase, e))
         })
         .await?;
         if n > 0 {
             self.response_started = true;
+            self.response_bytes = self.response_bytes.saturating_add(n);
         }
         Ok(n > 0)
     }

@@ -86,10 +86,26 @@ impl Budgets {
         self.explicit |= which as u8;
     }
 
-    /// The caller sets every budget at once.
+    /// The caller sets every budget at once. A budget equal to its default
+    /// counts as the default: `Timeouts { total: Some(d),
+    /// ..Timeouts::default() }` sets a total, and nothing else.
     pub(crate) fn set_all(&mut self, t: Timeouts) {
+        let d = Timeouts::default();
+        let mut explicit = 0;
+        for (b, mine, default) in [
+            (Budget::Total, t.total, d.total),
+            (Budget::Connect, t.connect, d.connect),
+            (Budget::Tls, t.tls, d.tls),
+            (Budget::Write, t.write, d.write),
+            (Budget::Read, t.read, d.read),
+            (Budget::PoolWait, t.pool_wait, d.pool_wait),
+        ] {
+            if mine != default {
+                explicit |= b as u8;
+            }
+        }
         self.timeouts = t;
-        self.explicit = u8::MAX;
+        self.explicit = explicit;
     }
 
     /// What applies: the caller's budgets, and the defaults that do not
@@ -217,13 +233,21 @@ mod tests {
         let mut b = Budgets::default();
         b.set(Budget::Read, Some(Duration::from_secs(120)));
         assert_eq!(b.effective().connect, Timeouts::default().connect);
-        // Timeouts given whole are the caller's, every one.
+        // Timeouts given whole: what differs from the defaults is the
+        // caller's, so the idiomatic form sets a total and nothing else.
         let mut b = Budgets::default();
         b.set_all(Timeouts {
             total: Some(Duration::from_secs(90)),
             ..Timeouts::default()
         });
-        assert_eq!(b.effective().read, Timeouts::default().read);
+        assert_eq!(b.effective().read, None);
+        b.set_all(Timeouts {
+            total: Some(Duration::from_secs(90)),
+            read: Some(Duration::from_secs(5)),
+            ..Timeouts::default()
+        });
+        assert_eq!(b.effective().read, Some(Duration::from_secs(5)));
+        assert_eq!(b.effective().connect, None);
     }
 
     #[tokio::test]

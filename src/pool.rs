@@ -231,9 +231,8 @@ impl Pool {
             let mut found = None;
             // Every idle connection is checked before it is reused, however
             // recently it came back: a server that closed it, or sent
-            // something unasked, must never get the request. The check
-            // costs no syscall unless the reactor has seen something
-            // arrive (see `Stream::is_idle_and_open`).
+            // something unasked, must never get the request. The check is
+            // one non-blocking peek (see `Stream::is_idle_and_open`).
             while let Some((mut conn, _)) = if fresh { None } else { state.idle.pop() } {
                 if conn.is_reusable() {
                     found = Some(conn);
@@ -275,10 +274,11 @@ impl Pool {
             .await
     }
 
-    /// Returns a connection after a complete response: `Ok` if it can be
-    /// reused (the caller has checked with [`Conn::is_reusable`]), else
-    /// why it is closed. A reusable connection goes to the first waiter,
-    /// else to the idle list (up to its limit).
+    /// Returns a connection after a complete response: `Ok` if it may be
+    /// reused (the caller has checked [`Conn::is_clean`]), else why it is
+    /// closed. A reusable connection goes to the first waiter (checked with
+    /// [`Conn::is_reusable`] first), else to the idle list (up to its
+    /// limit), to be checked when it is taken.
     pub(crate) fn checkin(&self, mut conn: Box<Conn>, slot: Slot, keep: Result<(), CloseReason>) {
         if let Err(reason) = keep {
             self.counters.closed(reason);
@@ -290,6 +290,16 @@ impl Pool {
             return;
         };
         let mut state = lock(&host.state);
+        // A waiter gets the connection at once, so it is checked now as the
+        // idle path checks at checkout.
+        if !state.waiters.is_empty() && !conn.is_reusable() {
+            self.counters.closed(CloseReason::ServerClosed);
+            slot.disarm();
+            release(&host, &mut state);
+            drop(state);
+            drop(conn);
+            return;
+        }
         while let Some(waiter) = state.waiters.pop_front() {
             match waiter.send(Grant::Reuse(conn, Slot::new(&host))) {
                 Ok(()) => {
@@ -355,7 +365,9 @@ mod tests {
     async fn conn(listener: &TcpListener) -> (Box<Conn>, TcpStream) {
         let addr = listener.local_addr().unwrap();
         let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
-        let conn = Conn::new(Stream::Tcp(client.unwrap()), addr, Limits::default());
+        let client = client.unwrap();
+        let peeker = crate::transport::Peeker::new(&client);
+        let conn = Conn::new(Stream::Tcp(client), peeker, addr, Limits::default());
         (Box::new(conn), server.unwrap().0)
     }
 

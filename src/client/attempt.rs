@@ -9,7 +9,7 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Phase};
 use crate::h1::{self, ResponseHead};
 use crate::pool::{CloseReason, Grant, Slot};
-use crate::transport::{tcp, Stream};
+use crate::transport::{tcp, Peeker, Stream};
 use crate::url::{Scheme, Url};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -119,6 +119,7 @@ impl Client {
 
     async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
         let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
+        let peeker = Peeker::new(&tcp);
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
             #[cfg(feature = "tls")]
@@ -148,7 +149,12 @@ impl Client {
             ..Timings::default()
         };
         Ok((
-            Box::new(Conn::new(stream, remote, self.shared.limits.clone())),
+            Box::new(Conn::new(
+                stream,
+                peeker,
+                remote,
+                self.shared.limits.clone(),
+            )),
             timings,
         ))
     }
@@ -278,10 +284,15 @@ async fn exchange(
         Err(SendFailure::Conn(e)) if e.is_timeout() => return Err(e),
         Err(SendFailure::Conn(e)) => {
             conn.cut_short();
-            return conn.read_head(deadline).await.map_err(|_| e);
+            let head = conn.read_head(deadline).await.map_err(|_| e)?;
+            return refuse_switch(head);
         }
     }
-    let head = conn.read_head(deadline).await?;
+    refuse_switch(conn.read_head(deadline).await?)
+}
+
+/// brisk never asks for a protocol switch, so a 101 is refused.
+fn refuse_switch(head: ResponseHead) -> Result<ResponseHead, Error> {
     if head.status == 101 {
         return Err(
             Error::protocol(Phase::ReadHead, h1::ParseError::IncompleteMessage)

@@ -118,8 +118,9 @@ impl ClientBuilder {
         self.timeouts.set(Budget::PoolWait, Some(d));
         self
     }
-    /// All budgets at once; every one counts as set by you (`None` is "no
-    /// limit").
+    /// All budgets at once (`None` is "no limit"). A budget equal to its
+    /// default counts as the default, so `Timeouts { total: Some(d),
+    /// ..Timeouts::default() }` is the same as `.timeout(d)`.
     pub fn timeouts(mut self, t: Timeouts) -> Self {
         self.timeouts.set_all(t);
         self

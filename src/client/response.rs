@@ -298,14 +298,14 @@ impl Response {
     }
 
     fn end_body(&mut self, reusable: bool) {
-        if let Some((mut conn, slot)) = self.body.take() {
+        if let Some((conn, slot)) = self.body.take() {
             self.timings.total = self.deadline.started().elapsed();
             // Bytes after the end of the response were never asked for, and
             // a closed connection cannot carry the next request: either way
             // it is not reused.
             let keep = if !reusable || self.close || conn.was_cut_short() {
                 Err(CloseReason::NotReusable)
-            } else if !conn.is_reusable() {
+            } else if !conn.is_clean() {
                 Err(CloseReason::ServerClosed)
             } else {
                 Ok(())

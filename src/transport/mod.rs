@@ -23,22 +23,17 @@ pub(crate) enum Stream {
 }
 
 impl Stream {
-    /// Whether nothing has arrived on an idle connection: the server has
-    /// neither closed it nor sent anything unasked. Checked without
-    /// blocking, by polling a read once with a waker that does nothing:
-    /// `Pending` is the only healthy answer.
+    /// Whether nothing has arrived on an idle connection, as far as this
+    /// stream's own buffers and tokio's readiness know: polls a read once
+    /// with a waker that does nothing, where `Pending` is the only healthy
+    /// answer. The poll runs outside tokio's cooperative budget: a task
+    /// that has used up its budget gets `Pending` from every resource,
+    /// which would read as "alive" whatever the socket holds.
     ///
-    /// The poll runs outside tokio's cooperative budget: a task that has
-    /// used up its budget gets `Pending` from every resource, which would
-    /// read as "alive" whatever the socket holds.
-    ///
-    /// This is as sound as tokio's readiness, and as cheap: tokio clears a
-    /// socket's read readiness only when it saw the socket empty (a read
-    /// that returned less than asked, or `WouldBlock`), and a closed peer's
-    /// readiness is never cleared. So while readiness is clear the answer
-    /// costs no syscall; once the reactor has seen bytes or a FIN since,
-    /// the poll reads the socket and finds them.
-    pub(crate) fn is_idle_and_open(&mut self) -> bool {
+    /// tokio's readiness lags the kernel (it learns of bytes and FINs only
+    /// when the reactor turns), so on its own this is not enough: see
+    /// [`Peeker`], which asks the kernel.
+    fn poll_idle(&mut self) -> bool {
         let mut byte = [0u8; 1];
         let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
             let mut buf = ReadBuf::new(&mut byte);
@@ -48,6 +43,88 @@ impl Stream {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         matches!(probe.as_mut().poll(&mut cx), Poll::Ready(true))
     }
+
+    /// Whether an idle connection can carry a request: the server has
+    /// neither closed it nor sent anything unasked, checked with the
+    /// kernel through `peeker` (one non-blocking `recv(MSG_PEEK)`), and,
+    /// for TLS, with rustls's buffers.
+    pub(crate) fn is_idle_and_open(&mut self, peeker: &Peeker) -> bool {
+        match (peeker.peek(), &*self) {
+            (Peeked::Closed, _) => false,
+            // Plain TCP: any byte is one nobody asked for.
+            (Peeked::Bytes, Stream::Tcp(_)) => false,
+            (Peeked::Empty, Stream::Tcp(_)) => true,
+            // TLS: rustls may hold plaintext already decrypted; and bytes
+            // in the kernel may be records that tokio cannot hand to
+            // rustls before its reactor turns (a late ticket, an alert,
+            // stale data): a connection is not reused on a guess.
+            #[cfg(feature = "tls")]
+            (Peeked::Bytes, Stream::Tls(_)) => false,
+            #[cfg(feature = "tls")]
+            (Peeked::Empty, Stream::Tls(_)) => self.poll_idle(),
+            (Peeked::Unknown, _) => self.poll_idle(),
+        }
+    }
+}
+
+/// What the kernel holds for a socket.
+enum Peeked {
+    /// Nothing: the read would block.
+    Empty,
+    /// The peer closed (FIN), or the socket failed.
+    Closed,
+    /// Bytes are waiting.
+    Bytes,
+    /// No second handle to ask with.
+    Unknown,
+}
+
+/// A second handle on a connection's socket, used only to peek: a
+/// non-blocking `recv(MSG_PEEK)` asks the kernel directly, where tokio's
+/// read readiness would answer from what its reactor last saw. That lag
+/// is the gap between a response's bytes and a FIN sent a few
+/// microseconds after them: a request written into it is lost. One
+/// duplicated descriptor per connection is the price; if duplicating
+/// fails, liveness falls back to tokio's readiness.
+#[derive(Debug)]
+pub(crate) struct Peeker(Option<std::net::TcpStream>);
+
+impl Peeker {
+    /// Duplicates `tcp`'s socket (the duplicate shares its non-blocking
+    /// mode: a peek never waits).
+    pub(crate) fn new(tcp: &TcpStream) -> Peeker {
+        Peeker(duplicate(tcp))
+    }
+
+    fn peek(&self) -> Peeked {
+        let Some(socket) = &self.0 else {
+            return Peeked::Unknown;
+        };
+        match socket.peek(&mut [0u8; 1]) {
+            Ok(0) => Peeked::Closed,
+            Ok(_) => Peeked::Bytes,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Peeked::Empty,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Peeked::Unknown,
+            Err(_) => Peeked::Closed,
+        }
+    }
+}
+
+#[cfg(unix)]
+fn duplicate(tcp: &TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::fd::AsFd;
+    tcp.as_fd().try_clone_to_owned().ok().map(Into::into)
+}
+
+#[cfg(windows)]
+fn duplicate(tcp: &TcpStream) -> Option<std::net::TcpStream> {
+    use std::os::windows::io::AsSocket;
+    tcp.as_socket().try_clone_to_owned().ok().map(Into::into)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn duplicate(_: &TcpStream) -> Option<std::net::TcpStream> {
+    None
 }
 
 impl AsyncRead for Stream {
