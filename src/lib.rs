@@ -141,6 +141,7 @@ pub mod h1;
 mod pool;
 mod transport;
 mod url;
+mod window;
 
 pub use client::{
     Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
