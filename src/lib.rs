@@ -139,6 +139,7 @@ mod deadline;
 mod error;
 pub mod h1;
 mod pool;
+mod retry;
 mod transport;
 mod url;
 mod window;
@@ -150,6 +151,7 @@ pub use client::{
 pub use deadline::Timeouts;
 pub use error::{Error, Phase, TlsFailure};
 pub use h1::{Headers, Version};
+pub use retry::{BudgetSnapshot, RetryBudget, RetryPolicy, RetryReason};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
 pub use url::{Host, Scheme, Url, UrlError};
