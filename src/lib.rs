@@ -133,6 +133,7 @@
 #![deny(missing_docs)]
 
 mod base64;
+mod breaker;
 mod client;
 mod conn;
 mod deadline;
@@ -144,6 +145,7 @@ mod transport;
 mod url;
 mod window;
 
+pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
     Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
     RequestBuilder, Response, StatusCode, Timings,
