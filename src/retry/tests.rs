@@ -1,4 +1,5 @@
 use super::*;
+use std::time::Instant;
 
 const MS: Duration = Duration::from_millis(1);
 const SEC: Duration = Duration::from_secs(1);
