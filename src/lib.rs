@@ -133,15 +133,19 @@
 #![deny(missing_docs)]
 
 mod base64;
+mod breaker;
 mod client;
 mod conn;
 mod deadline;
 mod error;
 pub mod h1;
 mod pool;
+mod retry;
 mod transport;
 mod url;
+mod window;
 
+pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
     Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
     RequestBuilder, Response, StatusCode, Timings,
@@ -149,6 +153,7 @@ pub use client::{
 pub use deadline::Timeouts;
 pub use error::{Error, Phase, TlsFailure};
 pub use h1::{Headers, Version};
+pub use retry::{BudgetSnapshot, RetryBudget, RetryPolicy, RetryReason};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
 pub use url::{Host, Scheme, Url, UrlError};

@@ -1,0 +1,452 @@
+//! When to send a request again, and how long to wait first.
+//!
+//! This module decides; it never sleeps, sends or reads a clock. The
+//! attempt loop (in `client/`) describes how an attempt ended in an
+//! [`AttemptContext`] and asks [`RetryPolicy::decide`], which answers with a
+//! [`Decision`]: re-send at once, retry after a delay, or stop and say why.
+//!
+//! The rules, in the order `decide` applies them:
+//!
+//! 1. **Classify by how far the request got** ([`Progress`]). Once a
+//!    response has started, the server has acted: a status code may be
+//!    retried, a broken response never is.
+//! 2. **A free re-send** ([`Decision::ResendNow`]): a request that failed
+//!    before any of it was written, or on a *reused* connection before any
+//!    response byte (the server closed the idle connection just as we
+//!    reused it: the "connection closed before message completed" of
+//!    reqwest users), is sent again at once on a fresh connection. It
+//!    counts against no attempt, waits for no backoff and draws nothing
+//!    from the budget, because it is a symptom of connection reuse, not of
+//!    the server failing. At most one per attempt, so a server that keeps
+//!    doing this cannot make the client loop: the second such failure goes
+//!    through the policy like any other.
+//! 3. **The policy**: the failure must be retryable (a status in the list,
+//!    unless `x-should-retry` says otherwise; a connect or TLS failure; a
+//!    connect or read-head timeout), attempts must remain, the request
+//!    must be safe to repeat and its body replayable, the server's hint
+//!    must not be too long, the delay must end before the deadline, and
+//!    the host's budget must allow one more retry.
+//!
+//! Safe to repeat (RFC 9110 §9.2.2, RFC 9112 §9.3.1.1): a client must not
+//! retry a non-idempotent request automatically "unless it has some means
+//! to know that the request semantics are actually idempotent, regardless
+//! of the method, or some means to detect that the original request was
+//! never applied". brisk takes as such means an `Idempotency-Key` header
+//! (as Go's net/http does), the caller marking the request retryable, and
+//! knowing that not one byte of the request was written.
+
+mod budget;
+mod decision;
+mod hint;
+
+pub(crate) use budget::BudgetState;
+pub use budget::{BudgetSnapshot, RetryBudget};
+pub use decision::RetryReason;
+pub(crate) use decision::{AttemptContext, AttemptEnd, Decision, Fault, Progress, StopReason};
+pub(crate) use hint::{server_hint, should_retry_header, Hint};
+
+use std::collections::hash_map::RandomState;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+/// The request header whose presence makes any method safe to repeat: the
+/// server promises to apply a request with a given key at most once.
+#[allow(dead_code)] // until the attempt loop calls it (issue 8)
+pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A source of uniformly random `u64`s, for jitter.
+type Rng = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// When and how often a failed request is tried again.
+///
+/// Defaults: 3 attempts in all; backoff from 500 ms, doubling up to 8 s,
+/// with full jitter; retried statuses 408, 429, 500, 502, 503, 504; server
+/// hints (`Retry-After`, `retry-after-ms`) honoured up to 60 s; a per-host
+/// [`RetryBudget`] with its defaults.
+///
+/// Whatever the policy, a request is retried only if it is safe to repeat
+/// (an idempotent method, an `Idempotency-Key` header, or marked retryable
+/// by the caller) and its body can be sent again.
+///
+/// ```
+/// use brisk::RetryPolicy;
+/// use std::time::Duration;
+///
+/// let policy = RetryPolicy::default()
+///     .attempts(5)
+///     .backoff(Duration::from_millis(200), Duration::from_secs(5))
+///     .retry_statuses(&[429, 503])
+///     .max_retry_after(Duration::from_secs(30));
+/// let never = RetryPolicy::none();
+/// ```
+#[derive(Clone)]
+pub struct RetryPolicy {
+    attempts: u32,
+    base: Duration,
+    cap: Duration,
+    statuses: StatusSet,
+    max_retry_after: Duration,
+    budget: Option<RetryBudget>,
+    /// `None`: the process-wide default generator.
+    rng: Option<Rng>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            statuses: StatusSet::from_codes(&[408, 429, 500, 502, 503, 504]),
+            max_retry_after: Duration::from_secs(60),
+            budget: Some(RetryBudget::default()),
+            rng: None,
+        }
+    }
+}
+
+impl fmt::Debug for RetryPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryPolicy")
+            .field("attempts", &self.attempts)
+            .field("base", &self.base)
+            .field("cap", &self.cap)
+            .field("statuses", &self.statuses)
+            .field("max_retry_after", &self.max_retry_after)
+            .field("budget", &self.budget)
+            .field(
+                "rng",
+                &if self.rng.is_some() {
+                    "injected"
+                } else {
+                    "default"
+                },
+            )
+            .finish()
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt: no retries. The free re-send of a request that a
+    /// stale keep-alive connection lost before it was answered still
+    /// happens: that is not a retry of a failure of the server.
+    pub fn none() -> Self {
+        RetryPolicy::default().attempts(1)
+    }
+
+    /// Attempts in all, the first one included (so 3 means up to 2
+    /// retries). 0 is taken as 1. Default: 3.
+    pub fn attempts(mut self, n: u32) -> Self {
+        self.attempts = n.max(1);
+        self
+    }
+
+    /// Exponential backoff: before retry `k` (1 for the first retry) the
+    /// client waits a uniformly random time between zero and
+    /// `min(cap, base × 2^(k−1))` ("full jitter": spreading retries over the
+    /// whole interval is what keeps many clients that failed together from
+    /// retrying together). Defaults: 500 ms and 8 s.
+    pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.base = base;
+        self.cap = cap;
+        self
+    }
+
+    /// The response statuses that are retried, replacing the list.
+    /// Codes outside 100–999 are ignored. Default: 408, 429, 500, 502, 503,
+    /// 504.
+    pub fn retry_statuses(mut self, statuses: &[u16]) -> Self {
+        self.statuses = StatusSet::from_codes(statuses);
+        self
+    }
+
+    /// The longest server hint (`Retry-After`, `retry-after-ms`) the client
+    /// waits out. A longer one means "not now": the response is returned
+    /// as it is, and the caller can read the hint. Default: 60 s.
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Bounds retries per host with `budget`. On by default, with
+    /// [`RetryBudget::default`].
+    pub fn budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Retries are bounded only by the attempts of each request.
+    pub fn no_budget(mut self) -> Self {
+        self.budget = None;
+        self
+    }
+
+    /// Draws jitter from `rng` instead of the built-in generator, for tests
+    /// that need exact delays. `rng` must return uniformly distributed
+    /// `u64`s; the delay is `⌊ceiling × (r + 1) / 2⁶⁴⌋` nanoseconds for a
+    /// draw `r`, so `0` gives (almost) no wait and `u64::MAX` the whole
+    /// ceiling.
+    pub fn with_rng(mut self, rng: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        self.rng = Some(Arc::new(rng));
+        self
+    }
+
+    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
+    pub(crate) fn max_attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
+    pub(crate) fn budget_config(&self) -> Option<RetryBudget> {
+        self.budget
+    }
+
+    /// The wait before retry `retry` (1 for the first retry).
+    ///
+    /// The ceiling `min(cap, base × 2^(retry−1))` is computed in u128
+    /// nanoseconds, saturating, so a large retry number simply gives the
+    /// cap. The draw `r` maps to `⌊ceiling × (r + 1) / 2⁶⁴⌋`: exact integer
+    /// arithmetic, uniform over `[0, ceiling]`, with `r = u64::MAX` giving
+    /// exactly the ceiling. Ceilings above 2⁶⁴ ns (584 years) are cut to it.
+    pub(crate) fn backoff_delay(&self, retry: u32) -> Duration {
+        let base = self.base.as_nanos();
+        let shift = retry.saturating_sub(1);
+        // `base << shift` fits while the shift leaves base's top bit inside
+        // 128 bits; past that, the doubling is certainly above any cap.
+        let doubled = if base == 0 {
+            0
+        } else if shift < base.leading_zeros() {
+            base << shift
+        } else {
+            u128::MAX
+        };
+        let ceiling = doubled.min(self.cap.as_nanos()).min(u128::from(u64::MAX));
+        let r = match &self.rng {
+            Some(rng) => rng(),
+            None => default_random(),
+        };
+        let nanos = (ceiling * (u128::from(r) + 1)) >> 64;
+        Duration::from_nanos(nanos as u64)
+    }
+
+    pub(crate) fn is_retryable_status(&self, status: u16) -> bool {
+        self.statuses.contains(status)
+    }
+
+    /// How an attempt that got a response head ended: its status, and the
+    /// server's hints read from its fields with this policy's
+    /// `max_retry_after`. `header` looks a field up by name, as
+    /// [`Headers::get`](crate::Headers::get) does; `now` is the wall clock
+    /// (for an HTTP-date in `Retry-After`).
+    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
+    pub(crate) fn response_end<'h>(
+        &self,
+        status: u16,
+        header: impl Fn(&str) -> Option<&'h str>,
+        now: SystemTime,
+    ) -> AttemptEnd {
+        AttemptEnd::Response {
+            status,
+            hint: server_hint(&header, now, self.max_retry_after),
+            should_retry: should_retry_header(&header),
+        }
+    }
+
+    /// What to do after an attempt ended as `ctx` says. When the answer is
+    /// [`Decision::Retry`], one retry has been withdrawn from `budget`
+    /// (the host's, if the policy has a budget); nothing else changes state.
+    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
+    pub(crate) fn decide(
+        &self,
+        ctx: &AttemptContext<'_>,
+        budget: Option<&mut BudgetState>,
+    ) -> Decision {
+        let (reason, route, hint) = match classify(self, &ctx.end) {
+            Ok(c) => c,
+            Err(stop) => return Decision::Stop(stop),
+        };
+        // Nothing written means nothing applied, whatever the method.
+        let safe = route.nothing_sent || ctx.request_is_repeatable();
+
+        if route.free && !ctx.resent {
+            if !safe {
+                return Decision::Stop(StopReason::NotSafeToRepeat);
+            }
+            if !ctx.replayable {
+                return Decision::Stop(StopReason::BodyNotReplayable);
+            }
+            if ctx.time_left.is_some_and(|left| left.is_zero()) {
+                return Decision::Stop(StopReason::Deadline {
+                    delay: Duration::ZERO,
+                });
+            }
+            return Decision::ResendNow { reason };
+        }
+
+        if ctx.attempt >= self.attempts {
+            return Decision::Stop(StopReason::AttemptsExhausted);
+        }
+        if !safe {
+            return Decision::Stop(StopReason::NotSafeToRepeat);
+        }
+        if !ctx.replayable {
+            return Decision::Stop(StopReason::BodyNotReplayable);
+        }
+        let (delay, hinted) = match hint {
+            Hint::TooLong(wait) => return Decision::Stop(StopReason::HintTooLong(wait)),
+            Hint::After(wait) => (wait, true),
+            Hint::None => (self.backoff_delay(ctx.attempt), false),
+        };
+        // A retry that would only start at (or after) the deadline cannot
+        // finish before it: stop now, and let the error say the deadline
+        // ended it, not the policy.
+        if ctx.time_left.is_some_and(|left| delay >= left) {
+            return Decision::Stop(StopReason::Deadline { delay });
+        }
+        // Last, because it is the one check with a side effect.
+        if self.budget.is_some() {
+            if let Some(budget) = budget {
+                if !budget.try_withdraw(ctx.now) {
+                    return Decision::Stop(StopReason::BudgetExhausted);
+                }
+            }
+        }
+        Decision::Retry {
+            delay,
+            reason,
+            hinted,
+        }
+    }
+}
+
+/// How a failure may be sent again, once we know it is a candidate.
+#[derive(Clone, Copy)]
+struct Route {
+    /// The free re-send applies (rule 2 of the module docs).
+    free: bool,
+    /// Not one byte of the request reached the socket.
+    nothing_sent: bool,
+}
+
+/// Step 1 of `decide`: is this ending a candidate for sending again at
+/// all, and why? Status candidates carry the server's hint.
+fn classify(
+    policy: &RetryPolicy,
+    end: &AttemptEnd,
+) -> Result<(RetryReason, Route, Hint), StopReason> {
+    let policy_route = |nothing_sent| Route {
+        free: false,
+        nothing_sent,
+    };
+    match *end {
+        AttemptEnd::Response {
+            status,
+            hint,
+            should_retry,
+        } => {
+            // The server's explicit word beats the client's status list.
+            if should_retry.unwrap_or_else(|| policy.is_retryable_status(status)) {
+                Ok((RetryReason::Status(status), policy_route(false), hint))
+            } else {
+                Err(StopReason::NotRetryable)
+            }
+        }
+        AttemptEnd::Failed {
+            fault,
+            progress,
+            reused,
+        } => {
+            let nothing_sent = progress == Progress::NotSent;
+            let reason = match (fault, progress) {
+                // Bytes of a response were read: whatever broke, the
+                // server acted, and half a response is not retried.
+                (_, Progress::ResponseStarted) => return Err(StopReason::NotRetryable),
+                (Fault::Connect, _) => RetryReason::Connect,
+                (Fault::Tls, _) => RetryReason::Tls,
+                (Fault::ConnectTimeout, _) => RetryReason::ConnectTimeout,
+                (Fault::ReadHeadTimeout, _) => RetryReason::ReadHeadTimeout,
+                (Fault::Transport, Progress::NotSent) => {
+                    let route = Route {
+                        free: true,
+                        nothing_sent,
+                    };
+                    return Ok((RetryReason::Unsent, route, Hint::None));
+                }
+                (Fault::Transport, Progress::SentNoResponse) if reused => {
+                    let route = Route {
+                        free: true,
+                        nothing_sent,
+                    };
+                    return Ok((RetryReason::StaleConnection, route, Hint::None));
+                }
+                // A fresh connection that took the request and then broke
+                // may have a server that crashed handling it: not retried.
+                (Fault::Transport | Fault::Certificate | Fault::Other, _) => {
+                    return Err(StopReason::NotRetryable)
+                }
+            };
+            Ok((reason, policy_route(nothing_sent), Hint::None))
+        }
+    }
+}
+
+/// A set of status codes 0–1023, one bit each: no allocation when a policy
+/// is cloned per request, one shift and mask per lookup.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct StatusSet([u64; 16]);
+
+impl StatusSet {
+    fn from_codes(codes: &[u16]) -> Self {
+        let mut bits = [0u64; 16];
+        for &code in codes.iter().filter(|c| (100..=999).contains(*c)) {
+            bits[usize::from(code / 64)] |= 1 << (code % 64);
+        }
+        StatusSet(bits)
+    }
+
+    fn contains(&self, code: u16) -> bool {
+        self.0
+            .get(usize::from(code / 64))
+            .is_some_and(|word| word & (1 << (code % 64)) != 0)
+    }
+}
+
+impl fmt::Debug for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set()
+            .entries((100..=999u16).filter(|c| self.contains(*c)))
+            .finish()
+    }
+}
+
+/// The built-in jitter source: SplitMix64 (Steele, Lea and Flood, "Fast
+/// Splittable Pseudorandom Number Generators", OOPSLA 2014). The n-th draw
+/// mixes `seed + n × γ`, so the state is one atomic counter: lock-free
+/// and shared by every thread. Jitter needs spread, not secrecy, so a
+/// non-cryptographic generator is right; what matters is that two
+/// processes started together do not draw the same sequence, hence a seed
+/// from std's per-process random hash keys, the time and the process id.
+fn default_random() -> u64 {
+    const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+    static SEED: OnceLock<u64> = OnceLock::new();
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    let seed = *SEED.get_or_init(|| {
+        let mut h = RandomState::new().build_hasher();
+        if let Ok(t) = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH) {
+            h.write_u128(t.as_nanos());
+        }
+        h.write_u32(std::process::id());
+        h.finish()
+    });
+    let n = DRAWS.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+    let mut z = seed.wrapping_add(n.wrapping_mul(GAMMA));
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests;
