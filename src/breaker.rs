@@ -185,7 +185,6 @@ pub(crate) enum Admit {
 
 /// How a request ended, for the breaker. The client decides what counts
 /// as a failure (connect errors, timeouts, 5xx).
-#[allow(dead_code)] // constructed by the attempt loop once integrated (issue 8)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// The host answered (any status the client does not count as a
@@ -225,7 +224,6 @@ enum State {
 const SUCCESSES: usize = 0;
 const FAILURES: usize = 1;
 
-#[allow(dead_code)] // until the attempt loop calls it (issue 8)
 impl BreakerState {
     pub(crate) fn new(config: CircuitBreaker, now: Instant) -> Self {
         BreakerState {

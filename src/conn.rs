@@ -68,6 +68,8 @@ pub(crate) struct Conn {
     /// Whether any byte of the current response has arrived. A reused
     /// connection that fails before that may be retried elsewhere.
     pub(crate) response_started: bool,
+    /// Whether any byte of the current request has been written.
+    sent_any: bool,
     /// A final response head that arrived while the request was still
     /// being written; [`Conn::read_head`] returns it first.
     early_head: Option<ResponseHead>,
@@ -94,6 +96,7 @@ impl Conn {
             remote,
             keep_alive_until: None,
             response_started: false,
+            sent_any: false,
             early_head: None,
             cut_short: false,
             read_hint: 0,
@@ -126,6 +129,12 @@ impl Conn {
         self.is_clean() && self.stream.is_idle_and_open(&self.peeker)
     }
 
+    /// Whether any byte of the current request has been written (handed to
+    /// the socket, or to TLS).
+    pub(crate) fn sent_any(&self) -> bool {
+        self.sent_any
+    }
+
     /// Marks the connection as not reusable: its request was cut short.
     pub(crate) fn cut_short(&mut self) {
         self.cut_short = true;
@@ -146,6 +155,7 @@ impl Conn {
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
         self.response_started = false;
+        self.sent_any = false;
         self.response_bytes = 0;
         self.early_head = None;
         self.wbuf.clear();
@@ -154,13 +164,24 @@ impl Conn {
 
     /// Writes the prepared request.
     pub(crate) async fn write_request(&mut self, deadline: &Deadline) -> Result<(), Error> {
-        let (stream, bytes) = (&mut self.stream, &self.wbuf);
+        let (stream, bytes, sent) = (&mut self.stream, &self.wbuf, &mut self.sent_any);
         deadline
             .run(Phase::Write, async {
-                stream
-                    .write_all(bytes)
-                    .await
-                    .map_err(|e| Error::io(Phase::Write, e))?;
+                // `write_all`, keeping count: whether any byte went out
+                // decides whether a failed request may be sent again.
+                let mut off = 0;
+                while off < bytes.len() {
+                    let n = stream
+                        .write(&bytes[off..])
+                        .await
+                        .map_err(|e| Error::io(Phase::Write, e))?;
+                    if n == 0 {
+                        let e = std::io::ErrorKind::WriteZero.into();
+                        return Err(Error::io(Phase::Write, e));
+                    }
+                    off += n;
+                    *sent = true;
+                }
                 stream.flush().await.map_err(|e| Error::io(Phase::Write, e))
             })
             .await
@@ -206,6 +227,7 @@ impl Conn {
                             }
                             Poll::Ready(Ok(n)) => {
                                 off += n;
+                                self.sent_any = true;
                                 if off == piece.len() {
                                     return Poll::Ready(Ok(Sent::All));
                                 }

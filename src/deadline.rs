@@ -146,6 +146,12 @@ impl Deadline {
         }
     }
 
+    /// Time left before the total deadline, if there is one.
+    pub(crate) fn time_left(&self) -> Option<Duration> {
+        self.total
+            .map(|t| t.saturating_duration_since(Instant::now()))
+    }
+
     /// When the request began.
     pub(crate) fn started(&self) -> Instant {
         self.start

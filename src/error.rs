@@ -1,6 +1,7 @@
 //! The one public error type, and the request phases it can name.
 
 use crate::h1::{EncodeError, ParseError};
+use crate::retry::RetryRecord;
 use crate::url::{Url, UrlError};
 use std::fmt;
 
@@ -95,6 +96,11 @@ pub(crate) enum Kind {
     Status(u16),
     /// The body is larger than `Limits::max_body_bytes`.
     TooLarge,
+    /// The host's circuit breaker is open: the request was not sent.
+    CircuitOpen {
+        /// When the circuit lets a request through again.
+        retry_at: std::time::Instant,
+    },
     /// The body could not be decoded as JSON.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     Decode,
@@ -114,6 +120,12 @@ struct Inner {
     phase: Option<Phase>,
     url: Option<Url>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// Attempts made (0 when the request never started one).
+    attempts: u32,
+    /// Why each retry or re-send happened.
+    retries: Vec<RetryRecord>,
+    /// Why the request was not tried again, when a retry was considered.
+    stop: Option<&'static str>,
 }
 
 impl Error {
@@ -124,8 +136,15 @@ impl Error {
                 phase: None,
                 url: None,
                 source: None,
+                attempts: 0,
+                retries: Vec::new(),
+                stop: None,
             }),
         }
+    }
+
+    pub(crate) fn kind(&self) -> Kind {
+        self.inner.kind
     }
 
     pub(crate) fn with_phase(mut self, phase: Phase) -> Self {
@@ -145,6 +164,19 @@ impl Error {
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         self.inner.source = Some(source.into());
+        self
+    }
+
+    /// Records the attempts the request made, and why it stopped.
+    pub(crate) fn with_attempts(
+        mut self,
+        attempts: u32,
+        retries: Vec<RetryRecord>,
+        stop: Option<&'static str>,
+    ) -> Self {
+        self.inner.attempts = attempts;
+        self.inner.retries = retries;
+        self.inner.stop = stop;
         self
     }
 
@@ -265,6 +297,33 @@ impl Error {
         self.inner.url.as_ref()
     }
 
+    /// How many attempts the request made before this error (free
+    /// re-sends on a fresh connection not counted); 0 if it failed before
+    /// its first.
+    pub fn attempts(&self) -> u32 {
+        self.inner.attempts
+    }
+
+    /// Each retry and re-send the request went through before this error:
+    /// which attempt, why, and how long brisk waited.
+    pub fn retries(&self) -> &[RetryRecord] {
+        &self.inner.retries
+    }
+
+    /// Whether the host's circuit breaker was open, so the request was
+    /// not sent at all.
+    pub fn is_circuit_open(&self) -> bool {
+        matches!(self.inner.kind, Kind::CircuitOpen { .. })
+    }
+
+    /// When an open circuit lets a request through again.
+    pub fn retry_at(&self) -> Option<std::time::Instant> {
+        match self.inner.kind {
+            Kind::CircuitOpen { retry_at } => Some(retry_at),
+            _ => None,
+        }
+    }
+
     /// The parse error, when the server sent invalid HTTP.
     pub fn parse_error(&self) -> Option<ParseError> {
         self.inner
@@ -289,6 +348,10 @@ impl fmt::Display for Error {
             Kind::Status(s) => write!(f, "http status {s}")?,
             Kind::Decode => f.write_str("could not decode body")?,
             Kind::TooLarge => f.write_str("body larger than the configured limit")?,
+            Kind::CircuitOpen { retry_at } => {
+                let wait = retry_at.saturating_duration_since(std::time::Instant::now());
+                write!(f, "circuit open: next try allowed in {wait:?}")?
+            }
         }
         if let Some(phase) = self.inner.phase {
             write!(f, " during {phase}")?;
@@ -298,6 +361,13 @@ impl fmt::Display for Error {
         }
         if let Some(source) = &self.inner.source {
             write!(f, ": {source}")?;
+        }
+        if self.inner.attempts > 1 || self.inner.stop.is_some() {
+            write!(f, " (after {} attempts", self.inner.attempts)?;
+            if let Some(stop) = self.inner.stop {
+                write!(f, "; not retried: {stop}")?;
+            }
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -315,6 +385,15 @@ impl fmt::Debug for Error {
         }
         if let Some(s) = &self.inner.source {
             d.field("source", s);
+        }
+        if self.inner.attempts > 0 {
+            d.field("attempts", &self.inner.attempts);
+        }
+        if !self.inner.retries.is_empty() {
+            d.field("retries", &self.inner.retries);
+        }
+        if let Some(stop) = self.inner.stop {
+            d.field("stop", &stop);
         }
         d.finish()
     }

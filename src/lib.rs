@@ -138,6 +138,7 @@ mod client;
 mod conn;
 mod deadline;
 mod error;
+mod events;
 pub mod h1;
 mod pool;
 mod retry;
@@ -152,8 +153,9 @@ pub use client::{
 };
 pub use deadline::Timeouts;
 pub use error::{Error, Phase, TlsFailure};
+pub use events::Event;
 pub use h1::{Headers, Version};
-pub use retry::{BudgetSnapshot, RetryBudget, RetryPolicy, RetryReason};
+pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
 pub use url::{Host, Scheme, Url, UrlError};

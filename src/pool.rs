@@ -53,6 +53,16 @@ pub(crate) struct Counters {
     pub(crate) requests: AtomicU64,
     pub(crate) reused: AtomicU64,
     pub(crate) closed: [AtomicU64; 7],
+    /// Retries after a delay, by the policy.
+    pub(crate) retries: AtomicU64,
+    /// Free re-sends on a fresh connection.
+    pub(crate) resends: AtomicU64,
+    /// Retries the host's budget refused.
+    pub(crate) budget_refused: AtomicU64,
+    /// Requests refused by an open circuit.
+    pub(crate) circuit_rejected: AtomicU64,
+    /// Times a circuit opened.
+    pub(crate) circuit_opened: AtomicU64,
 }
 
 impl Counters {

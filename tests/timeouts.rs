@@ -1,9 +1,10 @@
 //! Every phase's timeout fires, names its phase, and lands within 50 ms of
 //! its deadline. (A bound no healthy run comes near; not a speed claim.)
+//! Retries are off here: each test times one attempt.
 
 mod support;
 
-use brisk::{Client, Phase};
+use brisk::{Client, Phase, RetryPolicy};
 use std::time::{Duration, Instant};
 use support::server::{read_request, Scripted};
 use tokio::io::AsyncWriteExt;
@@ -67,7 +68,11 @@ async fn connect_timeout() {
             held.push(s);
         }
     }
-    let client = Client::builder().connect_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .connect_timeout(BUDGET)
+        .build()
+        .unwrap();
     let t = Instant::now();
     let err = client
         .get(format!("http://{addr}/"))
@@ -82,7 +87,11 @@ async fn connect_timeout() {
 #[tokio::test]
 async fn tls_handshake_timeout() {
     let server = silent().await;
-    let client = Client::builder().tls_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .tls_timeout(BUDGET)
+        .build()
+        .unwrap();
     let t = Instant::now();
     let err = client
         .get(format!("https://{}/", server.addr))
@@ -100,7 +109,11 @@ async fn write_timeout() {
         drop(stream);
     })
     .await;
-    let client = Client::builder().write_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .write_timeout(BUDGET)
+        .build()
+        .unwrap();
     let body = vec![b'x'; 64 * 1024 * 1024];
     let t = Instant::now();
     let err = client
@@ -115,7 +128,11 @@ async fn write_timeout() {
 #[tokio::test]
 async fn read_head_timeout() {
     let server = silent().await;
-    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .read_timeout(BUDGET)
+        .build()
+        .unwrap();
     let t = Instant::now();
     let err = client.get(server.url("/")).send().await.unwrap_err();
     assert_fired(&err, Phase::ReadHead, t, BUDGET);
@@ -124,7 +141,11 @@ async fn read_head_timeout() {
 #[tokio::test]
 async fn read_body_timeout() {
     let server = half_a_body().await;
-    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .read_timeout(BUDGET)
+        .build()
+        .unwrap();
     let resp = client.get(server.url("/")).send().await.unwrap();
     let t = Instant::now();
     let err = resp.bytes().await.unwrap_err();
@@ -135,6 +156,7 @@ async fn read_body_timeout() {
 async fn pool_wait_timeout() {
     let server = half_a_body().await;
     let client = Client::builder()
+        .retry(RetryPolicy::none())
         .pool_max_per_host(1)
         .pool_wait_timeout(BUDGET)
         .build()
@@ -164,6 +186,7 @@ async fn total_deadline_beats_a_dripping_server() {
     .await;
     let total = Duration::from_millis(550);
     let client = Client::builder()
+        .retry(RetryPolicy::none())
         .read_timeout(Duration::from_secs(1))
         .build()
         .unwrap();
@@ -210,7 +233,11 @@ async fn a_dripped_head_is_cut_at_the_read_budget() {
         }
     })
     .await;
-    let client = Client::builder().read_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .read_timeout(BUDGET)
+        .build()
+        .unwrap();
     let t = Instant::now();
     let err = tokio::time::timeout(Duration::from_secs(3), client.get(server.url("/")).send())
         .await
@@ -256,7 +283,11 @@ async fn the_write_budget_bounds_progress_not_the_whole_upload() {
         }
     })
     .await;
-    let client = Client::builder().write_timeout(BUDGET).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .write_timeout(BUDGET)
+        .build()
+        .unwrap();
     let t = Instant::now();
     let resp = client
         .post(server.url("/"))

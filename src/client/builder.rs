@@ -2,10 +2,13 @@
 
 use super::request::HeaderDefaults;
 use super::{Client, RedirectPolicy, Shared};
+use crate::breaker::CircuitBreaker;
 use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
+use crate::events::{Event, Hook};
 use crate::h1::Limits;
 use crate::pool::{Counters, Pool, PoolConfig};
+use crate::retry::RetryPolicy;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,9 @@ pub struct ClientBuilder {
     user_agent: String,
     redirect: RedirectPolicy,
     limits: Limits,
+    retry: RetryPolicy,
+    breaker: Option<CircuitBreaker>,
+    hook: Option<Hook>,
     #[cfg(feature = "tls")]
     builtin_roots: bool,
     #[cfg(feature = "tls")]
@@ -42,6 +48,9 @@ impl Default for ClientBuilder {
             user_agent: concat!("brisk/", env!("CARGO_PKG_VERSION")).to_string(),
             redirect: RedirectPolicy::default(),
             limits: Limits::default(),
+            retry: RetryPolicy::default(),
+            breaker: None,
+            hook: None,
             #[cfg(feature = "tls")]
             builtin_roots: true,
             #[cfg(feature = "tls")]
@@ -76,6 +85,9 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("redirect", &self.redirect)
             .field("limits", &self.limits)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .field("hook", &self.hook.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -166,6 +178,27 @@ impl ClientBuilder {
         self.redirect = policy;
         self
     }
+    /// How failed requests are retried (default: [`RetryPolicy::default`],
+    /// 3 attempts in all with jittered backoff, within a per-host budget;
+    /// [`RetryPolicy::none`] turns retries off). See the crate docs for
+    /// what is retried and what never is.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// A circuit breaker per host (default: none).
+    pub fn circuit_breaker(mut self, breaker: CircuitBreaker) -> Self {
+        self.breaker = Some(breaker);
+        self
+    }
+    /// A hook that receives every [`Event`] of every attempt: for logs,
+    /// metrics and tracing (a `traceparent` header is set in
+    /// [`Event::RequestStart`]). It runs on the request's task: keep it
+    /// quick. Without a hook, events cost nothing.
+    pub fn on_event(mut self, hook: impl Fn(&mut Event<'_>) + Send + Sync + 'static) -> Self {
+        self.hook = Some(Arc::new(hook));
+        self
+    }
     /// Bounds on what servers may send (head size, header count...).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -209,6 +242,10 @@ impl ClientBuilder {
                 },
                 redirect: self.redirect,
                 limits: self.limits,
+                retry: self.retry,
+                breaker: self.breaker,
+                guards: Default::default(),
+                hook: self.hook,
                 #[cfg(feature = "tls")]
                 tls,
             }),

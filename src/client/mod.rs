@@ -5,12 +5,14 @@
 //! | `mod.rs` | [`Client`], its shared state and its counters |
 //! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
 //! | `request.rs` | [`RequestBuilder`], [`Body`], and the request on the wire |
-//! | `attempt.rs` | one hop: pool checkout or connect, write, read the head |
+//! | `attempt.rs` | the attempt loop: retries, the host's budget and breaker, events, redirects |
+//! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
 
 mod attempt;
 mod builder;
+mod exchange;
 mod redirect;
 mod request;
 mod response;
@@ -21,12 +23,17 @@ use request::HeaderDefaults;
 pub use request::{Body, IntoUrl, RequestBuilder};
 pub use response::{Response, StatusCode, Timings};
 
+use crate::breaker::{CircuitBreaker, CircuitSnapshot};
 use crate::deadline::Budgets;
+use crate::events::Hook;
 use crate::h1::Limits;
 use crate::pool::{CloseReason, Counters, Pool};
+use crate::retry::{BudgetSnapshot, RetryPolicy};
+use attempt::HostGuard;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Counters of a client's connection use, from [`Client::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +48,26 @@ pub struct ClientStats {
     pub idle_connections: usize,
     /// Connections closed, by reason.
     pub closed: ClosedCounts,
+    /// Retries the policy made, after a delay.
+    pub retries: u64,
+    /// Free re-sends on a fresh connection (a pooled connection the
+    /// server had closed, or a request that could not be sent).
+    pub resends: u64,
+    /// Retries that the hosts' retry budgets refused.
+    pub retries_refused_by_budget: u64,
+    /// Requests refused at once because their host's circuit was open.
+    pub circuit_rejected: u64,
+    /// Times a circuit opened.
+    pub circuits_opened: u64,
+}
+
+/// One host's retry budget and circuit breaker, from [`Client::host_stats`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostStats {
+    /// The retry budget, if the client's policy has one.
+    pub budget: Option<BudgetSnapshot>,
+    /// The circuit breaker, if the client has one.
+    pub circuit: Option<CircuitSnapshot>,
 }
 
 impl ClientStats {
@@ -96,6 +123,11 @@ pub(crate) struct Shared {
     pub(crate) default_headers: HeaderDefaults,
     pub(crate) redirect: RedirectPolicy,
     pub(crate) limits: Limits,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) breaker: Option<CircuitBreaker>,
+    /// Per origin: the retry budget and the circuit breaker.
+    pub(crate) guards: Mutex<HashMap<String, Arc<HostGuard>>>,
+    pub(crate) hook: Option<Hook>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }
@@ -178,6 +210,38 @@ impl Client {
                 error: load(&c.closed[CloseReason::Error as usize]),
                 abandoned: load(&c.closed[CloseReason::Abandoned as usize]),
             },
+            retries: load(&c.retries),
+            resends: load(&c.resends),
+            retries_refused_by_budget: load(&c.budget_refused),
+            circuit_rejected: load(&c.circuit_rejected),
+            circuits_opened: load(&c.circuit_opened),
         }
+    }
+
+    /// The retry budget and circuit breaker of the host `url` names (its
+    /// origin), or `None` if this client has not called it.
+    pub fn host_stats(&self, url: impl IntoUrl) -> Option<HostStats> {
+        let url = url.into_url().ok()?;
+        let guard = self
+            .shared
+            .guards
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url.origin())?
+            .clone();
+        let now = std::time::Instant::now();
+        let budget = guard
+            .budget
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|b| b.snapshot(now));
+        let circuit = guard
+            .breaker
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|b| b.snapshot(now));
+        Some(HostStats { budget, circuit })
     }
 }

@@ -4,6 +4,7 @@ use super::{Client, Response};
 use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
 use crate::h1::{self, BodyFraming, RequestHead};
+use crate::retry::RetryPolicy;
 use crate::url::{form_urlencode_into, Url};
 use std::borrow::Cow;
 use std::fmt;
@@ -162,6 +163,10 @@ pub(super) struct Request {
     pub(super) timeouts: Budgets,
     /// Names of the request's own headers marked sensitive.
     pub(super) sensitive: Vec<String>,
+    /// This request's retry policy, if not the client's.
+    pub(super) retry: Option<RetryPolicy>,
+    /// The caller says the request is safe to repeat.
+    pub(super) retryable: bool,
     /// Set once a redirect has left the first origin: from then on no
     /// credential is sent, not even one from the client's defaults.
     pub(super) cross_origin: bool,
@@ -184,13 +189,11 @@ pub(super) fn is_credential(name: &str) -> bool {
 }
 
 impl Request {
-    /// Whether the method may be sent twice with the effect of once
-    /// (RFC 9110 §9.2.2): only such requests are retried automatically.
-    pub(super) fn is_idempotent(&self) -> bool {
-        matches!(
-            &*self.method,
-            "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS" | "TRACE"
-        )
+    /// Whether the request carries a header field `name`.
+    pub(super) fn has_header(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// Whether the caller asked for the connection to close after this
@@ -308,6 +311,8 @@ pub struct RequestBuilder {
     headers: Vec<(String, String)>,
     /// Names of headers marked sensitive with `sensitive_header`.
     sensitive: Vec<String>,
+    retry: Option<RetryPolicy>,
+    retryable: bool,
     body: Body,
     timeouts: Budgets,
     error: Option<Error>,
@@ -331,6 +336,8 @@ impl RequestBuilder {
             url,
             headers: Vec::new(),
             sensitive: Vec::new(),
+            retry: None,
+            retryable: false,
             body: Body::empty(),
             timeouts,
             error: None,
@@ -429,6 +436,23 @@ impl RequestBuilder {
         )
     }
 
+    /// This request's retry policy, in place of the client's
+    /// ([`ClientBuilder::retry`](crate::ClientBuilder::retry)).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Marks the request as safe to send more than once, so that the retry
+    /// policy may repeat it whatever its method: for a POST whose server
+    /// deduplicates (the chat API marks its calls so). A request with an
+    /// `Idempotency-Key` header, or an idempotent method (GET, HEAD, PUT,
+    /// DELETE, OPTIONS, TRACE), is already.
+    pub fn retryable(mut self, yes: bool) -> Self {
+        self.retryable = yes;
+        self
+    }
+
     /// The total deadline of this request (replaces the client's).
     pub fn timeout(mut self, total: Duration) -> Self {
         self.timeouts.set(Budget::Total, Some(total));
@@ -464,6 +488,8 @@ impl RequestBuilder {
                 body: self.body,
                 timeouts: self.timeouts,
                 sensitive: self.sensitive,
+                retry: self.retry,
+                retryable: self.retryable,
                 cross_origin: false,
             }),
         };

@@ -1,12 +1,15 @@
 //! [`Response`]: status and headers at once, the body on demand.
 
-use super::attempt::Hop;
+use super::attempt::Tries;
+use super::exchange::Hop;
 use super::Client;
 use crate::conn::{BodyPart, Conn};
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
+use crate::events::{emit, Event};
 use crate::h1::{self, Headers, ResponseHead, Version};
 use crate::pool::{CloseReason, Slot};
+use crate::retry::RetryRecord;
 use crate::url::Url;
 use std::fmt;
 use std::net::SocketAddr;
@@ -95,6 +98,10 @@ pub struct Response {
     close: bool,
     /// Reading the body failed: it must not look complete afterwards.
     failed: bool,
+    /// Attempts the request took (free re-sends not counted).
+    attempts: u32,
+    /// Why each retry or re-send happened.
+    retries: Vec<RetryRecord>,
 }
 
 impl fmt::Debug for Response {
@@ -148,12 +155,31 @@ impl Response {
             body: Some((conn, slot)),
             close,
             failed: false,
+            attempts: 1,
+            retries: Vec::new(),
         };
         // A response without a body gives its connection back at once.
         if empty {
             resp.finish_if_buffered();
         }
         resp
+    }
+
+    pub(super) fn set_tries(&mut self, tries: Tries) {
+        self.attempts = tries.attempts.max(1);
+        self.retries = tries.records;
+    }
+
+    /// How many attempts the request took (1 without retries; free
+    /// re-sends on a fresh connection are not counted).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Each retry and re-send the request went through: which attempt,
+    /// why, and how long brisk waited.
+    pub fn retries(&self) -> &[RetryRecord] {
+        &self.retries
     }
 
     /// The status code.
@@ -300,6 +326,12 @@ impl Response {
     fn end_body(&mut self, reusable: bool) {
         if let Some((conn, slot)) = self.body.take() {
             self.timings.total = self.deadline.started().elapsed();
+            emit(&self.client.shared.hook, || Event::BodyEnd {
+                url: &self.url,
+                status: StatusCode(self.head.status),
+                total: self.timings.total,
+                reusable: reusable && !self.close && conn.is_clean(),
+            });
             // Bytes after the end of the response were never asked for, and
             // a closed connection cannot carry the next request: either way
             // it is not reused.

@@ -113,7 +113,6 @@ pub(crate) struct BudgetState {
 }
 
 impl BudgetState {
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn new(config: RetryBudget, now: Instant) -> Self {
         BudgetState {
             config,
@@ -123,7 +122,6 @@ impl BudgetState {
     }
 
     /// An original request (not a retry) to this host starts.
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn deposit(&mut self, now: Instant) {
         self.window.add(DEPOSITS, now);
     }
@@ -150,7 +148,6 @@ impl BudgetState {
             - 1000 * i128::from(withdrawals)
     }
 
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn snapshot(&self, now: Instant) -> BudgetSnapshot {
         let [deposits, withdrawals] = self.window.sums(now);
         let available = (self.balance_milli(now) / 1000).clamp(0, i128::from(u64::MAX)) as u64;

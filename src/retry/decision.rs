@@ -55,7 +55,6 @@ pub(crate) enum AttemptEnd {
         should_retry: Option<bool>,
     },
     /// The attempt failed.
-    #[allow(dead_code)] // constructed by the attempt loop once integrated (issue 8)
     Failed {
         fault: Fault,
         progress: Progress,
@@ -66,7 +65,6 @@ pub(crate) enum AttemptEnd {
 
 /// What went wrong in a failed attempt. The client maps its errors onto
 /// these; the policy decides which are retried.
-#[allow(dead_code)] // constructed by the attempt loop once integrated (issue 8)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Fault {
     /// DNS or the TCP connect failed (refused, unreachable, reset).
@@ -89,9 +87,8 @@ pub(crate) enum Fault {
 }
 
 /// How far a request got before its attempt failed.
-#[allow(dead_code)] // constructed by the attempt loop once integrated (issue 8)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Progress {
+pub enum Progress {
     /// Not one byte of the request was written to the connection (it
     /// failed to open, or failed on the first write). The server cannot
     /// have acted on it.
@@ -123,6 +120,22 @@ pub(crate) enum Decision {
     },
     /// Return the response, or the error, to the caller.
     Stop(StopReason),
+}
+
+/// One retry, or free re-send, of a request: from
+/// [`Response::retries`](crate::Response::retries) and
+/// [`Error::retries`](crate::Error::retries).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryRecord {
+    /// The attempt that failed (a free re-send keeps its attempt's number).
+    pub attempt: u32,
+    /// Why it was sent again.
+    pub reason: RetryReason,
+    /// How long brisk waited first (zero for a free re-send).
+    pub delay: Duration,
+    /// Whether the wait came from the server (`Retry-After`,
+    /// `retry-after-ms`).
+    pub hinted: bool,
 }
 
 /// Why a request was sent again. Appears in attempt records and events.
@@ -187,9 +200,10 @@ pub(crate) enum StopReason {
     },
 }
 
-impl fmt::Display for StopReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl StopReason {
+    /// A fixed lowercase phrase, for error messages.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
             StopReason::NotRetryable => "not retryable",
             StopReason::AttemptsExhausted => "retry attempts exhausted",
             StopReason::NotSafeToRepeat => "request is not safe to repeat",
@@ -197,6 +211,12 @@ impl fmt::Display for StopReason {
             StopReason::HintTooLong(_) => "server asked to wait longer than allowed",
             StopReason::BudgetExhausted => "retry budget exhausted",
             StopReason::Deadline { .. } => "retry would pass the deadline",
-        })
+        }
+    }
+}
+
+impl fmt::Display for StopReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

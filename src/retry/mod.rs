@@ -41,8 +41,8 @@ mod hint;
 
 pub(crate) use budget::BudgetState;
 pub use budget::{BudgetSnapshot, RetryBudget};
-pub use decision::RetryReason;
-pub(crate) use decision::{AttemptContext, AttemptEnd, Decision, Fault, Progress, StopReason};
+pub(crate) use decision::{AttemptContext, AttemptEnd, Decision, Fault, StopReason};
+pub use decision::{Progress, RetryReason, RetryRecord};
 pub(crate) use hint::{server_hint, should_retry_header, Hint};
 
 use std::collections::hash_map::RandomState;
@@ -54,7 +54,6 @@ use std::time::{Duration, SystemTime};
 
 /// The request header whose presence makes any method safe to repeat: the
 /// server promises to apply a request with a given key at most once.
-#[allow(dead_code)] // until the attempt loop calls it (issue 8)
 pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// A source of uniformly random `u64`s, for jitter.
@@ -194,12 +193,6 @@ impl RetryPolicy {
         self
     }
 
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
-    pub(crate) fn max_attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn budget_config(&self) -> Option<RetryBudget> {
         self.budget
     }
@@ -241,7 +234,6 @@ impl RetryPolicy {
     /// `max_retry_after`. `header` looks a field up by name, as
     /// [`Headers::get`](crate::Headers::get) does; `now` is the wall clock
     /// (for an HTTP-date in `Retry-After`).
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn response_end<'h>(
         &self,
         status: u16,
@@ -258,7 +250,6 @@ impl RetryPolicy {
     /// What to do after an attempt ended as `ctx` says. When the answer is
     /// [`Decision::Retry`], one retry has been withdrawn from `budget`
     /// (the host's, if the policy has a budget); nothing else changes state.
-    #[allow(dead_code)] // until the attempt loop calls it (issue 8)
     pub(crate) fn decide(
         &self,
         ctx: &AttemptContext<'_>,

@@ -107,8 +107,8 @@ fn configuration() {
     assert!(!p.is_retryable_status(42));
     assert!(!p.is_retryable_status(1000));
     assert!(!p.is_retryable_status(u16::MAX));
-    assert_eq!(RetryPolicy::default().attempts(0).max_attempts(), 1);
-    assert_eq!(RetryPolicy::none().max_attempts(), 1);
+    assert_eq!(RetryPolicy::default().attempts(0).attempts, 1);
+    assert_eq!(RetryPolicy::none().attempts, 1);
     assert_eq!(
         RetryPolicy::default().budget_config(),
         Some(RetryBudget::default())

@@ -1,0 +1,121 @@
+//! Attempt events: what a hook set with
+//! [`ClientBuilder::on_event`](crate::ClientBuilder::on_event) receives,
+//! one call per step of every attempt.
+//!
+//! This is brisk's tracing extension point, without an OpenTelemetry
+//! dependency: a hook can log, count, time, and inject a W3C
+//! `traceparent` into each attempt's headers
+//! ([`Event::RequestStart`]). When no hook is set, nothing is built and
+//! nothing is called: the events cost one branch per step.
+
+use crate::breaker::CircuitTransition;
+use crate::client::Timings;
+use crate::error::Error;
+use crate::retry::{Progress, RetryReason};
+use crate::url::Url;
+use crate::StatusCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One step of one attempt. Attempts count from 1; a free re-send on a
+/// fresh connection (a stale pooled connection) keeps its attempt's
+/// number.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// An attempt is about to be sent. Its header fields can still be
+    /// changed (they are validated after the hook returns): this is where
+    /// a `traceparent` goes. Changes persist into later attempts, so set a
+    /// field (replacing an earlier value) rather than add one.
+    RequestStart {
+        /// The method.
+        method: &'a str,
+        /// The URL of this hop.
+        url: &'a Url,
+        /// Which attempt.
+        attempt: u32,
+        /// The request's own header fields (the client's defaults are
+        /// added when the head is written).
+        headers: &'a mut Vec<(String, String)>,
+    },
+    /// A connection was obtained for the attempt.
+    Connected {
+        /// The URL of this hop.
+        url: &'a Url,
+        /// Which attempt.
+        attempt: u32,
+        /// Whether it came from the pool.
+        reused: bool,
+        /// DNS, connect and TLS times (zero when reused).
+        timings: Timings,
+    },
+    /// The final response head of an attempt arrived.
+    ResponseHead {
+        /// The URL of this hop.
+        url: &'a Url,
+        /// Which attempt.
+        attempt: u32,
+        /// Its status.
+        status: StatusCode,
+        /// Time from `send()` to this head.
+        ttfb: Duration,
+    },
+    /// The body of the response returned to the caller ended.
+    BodyEnd {
+        /// The final URL.
+        url: &'a Url,
+        /// The response's status.
+        status: StatusCode,
+        /// Time from `send()` to the body's last byte.
+        total: Duration,
+        /// Whether the connection went back to the pool.
+        reusable: bool,
+    },
+    /// An attempt failed (it may still be retried: see
+    /// [`Event::RetryScheduled`]).
+    Error {
+        /// The URL of this hop.
+        url: &'a Url,
+        /// Which attempt.
+        attempt: u32,
+        /// What failed.
+        error: &'a Error,
+        /// How far the request got.
+        progress: Progress,
+    },
+    /// The request will be sent again.
+    RetryScheduled {
+        /// The URL of this hop.
+        url: &'a Url,
+        /// The attempt that failed.
+        attempt: u32,
+        /// The wait before the next attempt (zero for a re-send on a fresh
+        /// connection, which does not count as an attempt).
+        delay: Duration,
+        /// Why.
+        reason: RetryReason,
+        /// Whether the wait came from the server (`Retry-After`,
+        /// `retry-after-ms`).
+        hinted: bool,
+    },
+    /// A host's circuit breaker changed state.
+    Circuit {
+        /// The host's origin (`scheme://host:port`).
+        origin: &'a str,
+        /// From which state to which.
+        transition: CircuitTransition,
+    },
+}
+
+/// The hook's type: called from the request's own task, so it must be
+/// quick and must not block.
+pub(crate) type Hook = Arc<dyn Fn(&mut Event<'_>) + Send + Sync>;
+
+/// Calls `hook`, if one is set, with the event `make` builds: without a
+/// hook the event is never built.
+#[inline]
+pub(crate) fn emit<'a>(hook: &Option<Hook>, make: impl FnOnce() -> Event<'a>) {
+    if let Some(hook) = hook {
+        hook(&mut make());
+    }
+}
