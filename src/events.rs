@@ -60,9 +60,10 @@ pub enum Event<'a> {
         /// Time from `send()` to this head.
         ttfb: Duration,
     },
-    /// The body of the response returned to the caller ended.
+    /// A response's body ended: the one returned to the caller, or one
+    /// drained before a retry or a redirect.
     BodyEnd {
-        /// The final URL.
+        /// The response's URL.
         url: &'a Url,
         /// The response's status.
         status: StatusCode,
