@@ -100,11 +100,15 @@
 //!   413 or 401 to a large upload) gets its answer returned: sending stops
 //!   at once, or, if the write failed because the server closed, the
 //!   answer it sent first is read. The connection is not reused.
-//! - A request that fails on a reused connection before any response byte
-//!   arrived (the server closed it while idle) is retried once on a fresh
-//!   connection, if its method is idempotent (GET, HEAD, PUT, DELETE,
-//!   OPTIONS, TRACE) and its body can be replayed. A POST is never sent
-//!   twice by brisk itself.
+//! - Failed requests are retried by a [`RetryPolicy`] (3 attempts in all
+//!   by default, jittered exponential backoff, server hints honoured,
+//!   within a per-host budget), but only when that is safe: nothing was
+//!   sent, or the request is idempotent, carries an `Idempotency-Key`, or
+//!   is marked [`RequestBuilder::retryable`]; never a streamed body. A
+//!   plain POST that may have reached the server is never sent twice by
+//!   brisk itself. The README has the full table; an optional per-host
+//!   [`CircuitBreaker`] fails fast while a backend is down, and
+//!   [`ClientBuilder::on_event`] sees every attempt.
 //! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, the
 //!   API-key headers `X-Api-Key` and `Api-Key`, and any header marked with
 //!   [`RequestBuilder::sensitive_header`] or
