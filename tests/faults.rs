@@ -20,7 +20,7 @@ use brisk::h1::ParseError;
 use brisk::{Client, ClientStats, ClosedCounts, Error, Phase, RequestBuilder};
 use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
-use support::fault::{body_for, refused_addr, Fault, FaultServer, Mode};
+use support::fault::{body_for, describe, refused_addr, Fault, FaultServer, Mode};
 use support::server::open_fds;
 
 /// The read budget: the whole head, then each wait for body bytes.
@@ -164,29 +164,6 @@ async fn recovers_fresh(
         server.accepted()
     );
     Ok(())
-}
-
-/// A fixed short text for an error: its kind (by the public predicates),
-/// its parse error, its phase.
-fn describe(e: &Error) -> String {
-    let kind = if e.is_total_timeout() {
-        "total-timeout".to_string()
-    } else if e.is_timeout() {
-        "timeout".to_string()
-    } else if e.is_connect() {
-        "connect".to_string()
-    } else if let Some(f) = e.tls_failure() {
-        format!("tls {f:?}")
-    } else if e.is_protocol() {
-        let p = e.parse_error().map_or("?", ParseError::name);
-        format!("protocol {p}")
-    } else if e.is_io() {
-        let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
-        cause.map_or("io".into(), |c| format!("io {:?}", c.kind()))
-    } else {
-        format!("UNTYPED {e:?}")
-    };
-    format!("{kind} in {}", e.phase().map_or("-", Phase::as_str))
 }
 
 /// Checks an error against what the user should see, and its timing.

@@ -146,12 +146,20 @@ struct Shared {
     stop: AtomicBool,
     accepted: AtomicUsize,
     requests: AtomicUsize,
+    /// Faults applied so far, by kind ([`Fault::None`] is not counted).
+    applied: Mutex<HashMap<Fault, usize>>,
     /// Live connections by index: a handle on the socket (to shut it down
     /// from outside) and the thread serving it.
     live: Mutex<HashMap<usize, (TcpStream, JoinHandle<()>)>>,
 }
 
 impl Shared {
+    fn applying(&self, fault: Fault) {
+        if fault != Fault::None {
+            *lock(&self.applied).entry(fault).or_default() += 1;
+        }
+    }
+
     /// Sleeps for `d` unless the server stops first; false if it did.
     fn pause(&self, d: Duration) -> bool {
         let step = Duration::from_millis(10);
@@ -181,6 +189,7 @@ impl FaultServer {
             stop: AtomicBool::new(false),
             accepted: AtomicUsize::new(0),
             requests: AtomicUsize::new(0),
+            applied: Mutex::new(HashMap::new()),
             live: Mutex::new(HashMap::new()),
         });
         let acceptor = {
@@ -222,6 +231,12 @@ impl FaultServer {
     /// Request heads read so far (over all connections).
     pub fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// How many times `fault` was applied: to a request that arrived, or,
+    /// for the resets, to a connection.
+    pub fn applied(&self, fault: Fault) -> usize {
+        lock(&self.shared.applied).get(&fault).copied().unwrap_or(0)
     }
 }
 
@@ -343,10 +358,15 @@ fn serve(mut wire: Box<dyn Wire>, plan: Plan, shared: &Shared) {
             return;
         }
         match fault {
-            Fault::Reset => return reset(wire),
+            Fault::Reset => {
+                shared.applying(fault);
+                return reset(wire);
+            }
             Fault::ResetMidRequest => {
                 let mut part = [0u8; 8];
-                let _ = wire.read(&mut part);
+                if matches!(wire.read(&mut part), Ok(n) if n > 0) {
+                    shared.applying(fault);
+                }
                 return reset(wire);
             }
             _ => {}
@@ -355,6 +375,7 @@ fn serve(mut wire: Box<dyn Wire>, plan: Plan, shared: &Shared) {
             return;
         };
         shared.requests.fetch_add(1, Ordering::SeqCst);
+        shared.applying(fault);
         if fault == Fault::StopReading {
             // The body stays in the socket buffers; the client's writes
             // stall once they are full.
@@ -423,7 +444,7 @@ fn serve(mut wire: Box<dyn Wire>, plan: Plan, shared: &Shared) {
             Fault::HugeHeader => {
                 // Written from one static piece: no 1 MiB allocation on
                 // the server's side to blur the soak's memory figures.
-                const PIECE: [u8; 64 * 1024] = [b'a'; 64 * 1024];
+                static PIECE: [u8; 64 * 1024] = [b'a'; 64 * 1024];
                 let mut r = wire.write_all(b"HTTP/1.1 200 OK\r\nX-Huge: ");
                 for _ in 0..16 {
                     r = r.and_then(|()| wire.write_all(&PIECE));
@@ -573,6 +594,39 @@ impl Reader {
             }
         }
     }
+}
+
+/// A fixed short text for a client error: its kind, asked through the
+/// public predicates (with the parse error or the I/O error kind under
+/// it), and its phase. An error no predicate claims, or without a phase,
+/// reads `UNTYPED ...`.
+pub fn describe(e: &brisk::Error) -> String {
+    let kind = if e.is_total_timeout() {
+        "total-timeout".to_string()
+    } else if e.is_timeout() {
+        "timeout".to_string()
+    } else if e.is_connect() {
+        with_io_kind("connect", e)
+    } else if let Some(f) = e.tls_failure() {
+        format!("tls {f:?}")
+    } else if e.is_protocol() {
+        let p = e.parse_error().map_or("?", brisk::h1::ParseError::name);
+        format!("protocol {p}")
+    } else if e.is_io() {
+        with_io_kind("io", e)
+    } else {
+        return format!("UNTYPED {e:?}");
+    };
+    match e.phase() {
+        Some(phase) => format!("{kind} in {phase}"),
+        None => format!("UNTYPED {kind} without a phase: {e:?}"),
+    }
+}
+
+/// `kind`, and the kind of the I/O error under `e` if there is one.
+fn with_io_kind(kind: &str, e: &brisk::Error) -> String {
+    let cause = std::error::Error::source(e).and_then(|s| s.downcast_ref::<std::io::Error>());
+    cause.map_or(kind.into(), |c| format!("{kind} {:?}", c.kind()))
 }
 
 /// A TLS server configuration for `localhost`/`127.0.0.1`, and the PEM of
