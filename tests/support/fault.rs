@@ -8,7 +8,7 @@
 //!
 //! The server is std threads with blocking I/O, a thread per connection:
 //! it shares no runtime with the client under test, so a client that
-//! blocks its runtime cannot stall its own server and pass. TLS is rustls's
+//! blocks its runtime stalls only itself. TLS is rustls's
 //! own blocking `StreamOwned`; plain and TLS take one code path, a boxed
 //! [`Wire`]. Dropping the server shuts every connection down and joins
 //! every thread, so that counting file descriptors afterwards counts only
@@ -75,28 +75,6 @@ pub enum Fault {
 }
 
 impl Fault {
-    /// Every fault.
-    pub const ALL: [Fault; 18] = [
-        Fault::None,
-        Fault::Reset,
-        Fault::ResetMidRequest,
-        Fault::Hangup,
-        Fault::CloseAfterHead,
-        Fault::ShortBody,
-        Fault::Truncate,
-        Fault::ChunkedCut,
-        Fault::DripHead,
-        Fault::DripBody,
-        Fault::Silent,
-        Fault::Garbage,
-        Fault::Endless1xx,
-        Fault::HugeHeader,
-        Fault::StopReading,
-        Fault::Unavailable,
-        Fault::CloseAfterResponse,
-        Fault::CloseWhenIdle,
-    ];
-
     /// A short kebab-case name, for tables.
     pub fn name(self) -> &'static str {
         match self {
