@@ -20,6 +20,8 @@
 //!   or a hang, and no request fails without a fault to blame: failures
 //!   are at most the faults that can fail a request, and every injected
 //!   503 reached the client as a 503;
+//! - the client's counters add up: every connection opened is idle at
+//!   the end or was closed for a counted reason;
 //! - no file descriptor leaks;
 //! - resident memory grows by less than 5 MB from the first tenth of the
 //!   requests to the end.
@@ -334,8 +336,12 @@ async fn soak() {
         applied_text.join(", ")
     );
     println!(
-        "  client: {} connections opened, {} requests sent ({} reused), closed {:?}",
-        stats.connections_opened, stats.requests_sent, stats.requests_reused, stats.closed
+        "  client: {} connections opened, {} requests sent ({} reused), {} idle, closed {:?}",
+        stats.connections_opened,
+        stats.requests_sent,
+        stats.requests_reused,
+        stats.idle_connections,
+        stats.closed
     );
     println!(
         "  VmRSS {} kB at {} requests, {rss_end} kB at the end ({:+} kB); by tenth: {rss:?}",
@@ -360,6 +366,21 @@ async fn soak() {
     assert!(
         failures as usize <= can_fail,
         "{failures} failures but only {can_fail} faults that can fail a request"
+    );
+    // With every response read, each connection opened is either idle in
+    // the pool or was closed for a counted reason.
+    let c = stats.closed;
+    let closed = c.not_reusable
+        + c.idle_timeout
+        + c.keep_alive_expired
+        + c.server_closed
+        + c.pool_full
+        + c.error
+        + c.abandoned;
+    assert_eq!(
+        stats.connections_opened,
+        closed + stats.idle_connections as u64,
+        "connections opened vs closed + idle: {stats:?}"
     );
     assert!(
         fds_after <= fds_before,
