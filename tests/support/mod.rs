@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod fault;
 pub mod nginx;
 pub mod server;
 
