@@ -19,7 +19,8 @@
 //! - every failure is a typed error (a kind and a phase), never a panic
 //!   or a hang, and no request fails without a fault to blame: failures
 //!   are at most the faults that can fail a request, and every injected
-//!   503 reached the client as a 503;
+//!   503 reached the client: as a 503, or as a retry it recorded (the
+//!   default retry policy waits out its `Retry-After: 1`);
 //! - the client's counters add up: every connection opened is idle at
 //!   the end or was closed for a counted reason;
 //! - no file descriptor leaks;
@@ -173,6 +174,8 @@ struct Tally {
     done: AtomicU64,
     ok: AtomicU64,
     unavailable: AtomicU64,
+    /// 503s the client retried (from `retries()` of responses and errors).
+    retried_503: AtomicU64,
     failed: Mutex<BTreeMap<String, u64>>,
     wrong: Mutex<Vec<String>>,
     /// VmRSS (kB) when each tenth of the requests had completed.
@@ -209,12 +212,28 @@ fn rss_kb() -> u64 {
         .unwrap()
 }
 
-async fn one(client: &Client, base: &str, id: u64) -> Outcome {
+/// 503s that a request retried.
+fn retried_503(records: &[brisk::RetryRecord]) -> u64 {
+    records
+        .iter()
+        .filter(|r| r.reason == brisk::RetryReason::Status(503))
+        .count() as u64
+}
+
+async fn one(client: &Client, base: &str, id: u64, tally: &Tally) -> Outcome {
     let path = format!("/soak/{id}");
     let resp = match client.get(format!("{base}{path}")).send().await {
         Ok(resp) => resp,
-        Err(e) => return failed(&e),
+        Err(e) => {
+            tally
+                .retried_503
+                .fetch_add(retried_503(e.retries()), Ordering::Relaxed);
+            return failed(&e);
+        }
     };
+    tally
+        .retried_503
+        .fetch_add(retried_503(resp.retries()), Ordering::Relaxed);
     let status = resp.status().as_u16();
     let sum = resp
         .headers()
@@ -272,7 +291,7 @@ async fn soak() {
                     if id >= total {
                         return;
                     }
-                    let outcome = tokio::time::timeout(HANG, one(&client, &base, id))
+                    let outcome = tokio::time::timeout(HANG, one(&client, &base, id, &tally))
                         .await
                         .unwrap_or_else(|_| Outcome::Wrong(format!("/soak/{id}: hung")));
                     tally.record(outcome, total);
@@ -321,7 +340,8 @@ async fn soak() {
         total as f64 / elapsed.as_secs_f64()
     );
     println!(
-        "  ok {ok}, 503 {unavailable}, failed {failures}, wrong {}",
+        "  ok {ok}, 503 {unavailable} (retried {}), failed {failures}, wrong {}",
+        tally.retried_503.load(Ordering::Relaxed),
         wrong.len()
     );
     for (class, n) in &failed {
@@ -358,10 +378,11 @@ async fn soak() {
         &wrong[..wrong.len().min(20)]
     );
     assert_eq!(ok + unavailable + failures, total, "outcomes lost");
+    let retried = tally.retried_503.load(Ordering::Relaxed);
     assert_eq!(
-        unavailable as usize,
+        (unavailable + retried) as usize,
         count(Fault::Unavailable),
-        "an injected 503 was lost, or one appeared"
+        "an injected 503 was lost, or one appeared ({unavailable} returned, {retried} retried)"
     );
     assert!(
         failures as usize <= can_fail,
