@@ -297,9 +297,9 @@ impl Error {
         self.inner.url.as_ref()
     }
 
-    /// How many attempts the request made before this error (free
-    /// re-sends on a fresh connection not counted); 0 if it failed before
-    /// its first.
+    /// How many attempts the request made before this error, on the hop
+    /// that failed (free re-sends on a fresh connection not counted); 0 if
+    /// it failed before its first (an open circuit, an invalid request).
     pub fn attempts(&self) -> u32 {
         self.inner.attempts
     }
@@ -362,12 +362,11 @@ impl fmt::Display for Error {
         if let Some(source) = &self.inner.source {
             write!(f, ": {source}")?;
         }
-        if self.inner.attempts > 1 || self.inner.stop.is_some() {
-            write!(f, " (after {} attempts", self.inner.attempts)?;
-            if let Some(stop) = self.inner.stop {
-                write!(f, "; not retried: {stop}")?;
-            }
-            f.write_str(")")?;
+        match (self.inner.attempts, self.inner.stop) {
+            (0 | 1, None) => {}
+            (0 | 1, Some(stop)) => write!(f, " (not retried: {stop})")?,
+            (n, None) => write!(f, " (after {n} attempts)")?,
+            (n, Some(stop)) => write!(f, " (after {n} attempts; not retried: {stop})")?,
         }
         Ok(())
     }

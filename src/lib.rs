@@ -89,15 +89,15 @@
 //!   one dropped before that gives it back only if the rest of the body
 //!   had already arrived, and closes it otherwise (no draining).
 //! - A connection is reused only if nothing has arrived past the end of
-//!   its last response and the server has not closed it: this is checked
-//!   when the response ends and again when the connection leaves the pool,
-//!   with a non-blocking read that costs no syscall unless the reactor has
-//!   seen something arrive. A server that closes a connection in the
-//!   instant between that check and the request's write can still fail the
-//!   request (no client can close that race); idempotent requests are then
-//!   retried.
-//! - A server that answers while a request body is still being sent (a
-//!   413 or 401 to a large upload) gets its answer returned: sending stops
+//!   its last response and the server has not closed it: before it
+//!   carries a request, the kernel is asked with one non-blocking peek on
+//!   a duplicate of its socket (so each connection holds two
+//!   descriptors). A server that closes a connection in the instant
+//!   between that check and the request's write can still fail the
+//!   request (no client can close that race); requests safe to repeat are
+//!   then re-sent on a fresh connection.
+//! - A server that answers while a request body is still being sent with
+//!   300 or more (a 413 or 401 to a large upload) gets its answer returned: sending stops
 //!   at once, or, if the write failed because the server closed, the
 //!   answer it sent first is read. The connection is not reused.
 //! - Failed requests are retried by a [`RetryPolicy`] (3 attempts in all

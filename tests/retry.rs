@@ -371,3 +371,106 @@ async fn events_trace_every_attempt_and_can_inject_a_traceparent() {
         assert_eq!(req.head.matches("traceparent").count(), 1);
     }
 }
+
+#[tokio::test]
+async fn a_cancelled_probe_gives_its_turn_back() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .circuit_breaker(
+            CircuitBreaker::default()
+                .consecutive_failures(1)
+                .cool_down(Duration::from_millis(200)),
+        )
+        .build()
+        .unwrap();
+    let url = format!("http://{addr}/");
+    assert!(client.get(&url).send().await.unwrap_err().is_connect());
+    // The backend is back, but slow: it accepts and never answers.
+    let silent = tokio::net::TcpListener::bind(addr).await.unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(220)).await;
+    // The probe is cancelled by its caller...
+    let cancelled = tokio::time::timeout(Duration::from_millis(50), client.get(&url).send()).await;
+    assert!(cancelled.is_err());
+    // ...and the next request may probe at once, instead of meeting an
+    // open circuit for another cool-down.
+    let next = tokio::time::timeout(Duration::from_millis(50), client.get(&url).send()).await;
+    assert!(
+        next.is_err(),
+        "refused at once: {:?}",
+        next.unwrap().unwrap_err()
+    );
+}
+
+#[tokio::test]
+async fn the_attempt_that_opens_the_circuit_is_not_retried() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let client = Client::builder()
+        .retry(exact(3))
+        .circuit_breaker(CircuitBreaker::default().consecutive_failures(1))
+        .build()
+        .unwrap();
+    let url = format!("http://{addr}/");
+    let err = client.get(&url).send().await.unwrap_err();
+    assert!(err.is_connect(), "{err}");
+    assert_eq!(err.attempts(), 1);
+    assert!(err.to_string().contains("circuit opened"), "{err}");
+    assert_eq!(client.stats().retries, 0);
+    // Refused requests pay nothing into the budget.
+    for _ in 0..20 {
+        assert!(client.get(&url).send().await.unwrap_err().is_circuit_open());
+    }
+    let budget = client.host_stats(&url).unwrap().budget.unwrap();
+    assert_eq!((budget.deposits, budget.withdrawals), (1, 0));
+}
+
+#[tokio::test]
+async fn a_backend_that_drops_every_request_opens_the_circuit() {
+    // Accepts, reads the request, closes: fresh connections, no answer.
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        read_request(&mut stream, &mut pending).await;
+    })
+    .await;
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .circuit_breaker(CircuitBreaker::default().consecutive_failures(2))
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let err = client.get(server.url("/")).send().await.unwrap_err();
+        assert!(err.is_protocol(), "{err}");
+    }
+    let err = client.get(server.url("/")).send().await.unwrap_err();
+    assert!(err.is_circuit_open(), "{err}");
+}
+
+#[tokio::test]
+async fn attempts_count_per_hop_not_redirects() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |req| {
+            if req.head.starts_with("GET /b ") {
+                ok("landed")
+            } else {
+                b"HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n".to_vec()
+            }
+        })
+        .await
+    })
+    .await;
+    let client = Client::new();
+    let resp = client.get(server.url("/a")).send().await.unwrap();
+    assert_eq!(resp.attempts(), 1);
+    assert!(resp.retries().is_empty());
+}

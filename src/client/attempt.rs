@@ -26,28 +26,83 @@ use crate::retry::{
     StopReason, IDEMPOTENCY_KEY,
 };
 use crate::StatusCode;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// A host's retry budget and circuit breaker, shared by every request of
 /// one client to that origin.
 pub(crate) struct HostGuard {
-    pub(crate) budget: Mutex<Option<BudgetState>>,
-    pub(crate) breaker: Mutex<Option<BreakerState>>,
+    /// `None` when the client's policy has no budget.
+    pub(crate) budget: Option<Mutex<BudgetState>>,
+    /// `None` when the client has no breaker: no lock is taken then.
+    pub(crate) breaker: Option<Mutex<BreakerState>>,
 }
+
+impl HostGuard {
+    /// Whether the guard holds nothing worth keeping: no budget activity
+    /// in its window, and a closed circuit with no failures.
+    fn is_quiet(&self, now: Instant) -> bool {
+        let budget = self.budget.as_ref().is_none_or(|b| {
+            let snap = lock(b).snapshot(now);
+            snap.deposits == 0 && snap.withdrawals == 0
+        });
+        let breaker = self.breaker.as_ref().is_none_or(|b| {
+            let snap = lock(b).snapshot(now);
+            snap.state == crate::CircuitState::Closed && snap.recent_requests == 0
+        });
+        budget && breaker
+    }
+}
+
+/// Owns the half-open probe's turn until its outcome is recorded: a probe
+/// dropped before that (the caller's future cancelled, a hook panicking)
+/// gives the turn back, so the circuit is not held for a whole cool-down.
+struct ProbeTurn<'a> {
+    breaker: Option<&'a Mutex<BreakerState>>,
+}
+
+impl ProbeTurn<'_> {
+    fn is_probe(&self) -> bool {
+        self.breaker.is_some()
+    }
+
+    /// The outcome was recorded: nothing to give back.
+    fn done(mut self) {
+        self.breaker = None;
+    }
+}
+
+impl Drop for ProbeTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(breaker) = self.breaker.take() {
+            lock(breaker).probe_abandoned();
+        }
+    }
+}
+
+/// How often, at most, idle guards of hosts no longer called are dropped.
+const GUARD_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Each update is a single assignment: a poisoned lock is still sound.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// What a request has been through so far, across hops.
+/// The guards of one client, by origin.
+#[derive(Default)]
+pub(crate) struct Guards {
+    pub(crate) map: HashMap<String, Arc<HostGuard>>,
+    last_sweep: Option<Instant>,
+}
+
+/// What a request has been through so far.
 #[derive(Default)]
 pub(super) struct Tries {
-    /// Attempts made (free re-sends not counted).
+    /// Attempts made on the current hop (free re-sends not counted).
     pub(super) attempts: u32,
-    /// Every retry and re-send.
+    /// Every retry and re-send, over all hops.
     pub(super) records: Vec<RetryRecord>,
 }
 
@@ -95,29 +150,44 @@ impl Client {
         }
     }
 
-    /// The host's budget and breaker, created on first use.
-    fn guard(&self, origin: &str) -> Arc<HostGuard> {
+    /// The host's budget and breaker, created on first use; `None` when
+    /// the client has neither. At most once a minute, guards of hosts
+    /// that are quiet and in no one's hands are dropped, so a client that
+    /// calls many hosts does not keep one for each for ever.
+    fn guard(&self, origin: &str) -> Option<Arc<HostGuard>> {
         let shared = &self.shared;
-        let mut guards = lock(&shared.guards);
-        if let Some(guard) = guards.get(origin) {
-            return guard.clone();
+        let budget = shared.retry.budget_config();
+        if budget.is_none() && shared.breaker.is_none() {
+            return None;
         }
         let now = Instant::now();
+        let mut guards = lock(&shared.guards);
+        if guards
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) >= GUARD_SWEEP)
+        {
+            guards.last_sweep = Some(now);
+            guards
+                .map
+                .retain(|_, g| Arc::strong_count(g) > 1 || !g.is_quiet(now));
+        }
+        if let Some(guard) = guards.map.get(origin) {
+            return Some(guard.clone());
+        }
         let guard = Arc::new(HostGuard {
-            budget: Mutex::new(
-                shared
-                    .retry
-                    .budget_config()
-                    .map(|config| BudgetState::new(config, now)),
-            ),
-            breaker: Mutex::new(shared.breaker.map(|config| BreakerState::new(config, now))),
+            budget: budget.map(|config| Mutex::new(BudgetState::new(config, now))),
+            breaker: shared
+                .breaker
+                .map(|config| Mutex::new(BreakerState::new(config, now))),
         });
-        guards.insert(origin.to_string(), guard.clone());
-        guard
+        guards.map.insert(origin.to_string(), guard.clone());
+        Some(guard)
     }
 
     /// One hop: attempts until a response the policy keeps, or an error
-    /// it does not retry.
+    /// it does not retry. Attempts are counted per hop: a redirect is a
+    /// new request, with its own attempts (the records of retries are kept
+    /// across hops).
     async fn send_with_retries(
         &self,
         req: &mut Request,
@@ -128,29 +198,44 @@ impl Client {
         let shared = &self.shared;
         let policy = own_policy.unwrap_or(&shared.retry);
         let guard = self.guard(req.url.origin());
-        if let Some(budget) = lock(&guard.budget).as_mut() {
-            budget.deposit(Instant::now());
-        }
+        let guard = guard.as_deref();
+        tries.attempts = 0;
         let mut attempt = 1;
         let mut resent = false;
         loop {
-            let probe = self.admit(&guard, req.url.origin())?;
-            if !resent {
-                tries.attempts += 1;
-            }
+            let probe = match self.admit(guard, req.url.origin()) {
+                Ok(probe) => probe,
+                Err(e) => {
+                    emit(&shared.hook, || Event::Error {
+                        url: &req.url,
+                        attempt,
+                        error: &e,
+                        progress: Progress::NotSent,
+                    });
+                    return Err(e.with_attempts(tries.attempts, tries.records.clone(), None));
+                }
+            };
             emit(&shared.hook, || Event::RequestStart {
                 method: &req.method,
                 url: &req.url,
                 attempt,
                 headers: &mut req.headers,
             });
-            // Refused here, before a connection is spent on it.
-            if let Err(e) = req.validate_head(&shared.default_headers) {
-                self.abandon_probe(&guard, probe);
-                return Err(e.with_attempts(tries.attempts, tries.records.clone(), None));
+            // Refused here, before a connection is spent on it (the probe's
+            // turn goes back as `probe` drops).
+            req.validate_head(&shared.default_headers)
+                .map_err(|e| e.with_attempts(tries.attempts, tries.records.clone(), None))?;
+            if !resent {
+                tries.attempts += 1;
+            }
+            if attempt == 1 && !resent {
+                // One deposit per request sent to this host.
+                if let Some(budget) = guard.and_then(|g| g.budget.as_ref()) {
+                    lock(budget).deposit(Instant::now());
+                }
             }
             let result = self.attempt_once(req, deadline, attempt, resent).await;
-            self.record_outcome(&guard, req.url.origin(), probe, &result);
+            let opened = self.record_outcome(guard, req.url.origin(), probe, &result);
             let end = match &result {
                 Ok(hop) => {
                     let status = hop.head.status;
@@ -179,24 +264,29 @@ impl Client {
                     }
                 }
             };
-            let now = Instant::now();
-            let ctx = AttemptContext {
-                attempt,
-                resent,
-                method: &req.method,
-                idempotency_key: req.has_header(IDEMPOTENCY_KEY),
-                marked_retryable: req.retryable,
-                replayable: req.body.is_replayable(),
-                time_left: deadline.time_left(),
-                now,
-                end,
+            // This attempt opened the circuit: no retry can pass it, so
+            // none is scheduled (or paid for).
+            let decision = if opened {
+                Decision::Stop(StopReason::CircuitOpen)
+            } else {
+                let ctx = AttemptContext {
+                    attempt,
+                    resent,
+                    method: &req.method,
+                    idempotency_key: req.has_header(IDEMPOTENCY_KEY),
+                    marked_retryable: req.retryable,
+                    replayable: req.body.is_replayable(),
+                    time_left: deadline.time_left(),
+                    now: Instant::now(),
+                    end,
+                };
+                let budget = guard.and_then(|g| g.budget.as_ref());
+                policy.decide(&ctx, budget.map(lock).as_deref_mut())
             };
-            let decision = policy.decide(&ctx, lock(&guard.budget).as_mut());
             let (delay, reason, hinted) = match decision {
                 Decision::ResendNow { reason } => {
                     shared.counters.resends.fetch_add(1, Ordering::Relaxed);
-                    resent = true;
-                    (std::time::Duration::ZERO, reason, false)
+                    (Duration::ZERO, reason, false)
                 }
                 Decision::Retry {
                     delay,
@@ -242,36 +332,46 @@ impl Client {
                 hinted,
             });
             if let Ok(hop) = result {
-                // The answer that will be retried: its body is read only
-                // if that is cheap, as a redirect's is.
+                // The answer that will be retried: its body is read if that
+                // is cheap and leaves time, as a redirect's is; otherwise
+                // its connection is closed.
+                let spare = deadline.time_left().map(|left| left.saturating_sub(delay));
                 let url = req.url.clone();
                 let mut resp = Response::new(self.clone(), &req.method, hop, url, *deadline);
-                resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
-                    .await;
+                if spare.is_none_or(|spare| spare > REDIRECT_DRAIN_WAIT) {
+                    resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
+                        .await;
+                }
             }
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
-            if !resent || matches!(decision, Decision::Retry { .. }) {
+            if matches!(decision, Decision::ResendNow { .. }) {
+                resent = true;
+            } else {
                 attempt += 1;
                 resent = false;
             }
         }
     }
 
-    /// Asks the host's breaker whether an attempt may go. `Ok(true)` for
-    /// the half-open probe.
-    fn admit(&self, guard: &HostGuard, origin: &str) -> Result<bool, Error> {
-        let mut breaker = lock(&guard.breaker);
-        let Some(state) = breaker.as_mut() else {
-            return Ok(false);
+    /// Asks the host's breaker whether an attempt may go; the returned
+    /// turn is the half-open probe's, if it is one.
+    fn admit<'g>(
+        &self,
+        guard: Option<&'g HostGuard>,
+        origin: &str,
+    ) -> Result<ProbeTurn<'g>, Error> {
+        let Some(breaker) = guard.and_then(|g| g.breaker.as_ref()) else {
+            return Ok(ProbeTurn { breaker: None });
         };
-        let (admit, transition) = state.admit(Instant::now());
-        drop(breaker);
+        let (admit, transition) = lock(breaker).admit(Instant::now());
         self.circuit_changed(origin, transition);
         match admit {
-            Admit::Allow => Ok(false),
-            Admit::Probe => Ok(true),
+            Admit::Allow => Ok(ProbeTurn { breaker: None }),
+            Admit::Probe => Ok(ProbeTurn {
+                breaker: Some(breaker),
+            }),
             Admit::Reject { retry_at } => {
                 self.shared
                     .counters
@@ -282,39 +382,35 @@ impl Client {
         }
     }
 
-    /// Tells the breaker how an attempt went: connect failures, timeouts
-    /// and 5xx count against the host; anything else shows it is up.
+    /// Tells the breaker how an attempt went, and whether that opened the
+    /// circuit. Against the host count: connect failures, timeouts, 5xx,
+    /// and a fresh connection dropped before any response byte (a backend
+    /// that accepts and then fails every request). A stale pooled
+    /// connection says nothing about the host: it is not recorded (a probe
+    /// that meets one gives its turn back).
     fn record_outcome(
         &self,
-        guard: &HostGuard,
+        guard: Option<&HostGuard>,
         origin: &str,
-        probe: bool,
+        probe: ProbeTurn<'_>,
         result: &Result<Hop, Failed>,
-    ) {
-        let mut breaker = lock(&guard.breaker);
-        let Some(state) = breaker.as_mut() else {
-            return;
+    ) -> bool {
+        let Some(breaker) = guard.and_then(|g| g.breaker.as_ref()) else {
+            return false;
         };
-        let failed = match result {
-            Ok(hop) => hop.head.status >= 500,
-            Err(f) => f.error.is_connect() || f.error.is_timeout(),
+        let outcome = match result {
+            Ok(hop) if hop.head.status >= 500 => Outcome::Failure,
+            Ok(_) => Outcome::Success,
+            Err(f) if f.error.is_connect() || f.error.is_timeout() => Outcome::Failure,
+            Err(f) if f.progress != Progress::ResponseStarted && f.reused => return false,
+            Err(f) if fault_of(&f.error, f.progress) == Fault::Transport => Outcome::Failure,
+            Err(_) => Outcome::Success,
         };
-        let outcome = if failed {
-            Outcome::Failure
-        } else {
-            Outcome::Success
-        };
-        let transition = state.record(Instant::now(), outcome, probe);
-        drop(breaker);
+        let transition = lock(breaker).record(Instant::now(), outcome, probe.is_probe());
+        probe.done();
+        let opened = transition.is_some_and(|t| t.to == crate::CircuitState::Open);
         self.circuit_changed(origin, transition);
-    }
-
-    fn abandon_probe(&self, guard: &HostGuard, probe: bool) {
-        if probe {
-            if let Some(state) = lock(&guard.breaker).as_mut() {
-                state.probe_abandoned();
-            }
-        }
+        opened
     }
 
     fn circuit_changed(&self, origin: &str, transition: Option<CircuitTransition>) {

@@ -29,8 +29,7 @@ use crate::events::Hook;
 use crate::h1::Limits;
 use crate::pool::{CloseReason, Counters, Pool};
 use crate::retry::{BudgetSnapshot, RetryPolicy};
-use attempt::HostGuard;
-use std::collections::HashMap;
+use attempt::Guards;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -126,7 +125,7 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) breaker: Option<CircuitBreaker>,
     /// Per origin: the retry budget and the circuit breaker.
-    pub(crate) guards: Mutex<HashMap<String, Arc<HostGuard>>>,
+    pub(crate) guards: Mutex<Guards>,
     pub(crate) hook: Option<Hook>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
@@ -227,21 +226,18 @@ impl Client {
             .guards
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .map
             .get(url.origin())?
             .clone();
         let now = std::time::Instant::now();
         let budget = guard
             .budget
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .map(|b| b.snapshot(now));
+            .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).snapshot(now));
         let circuit = guard
             .breaker
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
             .as_ref()
-            .map(|b| b.snapshot(now));
+            .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).snapshot(now));
         Some(HostStats { budget, circuit })
     }
 }

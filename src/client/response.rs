@@ -171,7 +171,9 @@ impl Response {
     }
 
     /// How many attempts the request took (1 without retries; free
-    /// re-sends on a fresh connection are not counted).
+    /// re-sends on a fresh connection are not counted). Counted on the
+    /// final hop: a redirect is a new request, and starts a new count;
+    /// [`Response::retries`] keeps the records of every hop.
     pub fn attempts(&self) -> u32 {
         self.attempts
     }

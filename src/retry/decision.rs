@@ -193,6 +193,8 @@ pub(crate) enum StopReason {
     HintTooLong(Duration),
     /// The host's retry budget is spent.
     BudgetExhausted,
+    /// The attempt opened the host's circuit: any retry would be refused.
+    CircuitOpen,
     /// Waiting `delay` would reach the request's total deadline.
     Deadline {
         /// The wait the retry would have needed.
@@ -211,6 +213,7 @@ impl StopReason {
             StopReason::HintTooLong(_) => "server asked to wait longer than allowed",
             StopReason::BudgetExhausted => "retry budget exhausted",
             StopReason::Deadline { .. } => "retry would pass the deadline",
+            StopReason::CircuitOpen => "the host's circuit opened",
         }
     }
 }

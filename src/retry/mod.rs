@@ -172,6 +172,12 @@ impl RetryPolicy {
 
     /// Bounds retries per host with `budget`. On by default, with
     /// [`RetryBudget::default`].
+    ///
+    /// A host's budget is shared by every request of a client, so its
+    /// settings come from the client's policy
+    /// ([`ClientBuilder::retry`](crate::ClientBuilder::retry)); a
+    /// per-request policy ([`RequestBuilder::retry`](crate::RequestBuilder::retry))
+    /// can only opt out of it, with [`RetryPolicy::no_budget`].
     pub fn budget(mut self, budget: RetryBudget) -> Self {
         self.budget = Some(budget);
         self

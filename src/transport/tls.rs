@@ -312,6 +312,13 @@ impl AsyncWrite for TlsStream {
             while this.tls.wants_write() {
                 match this.poll_write_tls(cx) {
                     Poll::Ready(Ok(_)) => {}
+                    // Bytes rustls took are the caller's written bytes:
+                    // report them, and let the socket's error come back on
+                    // the next call. (Reporting the error now would say
+                    // that nothing was written, when records may already
+                    // be on the wire: a request could then be taken as
+                    // never sent, and sent again.)
+                    Poll::Ready(Err(_)) if accepted > 0 => return Poll::Ready(Ok(accepted)),
                     Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                     Poll::Pending if accepted > 0 => return Poll::Ready(Ok(accepted)),
                     Poll::Pending => return Poll::Pending,
