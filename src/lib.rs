@@ -143,6 +143,7 @@ mod conn;
 mod deadline;
 mod error;
 mod events;
+mod guard;
 pub mod h1;
 mod pool;
 mod retry;

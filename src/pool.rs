@@ -20,6 +20,7 @@
 use crate::conn::Conn;
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
+use crate::guard::{GuardConfig, HostGuard};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,6 +34,8 @@ pub(crate) struct PoolConfig {
     pub(crate) max_idle_per_host: usize,
     pub(crate) max_per_host: usize,
     pub(crate) idle_timeout: Duration,
+    /// Each host's retry budget and circuit breaker are made from this.
+    pub(crate) guard: GuardConfig,
 }
 
 /// Why the pool closed a connection; see [`ClosedCounts`](crate::ClosedCounts).
@@ -91,10 +94,20 @@ struct Hosts {
     last_sweep: Option<Instant>,
 }
 
-/// One origin's connections, with its own lock.
-struct HostEntry {
+/// One origin's connections, with its own lock, and its retry budget and
+/// circuit breaker (which the pool keeps but never uses).
+pub(crate) struct HostEntry {
     state: Mutex<HostState>,
     counters: Arc<Counters>,
+    guard: Option<HostGuard>,
+}
+
+impl HostEntry {
+    /// The host's retry budget and circuit breaker, if the client has
+    /// either.
+    pub(crate) fn guard(&self) -> Option<&HostGuard> {
+        self.guard.as_ref()
+    }
 }
 
 #[derive(Default)]
@@ -160,11 +173,14 @@ impl Pool {
         }
     }
 
-    /// The entry for `origin`, created on first use. Also, at most once a
+    /// The entry for `origin`, created on first use: what
+    /// [`Pool::checkout`] takes, and the host's guard. Also, at most once a
     /// second, closes expired idle connections of every host and forgets
-    /// hosts with nothing left, so idle sockets do not linger for hosts no
+    /// hosts with nothing left (no connection, no one holding the entry,
+    /// a quiet guard), so idle sockets and state do not linger for hosts no
     /// longer called.
-    fn entry(&self, origin: &str, now: Instant) -> Arc<HostEntry> {
+    pub(crate) fn host(&self, origin: &str) -> Arc<HostEntry> {
+        let now = Instant::now();
         let mut dead = Vec::new();
         let entry = {
             let mut hosts = lock(&self.hosts);
@@ -173,10 +189,13 @@ impl Pool {
                 .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
             {
                 hosts.last_sweep = Some(now);
+                let wall = std::time::Instant::now();
                 hosts.map.retain(|_, host| {
                     let mut state = lock(&host.state);
                     self.expire(host, &mut state, now, &mut dead);
-                    state.open > 0 || Arc::strong_count(host) > 1
+                    state.open > 0
+                        || Arc::strong_count(host) > 1
+                        || host.guard.as_ref().is_some_and(|g| !g.is_quiet(wall))
                 });
             }
             match hosts.map.get(origin) {
@@ -185,6 +204,7 @@ impl Pool {
                     let entry = Arc::new(HostEntry {
                         state: Mutex::new(HostState::default()),
                         counters: self.counters.clone(),
+                        guard: HostGuard::new(self.config.guard, std::time::Instant::now()),
                     });
                     hosts.map.insert(origin.to_string(), entry.clone());
                     entry
@@ -223,21 +243,25 @@ impl Pool {
         }
     }
 
-    /// An idle connection for `origin` if a live one exists (unless
+    /// The host's entry, if it has one now (for stats).
+    pub(crate) fn existing_host(&self, origin: &str) -> Option<Arc<HostEntry>> {
+        lock(&self.hosts).map.get(origin).cloned()
+    }
+
+    /// An idle connection to `host` if a live one exists (unless
     /// `fresh`), else a place to open one, else a wait (FIFO, bounded by
     /// the pool-wait budget).
     pub(crate) async fn checkout(
         &self,
-        origin: &str,
+        host: &Arc<HostEntry>,
         fresh: bool,
         deadline: &Deadline,
     ) -> Result<Grant, Error> {
         let now = Instant::now();
-        let host = self.entry(origin, now);
         let mut dead = Vec::new();
         let waiting = {
             let mut state = lock(&host.state);
-            self.expire(&host, &mut state, now, &mut dead);
+            self.expire(host, &mut state, now, &mut dead);
             let mut found = None;
             // Every idle connection is checked before it is reused, however
             // recently it came back: a server that closed it, or sent
@@ -250,10 +274,10 @@ impl Pool {
                 }
                 self.counters.closed(CloseReason::ServerClosed);
                 dead.push(conn);
-                release(&host, &mut state);
+                release(host, &mut state);
             }
             if let Some(conn) = found {
-                return Ok(Grant::Reuse(conn, Slot::new(&host)));
+                return Ok(Grant::Reuse(conn, Slot::new(host)));
             }
             if state.open >= self.config.max_per_host && fresh && !state.idle.is_empty() {
                 // A fresh connection at the limit: the oldest idle one gives
@@ -266,7 +290,7 @@ impl Pool {
             }
             if state.open < self.config.max_per_host {
                 state.open += 1;
-                return Ok(Grant::Open(Slot::new(&host)));
+                return Ok(Grant::Open(Slot::new(host)));
             }
             let (tx, rx) = oneshot::channel();
             state.waiters.push_back(tx);
@@ -386,6 +410,7 @@ mod tests {
             max_idle_per_host: usize::MAX,
             max_per_host,
             idle_timeout: Duration::from_secs(90),
+            guard: GuardConfig::default(),
         };
         Pool::new(config, Arc::new(Counters::default()))
     }
@@ -400,7 +425,11 @@ mod tests {
     async fn a_fresh_checkout_at_the_limit_does_not_wait_behind_an_idle_connection() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let pool = pool(1);
-        let Grant::Open(slot) = pool.checkout("o", false, &deadline()).await.unwrap() else {
+        let Grant::Open(slot) = pool
+            .checkout(&pool.host("o"), false, &deadline())
+            .await
+            .unwrap()
+        else {
             panic!("expected a place");
         };
         let (c, _server) = conn(&listener).await;
@@ -408,7 +437,7 @@ mod tests {
         assert_eq!(pool.idle_count(), 1);
         // The retry path asks for a fresh connection; the idle one gives
         // up its place instead of making it wait out the pool-wait budget.
-        let grant = pool.checkout("o", true, &deadline()).await;
+        let grant = pool.checkout(&pool.host("o"), true, &deadline()).await;
         assert!(
             matches!(grant, Ok(Grant::Open(_))),
             "waited behind an idle connection"
@@ -422,7 +451,11 @@ mod tests {
         for dead in [false, true] {
             let mut pool = pool(1);
             pool.config.idle_timeout = Duration::from_millis(50);
-            let Grant::Open(slot) = pool.checkout("o", false, &deadline()).await.unwrap() else {
+            let Grant::Open(slot) = pool
+                .checkout(&pool.host("o"), false, &deadline())
+                .await
+                .unwrap()
+            else {
                 panic!("expected a place");
             };
             let (c, server) = conn(&listener).await;
@@ -430,7 +463,7 @@ mod tests {
             // A waiter queued while the connection is idle (as the fresh
             // path could before it learned to evict).
             let (tx, mut rx) = oneshot::channel();
-            let host = pool.entry("o", Instant::now());
+            let host = pool.host("o");
             lock(&host.state).waiters.push_back(tx);
             if dead {
                 drop(server);
@@ -440,7 +473,7 @@ mod tests {
             }
             // Any checkout sweeps the host: the freed place must reach the
             // waiter, not vanish from the books.
-            let _ = pool.checkout("o", false, &deadline()).await;
+            let _ = pool.checkout(&pool.host("o"), false, &deadline()).await;
             assert!(matches!(rx.try_recv(), Ok(Grant::Open(_))), "dead: {dead}");
         }
     }

@@ -16,86 +16,19 @@ use super::exchange::{Failed, Hop};
 use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
 use super::request::Request;
 use super::{Client, Response, Timings};
-use crate::breaker::{Admit, BreakerState, CircuitTransition, Outcome};
+use crate::breaker::{Admit, CircuitTransition, Outcome};
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase, TlsFailure};
 use crate::events::{emit, Event};
+use crate::guard::{lock, HostGuard, ProbeTurn};
 use crate::h1::ParseError;
 use crate::retry::{
-    AttemptContext, AttemptEnd, BudgetState, Decision, Fault, Progress, RetryPolicy, RetryRecord,
-    StopReason, IDEMPOTENCY_KEY,
+    AttemptContext, AttemptEnd, Decision, Fault, Progress, RetryPolicy, RetryRecord, StopReason,
+    IDEMPOTENCY_KEY,
 };
 use crate::StatusCode;
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
-
-/// A host's retry budget and circuit breaker, shared by every request of
-/// one client to that origin.
-pub(crate) struct HostGuard {
-    /// `None` when the client's policy has no budget.
-    pub(crate) budget: Option<Mutex<BudgetState>>,
-    /// `None` when the client has no breaker: no lock is taken then.
-    pub(crate) breaker: Option<Mutex<BreakerState>>,
-}
-
-impl HostGuard {
-    /// Whether the guard holds nothing worth keeping: no budget activity
-    /// in its window, and a closed circuit with no failures.
-    fn is_quiet(&self, now: Instant) -> bool {
-        let budget = self.budget.as_ref().is_none_or(|b| {
-            let snap = lock(b).snapshot(now);
-            snap.deposits == 0 && snap.withdrawals == 0
-        });
-        let breaker = self.breaker.as_ref().is_none_or(|b| {
-            let snap = lock(b).snapshot(now);
-            snap.state == crate::CircuitState::Closed && snap.recent_requests == 0
-        });
-        budget && breaker
-    }
-}
-
-/// Owns the half-open probe's turn until its outcome is recorded: a probe
-/// dropped before that (the caller's future cancelled, a hook panicking)
-/// gives the turn back, so the circuit is not held for a whole cool-down.
-struct ProbeTurn<'a> {
-    breaker: Option<&'a Mutex<BreakerState>>,
-}
-
-impl ProbeTurn<'_> {
-    fn is_probe(&self) -> bool {
-        self.breaker.is_some()
-    }
-
-    /// The outcome was recorded: nothing to give back.
-    fn done(mut self) {
-        self.breaker = None;
-    }
-}
-
-impl Drop for ProbeTurn<'_> {
-    fn drop(&mut self) {
-        if let Some(breaker) = self.breaker.take() {
-            lock(breaker).probe_abandoned();
-        }
-    }
-}
-
-/// How often, at most, idle guards of hosts no longer called are dropped.
-const GUARD_SWEEP: std::time::Duration = std::time::Duration::from_secs(60);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Each update is a single assignment: a poisoned lock is still sound.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The guards of one client, by origin.
-#[derive(Default)]
-pub(crate) struct Guards {
-    pub(crate) map: HashMap<String, Arc<HostGuard>>,
-    last_sweep: Option<Instant>,
-}
 
 /// What a request has been through so far.
 #[derive(Default)]
@@ -150,40 +83,6 @@ impl Client {
         }
     }
 
-    /// The host's budget and breaker, created on first use; `None` when
-    /// the client has neither. At most once a minute, guards of hosts
-    /// that are quiet and in no one's hands are dropped, so a client that
-    /// calls many hosts does not keep one for each for ever.
-    fn guard(&self, origin: &str) -> Option<Arc<HostGuard>> {
-        let shared = &self.shared;
-        let budget = shared.retry.budget_config();
-        if budget.is_none() && shared.breaker.is_none() {
-            return None;
-        }
-        let now = Instant::now();
-        let mut guards = lock(&shared.guards);
-        if guards
-            .last_sweep
-            .is_none_or(|t| now.duration_since(t) >= GUARD_SWEEP)
-        {
-            guards.last_sweep = Some(now);
-            guards
-                .map
-                .retain(|_, g| Arc::strong_count(g) > 1 || !g.is_quiet(now));
-        }
-        if let Some(guard) = guards.map.get(origin) {
-            return Some(guard.clone());
-        }
-        let guard = Arc::new(HostGuard {
-            budget: budget.map(|config| Mutex::new(BudgetState::new(config, now))),
-            breaker: shared
-                .breaker
-                .map(|config| Mutex::new(BreakerState::new(config, now))),
-        });
-        guards.map.insert(origin.to_string(), guard.clone());
-        Some(guard)
-    }
-
     /// One hop: attempts until a response the policy keeps, or an error
     /// it does not retry. Attempts are counted per hop: a redirect is a
     /// new request, with its own attempts (the records of retries are kept
@@ -197,8 +96,8 @@ impl Client {
     ) -> Result<Hop, Error> {
         let shared = &self.shared;
         let policy = own_policy.unwrap_or(&shared.retry);
-        let guard = self.guard(req.url.origin());
-        let guard = guard.as_deref();
+        let host = shared.pool.host(req.url.origin());
+        let guard = host.guard();
         tries.attempts = 0;
         let mut attempt = 1;
         let mut resent = false;
@@ -234,7 +133,9 @@ impl Client {
                     lock(budget).deposit(Instant::now());
                 }
             }
-            let result = self.attempt_once(req, deadline, attempt, resent).await;
+            let result = self
+                .attempt_once(req, &host, deadline, attempt, resent)
+                .await;
             let opened = self.record_outcome(guard, req.url.origin(), probe, &result);
             let end = match &result {
                 Ok(hop) => {

@@ -6,6 +6,7 @@ use crate::breaker::CircuitBreaker;
 use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
 use crate::events::{Event, Hook};
+use crate::guard::GuardConfig;
 use crate::h1::Limits;
 use crate::pool::{Counters, Pool, PoolConfig};
 use crate::retry::RetryPolicy;
@@ -42,6 +43,7 @@ impl Default for ClientBuilder {
                 max_idle_per_host: usize::MAX,
                 max_per_host: usize::MAX,
                 idle_timeout: Duration::from_secs(90),
+                guard: GuardConfig::default(),
             },
             default_headers: Vec::new(),
             sensitive: Vec::new(),
@@ -223,6 +225,11 @@ impl ClientBuilder {
         #[cfg(feature = "tls")]
         let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
         let counters = Arc::new(Counters::default());
+        let mut pool = self.pool;
+        pool.guard = GuardConfig {
+            budget: self.retry.budget_config(),
+            breaker: self.breaker,
+        };
         let mut fixed_headers = vec![
             ("User-Agent".to_string(), self.user_agent),
             ("Accept".to_string(), "*/*".to_string()),
@@ -233,7 +240,7 @@ impl ClientBuilder {
         }
         Ok(Client {
             shared: Arc::new(Shared {
-                pool: Pool::new(self.pool, counters.clone()),
+                pool: Pool::new(pool, counters.clone()),
                 counters,
                 timeouts: self.timeouts,
                 default_headers: HeaderDefaults {
@@ -243,8 +250,6 @@ impl ClientBuilder {
                 redirect: self.redirect,
                 limits: self.limits,
                 retry: self.retry,
-                breaker: self.breaker,
-                guards: Default::default(),
                 hook: self.hook,
                 #[cfg(feature = "tls")]
                 tls,

@@ -10,11 +10,12 @@ use crate::deadline::Deadline;
 use crate::error::{Error, Phase};
 use crate::events::{emit, Event};
 use crate::h1::{self, ResponseHead};
-use crate::pool::{CloseReason, Grant, Slot};
+use crate::pool::{CloseReason, Grant, HostEntry, Slot};
 use crate::retry::Progress;
 use crate::transport::{tcp, Peeker, Stream};
 use crate::url::{Scheme, Url};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -28,6 +29,7 @@ impl Client {
     pub(super) async fn attempt_once(
         &self,
         req: &mut Request,
+        host: &Arc<HostEntry>,
         deadline: &Deadline,
         attempt: u32,
         fresh: bool,
@@ -42,7 +44,7 @@ impl Client {
         // closes before its place under the host's limit is given back.
         let (slot, mut conn, reused, mut timings) = match shared
             .pool
-            .checkout(req.url.origin(), fresh, deadline)
+            .checkout(host, fresh, deadline)
             .await
             .map_err(not_sent)?
         {

@@ -23,16 +23,15 @@ use request::HeaderDefaults;
 pub use request::{Body, IntoUrl, RequestBuilder};
 pub use response::{Response, StatusCode, Timings};
 
-use crate::breaker::{CircuitBreaker, CircuitSnapshot};
+use crate::breaker::CircuitSnapshot;
 use crate::deadline::Budgets;
 use crate::events::Hook;
 use crate::h1::Limits;
 use crate::pool::{CloseReason, Counters, Pool};
 use crate::retry::{BudgetSnapshot, RetryPolicy};
-use attempt::Guards;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Counters of a client's connection use, from [`Client::stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -123,9 +122,6 @@ pub(crate) struct Shared {
     pub(crate) redirect: RedirectPolicy,
     pub(crate) limits: Limits,
     pub(crate) retry: RetryPolicy,
-    pub(crate) breaker: Option<CircuitBreaker>,
-    /// Per origin: the retry budget and the circuit breaker.
-    pub(crate) guards: Mutex<Guards>,
     pub(crate) hook: Option<Hook>,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
@@ -221,14 +217,8 @@ impl Client {
     /// origin), or `None` if this client has not called it.
     pub fn host_stats(&self, url: impl IntoUrl) -> Option<HostStats> {
         let url = url.into_url().ok()?;
-        let guard = self
-            .shared
-            .guards
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .map
-            .get(url.origin())?
-            .clone();
+        let host = self.shared.pool.existing_host(url.origin())?;
+        let guard = host.guard()?;
         let now = std::time::Instant::now();
         let budget = guard
             .budget
