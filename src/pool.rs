@@ -179,8 +179,7 @@ impl Pool {
     /// hosts with nothing left (no connection, no one holding the entry,
     /// a quiet guard), so idle sockets and state do not linger for hosts no
     /// longer called.
-    pub(crate) fn host(&self, origin: &str) -> Arc<HostEntry> {
-        let now = Instant::now();
+    pub(crate) fn host(&self, origin: &str, now: Instant) -> Arc<HostEntry> {
         let mut dead = Vec::new();
         let entry = {
             let mut hosts = lock(&self.hosts);
@@ -189,7 +188,7 @@ impl Pool {
                 .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
             {
                 hosts.last_sweep = Some(now);
-                let wall = std::time::Instant::now();
+                let wall = now.into_std();
                 hosts.map.retain(|_, host| {
                     let mut state = lock(&host.state);
                     self.expire(host, &mut state, now, &mut dead);
@@ -204,7 +203,7 @@ impl Pool {
                     let entry = Arc::new(HostEntry {
                         state: Mutex::new(HostState::default()),
                         counters: self.counters.clone(),
-                        guard: HostGuard::new(self.config.guard, std::time::Instant::now()),
+                        guard: HostGuard::new(self.config.guard, now.into_std()),
                     });
                     hosts.map.insert(origin.to_string(), entry.clone());
                     entry
@@ -251,13 +250,14 @@ impl Pool {
     /// An idle connection to `host` if a live one exists (unless
     /// `fresh`), else a place to open one, else a wait (FIFO, bounded by
     /// the pool-wait budget).
+    /// `now` is the caller's clock reading, taken once per attempt.
     pub(crate) async fn checkout(
         &self,
         host: &Arc<HostEntry>,
         fresh: bool,
         deadline: &Deadline,
+        now: Instant,
     ) -> Result<Grant, Error> {
-        let now = Instant::now();
         let mut dead = Vec::new();
         let waiting = {
             let mut state = lock(&host.state);
@@ -426,7 +426,12 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let pool = pool(1);
         let Grant::Open(slot) = pool
-            .checkout(&pool.host("o"), false, &deadline())
+            .checkout(
+                &pool.host("o", Instant::now()),
+                false,
+                &deadline(),
+                Instant::now(),
+            )
             .await
             .unwrap()
         else {
@@ -437,7 +442,14 @@ mod tests {
         assert_eq!(pool.idle_count(), 1);
         // The retry path asks for a fresh connection; the idle one gives
         // up its place instead of making it wait out the pool-wait budget.
-        let grant = pool.checkout(&pool.host("o"), true, &deadline()).await;
+        let grant = pool
+            .checkout(
+                &pool.host("o", Instant::now()),
+                true,
+                &deadline(),
+                Instant::now(),
+            )
+            .await;
         assert!(
             matches!(grant, Ok(Grant::Open(_))),
             "waited behind an idle connection"
@@ -452,7 +464,12 @@ mod tests {
             let mut pool = pool(1);
             pool.config.idle_timeout = Duration::from_millis(50);
             let Grant::Open(slot) = pool
-                .checkout(&pool.host("o"), false, &deadline())
+                .checkout(
+                    &pool.host("o", Instant::now()),
+                    false,
+                    &deadline(),
+                    Instant::now(),
+                )
                 .await
                 .unwrap()
             else {
@@ -463,7 +480,7 @@ mod tests {
             // A waiter queued while the connection is idle (as the fresh
             // path could before it learned to evict).
             let (tx, mut rx) = oneshot::channel();
-            let host = pool.host("o");
+            let host = pool.host("o", Instant::now());
             lock(&host.state).waiters.push_back(tx);
             if dead {
                 drop(server);
@@ -473,7 +490,14 @@ mod tests {
             }
             // Any checkout sweeps the host: the freed place must reach the
             // waiter, not vanish from the books.
-            let _ = pool.checkout(&pool.host("o"), false, &deadline()).await;
+            let _ = pool
+                .checkout(
+                    &pool.host("o", Instant::now()),
+                    false,
+                    &deadline(),
+                    Instant::now(),
+                )
+                .await;
             assert!(matches!(rx.try_recv(), Ok(Grant::Open(_))), "dead: {dead}");
         }
     }

@@ -26,6 +26,7 @@ use crate::retry::{
     AttemptContext, AttemptEnd, Decision, Fault, Progress, RetryPolicy, RetryRecord, StopReason,
     IDEMPOTENCY_KEY,
 };
+use crate::url::Url;
 use crate::StatusCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
@@ -50,7 +51,7 @@ impl Client {
         let mut earlier = Timings::default();
         loop {
             let mut hop = self
-                .send_with_retries(&mut req, own_policy.as_ref(), &deadline, &mut tries)
+                .send_with_retries(&mut req, own_policy.as_deref(), &deadline, &mut tries)
                 .await
                 .map_err(|e| e.with_url(&req.url))?;
             let next = self
@@ -96,7 +97,10 @@ impl Client {
     ) -> Result<Hop, Error> {
         let shared = &self.shared;
         let policy = own_policy.unwrap_or(&shared.retry);
-        let host = shared.pool.host(req.url.origin());
+        // One clock reading serves the host lookup, the budget and the
+        // first attempt's checkout.
+        let mut now = tokio::time::Instant::now();
+        let host = shared.pool.host(req.url.origin(), now);
         let guard = host.guard();
         tries.attempts = 0;
         let mut attempt = 1;
@@ -130,11 +134,11 @@ impl Client {
             if attempt == 1 && !resent {
                 // One deposit per request sent to this host.
                 if let Some(budget) = guard.and_then(|g| g.budget.as_ref()) {
-                    lock(budget).deposit(Instant::now());
+                    lock(budget).deposit(now.into_std());
                 }
             }
             let result = self
-                .attempt_once(req, &host, deadline, attempt, resent)
+                .attempt_once(req, &host, deadline, attempt, resent, now)
                 .await;
             let opened = self.record_outcome(guard, req.url.origin(), probe, &result);
             let end = match &result {
@@ -232,27 +236,41 @@ impl Client {
                 reason,
                 hinted,
             });
-            if let Ok(hop) = result {
-                // The answer that will be retried: its body is read if that
-                // is cheap and leaves time, as a redirect's is; otherwise
-                // its connection is closed.
-                let spare = deadline.time_left().map(|left| left.saturating_sub(delay));
-                let url = req.url.clone();
-                let mut resp = Response::new(self.clone(), &req.method, hop, url, *deadline);
-                if spare.is_none_or(|spare| spare > REDIRECT_DRAIN_WAIT) {
-                    resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
-                        .await;
-                }
-            }
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
+            // Boxed: the wait is rare, and its futures would otherwise make
+            // every request's future larger.
+            let (method, url) = (&*req.method, &req.url);
+            Box::pin(self.wait_to_retry(result.ok(), method, url, deadline, delay)).await;
+            now = tokio::time::Instant::now();
             if matches!(decision, Decision::ResendNow { .. }) {
                 resent = true;
             } else {
                 attempt += 1;
                 resent = false;
             }
+        }
+    }
+
+    /// Before the next try: the answer that will be retried has its body
+    /// read if that is cheap and leaves time, as a redirect's is (otherwise
+    /// its connection is closed); then the delay.
+    async fn wait_to_retry(
+        &self,
+        answer: Option<Hop>,
+        method: &str,
+        url: &Url,
+        deadline: &Deadline,
+        delay: Duration,
+    ) {
+        if let Some(hop) = answer {
+            let spare = deadline.time_left().map(|left| left.saturating_sub(delay));
+            let mut resp = Response::new(self.clone(), method, hop, url.clone(), *deadline);
+            if spare.is_none_or(|spare| spare > REDIRECT_DRAIN_WAIT) {
+                resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
+                    .await;
+            }
+        }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
     }
 

@@ -33,6 +33,7 @@ impl Client {
         deadline: &Deadline,
         attempt: u32,
         fresh: bool,
+        now: tokio::time::Instant,
     ) -> Result<Hop, Failed> {
         let shared = &self.shared;
         let not_sent = |error| Failed {
@@ -44,7 +45,7 @@ impl Client {
         // closes before its place under the host's limit is given back.
         let (slot, mut conn, reused, mut timings) = match shared
             .pool
-            .checkout(host, fresh, deadline)
+            .checkout(host, fresh, deadline, now)
             .await
             .map_err(not_sent)?
         {

@@ -164,7 +164,7 @@ pub(super) struct Request {
     /// Names of the request's own headers marked sensitive.
     pub(super) sensitive: Vec<String>,
     /// This request's retry policy, if not the client's.
-    pub(super) retry: Option<RetryPolicy>,
+    pub(super) retry: Option<Box<RetryPolicy>>,
     /// The caller says the request is safe to repeat.
     pub(super) retryable: bool,
     /// Set once a redirect has left the first origin: from then on no
@@ -311,7 +311,8 @@ pub struct RequestBuilder {
     headers: Vec<(String, String)>,
     /// Names of headers marked sensitive with `sensitive_header`.
     sensitive: Vec<String>,
-    retry: Option<RetryPolicy>,
+    /// Boxed: rare, and large (it would grow every request future).
+    retry: Option<Box<RetryPolicy>>,
     retryable: bool,
     body: Body,
     timeouts: Budgets,
@@ -439,7 +440,7 @@ impl RequestBuilder {
     /// This request's retry policy, in place of the client's
     /// ([`ClientBuilder::retry`](crate::ClientBuilder::retry)).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
+        self.retry = Some(Box::new(policy));
         self
     }
 
