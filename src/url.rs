@@ -218,7 +218,14 @@ impl Url {
             // in, so that `127.1` and `127.0.0.1` are one origin and one
             // `Host`.
             HostKind::Ipv4(a) => {
-                let _ = write!(serialization, "{a}");
+                // Octet by octet: `fmt` would cost more than the whole
+                // rest of the URL.
+                for (i, octet) in a.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        serialization.push('.');
+                    }
+                    push_decimal(&mut serialization, u16::from(octet));
+                }
             }
             HostKind::Ipv6(a) => {
                 let _ = write!(serialization, "[{a}]");
@@ -503,7 +510,8 @@ const HOST_CHARS: &[bool; 256] = &ascii_set(b"-._");
 fn push_decimal(out: &mut String, n: u16) {
     let mut buf = [0; 20];
     let digits = crate::h1::decimal(u64::from(n), &mut buf);
-    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+    // ASCII digits: each byte is its char, no UTF-8 check needed.
+    out.extend(digits.iter().map(|&d| char::from(d)));
 }
 
 /// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,

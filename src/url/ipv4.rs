@@ -21,18 +21,26 @@ use std::net::Ipv4Addr;
 /// trailing dot there, so that `1.2.3.4..` would be a name; here it is an
 /// error, as a resolver may well read it as an address.
 pub(super) fn parse(name: &str) -> Option<Result<Ipv4Addr, UrlError>> {
-    let last = name.split('.').rfind(|part| !part.is_empty())?;
-    if !last.bytes().all(|b| b.is_ascii_digit()) && !is_hex_number(last) {
+    // Byte scans from the end: this runs for every URL parsed, and most
+    // hosts are names that fail at their last byte.
+    let bytes = name.as_bytes();
+    let end = bytes.iter().rposition(|&b| b != b'.')? + 1;
+    let start = bytes[..end]
+        .iter()
+        .rposition(|&b| b == b'.')
+        .map_or(0, |i| i + 1);
+    let last = &bytes[start..end];
+    if !last.iter().all(u8::is_ascii_digit) && !is_hex_number(last) {
         return None;
     }
-    Some(address(name).ok_or(UrlError::InvalidHost))
+    Some(address(bytes).ok_or(UrlError::InvalidHost))
 }
 
 /// `0x` or `0X` and hex digits, possibly none: a number to the standard
 /// even where it is not a valid one.
-fn is_hex_number(part: &str) -> bool {
-    match part.get(..2) {
-        Some("0x" | "0X") => part[2..].bytes().all(|b| b.is_ascii_hexdigit()),
+fn is_hex_number(part: &[u8]) -> bool {
+    match part {
+        [b'0', b'x' | b'X', digits @ ..] => digits.iter().all(u8::is_ascii_hexdigit),
         _ => false,
     }
 }
@@ -40,12 +48,12 @@ fn is_hex_number(part: &str) -> bool {
 /// The IPv4 parser: one to four parts, each a number in decimal, hex or
 /// octal. Every part but the last is one byte; the last fills the bytes
 /// left, so `127.1` is 127.0.0.1 and `2130706433` all four bytes.
-fn address(name: &str) -> Option<Ipv4Addr> {
+fn address(name: &[u8]) -> Option<Ipv4Addr> {
     // One trailing dot is allowed, as in a fully qualified name.
-    let name = name.strip_suffix('.').unwrap_or(name);
+    let name = name.strip_suffix(b".").unwrap_or(name);
     let mut parts = [0u64; 4];
     let mut count = 0;
-    for part in name.split('.') {
+    for part in name.split(|&b| b == b'.') {
         *parts.get_mut(count)? = number(part)?;
         count += 1;
     }
@@ -63,14 +71,14 @@ fn address(name: &str) -> Option<Ipv4Addr> {
 /// One part: `0x` (or `0X`) then hex digits, `0` then octal digits, or
 /// decimal digits. Empty is no number; overflow is none either (any value
 /// that large is out of range anyway).
-fn number(part: &str) -> Option<u64> {
-    let (digits, radix) = match part.as_bytes() {
+fn number(part: &[u8]) -> Option<u64> {
+    let (digits, radix) = match part {
         [] => return None,
-        [b'0', b'x' | b'X', ..] => (&part[2..], 16),
-        [b'0', _, ..] => (&part[1..], 8),
+        [b'0', b'x' | b'X', rest @ ..] => (rest, 16),
+        [b'0', rest @ ..] if !rest.is_empty() => (rest, 8),
         _ => (part, 10),
     };
-    digits.bytes().try_fold(0u64, |n, b| {
+    digits.iter().try_fold(0u64, |n, &b| {
         let d = (b as char).to_digit(radix)?;
         n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
     })
@@ -174,23 +182,23 @@ mod tests {
 
     #[test]
     fn numbers_in_three_radixes() {
-        assert_eq!(number("0x"), Some(0));
-        assert_eq!(number("0XfF"), Some(255));
-        assert_eq!(number("0377"), Some(255));
-        assert_eq!(number("0"), Some(0));
-        assert_eq!(number("00"), Some(0));
-        assert_eq!(number("255"), Some(255));
-        assert_eq!(number(""), None);
-        assert_eq!(number("08"), None);
-        assert_eq!(number("0xg"), None);
-        assert_eq!(number("1a"), None);
-        assert_eq!(number("0x00000000000000000000000001"), Some(1));
-        assert_eq!(number("0x10000000000000000"), None);
+        assert_eq!(number(b"0x"), Some(0));
+        assert_eq!(number(b"0XfF"), Some(255));
+        assert_eq!(number(b"0377"), Some(255));
+        assert_eq!(number(b"0"), Some(0));
+        assert_eq!(number(b"00"), Some(0));
+        assert_eq!(number(b"255"), Some(255));
+        assert_eq!(number(b""), None);
+        assert_eq!(number(b"08"), None);
+        assert_eq!(number(b"0xg"), None);
+        assert_eq!(number(b"1a"), None);
+        assert_eq!(number(b"0x00000000000000000000000001"), Some(1));
+        assert_eq!(number(b"0x10000000000000000"), None);
     }
 
     #[test]
     fn the_last_part_fills_the_bytes_left() {
-        let a = |s: &str| address(s).map(|a| a.to_string());
+        let a = |s: &str| address(s.as_bytes()).map(|a| a.to_string());
         assert_eq!(a("1.2.3.4").as_deref(), Some("1.2.3.4"));
         assert_eq!(a("1.2.772").as_deref(), Some("1.2.3.4"));
         assert_eq!(a("1.131844").as_deref(), Some("1.2.3.4"));
