@@ -267,21 +267,32 @@ impl Conn {
                     self.buf.extend_from_slice(rb.filled());
                 }
             }
-            loop {
-                let step = self
-                    .decoder
-                    .decode(&self.buf[self.start..])
-                    .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
-                self.start += step.consumed;
-                match step.event {
-                    Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {}
-                    Some(Event::Head(head)) => {
-                        self.early_head = Some(head);
-                        return Poll::Ready(Ok(()));
-                    }
-                    Some(_) => return Poll::Ready(Ok(())),
-                    None => break,
+            if let Some(head) = self.buffered_final_head()? {
+                self.early_head = Some(head);
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+
+    /// Decodes what is buffered up to the final response head, skipping
+    /// 1xx heads: `Some` once it is complete, `None` while more bytes are
+    /// needed.
+    fn buffered_final_head(&mut self) -> Result<Option<ResponseHead>, Error> {
+        loop {
+            let step = self
+                .decoder
+                .decode(&self.buf[self.start..])
+                .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
+            self.start += step.consumed;
+            match step.event {
+                Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {}
+                Some(Event::Head(head)) => return Ok(Some(head)),
+                // Nothing but a head comes before the final head.
+                Some(_) => {
+                    let e = ParseError::IncompleteMessage;
+                    return Err(Error::protocol(Phase::ReadHead, e));
                 }
+                None => return Ok(None),
             }
         }
     }
@@ -313,22 +324,8 @@ impl Conn {
     async fn read_head_bytes(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
         let end = deadline.end_of(Phase::ReadHead);
         loop {
-            let step = self
-                .decoder
-                .decode(&self.buf[self.start..])
-                .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
-            self.start += step.consumed;
-            match step.event {
-                Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {
-                    continue
-                }
-                Some(Event::Head(head)) => return Ok(head),
-                Some(_) => {
-                    return Err(Error::protocol(
-                        Phase::ReadHead,
-                        ParseError::IncompleteMessage,
-                    ))
-                }
+            match self.buffered_final_head()? {
+                Some(head) => return Ok(head),
                 None => {
                     if !self.fill(Phase::ReadHead, end).await? {
                         let e = self

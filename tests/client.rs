@@ -6,26 +6,8 @@ mod support;
 
 use brisk::{Body, Client, RedirectPolicy};
 use std::time::Duration;
-use support::server::{ok, open_fds, read_request, serve_each, Received, Scripted};
+use support::server::{ok, open_fds, read_request, recording, serve_each, Scripted};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::mpsc;
-
-/// A server that records every request and answers `200 OK` with `body`.
-async fn recording(body: &'static str) -> (Scripted, mpsc::UnboundedReceiver<Received>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let server = Scripted::start(move |stream, _| {
-        let tx = tx.clone();
-        async move {
-            serve_each(stream, |req| {
-                let _ = tx.send(req.clone());
-                ok(body)
-            })
-            .await
-        }
-    })
-    .await;
-    (server, rx)
-}
 
 const UA: &str = concat!("brisk/", env!("CARGO_PKG_VERSION"));
 

@@ -11,60 +11,29 @@ mod support;
 
 use brisk::{Client, RetryPolicy, RetryReason};
 use std::time::{Duration, Instant};
-use support::fault::{body_for, refused_addr, Fault, FaultServer, Mode};
+use support::fault::{body_for, refused_addr, transports, Fault, FaultServer, Transport};
 use support::server::open_fds;
 
 const READ: Duration = Duration::from_millis(300);
 const HANG: Duration = Duration::from_secs(6);
 
-struct Transport {
-    label: &'static str,
-    mode: Mode,
-    scheme: &'static str,
-    #[cfg(feature = "tls")]
-    ca: Option<Vec<u8>>,
+/// A client with the default policy (backoff shortened and exact),
+/// trusting `t`.
+fn retrying_client(t: &Transport) -> Client {
+    let policy = RetryPolicy::default()
+        .backoff(Duration::from_millis(20), Duration::from_millis(80))
+        .with_rng(|| u64::MAX);
+    let builder = Client::builder()
+        .retry(policy)
+        .read_timeout(READ)
+        .timeout(Duration::from_secs(5));
+    t.trust(builder).build().unwrap()
 }
 
-impl Transport {
-    fn client(&self) -> Client {
-        let policy = RetryPolicy::default()
-            .backoff(Duration::from_millis(20), Duration::from_millis(80))
-            .with_rng(|| u64::MAX);
-        let builder = Client::builder()
-            .retry(policy)
-            .read_timeout(READ)
-            .timeout(Duration::from_secs(5));
-        #[cfg(feature = "tls")]
-        let builder = match &self.ca {
-            Some(pem) => builder
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(brisk::Certificate::from_pem(pem).unwrap()),
-            None => builder,
-        };
-        builder.build().unwrap()
-    }
-}
-
-fn transports() -> Vec<Transport> {
-    #[allow(unused_mut)]
-    let mut all = vec![Transport {
-        label: "plain",
-        mode: Mode::Plain,
-        scheme: "http",
-        #[cfg(feature = "tls")]
-        ca: None,
-    }];
-    #[cfg(feature = "tls")]
-    {
-        let (config, ca) = support::fault::tls_setup();
-        all.push(Transport {
-            label: "tls",
-            mode: Mode::Tls(config),
-            scheme: "https",
-            ca: Some(ca),
-        });
-    }
-    all
+/// GETs `/first` from `server` and reads it: a connection to reuse.
+async fn pool_one(client: &Client, server: &FaultServer) {
+    let resp = client.get(server.url("/first")).send().await.unwrap();
+    resp.bytes().await.unwrap();
 }
 
 fn reasons(records: &[brisk::RetryRecord]) -> Vec<RetryReason> {
@@ -80,7 +49,7 @@ async fn recovers(
     min: Duration,
     connections: usize,
 ) -> String {
-    let client = t.client();
+    let client = retrying_client(t);
     let server = FaultServer::first(t.mode.clone(), &[fault]);
     let started = Instant::now();
     let resp = tokio::time::timeout(HANG, client.get(server.url("/a")).send())
@@ -109,7 +78,7 @@ async fn retries_ride_through_what_is_safe_and_only_that() {
         let mut row = Vec::new();
         // Nothing listens: three attempts, 20 and 40 ms apart, then the
         // connect error, which says how many attempts it took.
-        let client = t.client();
+        let client = retrying_client(&t);
         let url = format!("{}://{}/", t.scheme, refused_addr());
         let started = Instant::now();
         let err = client.get(&url).send().await.unwrap_err();
@@ -131,7 +100,7 @@ async fn retries_ride_through_what_is_safe_and_only_that() {
         row.push((Fault::Silent.name(), outcome));
         // A head that comes a byte at a time has started: once a response
         // has begun, nothing is retried.
-        let client = t.client();
+        let client = retrying_client(&t);
         let server = FaultServer::first(t.mode.clone(), &[Fault::DripHead]);
         let err = client.get(server.url("/a")).send().await.unwrap_err();
         assert!(err.is_timeout(), "{}: {err}", t.label);
@@ -154,16 +123,9 @@ async fn retries_ride_through_what_is_safe_and_only_that() {
 
         // A POST on a reused connection that the server closes without
         // answering may have been applied: it is never sent again.
-        let client = t.client();
+        let client = retrying_client(&t);
         let server = FaultServer::first(t.mode.clone(), &[Fault::None, Fault::Hangup]);
-        client
-            .get(server.url("/first"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        pool_one(&client, &server).await;
         let err = client
             .post(server.url("/post"))
             .body("{}")
@@ -178,14 +140,7 @@ async fn retries_ride_through_what_is_safe_and_only_that() {
         row.push(("hangup, reused, POST", "error; not sent again".to_string()));
         // The same with an Idempotency-Key: re-sent at once, fresh.
         let server = FaultServer::first(t.mode.clone(), &[Fault::None, Fault::Hangup]);
-        client
-            .get(server.url("/first"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        pool_one(&client, &server).await;
         let resp = client
             .post(server.url("/post"))
             .header("Idempotency-Key", "order-17")

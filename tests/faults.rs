@@ -24,7 +24,7 @@ use brisk::h1::ParseError;
 use brisk::{Client, ClientStats, ClosedCounts, Error, Phase, RequestBuilder, RetryPolicy};
 use std::ops::RangeInclusive;
 use std::time::{Duration, Instant};
-use support::fault::{body_for, describe, refused_addr, Fault, FaultServer, Mode};
+use support::fault::{body_for, describe, refused_addr, transports, Fault, FaultServer, Transport};
 use support::server::open_fds;
 
 /// The read budget: the whole head, then each wait for body bytes.
@@ -56,61 +56,19 @@ macro_rules! ensure {
     };
 }
 
-/// One transport: how to serve and how to trust it.
-struct Transport {
-    label: &'static str,
-    mode: Mode,
-    scheme: &'static str,
-    /// The test CA, for TLS.
-    #[cfg(feature = "tls")]
-    ca: Option<Vec<u8>>,
-}
-
-impl Transport {
-    fn client(&self) -> Client {
-        let builder = Client::builder()
+/// A client with this matrix's budgets, retries off, trusting `t`.
+fn client(t: &Transport) -> Client {
+    t.trust(
+        Client::builder()
             .retry(RetryPolicy::none())
             .connect_timeout(CONNECT)
             .tls_timeout(CONNECT)
             .write_timeout(WRITE)
             .read_timeout(READ)
-            .timeout(TOTAL);
-        #[cfg(feature = "tls")]
-        let builder = match &self.ca {
-            Some(pem) => builder
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(brisk::Certificate::from_pem(pem).unwrap()),
-            None => builder,
-        };
-        builder.build().unwrap()
-    }
-
-    /// A server whose first connection follows `plan`, then serves clean.
-    fn server(&self, plan: &[Fault]) -> FaultServer {
-        FaultServer::first(self.mode.clone(), plan)
-    }
-}
-
-fn transports() -> Vec<Transport> {
-    #[allow(unused_mut)]
-    let mut all = vec![Transport {
-        label: "plain",
-        mode: Mode::Plain,
-        scheme: "http",
-        #[cfg(feature = "tls")]
-        ca: None,
-    }];
-    #[cfg(feature = "tls")]
-    {
-        let (config, ca) = support::fault::tls_setup();
-        all.push(Transport {
-            label: "tls",
-            mode: Mode::Tls(config),
-            scheme: "https",
-            ca: Some(ca),
-        });
-    }
-    all
+            .timeout(TOTAL),
+    )
+    .build()
+    .unwrap()
 }
 
 /// What a request came back with, body read.
@@ -319,7 +277,7 @@ impl Case {
     /// Runs the case over `t`; `Ok` holds the outcome for the matrix.
     async fn run(self, t: &Transport) -> Result<String, String> {
         let tls = t.scheme == "https";
-        let client = t.client();
+        let client = client(t);
         match self {
             Case::Clean => {
                 let server = t.server(&[]);

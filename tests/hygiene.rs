@@ -8,26 +8,9 @@ mod support;
 use brisk::h1::Limits;
 use brisk::{Body, Client};
 use std::time::{Duration, Instant};
-use support::server::{ok, read_request, serve_each, Received, Scripted};
+use support::server::{ok, read_request, recording, serve_each, Received, Scripted};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
-
-/// A server that records every request and answers `200 OK` with `body`.
-async fn recording(body: &'static str) -> (Scripted, mpsc::UnboundedReceiver<Received>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let server = Scripted::start(move |stream, _| {
-        let tx = tx.clone();
-        async move {
-            serve_each(stream, |req| {
-                let _ = tx.send(req.clone());
-                ok(body)
-            })
-            .await
-        }
-    })
-    .await;
-    (server, rx)
-}
 
 /// Every value of header `name` in a recorded head.
 fn all<'a>(req: &'a Received, name: &str) -> Vec<&'a str> {

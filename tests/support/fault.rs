@@ -635,3 +635,54 @@ pub fn tls_setup() -> (Arc<rustls::ServerConfig>, Vec<u8>) {
         .unwrap();
     (Arc::new(config), ca)
 }
+
+/// One way to reach a fault server: plain, or TLS with the test CA.
+pub struct Transport {
+    pub label: &'static str,
+    pub mode: Mode,
+    pub scheme: &'static str,
+    /// The test CA, for TLS.
+    #[cfg(feature = "tls")]
+    pub ca: Option<Vec<u8>>,
+}
+
+impl Transport {
+    /// `builder`, trusting this transport's server.
+    pub fn trust(&self, builder: brisk::ClientBuilder) -> brisk::ClientBuilder {
+        #[cfg(feature = "tls")]
+        if let Some(pem) = &self.ca {
+            return builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(brisk::Certificate::from_pem(pem).unwrap());
+        }
+        builder
+    }
+
+    /// A server whose first connection follows `plan`, then serves clean.
+    pub fn server(&self, plan: &[Fault]) -> FaultServer {
+        FaultServer::first(self.mode.clone(), plan)
+    }
+}
+
+/// Plain, and TLS when built with it.
+pub fn transports() -> Vec<Transport> {
+    #[allow(unused_mut)]
+    let mut all = vec![Transport {
+        label: "plain",
+        mode: Mode::Plain,
+        scheme: "http",
+        #[cfg(feature = "tls")]
+        ca: None,
+    }];
+    #[cfg(feature = "tls")]
+    {
+        let (config, ca) = tls_setup();
+        all.push(Transport {
+            label: "tls",
+            mode: Mode::Tls(config),
+            scheme: "https",
+            ca: Some(ca),
+        });
+    }
+    all
+}

@@ -172,6 +172,25 @@ where
     }
 }
 
+/// A server that records every request and answers `200 OK` with `body`.
+pub async fn recording(
+    body: &'static str,
+) -> (Scripted, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = Scripted::start(move |stream, _| {
+        let tx = tx.clone();
+        async move {
+            serve_each(stream, |req| {
+                let _ = tx.send(req.clone());
+                ok(body)
+            })
+            .await
+        }
+    })
+    .await;
+    (server, rx)
+}
+
 /// `HTTP/1.1 200 OK` with a Content-Length body.
 pub fn ok(body: &str) -> Vec<u8> {
     format!(
