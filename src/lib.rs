@@ -153,10 +153,23 @@ mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
-    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
-    RequestBuilder, Response, StatusCode, Timings,
+    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, InvalidStatusCode,
+    RedirectPolicy, RequestBuilder, Response, StatusCode, Timings,
 };
 pub use deadline::Timeouts;
+
+/// GETs `url` with a client of default settings, as `reqwest::get` does: a
+/// one-liner for scripts and examples. A new client (and its pool) is made
+/// for each call; keep a [`Client`] to reuse connections.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), brisk::Error> {
+/// let body = brisk::get("https://example.com/").await?.text().await?;
+/// # Ok(()) }
+/// ```
+pub async fn get(url: impl IntoUrl) -> Result<Response, Error> {
+    Client::new().get(url).send().await
+}
 pub use error::{Error, Phase, TlsFailure};
 pub use events::Event;
 pub use h1::{Headers, Version};

@@ -9,6 +9,7 @@
 //! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
+//! | `status.rs` | [`StatusCode`] and its registered constants |
 
 mod attempt;
 mod builder;
@@ -16,12 +17,14 @@ mod exchange;
 mod redirect;
 mod request;
 mod response;
+mod status;
 
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
 pub use request::{Body, IntoUrl, RequestBuilder};
-pub use response::{Response, StatusCode, Timings};
+pub use response::{Response, Timings};
+pub use status::{InvalidStatusCode, StatusCode};
 
 use crate::breaker::CircuitSnapshot;
 use crate::deadline::Budgets;

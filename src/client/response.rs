@@ -2,7 +2,7 @@
 
 use super::attempt::Tries;
 use super::exchange::Hop;
-use super::Client;
+use super::{Client, StatusCode};
 use crate::conn::{BodyPart, Conn};
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
@@ -14,49 +14,6 @@ use crate::url::Url;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// An HTTP status code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct StatusCode(pub(crate) u16);
-
-impl StatusCode {
-    /// The code as a number.
-    pub fn as_u16(self) -> u16 {
-        self.0
-    }
-    /// 100–199.
-    pub fn is_informational(self) -> bool {
-        (100..200).contains(&self.0)
-    }
-    /// 200–299.
-    pub fn is_success(self) -> bool {
-        (200..300).contains(&self.0)
-    }
-    /// 300–399.
-    pub fn is_redirection(self) -> bool {
-        (300..400).contains(&self.0)
-    }
-    /// 400–499.
-    pub fn is_client_error(self) -> bool {
-        (400..500).contains(&self.0)
-    }
-    /// 500–599.
-    pub fn is_server_error(self) -> bool {
-        (500..600).contains(&self.0)
-    }
-}
-
-impl fmt::Display for StatusCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl PartialEq<u16> for StatusCode {
-    fn eq(&self, other: &u16) -> bool {
-        self.0 == *other
-    }
-}
 
 /// Where a request's time went, as curl's `-w` reports it. Phases that did
 /// not happen (DNS, connect and TLS on a reused connection) are zero; over

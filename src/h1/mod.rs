@@ -76,6 +76,13 @@ pub enum Version {
 }
 
 impl Version {
+    /// `HTTP/0.9` (reqwest's spelling of [`Version::Http09`]).
+    pub const HTTP_09: Version = Version::Http09;
+    /// `HTTP/1.0` (reqwest's spelling of [`Version::Http10`]).
+    pub const HTTP_10: Version = Version::Http10;
+    /// `HTTP/1.1` (reqwest's spelling of [`Version::Http11`]).
+    pub const HTTP_11: Version = Version::Http11;
+
     /// The version as written in a status line, e.g. `"HTTP/1.1"`.
     pub fn as_str(self) -> &'static str {
         match self {
