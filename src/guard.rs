@@ -8,8 +8,10 @@ use crate::retry::{BudgetState, RetryBudget};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
+/// Locks `m`. The pool's and the guards' books stay consistent across a
+/// panic elsewhere (every update is a single assignment), so a poisoned
+/// lock is still usable.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Each update is a single assignment: a poisoned lock is still sound.
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

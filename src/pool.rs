@@ -20,10 +20,10 @@
 use crate::conn::Conn;
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
-use crate::guard::{GuardConfig, HostGuard};
+use crate::guard::{lock, GuardConfig, HostGuard};
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -116,12 +116,6 @@ struct HostState {
     idle: Vec<(Box<Conn>, Instant)>,
     open: usize,
     waiters: VecDeque<oneshot::Sender<Grant>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The pool's books stay consistent across a panic elsewhere (every
-    // update is a single assignment), so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The right to one connection's place under a host's limit.

@@ -6,7 +6,9 @@ mod support;
 
 use brisk::{Body, Client, RedirectPolicy};
 use std::time::Duration;
-use support::server::{ok, open_fds, read_request, recording, serve_each, Scripted};
+use support::server::{
+    ok, open_fds, read_request, recording, redirecting_to, serve_each, Scripted,
+};
 use tokio::io::AsyncWriteExt;
 
 const UA: &str = concat!("brisk/", env!("CARGO_PKG_VERSION"));
@@ -626,17 +628,7 @@ async fn a_request_asking_to_close_is_not_reused() {
 async fn default_credentials_do_not_follow_a_redirect_to_another_origin() {
     let (target, mut seen) = recording("landed").await;
     let to = target.url("/landed");
-    let from = Scripted::start(move |stream, _| {
-        let to = to.clone();
-        async move {
-            serve_each(stream, |_| {
-                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
-                    .into_bytes()
-            })
-            .await
-        }
-    })
-    .await;
+    let from = redirecting_to(to).await;
     let client = Client::builder()
         .default_header("Authorization", "Bearer sk-secret")
         .default_header("X-Team", "t")

@@ -8,7 +8,9 @@ mod support;
 use brisk::h1::Limits;
 use brisk::{Body, Client};
 use std::time::{Duration, Instant};
-use support::server::{ok, read_request, recording, serve_each, Received, Scripted};
+use support::server::{
+    ok, read_request, recording, redirecting_to, serve_each, Received, Scripted,
+};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
@@ -208,17 +210,7 @@ async fn a_streamed_get_that_meets_a_302_follows_without_its_body() {
 async fn api_keys_and_marked_headers_never_cross_origins() {
     let (target, mut seen) = recording("landed").await;
     let to = target.url("/landed");
-    let from = Scripted::start(move |stream, _| {
-        let to = to.clone();
-        async move {
-            serve_each(stream, |_| {
-                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
-                    .into_bytes()
-            })
-            .await
-        }
-    })
-    .await;
+    let from = redirecting_to(to).await;
     let client = Client::builder()
         .default_header("X-Tenant-Token", "client-secret")
         .sensitive_header("x-tenant-token")

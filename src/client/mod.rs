@@ -29,6 +29,7 @@ pub use status::{InvalidStatusCode, StatusCode};
 use crate::breaker::CircuitSnapshot;
 use crate::deadline::Budgets;
 use crate::events::Hook;
+use crate::guard::lock;
 use crate::h1::Limits;
 use crate::pool::{CloseReason, Counters, Pool};
 use crate::retry::{BudgetSnapshot, RetryPolicy};
@@ -92,7 +93,9 @@ pub struct ClosedCounts {
     pub idle_timeout: u64,
     /// Past the server's `Keep-Alive: timeout=N`.
     pub keep_alive_expired: u64,
-    /// Found closed (or sending unasked bytes) when about to be reused.
+    /// Found closed, or holding bytes nobody asked for: when its response
+    /// ended (bytes already buffered), or when about to be reused (the
+    /// kernel peek).
     pub server_closed: u64,
     /// More idle connections than `pool_max_idle_per_host`.
     pub pool_full: u64,
@@ -223,14 +226,8 @@ impl Client {
         let host = self.shared.pool.existing_host(url.origin())?;
         let guard = host.guard()?;
         let now = std::time::Instant::now();
-        let budget = guard
-            .budget
-            .as_ref()
-            .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).snapshot(now));
-        let circuit = guard
-            .breaker
-            .as_ref()
-            .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()).snapshot(now));
+        let budget = guard.budget.as_ref().map(|b| lock(b).snapshot(now));
+        let circuit = guard.breaker.as_ref().map(|b| lock(b).snapshot(now));
         Some(HostStats { budget, circuit })
     }
 }

@@ -191,6 +191,21 @@ pub async fn recording(
     (server, rx)
 }
 
+/// A server that answers every request with a `302` to `to`.
+pub async fn redirecting_to(to: String) -> Scripted {
+    Scripted::start(move |stream, _| {
+        let to = to.clone();
+        async move {
+            serve_each(stream, |_| {
+                format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")
+                    .into_bytes()
+            })
+            .await
+        }
+    })
+    .await
+}
+
 /// `HTTP/1.1 200 OK` with a Content-Length body.
 pub fn ok(body: &str) -> Vec<u8> {
     format!(
