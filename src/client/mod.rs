@@ -129,6 +129,8 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     pub(crate) retry: RetryPolicy,
     pub(crate) hook: Option<Hook>,
+    /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
+    pub(crate) https_only: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

@@ -466,6 +466,15 @@ impl RequestBuilder {
         self
     }
 
+    /// The HTTP version of the request. brisk sends HTTP/1.1 only: any
+    /// other version fails the request with a builder error at `send()`.
+    pub fn version(mut self, version: crate::Version) -> Self {
+        if version != crate::Version::HTTP_11 && self.error.is_none() {
+            self.error = Some(Error::builder("brisk sends HTTP/1.1 requests only"));
+        }
+        self
+    }
+
     fn set_header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.headers.push((name.to_string(), value.into()));
