@@ -22,3 +22,18 @@ pub mod uses {
     use std::time::Duration;
     include!(concat!(env!("OUT_DIR"), "/uses.rs"));
 }
+
+/// The eight everyday programs (programs/README.md): the reqwest originals
+/// under the oracle, their brisk ports otherwise.
+#[cfg_attr(feature = "oracle", path = "../programs/reqwest")]
+#[cfg_attr(not(feature = "oracle"), path = "../programs/brisk")]
+pub mod programs {
+    pub mod p1_get_text;
+    pub mod p2_chat_json;
+    pub mod p3_client_defaults;
+    pub mod p4_query_form;
+    pub mod p5_errors;
+    pub mod p6_download;
+    pub mod p7_concurrent;
+    pub mod p8_reuse_proxy;
+}
