@@ -464,8 +464,12 @@ impl RequestBuilder {
     /// ```
     #[cfg(feature = "json")]
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(bytes) => {
+        // serde_json::to_vec starts at 128 bytes and doubles: an everyday
+        // chat request (300 bytes to a few KiB) would cost 2 to 5
+        // allocations instead of 1.
+        let mut bytes = Vec::with_capacity(512);
+        match serde_json::to_writer(&mut bytes, value) {
+            Ok(()) => {
                 self.body = bytes.into();
                 self.set_header_if_absent("Content-Type", "application/json")
             }
