@@ -38,17 +38,34 @@
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - Not a proxy client (yet), and no cookie jar, compression or
 //!   multipart: it sends what you give it and hands back what it received.
-//! - Not generic over serde: with the `json` feature, JSON goes in and out
-//!   as [`serde_json::Value`](https://docs.rs/serde_json) (no serde derive
-//!   at runtime); convert with `serde_json::from_value` in your code.
+//!
+//! # Typed JSON, query and form
+//!
+//! [`RequestBuilder::json`] sends any `T: Serialize` and
+//! [`Response::json`] returns any `T: DeserializeOwned`, so your own
+//! `#[derive(Serialize, Deserialize)]` types (from the `serde` crate) go
+//! straight to and from the wire, fields in their declared order, with no
+//! `serde_json::Value` in between. A body of the wrong shape is an error
+//! with [`Error::is_decode`] that names the field
+//! (`choices[0].message.content`). [`RequestBuilder::query`] and
+//! [`RequestBuilder::form`] take structs, maps and lists of pairs, as
+//! reqwest's do.
+//!
+//! brisk names serde's traits through `serde_core`, the crate of traits
+//! that serde and serde_json are built on (serde re-exports them, so a
+//! derive implements exactly these), and never serde's derive macros: it
+//! adds no crate to a build that has serde_json.
 //!
 //! # Features
 //!
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
-//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`].
+//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
+//!   through serde_json.
 //!
-//! With `--no-default-features` brisk is a plain-HTTP client on tokio
-//! alone.
+//! With `--no-default-features` brisk is a plain-HTTP client on tokio and
+//! `serde_core` alone. `serde_core` stays (a small crate of traits, no
+//! build script or macro) so that `query` and `form` take the same
+//! `Serialize` types with or without `json`.
 //!
 //! # Runtime
 //!
@@ -145,10 +162,13 @@ mod error;
 mod events;
 mod guard;
 pub mod h1;
+#[cfg(feature = "json")]
+mod json_path;
 mod pool;
 mod retry;
 mod transport;
 mod url;
+mod urlencoded;
 mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
