@@ -155,6 +155,8 @@
 
 mod base64;
 mod breaker;
+#[cfg(feature = "json")]
+pub mod chat;
 mod client;
 mod conn;
 mod deadline;
