@@ -145,6 +145,8 @@ mod error;
 mod events;
 mod guard;
 pub mod h1;
+pub mod header;
+mod method;
 mod pool;
 mod retry;
 mod transport;
@@ -173,6 +175,7 @@ pub async fn get(url: impl IntoUrl) -> Result<Response, Error> {
 pub use error::{Error, Phase, TlsFailure};
 pub use events::Event;
 pub use h1::{Headers, Version};
+pub use method::{InvalidMethod, Method};
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
