@@ -110,11 +110,16 @@
 //!   [`CircuitBreaker`] fails fast while a backend is down, and
 //!   [`ClientBuilder::on_event`] sees every attempt.
 //! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, the
-//!   API-key headers `X-Api-Key` and `Api-Key`, and any header marked with
+//!   API-key headers `X-Api-Key` and `Api-Key`, any header marked with
 //!   [`RequestBuilder::sensitive_header`] or
-//!   [`ClientBuilder::sensitive_header`]), from the request or the
-//!   client's default headers, are never sent to another origin on a
-//!   redirect, and never shown by `Debug`.
+//!   [`ClientBuilder::sensitive_header`], and any
+//!   [`HeaderValue`](header::HeaderValue) marked
+//!   [`set_sensitive`](header::HeaderValue::set_sensitive)), from the
+//!   request or the client's default headers, are never sent to another
+//!   origin on a redirect, and never shown by `Debug`.
+//! - Header names are case-insensitive. A request sends a name in the case
+//!   it was given (the [`header`] constants are lowercase); names in a
+//!   response are lowercase, as in the `http` crate.
 //! - Exactly one `Authorization` is sent: the request's own, else one
 //!   from the URL's userinfo, else the client's default. Exactly one
 //!   `Host`: two are refused. POST, PUT and PATCH without a body send

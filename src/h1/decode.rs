@@ -302,8 +302,11 @@ impl ResponseDecoder {
             self.spans.clear();
         }
         // `spans` (where the fields lie) is cleared after each head but
-        // keeps its capacity: after a connection's first head, it costs
-        // no allocation.
+        // keeps its capacity: one allocation per connection, room for a
+        // typical head's fields, made when the first head arrives.
+        if self.spans.capacity() == 0 {
+            self.spans.reserve_exact(16);
+        }
         let spans = &mut self.spans;
         let max = self.limits.max_headers;
         let found = self.scanner.advance(input, &self.limits, &mut |span| {
