@@ -127,11 +127,16 @@
 //!   [`CircuitBreaker`] fails fast while a backend is down, and
 //!   [`ClientBuilder::on_event`] sees every attempt.
 //! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, the
-//!   API-key headers `X-Api-Key` and `Api-Key`, and any header marked with
+//!   API-key headers `X-Api-Key` and `Api-Key`, any header marked with
 //!   [`RequestBuilder::sensitive_header`] or
-//!   [`ClientBuilder::sensitive_header`]), from the request or the
-//!   client's default headers, are never sent to another origin on a
-//!   redirect, and never shown by `Debug`.
+//!   [`ClientBuilder::sensitive_header`], and any
+//!   [`HeaderValue`](header::HeaderValue) marked
+//!   [`set_sensitive`](header::HeaderValue::set_sensitive)), from the
+//!   request or the client's default headers, are never sent to another
+//!   origin on a redirect, and never shown by `Debug`.
+//! - Header names are case-insensitive. A request sends a name in the case
+//!   it was given (the [`header`] constants are lowercase); names in a
+//!   response are lowercase, as in the `http` crate.
 //! - Exactly one `Authorization` is sent: the request's own, else one
 //!   from the URL's userinfo, else the client's default. Exactly one
 //!   `Host`: two are refused. POST, PUT and PATCH without a body send
@@ -164,8 +169,10 @@ mod error;
 mod events;
 mod guard;
 pub mod h1;
+pub mod header;
 #[cfg(feature = "json")]
 mod json_path;
+mod method;
 mod pool;
 mod retry;
 mod transport;
@@ -204,6 +211,7 @@ pub mod redirect {
 }
 pub use events::Event;
 pub use h1::{Headers, Version};
+pub use method::{InvalidMethod, Method};
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;

@@ -276,7 +276,7 @@ async fn send_request(
     defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<Sent, SendFailure> {
-    conn.prepare_request(&req.method, |buf| {
+    conn.prepare_request(req.method.as_str(), |buf| {
         req.encode_head(defaults, buf);
         if let BodyKind::Bytes(b) = &req.body.kind {
             if b.len() <= INLINE_BODY {

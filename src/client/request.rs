@@ -4,26 +4,16 @@ use super::{Client, Response};
 use crate::deadline::{Budget, Budgets, Timeouts};
 use crate::error::Error;
 use crate::h1::{self, BodyFraming, RequestHead};
+use crate::header::{is_credential, HeaderMap, HeaderName, HeaderValue};
+use crate::method::Method;
 use crate::retry::RetryPolicy;
 use crate::url::Url;
 use crate::urlencoded;
 use serde_core::Serialize;
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::io::AsyncRead;
-
-/// The standard methods without an allocation; others as given.
-fn method_name(method: &str) -> Cow<'static, str> {
-    const KNOWN: [&str; 9] = [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
-    ];
-    match KNOWN.iter().find(|m| **m == method) {
-        Some(m) => Cow::Borrowed(m),
-        None => Cow::Owned(method.to_string()),
-    }
-}
 
 /// Something that can be turned into a [`Url`]: a `&str`, a `String`, or a
 /// `Url`. A parse failure is reported by `send()`.
@@ -187,29 +177,32 @@ impl From<&[u8]> for Body {
 #[derive(Clone, Default)]
 pub(crate) struct HeaderDefaults {
     /// `User-Agent`, `Accept` and the caller's default headers.
-    pub(crate) fields: Vec<(String, String)>,
+    pub(crate) fields: HeaderMap,
     /// Header names dropped on a redirect to another origin, and redacted
     /// in `Debug` output, beyond the built-in ones.
     pub(crate) sensitive: Vec<String>,
 }
 
 impl HeaderDefaults {
-    /// Whether `name` is sensitive for this client: a built-in credential
-    /// header or one the caller listed.
-    pub(crate) fn is_sensitive(&self, name: &str) -> bool {
-        is_credential(name) || self.sensitive.iter().any(|s| s.eq_ignore_ascii_case(name))
+    /// Whether the field `name: value` is sensitive for this client: a
+    /// built-in credential header, one the caller listed, or a value
+    /// marked sensitive.
+    pub(crate) fn is_sensitive(&self, name: &HeaderName, value: &HeaderValue) -> bool {
+        value.is_sensitive()
+            || is_credential(name.as_str())
+            || self.sensitive.iter().any(|s| name == s.as_str())
     }
 }
 
 /// A request being prepared.
 pub(super) struct Request {
-    pub(super) method: Cow<'static, str>,
+    pub(super) method: Method,
     pub(super) url: Url,
-    pub(super) headers: Vec<(String, String)>,
+    /// The request's own fields; those given to `sensitive_header` have
+    /// their value marked sensitive.
+    pub(super) headers: HeaderMap,
     pub(super) body: Body,
     pub(super) timeouts: Budgets,
-    /// Names of the request's own headers marked sensitive.
-    pub(super) sensitive: Vec<String>,
     /// This request's retry policy, if not the client's.
     pub(super) retry: Option<Box<RetryPolicy>>,
     /// The caller says the request is safe to repeat.
@@ -219,37 +212,17 @@ pub(super) struct Request {
     pub(super) cross_origin: bool,
 }
 
-/// Headers that carry credentials: dropped when a redirect changes origin,
-/// and redacted in `Debug` output. Besides HTTP's own, the API-key headers
-/// that LLM providers use (Anthropic's and others' `x-api-key`, Azure
-/// OpenAI's `api-key`).
-const CREDENTIALS: [&str; 5] = [
-    "authorization",
-    "cookie",
-    "proxy-authorization",
-    "x-api-key",
-    "api-key",
-];
-
-pub(super) fn is_credential(name: &str) -> bool {
-    CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c))
-}
-
 impl Request {
     /// Whether the request carries a header field `name`.
     pub(super) fn has_header(&self, name: &str) -> bool {
-        self.headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.headers.contains_key(name)
     }
 
     /// Whether the caller asked for the connection to close after this
     /// request (`Connection: close` in its headers or the defaults).
     pub(super) fn asks_close(&self, defaults: &HeaderDefaults) -> bool {
-        self.headers.iter().chain(&defaults.fields).any(|(n, v)| {
-            n.eq_ignore_ascii_case("connection")
-                && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("close"))
-        })
+        self.headers.has_token("connection", "close")
+            || defaults.fields.has_token("connection", "close")
     }
 }
 
@@ -277,44 +250,39 @@ impl Request {
         defaults: &HeaderDefaults,
         f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
     ) -> R {
-        let has = |name: &str| {
-            self.headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case(name))
-        };
-        let userinfo_auth = (!self.url.username().is_empty() && !has("authorization")).then(|| {
+        let userinfo_auth = (!self.url.username().is_empty()
+            && !self.headers.contains_key("authorization"))
+        .then(|| {
             let creds = format!(
                 "{}:{}",
                 self.url.username(),
                 self.url.password().unwrap_or("")
             );
-            (
-                "Authorization".to_string(),
-                format!("Basic {}", crate::base64::encode(creds.as_bytes())),
-            )
-        });
+            let basic = format!("Basic {}", crate::base64::encode(creds.as_bytes()));
+            // Base64 and "Basic " are always a valid value.
+            HeaderValue::try_from(basic)
+                .ok()
+                .map(|v| (HeaderName::from_static("Authorization"), v))
+        })
+        .flatten();
         let headers = HeaderIter {
             defaults: defaults.fields.iter(),
             client: defaults,
             own: &self.headers,
             userinfo_auth: userinfo_auth.is_some(),
-            rest: self.headers.iter().chain(userinfo_auth.iter()),
+            rest: self.headers.iter(),
+            auth: userinfo_auth.as_ref(),
             cross_origin: self.cross_origin,
         };
         f(&RequestHead {
-            method: &self.method,
+            method: self.method.as_str(),
             target: self.url.request_target(),
             host: self.url.authority(),
             headers,
-            body: self.body.framing(&self.method),
+            body: self.body.framing(self.method.as_str()),
         })
     }
 }
-
-type OwnThenAuth<'a> = std::iter::Chain<
-    std::slice::Iter<'a, (String, String)>,
-    std::option::Iter<'a, (String, String)>,
->;
 
 /// The header fields of a request on the wire: the client's defaults that
 /// the request does not override (and, after a redirect to another origin,
@@ -322,28 +290,31 @@ type OwnThenAuth<'a> = std::iter::Chain<
 /// the URL's userinfo.
 #[derive(Clone)]
 struct HeaderIter<'a> {
-    defaults: std::slice::Iter<'a, (String, String)>,
+    defaults: crate::header::Iter<'a>,
     client: &'a HeaderDefaults,
-    own: &'a [(String, String)],
+    own: &'a HeaderMap,
     /// Basic auth from the URL's userinfo follows: it replaces a default
     /// `Authorization`.
     userinfo_auth: bool,
-    rest: OwnThenAuth<'a>,
+    rest: crate::header::Iter<'a>,
+    auth: Option<&'a (HeaderName, HeaderValue)>,
     cross_origin: bool,
 }
 
 impl<'a> Iterator for HeaderIter<'a> {
-    type Item = (&'a str, &'a str);
+    type Item = (&'a HeaderName, &'a HeaderValue);
 
     fn next(&mut self) -> Option<Self::Item> {
         for (n, v) in self.defaults.by_ref() {
-            let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n))
-                || (self.userinfo_auth && n.eq_ignore_ascii_case("authorization"));
-            if !(overridden || (self.cross_origin && self.client.is_sensitive(n))) {
+            let overridden =
+                self.own.contains_key(n) || (self.userinfo_auth && n == "authorization");
+            if !(overridden || (self.cross_origin && self.client.is_sensitive(n, v))) {
                 return Some((n, v));
             }
         }
-        self.rest.next().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.rest
+            .next()
+            .or_else(|| self.auth.take().map(|(n, v)| (n, v)))
     }
 }
 
@@ -353,11 +324,9 @@ impl<'a> Iterator for HeaderIter<'a> {
 #[must_use = "a request does nothing until it is sent"]
 pub struct RequestBuilder {
     client: Client,
-    method: Cow<'static, str>,
+    method: Method,
     url: Result<Url, Error>,
-    headers: Vec<(String, String)>,
-    /// Names of headers marked sensitive with `sensitive_header`.
-    sensitive: Vec<String>,
+    headers: HeaderMap,
     /// Boxed: rare, and large (it would grow every request future).
     retry: Option<Box<RetryPolicy>>,
     retryable: bool,
@@ -376,48 +345,119 @@ impl fmt::Debug for RequestBuilder {
 }
 
 impl RequestBuilder {
-    pub(super) fn new(client: Client, method: &str, url: Result<Url, Error>) -> RequestBuilder {
+    pub(super) fn new(
+        client: Client,
+        method: Result<Method, Error>,
+        url: Result<Url, Error>,
+    ) -> RequestBuilder {
         let timeouts = client.shared.timeouts;
+        let (method, error) = match method {
+            Ok(m) => (m, None),
+            Err(e) => (Method::GET, Some(e)),
+        };
         RequestBuilder {
             client,
-            method: method_name(method),
+            method,
             url,
-            headers: Vec::new(),
-            sensitive: Vec::new(),
+            headers: HeaderMap::new(),
             retry: None,
             retryable: false,
             body: Body::empty(),
             timeouts,
-            error: None,
+            error,
         }
     }
 
-    /// Adds a header (validated when sent: a CR, LF or NUL in it fails the
-    /// request, so headers can never be injected).
-    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+    /// Keeps the first error, for `send()` to report.
+    fn fail(&mut self, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) {
+        if self.error.is_none() {
+            self.error = Some(Error::builder(e));
+        }
+    }
+
+    /// Converts a name and a value, or records why not.
+    fn field<K, V>(&mut self, key: K, value: V) -> Option<(HeaderName, HeaderValue)>
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::error::Error + Send + Sync + 'static,
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match (key.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => Some((name, value)),
+            (Err(e), _) => {
+                self.fail(e);
+                None
+            }
+            (_, Err(e)) => {
+                self.fail(e);
+                None
+            }
+        }
+    }
+
+    /// Adds a header field, after any of the same name (as reqwest's
+    /// `header` does). Name and value may be strings or a
+    /// [`HeaderName`](crate::header::HeaderName) and a
+    /// [`HeaderValue`](crate::header::HeaderValue) (or an integer).
+    ///
+    /// A string that is not a valid name, or a value with CR, LF, NUL or
+    /// another control byte, fails the request when it is sent, with
+    /// nothing sent ([`Error::is_builder`]): headers can never be
+    /// injected.
+    ///
+    /// ```no_run
+    /// use brisk::header::{self, HeaderValue};
+    ///
+    /// # async fn run(client: brisk::Client) -> Result<(), brisk::Error> {
+    /// let resp = client
+    ///     .get("https://api.example.com/items")
+    ///     .header(header::ACCEPT, HeaderValue::from_static("application/json"))
+    ///     .header("X-Request-Id", "42")
+    ///     .header(header::RANGE, format!("bytes={}-", 1024))
+    ///     .send()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn header<K, V>(mut self, key: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::error::Error + Send + Sync + 'static,
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Some((name, value)) = self.field(key, value) {
+            self.headers.append(name, value);
+        }
         self
     }
 
-    /// Adds several headers.
-    pub fn headers<N: Into<String>, V: Into<String>>(
-        mut self,
-        headers: impl IntoIterator<Item = (N, V)>,
-    ) -> Self {
-        self.headers
-            .extend(headers.into_iter().map(|(n, v)| (n.into(), v.into())));
+    /// Adds every field of `headers`, replacing the fields of those names
+    /// that the request already has (as reqwest's `headers` does). A value
+    /// marked sensitive stays so.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        self.headers.extend(headers);
         self
     }
 
     /// Adds a header whose value is a secret (an API key, a session
     /// token): like [`header`](Self::header), but it is dropped when a
-    /// redirect leads to another origin, and never printed by `Debug`.
+    /// redirect leads to another origin, and never printed by `Debug`; the
+    /// same as a [`HeaderValue`] marked with
+    /// [`set_sensitive`](HeaderValue::set_sensitive).
     /// `Authorization`, `Cookie`, `Proxy-Authorization`, `X-Api-Key` and
     /// `Api-Key` are always treated so.
-    pub fn sensitive_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.sensitive.push(name.clone());
-        self.headers.push((name, value.into()));
+    pub fn sensitive_header<K, V>(mut self, key: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::error::Error + Send + Sync + 'static,
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        if let Some((name, mut value)) = self.field(key, value) {
+            value.set_sensitive(true);
+            self.headers.append(name, value);
+        }
         self
     }
 
@@ -616,23 +656,24 @@ impl RequestBuilder {
         self
     }
 
-    fn set_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.headers.push((name.to_string(), value.into()));
+    /// Sets the field `name` (a literal), replacing any value it had.
+    fn set_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        match HeaderValue::try_from(value.into()) {
+            Ok(v) => {
+                self.headers.insert(HeaderName::from_static(name), v);
+            }
+            Err(e) => self.fail(e),
+        }
         self
     }
 
     /// Adds `name: value` unless the request has a `name` field already
     /// (a `Content-Type` the caller chose wins over a body's default).
-    fn set_header_if_absent(mut self, name: &str, value: &str) -> Self {
-        if !self
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            self.headers.push((name.to_string(), value.to_string()));
+    fn set_header_if_absent(self, name: &'static str, value: &'static str) -> Self {
+        if self.headers.contains_key(name) {
+            return self;
         }
-        self
+        self.set_header(name, value)
     }
 
     /// Sends the request and waits for the response head (the body is read
@@ -651,7 +692,6 @@ impl RequestBuilder {
                 headers: self.headers,
                 body: self.body,
                 timeouts: self.timeouts,
-                sensitive: self.sensitive,
                 retry: self.retry,
                 retryable: self.retryable,
                 cross_origin: false,
