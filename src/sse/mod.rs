@@ -99,13 +99,14 @@ pub struct Event<'a> {
     /// The event type: the value of the event's last `event` field, or
     /// `"message"` if it had none (or an empty one).
     pub event: &'a str,
-    /// The `data` lines of the event joined with `\n` (the final `\n` is
-    /// removed). Never empty of lines: an event without `data` is not
-    /// reported, though `data:` alone gives an event with empty data.
+    /// The values of the event's `data` lines joined with `\n`. An event
+    /// has at least one `data` line (one without is not reported), but
+    /// its data can be empty: `data:` alone gives `""`.
     pub data: &'a str,
     /// The last event ID at this event: the value of the most recent `id`
-    /// field of the stream so far, in this event or an earlier one (the ID
-    /// carries over, as the standard says); empty if none was set.
+    /// field so far, in this event or an earlier one (the ID carries over
+    /// to later events, as the standard says); empty if none was set. It
+    /// is the standard's `lastEventId`, not an ID of this event alone.
     pub last_event_id: &'a str,
 }
 
