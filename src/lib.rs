@@ -5,6 +5,8 @@
 //!
 //! - a hand-rolled HTTP/1.1 codec, [`h1`], sans-IO: it never touches a
 //!   socket, so it is fuzzed and tested byte by byte;
+//! - a sans-IO parser for server-sent events, [`sse`], for streamed LLM
+//!   replies and any other `text/event-stream`;
 //! - transport on tokio: TCP with Happy Eyeballs, and TLS through rustls
 //!   (ring, webpki-roots) with its own small adapter;
 //! - its own keep-alive pool (per-host limits, idle expiry, the server's
@@ -175,6 +177,7 @@ mod json_path;
 mod method;
 mod pool;
 mod retry;
+pub mod sse;
 mod transport;
 mod url;
 mod urlencoded;
