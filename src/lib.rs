@@ -186,7 +186,7 @@ mod window;
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
     Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, InvalidStatusCode,
-    RedirectPolicy, RequestBuilder, Response, StatusCode, Timings,
+    RedirectPolicy, Request, RequestBuilder, Response, StatusCode, Timings,
 };
 pub use deadline::Timeouts;
 
