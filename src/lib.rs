@@ -207,4 +207,4 @@ pub use h1::{Headers, Version};
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
-pub use url::{Host, Scheme, Url, UrlError};
+pub use url::{Host, QueryPairs, Scheme, Url, UrlError};

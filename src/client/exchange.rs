@@ -105,7 +105,8 @@ impl Client {
     }
 
     async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
-        let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
+        let (tcp, remote, times) =
+            tcp::connect(&url.host(), url.effective_port(), deadline).await?;
         let peeker = Peeker::new(&tcp);
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
@@ -113,7 +114,7 @@ impl Client {
             Scheme::Https => {
                 let t = tokio::time::Instant::now();
                 let config = self.shared.tls.clone();
-                let host = url.host_str();
+                let host = url.host_text();
                 let tls = deadline
                     .run(Phase::Tls, async {
                         crate::transport::tls::TlsStream::connect(tcp, config, host)
