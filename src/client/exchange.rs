@@ -193,7 +193,7 @@ async fn stream_body(
                 reader
                     .read(&mut chunk[..want])
                     .await
-                    .map_err(|e| Error::io(Phase::Write, e).with_source("reading the request body"))
+                    .map_err(Error::request_body)
             })
             .await
             .map_err(SendFailure::Body)?;
