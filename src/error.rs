@@ -269,8 +269,9 @@ impl Error {
         }
     }
 
-    /// Whether a redirect could not be followed (too many, or a refused
-    /// downgrade from https to http).
+    /// Whether a redirect could not be followed: too many, a refused
+    /// downgrade from https to http, or a `Location` that is not a usable
+    /// http(s) URL (the [`UrlError`] is the source).
     pub fn is_redirect(&self) -> bool {
         matches!(self.inner.kind, Kind::Redirect)
     }
