@@ -218,4 +218,4 @@ pub use method::{InvalidMethod, Method};
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
-pub use url::{Host, Scheme, Url, UrlError};
+pub use url::{Host, QueryPairs, Scheme, Url, UrlError};

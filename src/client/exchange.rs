@@ -105,7 +105,8 @@ impl Client {
     }
 
     async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
-        let (tcp, remote, times) = tcp::connect(&url.host(), url.port(), deadline).await?;
+        let (tcp, remote, times) =
+            tcp::connect(&url.host(), url.effective_port(), deadline).await?;
         let peeker = Peeker::new(&tcp);
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
@@ -113,7 +114,7 @@ impl Client {
             Scheme::Https => {
                 let t = tokio::time::Instant::now();
                 let config = self.shared.tls.clone();
-                let host = url.host_str();
+                let host = url.host_text();
                 let tls = deadline
                     .run(Phase::Tls, async {
                         crate::transport::tls::TlsStream::connect(tcp, config, host)
@@ -192,7 +193,7 @@ async fn stream_body(
                 reader
                     .read(&mut chunk[..want])
                     .await
-                    .map_err(|e| Error::io(Phase::Write, e).with_source("reading the request body"))
+                    .map_err(Error::request_body)
             })
             .await
             .map_err(SendFailure::Body)?;
@@ -228,10 +229,7 @@ async fn stream_body(
 
 /// A sized body whose reader disagreed with its declared length.
 fn body_length_error(what: &'static str) -> Error {
-    Error::io(
-        Phase::Write,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, what),
-    )
+    Error::request_body(std::io::Error::new(std::io::ErrorKind::InvalidData, what))
 }
 
 /// Why a request could not be sent whole.
