@@ -35,6 +35,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Coming from reqwest? Most code compiles after renaming the crate; the
+//! [`from_reqwest`] page lists every difference and why it differs.
+//!
 //! # What brisk is not
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
@@ -169,6 +172,10 @@ mod conn;
 mod deadline;
 mod error;
 mod events;
+// Its examples use typed JSON, so it is shown with the `json` feature.
+#[cfg(feature = "json")]
+#[doc = include_str!("from_reqwest.md")]
+pub mod from_reqwest {}
 mod guard;
 pub mod h1;
 pub mod header;
