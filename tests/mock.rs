@@ -26,17 +26,25 @@ fn streamed(model: &str, text: &str, include_usage: bool) -> Value {
     body
 }
 
+/// A response header as text.
+fn header<'a>(resp: &'a brisk::Response, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
 async fn post(client: &Client, url: &str, body: &Value) -> brisk::Response {
     client.post(url).json(body).send().await.unwrap()
 }
 
-/// The `data:` payloads of an event stream, in order.
+/// The data of each event of a stream, in order, read with brisk's own
+/// SSE parser.
 fn data_lines(sse: &str) -> Vec<String> {
-    sse.split("\n\n")
-        .flat_map(|event| event.lines())
-        .filter_map(|l| l.strip_prefix("data: "))
-        .map(str::to_string)
-        .collect()
+    let mut parser = brisk::sse::Parser::new();
+    let mut out = Vec::new();
+    parser
+        .feed(sse.as_bytes(), |e| out.push(e.data.to_owned()))
+        .unwrap();
+    assert!(parser.finish().is_clean(), "an event cut short");
+    out
 }
 
 /// The chunks (JSON) of a stream, without `[DONE]`.
@@ -66,8 +74,8 @@ async fn a_plain_reply_has_the_completion_shape() {
     )
     .await;
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(resp.headers().get("content-type"), Some("application/json"));
-    let request_id = resp.headers().get("x-request-id").unwrap().to_string();
+    assert_eq!(header(&resp, "content-type"), Some("application/json"));
+    let request_id = header(&resp, "x-request-id").unwrap().to_string();
     assert!(request_id.starts_with("req_mock_"));
     let v: Value = resp.json().await.unwrap();
     assert!(v["id"].as_str().unwrap().starts_with("chatcmpl-"));
@@ -95,12 +103,9 @@ async fn a_streamed_reply_is_chunked_events_ending_with_done() {
     let client = Client::new();
     let resp = post(&client, &server.chat_url(), &streamed("m", "x", true)).await;
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(
-        resp.headers().get("content-type"),
-        Some("text/event-stream")
-    );
-    assert_eq!(resp.headers().get("transfer-encoding"), Some("chunked"));
-    assert!(resp.headers().get("x-request-id").is_some());
+    assert_eq!(header(&resp, "content-type"), Some("text/event-stream"));
+    assert_eq!(header(&resp, "transfer-encoding"), Some("chunked"));
+    assert!(header(&resp, "x-request-id").is_some());
     let sse = resp.text().await.unwrap();
     let data = data_lines(&sse);
     assert_eq!(data.last().map(String::as_str), Some("[DONE]"));
@@ -316,8 +321,8 @@ async fn a_sequence_fails_then_succeeds_per_model() {
         assert_eq!(resp.attempts(), 1);
         statuses.push(resp.status().as_u16());
         if resp.status().as_u16() == 429 {
-            assert_eq!(resp.headers().get("retry-after"), Some("2"));
-            assert_eq!(resp.headers().get("retry-after-ms"), Some("1500"));
+            assert_eq!(header(&resp, "retry-after"), Some("2"));
+            assert_eq!(header(&resp, "retry-after-ms"), Some("1500"));
             let v: Value = resp.json().await.unwrap();
             assert_eq!(v["error"]["code"], "rate_limit_exceeded");
         } else if resp.status().as_u16() == 503 {
@@ -349,7 +354,7 @@ async fn quota_errors_in_both_shapes() {
 
     let resp = post(&client, &url, &chat("gpt", "x")).await;
     assert_eq!(resp.status().as_u16(), 429);
-    assert!(resp.headers().get("retry-after").is_none());
+    assert!(header(&resp, "retry-after").is_none());
     let v: Value = resp.json().await.unwrap();
     assert_eq!(v["error"]["type"], "insufficient_quota");
     assert_eq!(v["error"]["code"], "insufficient_quota");
@@ -574,7 +579,7 @@ async fn connections_are_kept_alive_and_reused() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers().get("connection"), Some("close"));
+    assert_eq!(header(&resp, "connection"), Some("close"));
     resp.text().await.unwrap();
     post(&client, &server.chat_url(), &chat("m", "x"))
         .await
@@ -698,7 +703,7 @@ async fn bad_requests_get_4xx_never_a_panic() {
 
     let resp = client.get(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 405);
-    assert_eq!(resp.headers().get("allow"), Some("POST"));
+    assert_eq!(header(&resp, "allow"), Some("POST"));
 
     // Not HTTP at all, a bad header, a body too large, smuggling-shaped
     // framing: a status line and a closed connection.
@@ -709,6 +714,7 @@ async fn bad_requests_get_4xx_never_a_panic() {
         b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
         b"POST /v1/chat/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
         b"GET / HTTP/3.0\r\n\r\n",
+        b"HEAD /v1/chat/completions HTTP/1.1\r\n\r\n",
     ] {
         let mut s = TcpStream::connect(server.addr()).await.unwrap();
         s.write_all(bytes).await.unwrap();

@@ -160,6 +160,14 @@ async fn respond(
         connection: conn,
     });
 
+    if request.method == "HEAD" {
+        // A response to HEAD has no body (RFC 9110 §9.3.2), and nothing
+        // here answers HEAD: a bare 405, and the connection closed, so no
+        // client can misread where the response ends.
+        let head = http::head(405, &[("allow", "GET, POST")], &[], Some(0), true);
+        let _ = stream.write_all(&head).await;
+        return false;
+    }
     let chat_path = format!("{}/chat/completions", shared.base);
     let is_chat = path == chat_path || shared.lock_routes().paths.iter().any(|(p, _)| *p == path);
     if !is_chat {
