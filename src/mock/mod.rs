@@ -131,7 +131,6 @@ use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -318,7 +317,7 @@ impl MockServerBuilder {
     /// Binds `127.0.0.1` on a free port and starts serving on the current
     /// tokio runtime. Fails only if the port cannot be bound.
     pub async fn start(self) -> std::io::Result<MockServer> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             base: self.base,

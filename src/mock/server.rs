@@ -51,9 +51,9 @@ pub(crate) async fn accept_loop(
                     return;
                 }
             }
-            // Back up: the same port again. tokio sets SO_REUSEADDR, so
-            // the old connections' TIME_WAIT does not stand in the way;
-            // only another process taking the port in between could.
+            // Back up: the same port again. With SO_REUSEADDR the old
+            // connections' TIME_WAIT does not stand in the way; only
+            // another process taking the port in between could.
             listener = rebind(addr).await;
             applied.send_replace(false);
             continue;
@@ -86,9 +86,24 @@ pub(crate) async fn accept_loop(
     }
 }
 
+/// Listens on `addr` with room for a burst of connections: the demo opens
+/// 1,000 at once, and a full accept queue drops SYNs, which clients resend
+/// only after a second. (The kernel caps the queue at `somaxconn`.)
+pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // Rebinding the port after "down" must not wait out TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
 async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
     for _ in 0..100 {
-        if let Ok(l) = TcpListener::bind(addr).await {
+        if let Ok(l) = listen(addr) {
             return Some(l);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
