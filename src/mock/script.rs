@@ -13,7 +13,10 @@ use std::time::Duration;
 /// [`Answer::never`], ...) and adjust it with the methods that take and
 /// return `self` ([`delay`](Answer::delay),
 /// [`token_delay`](Answer::token_delay), [`reset_after`](Answer::reset_after),
-/// [`header`](Answer::header), ...).
+/// [`header`](Answer::header), ...). The methods that shape a reply's
+/// content (tool calls, reasoning, flavour, usage, finish reason, reset,
+/// error event) do nothing to an HTTP error or a connection fault; delays
+/// and headers apply to every answer.
 ///
 /// ```
 /// use brisk::mock::{Answer, Flavour};
