@@ -66,6 +66,8 @@
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
 //! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
 //!   through serde_json.
+//! - `mock` (off; needs `json`): [`mock`], a scriptable
+//!   OpenAI-compatible chat server on a loopback port for tests and demos.
 //!
 //! With `--no-default-features` brisk is a plain-HTTP client on tokio and
 //! `serde_core` alone. `serde_core` stays (a small crate of traits, no
@@ -182,6 +184,8 @@ pub mod header;
 #[cfg(feature = "json")]
 mod json_path;
 mod method;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod pool;
 mod retry;
 pub mod sse;
