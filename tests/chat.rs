@@ -101,7 +101,9 @@ async fn simple_call_sends_system_history_and_options() {
     let reply = chat.chat("Hello?").await.unwrap();
     assert_eq!(reply.content, "hi");
     let req = &rec.requests()[0];
-    assert!(req.head.starts_with("POST /v1/chat/completions HTTP/1.1\r\n"));
+    assert!(req
+        .head
+        .starts_with("POST /v1/chat/completions HTTP/1.1\r\n"));
     assert_eq!(req.header("authorization"), Some(&*format!("Bearer {KEY}")));
     assert_eq!(req.header("content-type"), Some("application/json"));
     assert_eq!(
@@ -158,7 +160,8 @@ async fn full_request_sends_tools_extras_and_reasoning_back() {
     // The tool loop: the assistant turn goes back with its reasoning and
     // its calls, then the tool's result.
     req.messages.push(Message::from_reply(&first));
-    req.messages.push(Message::tool("call_1", r#"{"celsius":21}"#));
+    req.messages
+        .push(Message::tool("call_1", r#"{"celsius":21}"#));
     let second = chat.send(req).await.unwrap();
     assert_eq!(second.content, "21 °C");
 
@@ -170,7 +173,9 @@ async fn full_request_sends_tools_extras_and_reasoning_back() {
             "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}],
           "tool_choice":"auto","thinking":{"type":"enabled"}})
     );
-    let body = std::str::from_utf8(&rec.requests()[1].body).unwrap().to_string();
+    let body = std::str::from_utf8(&rec.requests()[1].body)
+        .unwrap()
+        .to_string();
     assert!(
         body.contains(concat!(
             r#"{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","#,
@@ -206,13 +211,26 @@ async fn provider_payloads_are_read() {
     assert_eq!(openai.request_id.as_deref(), Some("req_hdr"));
     assert_eq!(openai.attempts, 1);
     let usage = openai.usage.unwrap();
-    assert_eq!((usage.prompt_tokens, usage.completion_tokens, usage.total_tokens), (31, 17, 48));
-    assert_eq!((usage.cached_tokens, usage.reasoning_tokens), (Some(0), Some(0)));
+    assert_eq!(
+        (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.total_tokens
+        ),
+        (31, 17, 48)
+    );
+    assert_eq!(
+        (usage.cached_tokens, usage.reasoning_tokens),
+        (Some(0), Some(0))
+    );
 
     let zhipu = chat.chat("q").await.unwrap();
     assert_eq!(zhipu.content, "平遥古城最适合秋季游览，气候宜人。");
     assert_eq!(zhipu.model, "glm-4-flash");
-    assert_eq!(zhipu.request_id.as_deref(), Some("20250116120003abcdef0123456789ab"));
+    assert_eq!(
+        zhipu.request_id.as_deref(),
+        Some("20250116120003abcdef0123456789ab")
+    );
     assert_eq!(zhipu.usage.unwrap().total_tokens, 36);
     assert_eq!(zhipu.usage.unwrap().cached_tokens, None);
 
@@ -385,7 +403,10 @@ async fn suggestions_come_from_the_reply() {
         .chat_with_suggestions("q", ChatOptions::default())
         .await
         .unwrap();
-    assert_eq!(s.suggestions, vec![format!("q / {}", s.reply.content.len())]);
+    assert_eq!(
+        s.suggestions,
+        vec![format!("q / {}", s.reply.content.len())]
+    );
     assert_eq!(rec.requests().len(), 2, "suggestions made a network call");
 }
 
@@ -407,7 +428,11 @@ async fn counting_server() -> (Scripted, Arc<AtomicUsize>) {
                 let body: Value = serde_json::from_slice(&req.body).unwrap();
                 let said = body["messages"][0]["content"].as_str().unwrap().to_string();
                 let answer = if said == "fail" {
-                    response("500 Internal Server Error", &[], r#"{"error":{"message":"boom"}}"#)
+                    response(
+                        "500 Internal Server Error",
+                        &[],
+                        r#"{"error":{"message":"boom"}}"#,
+                    )
                 } else {
                     response("200 OK", &[], &completion(&said))
                 };
@@ -430,7 +455,13 @@ async fn chat_many_keeps_order_and_its_bound() {
         .retry(RetryPolicy::none())
         .build();
     let said: Vec<String> = (0..10)
-        .map(|i| if i == 4 { "fail".into() } else { format!("m{i}") })
+        .map(|i| {
+            if i == 4 {
+                "fail".into()
+            } else {
+                format!("m{i}")
+            }
+        })
         .collect();
     let requests = said
         .iter()
@@ -454,7 +485,10 @@ async fn chat_many_keeps_order_and_its_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_all_keeps_order_and_failures() {
     let (server, peak) = counting_server().await;
-    let client = Client::builder().retry(RetryPolicy::none()).build().unwrap();
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -515,7 +549,12 @@ async fn a_vetoed_response_keeps_its_whole_body() {
     ])
     .await;
     let policy = RetryPolicy::default().never_retry_if(|_, _, _| false);
-    let resp = client.get(rec.server.url("/")).retry(policy).send().await.unwrap();
+    let resp = client
+        .get(rec.server.url("/"))
+        .retry(policy)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.attempts(), 2);
     assert_eq!(resp.text().await.unwrap(), "fine");
 }

@@ -99,7 +99,7 @@ impl ChatBuilder {
         provider: Provider,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> ChatBuilder {
-        let (key, base) = provider.from_env(lookup);
+        let (key, base) = provider.env_settings(lookup);
         ChatBuilder {
             key: key.map(Secret),
             base,
@@ -368,7 +368,7 @@ impl Chat {
             .bytes()
             .await
             .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
-        let header_id = headers.get("x-request-id");
+        let header_id = super::error::header(&headers, "x-request-id");
         if !status.is_success() {
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)

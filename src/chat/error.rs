@@ -72,7 +72,12 @@ impl ErrorKind {
 /// The API key never appears in it: a provider message that echoes the
 /// key has it replaced with `[redacted]`.
 #[derive(Debug)]
-pub struct ChatError {
+pub struct ChatError(Box<Details>);
+
+/// Boxed, so that a `Result<_, ChatError>` stays one pointer wide on the
+/// error side.
+#[derive(Debug)]
+struct Details {
     kind: ErrorKind,
     status: Option<StatusCode>,
     error_type: Option<String>,
@@ -87,68 +92,68 @@ pub struct ChatError {
 impl ChatError {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The HTTP status of the provider's answer, if one came.
     pub fn status(&self) -> Option<StatusCode> {
-        self.status
+        self.0.status
     }
 
     /// The provider's error `type` (`insufficient_quota`,
     /// `invalid_request_error`), if it sent one.
     pub fn error_type(&self) -> Option<&str> {
-        self.error_type.as_deref()
+        self.0.error_type.as_deref()
     }
 
     /// The provider's error `code`, as text (`invalid_api_key`, Zhipu's
     /// `1113`), if it sent one.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.0.code.as_deref()
     }
 
     /// The provider's message, or what went wrong here.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The provider's request id (`x-request-id`, or the body's
     /// `request_id` or `id`), for a support ticket.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
 
     /// How long the provider asked to wait, for a rate limit: from
     /// `retry-after-ms`, else `Retry-After` in seconds, else the longest
     /// `x-ratelimit-reset-*` (`6m0s`, `1.5s`, `20ms`).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// Whether trying again later may succeed: rate limits, timeouts,
     /// transport failures and 5xx server errors. Never a quota, key,
     /// filter or context error.
     pub fn is_retryable(&self) -> bool {
-        match self.kind {
+        match self.0.kind {
             ErrorKind::RateLimited | ErrorKind::Timeout | ErrorKind::Transport => true,
-            ErrorKind::Api => self.status.is_some_and(|s| s.as_u16() >= 500),
+            ErrorKind::Api => self.0.status.is_some_and(|s| s.as_u16() >= 500),
             _ => false,
         }
     }
 
     /// HTTP attempts the call took (0 if nothing was sent).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.0.attempts
     }
 
     /// The client's error underneath a transport, timeout or
     /// configuration failure.
     pub fn http(&self) -> Option<&crate::Error> {
-        self.http.as_ref()
+        self.0.http.as_ref()
     }
 
     fn bare(kind: ErrorKind, message: impl Into<String>) -> ChatError {
-        ChatError {
+        ChatError(Box::new(Details {
             kind,
             status: None,
             error_type: None,
@@ -158,7 +163,7 @@ impl ChatError {
             retry_after: None,
             attempts: 0,
             http: None,
-        }
+        }))
     }
 
     pub(crate) fn config(message: impl Into<String>) -> ChatError {
@@ -172,12 +177,12 @@ impl ChatError {
     }
 
     pub(crate) fn with_request_id(mut self, id: Option<String>) -> ChatError {
-        self.request_id = id;
+        self.0.request_id = id;
         self
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> ChatError {
-        self.attempts = attempts;
+        self.0.attempts = attempts;
         self
     }
 
@@ -194,9 +199,9 @@ impl ChatError {
             ErrorKind::Transport
         };
         let mut err = ChatError::bare(kind, e.to_string());
-        err.attempts = e.attempts();
-        err.status = e.status();
-        err.http = Some(e);
+        err.0.attempts = e.attempts();
+        err.0.status = e.status();
+        err.0.http = Some(e);
         err
     }
 
@@ -224,8 +229,8 @@ impl ChatError {
         if let Some(key) = key.filter(|k| !k.is_empty()) {
             message = message.replace(key, "[redacted]");
         }
-        let header_id = headers.get("x-request-id").map(str::to_string);
-        ChatError {
+        let header_id = header(headers, "x-request-id").map(str::to_string);
+        ChatError(Box::new(Details {
             kind,
             status: Some(status),
             error_type: fields.error_type,
@@ -237,24 +242,24 @@ impl ChatError {
                 .flatten(),
             attempts: 1,
             http: None,
-        }
+        }))
     }
 }
 
 impl fmt::Display for ChatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind.as_str())?;
-        if let Some(status) = self.status {
+        f.write_str(self.0.kind.as_str())?;
+        if let Some(status) = self.0.status {
             write!(f, " (HTTP {}", status.as_u16())?;
-            if let Some(code) = self.code.as_deref().or(self.error_type.as_deref()) {
+            if let Some(code) = self.0.code.as_deref().or(self.0.error_type.as_deref()) {
                 write!(f, ", {code}")?;
             }
             f.write_str(")")?;
         }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+        if !self.0.message.is_empty() {
+            write!(f, ": {}", self.0.message)?;
         }
-        if let Some(id) = &self.request_id {
+        if let Some(id) = &self.0.request_id {
             write!(f, " [request {id}]")?;
         }
         Ok(())
@@ -263,7 +268,8 @@ impl fmt::Display for ChatError {
 
 impl std::error::Error for ChatError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.http
+        self.0
+            .http
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -382,25 +388,26 @@ pub(crate) fn quota_is_final(status: StatusCode, _headers: &Headers, body: &[u8]
     ) == ErrorKind::QuotaExhausted
 }
 
+/// A field's value as text, if it is there and visible ASCII.
+pub(crate) fn header<'h>(headers: &'h Headers, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
 /// The wait a rate-limited answer asks for: `retry-after-ms`, else
 /// `Retry-After` seconds, else the longest `x-ratelimit-reset-*`.
 fn retry_after(headers: &Headers) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
+    if let Some(ms) = header(headers, "retry-after-ms")
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|ms| ms.is_finite() && *ms >= 0.0)
     {
         return Some(Duration::from_secs_f64(ms / 1000.0));
     }
-    if let Some(s) = headers
-        .get("retry-after")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-    {
+    if let Some(s) = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
         return Some(Duration::from_secs(s));
     }
     ["x-ratelimit-reset-requests", "x-ratelimit-reset-tokens"]
         .iter()
-        .filter_map(|name| headers.get(name).and_then(parse_go_duration))
+        .filter_map(|name| header(headers, name).and_then(parse_go_duration))
         .max()
 }
 
@@ -459,10 +466,15 @@ mod tests {
         assert_eq!(openai.code.as_deref(), Some("insufficient_quota"));
         // Numeric codes, plain-string errors, and pages that are not JSON.
         assert_eq!(
-            ApiFields::read(br#"{"error":{"code":1302}}"#).code.as_deref(),
+            ApiFields::read(br#"{"error":{"code":1302}}"#)
+                .code
+                .as_deref(),
             Some("1302")
         );
-        assert_eq!(ApiFields::read(br#"{"error":"model not found"}"#).message, "model not found");
+        assert_eq!(
+            ApiFields::read(br#"{"error":"model not found"}"#).message,
+            "model not found"
+        );
         assert_eq!(
             ApiFields::read(b"<html>502 Bad Gateway</html>\n<body>").message,
             "<html>502 Bad Gateway</html>"
@@ -474,18 +486,37 @@ mod tests {
         use ErrorKind::*;
         assert_eq!(classify(429, None, Some("1113"), ""), QuotaExhausted);
         assert_eq!(
-            classify(429, Some("insufficient_quota"), Some("insufficient_quota"), ""),
+            classify(
+                429,
+                Some("insufficient_quota"),
+                Some("insufficient_quota"),
+                ""
+            ),
             QuotaExhausted
         );
-        assert_eq!(classify(429, Some("requests"), Some("rate_limit_exceeded"), ""), RateLimited);
+        assert_eq!(
+            classify(429, Some("requests"), Some("rate_limit_exceeded"), ""),
+            RateLimited
+        );
         assert_eq!(classify(429, None, Some("1302"), ""), RateLimited);
         assert_eq!(classify(429, None, None, ""), RateLimited);
         assert_eq!(classify(400, None, Some("1301"), ""), ContentFiltered);
-        assert_eq!(classify(401, None, Some("invalid_api_key"), ""), Authentication);
-        assert_eq!(classify(401, None, None, ""), Authentication);
-        assert_eq!(classify(400, None, Some("context_length_exceeded"), ""), ContextTooLong);
         assert_eq!(
-            classify(400, None, None, "This model's maximum context length is 8192 tokens"),
+            classify(401, None, Some("invalid_api_key"), ""),
+            Authentication
+        );
+        assert_eq!(classify(401, None, None, ""), Authentication);
+        assert_eq!(
+            classify(400, None, Some("context_length_exceeded"), ""),
+            ContextTooLong
+        );
+        assert_eq!(
+            classify(
+                400,
+                None,
+                None,
+                "This model's maximum context length is 8192 tokens"
+            ),
             ContextTooLong
         );
         assert_eq!(classify(500, None, None, ""), Api);
@@ -496,9 +527,21 @@ mod tests {
     fn veto_refuses_only_quota() {
         let h = Headers::default();
         let s = StatusCode::TOO_MANY_REQUESTS;
-        assert!(quota_is_final(s, &h, br#"{"error":{"code":"1113","message":"x"}}"#));
-        assert!(quota_is_final(s, &h, br#"{"error":{"type":"insufficient_quota"}}"#));
-        assert!(!quota_is_final(s, &h, br#"{"error":{"code":"1302","message":"x"}}"#));
+        assert!(quota_is_final(
+            s,
+            &h,
+            br#"{"error":{"code":"1113","message":"x"}}"#
+        ));
+        assert!(quota_is_final(
+            s,
+            &h,
+            br#"{"error":{"type":"insufficient_quota"}}"#
+        ));
+        assert!(!quota_is_final(
+            s,
+            &h,
+            br#"{"error":{"code":"1302","message":"x"}}"#
+        ));
         assert!(!quota_is_final(s, &h, b"not json"));
         assert!(!quota_is_final(s, &h, b""));
     }

@@ -165,8 +165,8 @@ mod tests {
         assert_eq!(r.reasoning.as_deref(), Some("2+2"));
         let r = parse(r#"{"choices":[{"message":{"content":"4","reasoning":"sum"}}]}"#).unwrap();
         assert_eq!(r.reasoning.as_deref(), Some("sum"));
-        let r = parse(r#"{"choices":[{"message":{"content":"4","reasoning_content":null}}]}"#)
-            .unwrap();
+        let r =
+            parse(r#"{"choices":[{"message":{"content":"4","reasoning_content":null}}]}"#).unwrap();
         assert_eq!(r.reasoning, None);
     }
 
@@ -181,7 +181,10 @@ mod tests {
     fn missing_fields_are_named() {
         for (body, field) in [
             (r#"{"object":"chat.completion"}"#, "choices"),
-            (r#"{"choices":[{"finish_reason":"stop"}]}"#, "choices[0].message"),
+            (
+                r#"{"choices":[{"finish_reason":"stop"}]}"#,
+                "choices[0].message",
+            ),
             (
                 r#"{"choices":[{"message":{"tool_calls":[{"id":"c","function":{}}]}}]}"#,
                 "choices[0].message.tool_calls[0].function.name",

@@ -98,7 +98,7 @@ impl Provider {
     /// through `lookup` (the process's own in [`ChatBuilder::new`], a
     /// map in tests: no test has to change the process environment).
     /// Empty values count as unset, as a blank `export` means nothing.
-    pub(crate) fn from_env(
+    pub(crate) fn env_settings(
         &self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> (Option<String>, Option<String>) {
@@ -141,23 +141,26 @@ mod tests {
             ("OPENAI_BASE_URL", "http://gw.local/v1"),
         ]);
         assert_eq!(
-            Provider::OpenAi.from_env(&vars),
+            Provider::OpenAi.env_settings(&vars),
             (Some("sk-o".into()), Some("http://gw.local/v1".into()))
         );
-        assert_eq!(Provider::Zhipu.from_env(&vars), (Some("z.k".into()), None));
         assert_eq!(
-            Provider::Qianfan.from_env(&vars),
+            Provider::Zhipu.env_settings(&vars),
+            (Some("z.k".into()), None)
+        );
+        assert_eq!(
+            Provider::Qianfan.env_settings(&vars),
             (Some("bce-v3/q".into()), None)
         );
         // A custom base is explicit: OPENAI_BASE_URL does not move it.
         let custom = Provider::Custom("http://127.0.0.1:11434/v1".into());
-        assert_eq!(custom.from_env(&vars), (Some("sk-o".into()), None));
+        assert_eq!(custom.env_settings(&vars), (Some("sk-o".into()), None));
     }
 
     #[test]
     fn blank_variables_are_unset() {
         let vars = env(&[("OPENAI_API_KEY", "  "), ("OPENAI_BASE_URL", "")]);
-        assert_eq!(Provider::OpenAi.from_env(vars), (None, None));
+        assert_eq!(Provider::OpenAi.env_settings(vars), (None, None));
     }
 
     #[test]
@@ -167,7 +170,10 @@ mod tests {
             "https://open.bigmodel.cn/api/paas/v4"
         );
         assert_eq!(Provider::Zhipu.default_model(), Some("glm-4-flash"));
-        assert_eq!(Provider::Qianfan.base_url(), "https://qianfan.baidubce.com/v2");
+        assert_eq!(
+            Provider::Qianfan.base_url(),
+            "https://qianfan.baidubce.com/v2"
+        );
         assert_eq!(Provider::OpenAi.base_url(), "https://api.openai.com/v1");
         assert_eq!(Provider::Custom("x".into()).default_model(), None);
     }

@@ -192,7 +192,9 @@ mod tests {
                 "Can you give a concrete example?",
             ]
         );
-        assert!(DefaultSuggest::default().suggest("q", &reply(" ")).is_empty());
+        assert!(DefaultSuggest::default()
+            .suggest("q", &reply(" "))
+            .is_empty());
     }
 
     #[test]

@@ -60,7 +60,8 @@ pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
 type Rng = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// The caller's body-aware veto (see [`RetryPolicy::never_retry_if`]).
-type Veto = Arc<dyn Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync>;
+type Veto = Arc<VetoFn>;
+pub(crate) type VetoFn = dyn Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync;
 
 /// At most this much of a retry candidate's body is read for a
 /// [`RetryPolicy::never_retry_if`] veto: error bodies are small (an API's
@@ -240,7 +241,7 @@ impl RetryPolicy {
     /// Nothing changes on the success path, or for a status that would
     /// not be retried: no body is read before the caller asks for it. A
     /// veto can only refuse a retry, never add one. The chat layer
-    /// ([`crate::chat`]) installs one that knows the providers' quota
+    /// (`brisk::chat`) installs one that knows the providers' quota
     /// errors.
     ///
     /// ```
@@ -263,10 +264,7 @@ impl RetryPolicy {
     /// The veto to consult for an attempt that ended as `end`: only a
     /// response whose status the policy would retry, and only if a veto
     /// is set.
-    pub(crate) fn veto_for(
-        &self,
-        end: &AttemptEnd,
-    ) -> Option<&(dyn Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync)> {
+    pub(crate) fn veto_for(&self, end: &AttemptEnd) -> Option<&VetoFn> {
         let veto = self.veto.as_deref()?;
         match *end {
             AttemptEnd::Response {
