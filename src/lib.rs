@@ -61,6 +61,14 @@
 //! derive implements exactly these), and never serde's derive macros: it
 //! adds no crate to a build that has serde_json.
 //!
+//! # Chat
+//!
+//! `brisk::chat` (feature `json`) is OpenAI-compatible chat on this client:
+//! OpenAI, Zhipu, Qianfan or any compatible server, typed provider
+//! errors, tolerant replies, bounded batches. [`Client::send_all`] runs
+//! any requests so: at most N in flight, results in order, failures
+//! included.
+//!
 //! # Features
 //!
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
@@ -126,7 +134,9 @@
 //!   answer it sent first is read. The connection is not reused.
 //! - Failed requests are retried by a [`RetryPolicy`] (3 attempts in all
 //!   by default, jittered exponential backoff, server hints honoured,
-//!   within a per-host budget), but only when that is safe: nothing was
+//!   within a per-host budget; a body veto, [`RetryPolicy::never_retry_if`],
+//!   can make a retried status final from what its body says), but only
+//!   when that is safe: nothing was
 //!   sent, or the request is idempotent, carries an `Idempotency-Key`, or
 //!   is marked [`RequestBuilder::retryable`]; never a streamed body. A
 //!   plain POST that may have reached the server is never sent twice by
