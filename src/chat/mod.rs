@@ -51,17 +51,23 @@
 //! [`RetryPolicy::default`]: crate::RetryPolicy::default
 //! [`RetryPolicy::never_retry_if`]: crate::RetryPolicy::never_retry_if
 
+mod assemble;
 mod client;
+mod delta;
 mod error;
 mod parse;
 mod provider;
 mod reply;
 mod request;
+mod stream;
 mod suggest;
 
+pub use assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
 pub use client::{Chat, ChatBuilder, ChatOptions, Suggested, DEFAULT_TIMEOUT};
+pub use delta::{ChunkError, Delta, ErrorEvent, ToolCallDelta, MAX_TOOL_CALLS};
 pub use error::{ChatError, ErrorKind};
 pub use provider::Provider;
 pub use reply::{Reply, ToolCall, Usage};
 pub use request::{ChatRequest, Message, Role, Tool};
+pub use stream::{ChatStream, StreamError, StreamErrorKind};
 pub use suggest::{DefaultSuggest, Suggest};
