@@ -299,3 +299,209 @@ impl Assembler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::delta::tests::fixture_chunks;
+
+    fn assemble(chunks: &[&str]) -> Reply {
+        let mut a = Assembler::new();
+        for data in chunks {
+            a.push(&Delta::parse(data).unwrap()).unwrap();
+        }
+        a.finish()
+    }
+
+    fn call(id: &str, name: &str, arguments: &str) -> ToolCall {
+        ToolCall {
+            id: id.into(),
+            name: name.into(),
+            arguments: arguments.into(),
+        }
+    }
+
+    /// A chunk holding only these tool-call pieces.
+    fn calls(pieces: &str) -> String {
+        format!(r#"{{"choices":[{{"delta":{{"tool_calls":[{pieces}]}}}}]}}"#)
+    }
+
+    #[test]
+    fn openai_text_with_usage_in_a_chunk_without_choices() {
+        let sse = include_str!("../../tests/fixtures/chat/openai_stream.sse");
+        let reply = assemble(&fixture_chunks(sse));
+        assert_eq!(reply.content, "Hello, 世界!");
+        assert_eq!(reply.model, "gpt-4o-mini-2024-07-18");
+        assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(reply.request_id.as_deref(), Some("chatcmpl-AqP4"));
+        assert_eq!(reply.usage.map(|u| u.total_tokens), Some(13));
+        assert_eq!((reply.reasoning, reply.tool_calls.len(), reply.attempts), (None, 0, 1));
+    }
+
+    #[test]
+    fn zhipu_usage_in_the_finishing_chunk() {
+        let sse = include_str!("../../tests/fixtures/chat/zhipu_stream.sse");
+        let reply = assemble(&fixture_chunks(sse));
+        assert_eq!(reply.content, "你好，欢迎来到山西");
+        assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(reply.usage.map(|u| u.total_tokens), Some(15));
+    }
+
+    #[test]
+    fn interleaved_fragments_by_index() {
+        let sse = include_str!("../../tests/fixtures/chat/openai_stream_tool_calls.sse");
+        let reply = assemble(&fixture_chunks(sse));
+        assert_eq!(
+            reply.tool_calls,
+            [
+                call("call_Weather01", "get_weather", r#"{"city":"Taiyuan"}"#),
+                call("call_Time02", "get_time", r#"{"tz":"Asia/Shanghai"}"#),
+            ]
+        );
+        assert_eq!(reply.finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(reply.content, "");
+    }
+
+    #[test]
+    fn calls_are_listed_by_index_not_arrival() {
+        let reply = assemble(&[
+            &calls(r#"{"index":2,"id":"c","function":{"name":"h","arguments":"{"}}"#),
+            &calls(r#"{"index":0,"id":"a","function":{"name":"f","arguments":"["}}"#),
+            &calls(r#"{"index":2,"function":{"arguments":"}"}},{"index":0,"function":{"arguments":"]"}}"#),
+        ]);
+        assert_eq!(reply.tool_calls, [call("a", "f", "[]"), call("c", "h", "{}")]);
+    }
+
+    #[test]
+    fn whole_calls_in_one_chunk() {
+        let reply = assemble(&[&calls(
+            r#"{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}},{"index":1,"id":"b","function":{"name":"g","arguments":"{\"x\":1}"}}"#,
+        )]);
+        assert_eq!(reply.tool_calls, [call("a", "f", "{}"), call("b", "g", r#"{"x":1}"#)]);
+    }
+
+    #[test]
+    fn pieces_without_index_are_the_next_call_in_order() {
+        // Ollama: each call whole, no index, each with its own id.
+        let reply = assemble(&[
+            &calls(r#"{"id":"a","function":{"name":"f","arguments":"{}"}}"#),
+            &calls(r#"{"id":"b","function":{"name":"g","arguments":"{}"}}"#),
+        ]);
+        assert_eq!(reply.tool_calls, [call("a", "f", "{}"), call("b", "g", "{}")]);
+        // Without ids: a new name starts a new call.
+        let reply = assemble(&[&calls(
+            r#"{"function":{"name":"f","arguments":"1"}},{"function":{"name":"g","arguments":"2"}}"#,
+        )]);
+        assert_eq!(reply.tool_calls, [call("", "f", "1"), call("", "g", "2")]);
+        // A piece with neither id nor name continues the last call; one
+        // repeating the last call's id too.
+        let reply = assemble(&[
+            &calls(r#"{"id":"a","function":{"name":"f","arguments":"{\"k\""}}"#),
+            &calls(r#"{"function":{"arguments":":1"}}"#),
+            &calls(r#"{"id":"a","function":{"name":"f","arguments":"}"}}"#),
+        ]);
+        assert_eq!(reply.tool_calls, [call("a", "f", r#"{"k":1}"#)]);
+        // After indexed calls, a call without index goes after them all.
+        let reply = assemble(&[
+            &calls(r#"{"index":7,"id":"a","function":{"name":"f"}}"#),
+            &calls(r#"{"id":"b","function":{"name":"g"}}"#),
+        ]);
+        assert_eq!(reply.tool_calls, [call("a", "f", ""), call("b", "g", "")]);
+    }
+
+    #[test]
+    fn repeated_id_and_name_are_not_doubled() {
+        let reply = assemble(&[
+            &calls(r#"{"index":0,"id":"a","function":{"name":"f","arguments":"{"}}"#),
+            &calls(r#"{"index":0,"id":"a","function":{"name":"f","arguments":"}"}}"#),
+            &calls(r#"{"index":0,"id":"","function":{"name":""}}"#),
+        ]);
+        assert_eq!(reply.tool_calls, [call("a", "f", "{}")]);
+    }
+
+    #[test]
+    fn empty_calls_are_dropped() {
+        let reply = assemble(&[&calls(r#"{"index":0},{"index":1,"function":{"name":"f"}}"#)]);
+        assert_eq!(reply.tool_calls, [call("", "f", "")]);
+    }
+
+    #[test]
+    fn reasoning_and_last_values_win() {
+        let reply = assemble(&[
+            r#"{"id":"first","model":"a","choices":[{"delta":{"reasoning_content":"","content":null}}]}"#,
+            r#"{"id":"second","model":"b","choices":[{"delta":{"reasoning_content":"Let me "}}],"usage":{"total_tokens":1}}"#,
+            r#"{"choices":[{"delta":{"reasoning":"think.","content":"Yes"},"finish_reason":"length"}],"usage":{"total_tokens":2}}"#,
+            r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+        ]);
+        assert_eq!(reply.reasoning.as_deref(), Some("Let me think."));
+        assert_eq!(reply.content, "Yes");
+        assert_eq!(reply.model, "b");
+        assert_eq!(reply.request_id.as_deref(), Some("first"));
+        assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(reply.usage.map(|u| u.total_tokens), Some(2));
+        // Only empty reasoning pieces: no reasoning.
+        let reply = assemble(&[r#"{"choices":[{"delta":{"reasoning_content":""}}]}"#]);
+        assert_eq!(reply.reasoning, None);
+    }
+
+    #[test]
+    fn a_header_request_id_wins() {
+        let mut a = Assembler::new();
+        a.set_request_id("req-from-header");
+        a.set_attempts(3);
+        a.push(&Delta::parse(r#"{"id":"chunk-id"}"#).unwrap()).unwrap();
+        let reply = a.finish();
+        assert_eq!(reply.request_id.as_deref(), Some("req-from-header"));
+        assert_eq!(reply.attempts, 3);
+    }
+
+    #[test]
+    fn a_huge_index_is_one_call() {
+        let reply = assemble(&[
+            &calls(r#"{"index":4000000000,"id":"x","function":{"name":"f","arguments":"{"}}"#),
+            &calls(r#"{"index":4294967295,"function":{"arguments":"}"}}"#),
+            &calls(r#"{"id":"y","function":{"name":"g"}}"#),
+        ]);
+        assert_eq!(
+            reply.tool_calls,
+            [call("x", "f", "{"), call("", "", "}"), call("y", "g", "")]
+        );
+    }
+
+    #[test]
+    fn the_number_of_calls_is_bounded() {
+        let mut a = Assembler::new();
+        for i in 0..MAX_TOOL_CALLS {
+            let piece = format!(r#"{{"index":{},"function":{{"name":"f"}}}}"#, i * 1000);
+            a.push(&Delta::parse(&calls(&piece)).unwrap()).unwrap();
+        }
+        // More pieces of known calls are fine; a new call is not.
+        a.push(&Delta::parse(&calls(r#"{"index":0,"function":{"arguments":"{}"}}"#)).unwrap())
+            .unwrap();
+        let over = Delta::parse(&calls(r#"{"index":1,"function":{"name":"g"}}"#)).unwrap();
+        assert_eq!(a.push(&over), Err(Overflow::TooManyToolCalls));
+        let no_index = Delta::parse(&calls(r#"{"id":"new"}"#)).unwrap();
+        assert_eq!(a.push(&no_index), Err(Overflow::TooManyToolCalls));
+        let reply = a.finish();
+        assert_eq!(reply.tool_calls.len(), MAX_TOOL_CALLS);
+        assert_eq!(reply.tool_calls[0].arguments, "{}");
+    }
+
+    #[test]
+    fn the_text_is_bounded_and_a_refused_delta_changes_nothing() {
+        let mut a = Assembler::with_max_bytes(10);
+        a.push(&Delta::parse(r#"{"choices":[{"delta":{"content":"12345"}}]}"#).unwrap())
+            .unwrap();
+        let over = Delta::parse(
+            r#"{"choices":[{"delta":{"content":"678","tool_calls":[{"index":0,"function":{"arguments":"abc"}}]}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(a.push(&over), Err(Overflow::ReplyTooLarge));
+        assert_eq!(a.text_bytes(), 5);
+        let reply = a.reply();
+        assert_eq!((reply.content.as_str(), reply.tool_calls.len()), ("12345", 0));
+        a.push(&Delta::parse(r#"{"choices":[{"delta":{"content":"67890"}}]}"#).unwrap())
+            .unwrap();
+        assert_eq!(a.finish().content, "1234567890");
+    }
+}

@@ -43,7 +43,7 @@
 
 mod de;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use de::parse_error_body;
 use super::Usage;
