@@ -188,6 +188,8 @@ mod events;
 #[cfg(feature = "json")]
 #[doc = include_str!("from_reqwest.md")]
 pub mod from_reqwest {}
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 pub mod h1;
 pub mod header;

@@ -173,7 +173,10 @@ impl Assembler {
         }
         if let Some(text) = delta.reasoning.as_deref().filter(|t| !t.is_empty()) {
             self.bytes += text.len();
-            reply.reasoning.get_or_insert_with(String::new).push_str(text);
+            reply
+                .reasoning
+                .get_or_insert_with(String::new)
+                .push_str(text);
         }
         if let Some(reason) = &delta.finish_reason {
             let old = reply.finish_reason.replace(reason.clone());
@@ -197,6 +200,25 @@ impl Assembler {
     /// The reply's text size so far, in bytes: what the bound counts.
     pub fn text_bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// The heap memory the assembler holds, in bytes: for the fuzz
+    /// target's memory bound.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let r = &self.reply;
+        let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+        let calls: usize = self
+            .calls
+            .iter()
+            .map(|(_, c)| c.id.capacity() + c.name.capacity() + c.arguments.capacity())
+            .sum();
+        r.content.capacity()
+            + r.model.capacity()
+            + opt(&r.reasoning)
+            + opt(&r.finish_reason)
+            + opt(&r.request_id)
+            + self.calls.capacity() * std::mem::size_of::<(u64, ToolCall)>()
+            + calls
     }
 
     /// The whole reply: tool calls in index order.
@@ -335,7 +357,10 @@ mod tests {
         assert_eq!(reply.finish_reason.as_deref(), Some("stop"));
         assert_eq!(reply.request_id.as_deref(), Some("chatcmpl-AqP4"));
         assert_eq!(reply.usage.map(|u| u.total_tokens), Some(13));
-        assert_eq!((reply.reasoning, reply.tool_calls.len(), reply.attempts), (None, 0, 1));
+        assert_eq!(
+            (reply.reasoning, reply.tool_calls.len(), reply.attempts),
+            (None, 0, 1)
+        );
     }
 
     #[test]
@@ -367,9 +392,14 @@ mod tests {
         let reply = assemble(&[
             &calls(r#"{"index":2,"id":"c","function":{"name":"h","arguments":"{"}}"#),
             &calls(r#"{"index":0,"id":"a","function":{"name":"f","arguments":"["}}"#),
-            &calls(r#"{"index":2,"function":{"arguments":"}"}},{"index":0,"function":{"arguments":"]"}}"#),
+            &calls(
+                r#"{"index":2,"function":{"arguments":"}"}},{"index":0,"function":{"arguments":"]"}}"#,
+            ),
         ]);
-        assert_eq!(reply.tool_calls, [call("a", "f", "[]"), call("c", "h", "{}")]);
+        assert_eq!(
+            reply.tool_calls,
+            [call("a", "f", "[]"), call("c", "h", "{}")]
+        );
     }
 
     #[test]
@@ -377,7 +407,10 @@ mod tests {
         let reply = assemble(&[&calls(
             r#"{"index":0,"id":"a","function":{"name":"f","arguments":"{}"}},{"index":1,"id":"b","function":{"name":"g","arguments":"{\"x\":1}"}}"#,
         )]);
-        assert_eq!(reply.tool_calls, [call("a", "f", "{}"), call("b", "g", r#"{"x":1}"#)]);
+        assert_eq!(
+            reply.tool_calls,
+            [call("a", "f", "{}"), call("b", "g", r#"{"x":1}"#)]
+        );
     }
 
     #[test]
@@ -387,7 +420,10 @@ mod tests {
             &calls(r#"{"id":"a","function":{"name":"f","arguments":"{}"}}"#),
             &calls(r#"{"id":"b","function":{"name":"g","arguments":"{}"}}"#),
         ]);
-        assert_eq!(reply.tool_calls, [call("a", "f", "{}"), call("b", "g", "{}")]);
+        assert_eq!(
+            reply.tool_calls,
+            [call("a", "f", "{}"), call("b", "g", "{}")]
+        );
         // Without ids: a new name starts a new call.
         let reply = assemble(&[&calls(
             r#"{"function":{"name":"f","arguments":"1"}},{"function":{"name":"g","arguments":"2"}}"#,
@@ -449,7 +485,8 @@ mod tests {
         let mut a = Assembler::new();
         a.set_request_id("req-from-header");
         a.set_attempts(3);
-        a.push(&Delta::parse(r#"{"id":"chunk-id"}"#).unwrap()).unwrap();
+        a.push(&Delta::parse(r#"{"id":"chunk-id"}"#).unwrap())
+            .unwrap();
         let reply = a.finish();
         assert_eq!(reply.request_id.as_deref(), Some("req-from-header"));
         assert_eq!(reply.attempts, 3);
@@ -499,7 +536,10 @@ mod tests {
         assert_eq!(a.push(&over), Err(Overflow::ReplyTooLarge));
         assert_eq!(a.text_bytes(), 5);
         let reply = a.reply();
-        assert_eq!((reply.content.as_str(), reply.tool_calls.len()), ("12345", 0));
+        assert_eq!(
+            (reply.content.as_str(), reply.tool_calls.len()),
+            ("12345", 0)
+        );
         a.push(&Delta::parse(r#"{"choices":[{"delta":{"content":"67890"}}]}"#).unwrap())
             .unwrap();
         assert_eq!(a.finish().content, "1234567890");

@@ -7,75 +7,8 @@
 //! data as a [`Delta`], and keeps the reply assembled so far, so that what
 //! arrived is never lost, whatever ends the stream.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use brisk::chat::ChatStream;
-//! use std::io::Write;
-//!
-//! let body = serde_json::json!({
-//!     "model": "gpt-4o-mini",
-//!     "messages": [{"role": "user", "content": "Say hello"}],
-//!     "stream": true,
-//!     "stream_options": {"include_usage": true},
-//! });
-//! let resp = brisk::Client::new()
-//!     .post("https://api.openai.com/v1/chat/completions")
-//!     .bearer_auth(std::env::var("OPENAI_API_KEY")?)
-//!     .header("Accept", "text/event-stream")
-//!     .json(&body)
-//!     .send()
-//!     .await?;
-//! let mut stream = ChatStream::new(resp);
-//! while let Some(delta) = stream.next().await {
-//!     print!("{}", delta?.text());
-//!     std::io::stdout().flush()?;
-//! }
-//! let reply = stream.into_reply();
-//! println!("\n{:?} {:?}", reply.finish_reason, reply.usage);
-//! # Ok(()) }
-//! ```
-//!
-//! # How a stream ends
-//!
-//! - At `data: [DONE]`: the normal end. What follows it is not read (a
-//!   few bytes of it are, briefly, so the connection can go back to the
-//!   pool).
-//! - At the end of the body between two events, without `[DONE]`: also a
-//!   normal end, as some servers never send `[DONE]`. A reply cut off this
-//!   way can be told by its missing
-//!   [`finish_reason`](super::Reply::finish_reason).
-//! - At the end of the body inside an event (a chunk without the blank
-//!   line that ends it): [`StreamErrorKind::Truncated`]. The event is
-//!   incomplete, so it is dropped, and the stream says so rather than
-//!   pass a reply that lost a piece for a whole one. A chunked body cut
-//!   before its last chunk, a reset, or a server that stalls longer than
-//!   the client's read timeout are [`StreamErrorKind::Read`] errors.
-//! - At an error event: a chunk with an `error` key (or an event of type
-//!   `error`) is [`StreamErrorKind::Api`], with the provider's code and
-//!   message.
-//!
-//! Every error carries the reply as assembled until then
-//! ([`StreamError::partial`]): the text received before a provider gave up
-//! or a connection broke is kept.
-//!
-//! A response that is not a stream is read too: an error status (4xx, 5xx)
-//! gives [`StreamErrorKind::Api`] with the status and the error the body
-//! holds (at most 64 KiB of it is read), and a `2xx` with an
-//! `application/json` body (a server that ignored `"stream": true`) gives
-//! the whole completion as one delta.
-//!
-//! # Bounds
-//!
-//! One event may hold at most [`DEFAULT_MAX_EVENT_BYTES`] (the SSE
-//! parser's bound) and the assembled reply at most
-//! [`DEFAULT_MAX_REPLY_BYTES`] of text; [`ChatStream::with_bounds`] sets
-//! both. The stream as a whole has no byte bound of its own beyond these:
-//! the parser holds one event at a time, and the assembler only the
-//! reply, so memory stays within the two bounds however long the body
-//! runs. Time is bounded by the client's timeouts: the read timeout cuts a
-//! server that stalls between events, and a total timeout
-//! ([`RequestBuilder::timeout`](crate::RequestBuilder::timeout)) bounds the
-//! whole stream.
+//! The docs of [`ChatStream`] say how a stream ends, what every error
+//! keeps, and what is bounded.
 
 use super::assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
 use super::delta::{parse_error_body, ChunkError, Delta, ErrorEvent};
@@ -103,7 +36,75 @@ const DRAIN_BYTES: usize = 64 * 1024;
 /// returned `None` or an error, it returns `None`. Or let
 /// [`collect_reply`](ChatStream::collect_reply) read the whole stream.
 ///
-/// The [module docs](self) say how a stream ends and what is bounded.
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use brisk::chat::ChatStream;
+/// use std::io::Write;
+///
+/// let body = serde_json::json!({
+///     "model": "gpt-4o-mini",
+///     "messages": [{"role": "user", "content": "Say hello"}],
+///     "stream": true,
+///     "stream_options": {"include_usage": true},
+/// });
+/// let resp = brisk::Client::new()
+///     .post("https://api.openai.com/v1/chat/completions")
+///     .bearer_auth(std::env::var("OPENAI_API_KEY")?)
+///     .header("Accept", "text/event-stream")
+///     .json(&body)
+///     .send()
+///     .await?;
+/// let mut stream = ChatStream::new(resp);
+/// while let Some(delta) = stream.next().await {
+///     print!("{}", delta?.text());
+///     std::io::stdout().flush()?;
+/// }
+/// let reply = stream.into_reply();
+/// println!("\n{:?} {:?}", reply.finish_reason, reply.usage);
+/// # Ok(()) }
+/// ```
+///
+/// # How a stream ends
+///
+/// - At `data: [DONE]`: the normal end. What follows it is not read (a
+///   few bytes of it are, briefly, so the connection can go back to the
+///   pool).
+/// - At the end of the body between two events, without `[DONE]`: also a
+///   normal end, as some servers never send `[DONE]`. A reply cut off this
+///   way can be told by its missing
+///   [`finish_reason`](Reply::finish_reason).
+/// - At the end of the body inside an event (a chunk without the blank
+///   line that ends it): [`StreamErrorKind::Truncated`]. The event is
+///   incomplete, so it is dropped, and the stream says so rather than
+///   pass a reply that lost a piece for a whole one. A chunked body cut
+///   before its last chunk, a reset, or a server that stalls longer than
+///   the client's read timeout are [`StreamErrorKind::Read`] errors.
+/// - At an error event: a chunk with an `error` key (or an event of type
+///   `error`) is [`StreamErrorKind::Api`], with the provider's code and
+///   message.
+///
+/// Every error carries the reply as assembled until then
+/// ([`StreamError::partial`]): the text received before a provider gave up
+/// or a connection broke is kept.
+///
+/// A response that is not a stream is read too: an error status (4xx, 5xx)
+/// gives [`StreamErrorKind::Api`] with the status and the error the body
+/// holds (at most 64 KiB of it is read), and a `2xx` with an
+/// `application/json` body (a server that ignored `"stream": true`) gives
+/// the whole completion as one delta.
+///
+/// # Bounds
+///
+/// One event may hold at most [`DEFAULT_MAX_EVENT_BYTES`] (the SSE
+/// parser's bound) and the assembled reply at most
+/// [`DEFAULT_MAX_REPLY_BYTES`] of text; [`ChatStream::with_bounds`] sets
+/// both. The stream as a whole has no byte bound of its own beyond these:
+/// the parser holds one event at a time, and the assembler only the
+/// reply, so memory stays within the two bounds however long the body
+/// runs. Time is bounded by the client's timeouts: the read timeout cuts a
+/// server that stalls between events, and a total timeout
+/// ([`RequestBuilder::timeout`](crate::RequestBuilder::timeout)) bounds the
+/// whole stream.
 pub struct ChatStream {
     response: Response,
     parser: Parser,

@@ -11,8 +11,8 @@ use super::{ChunkError, Delta, ErrorEvent, ToolCallDelta, MAX_TOOL_CALLS};
 use crate::chat::Usage;
 use crate::json_path;
 use serde_core::de::{
-    self, value::MapAccessDeserializer, value::SeqAccessDeserializer, Deserialize,
-    DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+    self, value::MapAccessDeserializer, value::SeqAccessDeserializer, Deserialize, DeserializeSeed,
+    Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 use std::fmt;
 
@@ -498,13 +498,17 @@ impl<'de> Visitor<'de> for DetailsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Details, A::Error> {
         let mut d = Details::default();
-        fields(&mut map, &["cached_tokens", "reasoning_tokens"], |i, map| {
-            match i {
-                0 => d.cached = map.next_value()?,
-                _ => d.reasoning = map.next_value()?,
-            }
-            Ok(())
-        })?;
+        fields(
+            &mut map,
+            &["cached_tokens", "reasoning_tokens"],
+            |i, map| {
+                match i {
+                    0 => d.cached = map.next_value()?,
+                    _ => d.reasoning = map.next_value()?,
+                }
+                Ok(())
+            },
+        )?;
         Ok(d)
     }
 }

@@ -1,52 +1,13 @@
 //! One streamed chunk and what it means: [`Delta`].
 //!
-//! A streamed chat completion arrives as one JSON object per server-sent
-//! event (`object: "chat.completion.chunk"`), each carrying a small piece of
-//! the reply in `choices[0].delta`. Servers that call themselves
-//! OpenAI-compatible agree on the shape and differ in the details, so the
-//! chunk is read tolerantly:
-//!
-//! - a missing field, a `null` and an unknown field all mean "nothing
-//!   here" (`usage: null` in every chunk, `content: null` beside tool
-//!   calls, `refusal`, `logprobs`, `system_fingerprint`, ...);
-//! - `choices: []` is a chunk without a choice: OpenAI's last chunk, which
-//!   carries only `usage` (`stream_options.include_usage`);
-//! - `usage` may come in the chunk that carries the finish reason (Zhipu),
-//!   inside the choice (Moonshot), or alone in a last chunk (OpenAI);
-//!   `usage: {}` is no usage;
-//! - the role may come once (OpenAI) or in every delta (Zhipu);
-//! - the reasoning text is `reasoning_content` (DeepSeek, GLM-4.5 and
-//!   later) or `reasoning` (vLLM, Ollama, OpenRouter); a server that sends
-//!   both with the same text is read once (`reasoning_content` wins);
-//! - a choice's `message` is read like its `delta`, so a server that
-//!   ignored `"stream": true` and answered with a whole completion gives one
-//!   delta that holds all of it;
-//! - tool-call `arguments` are a JSON text; a server that sends a JSON
-//!   object instead gets it written back as text.
-//!
-//! A field of the wrong type (`"content": 5`) is an error that names it
-//! (`choices[0].delta.content`), as [`Response::json`](crate::Response::json)
-//! does. Of several choices (`n > 1`), the one with index 0 is read and the
-//! others are skipped.
-//!
-//! A chunk with an `error` key is not a delta but an error event: the
-//! server gave up in the middle of the stream (Zhipu, Qianfan and OpenAI
-//! all do this, each with its own shape), and parsing gives an
-//! [`ErrorEvent`].
-//!
-//! # Bounds
-//!
-//! The parser keeps only what it returns: skipped fields and other choices
-//! are read past without being stored, so a chunk costs memory in
-//! proportion to the text it carries, whatever else is in it. One chunk may
-//! hold at most [`MAX_TOOL_CALLS`] tool-call fragments.
+//! [`Delta::parse`] reads one chunk; [`Delta`]'s docs list what it tolerates.
 
 mod de;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub(crate) use de::parse_error_body;
 use super::Usage;
+pub(crate) use de::parse_error_body;
 use std::fmt;
 
 /// The most tool calls one reply may hold, and the most tool-call fragments
@@ -59,6 +20,47 @@ pub const MAX_TOOL_CALLS: usize = 1024;
 /// Text fields hold this chunk's piece only: the reply is their
 /// concatenation, which [`Assembler`](super::Assembler) builds. `None`
 /// means the chunk did not carry the field (or carried `null`).
+///
+/// A streamed chat completion arrives as one JSON object per server-sent
+/// event (`object: "chat.completion.chunk"`), each carrying a small piece of
+/// the reply in `choices[0].delta`. Servers that call themselves
+/// OpenAI-compatible agree on the shape and differ in the details, so the
+/// chunk is read tolerantly:
+///
+/// - a missing field, a `null` and an unknown field all mean "nothing
+///   here" (`usage: null` in every chunk, `content: null` beside tool
+///   calls, `refusal`, `logprobs`, `system_fingerprint`, ...);
+/// - `choices: []` is a chunk without a choice: OpenAI's last chunk, which
+///   carries only `usage` (`stream_options.include_usage`);
+/// - `usage` may come in the chunk that carries the finish reason (Zhipu),
+///   inside the choice (Moonshot), or alone in a last chunk (OpenAI);
+///   `usage: {}` is no usage;
+/// - the role may come once (OpenAI) or in every delta (Zhipu);
+/// - the reasoning text is `reasoning_content` (DeepSeek, GLM-4.5 and
+///   later) or `reasoning` (vLLM, Ollama, OpenRouter); a server that sends
+///   both with the same text is read once (`reasoning_content` wins);
+/// - a choice's `message` is read like its `delta`, so a server that
+///   ignored `"stream": true` and answered with a whole completion gives one
+///   delta that holds all of it;
+/// - tool-call `arguments` are a JSON text; a server that sends a JSON
+///   object instead gets it written back as text.
+///
+/// A field of the wrong type (`"content": 5`) is an error that names it
+/// (`choices[0].delta.content`), as [`Response::json`](crate::Response::json)
+/// does. Of several choices (`n > 1`), the one with index 0 is read and the
+/// others are skipped.
+///
+/// A chunk with an `error` key is not a delta but an error event: the
+/// server gave up in the middle of the stream (Zhipu, Qianfan and OpenAI
+/// all do this, each with its own shape), and parsing gives an
+/// [`ErrorEvent`].
+///
+/// # Bounds
+///
+/// The parser keeps only what it returns: skipped fields and other choices
+/// are read past without being stored, so a chunk costs memory in
+/// proportion to the text it carries, whatever else is in it. One chunk may
+/// hold at most [`MAX_TOOL_CALLS`] tool-call fragments.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Delta {

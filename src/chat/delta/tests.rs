@@ -32,7 +32,8 @@ pub(crate) fn fixture_chunks(sse: &str) -> Vec<&str> {
 }
 
 const OPENAI: &str = include_str!("../../../tests/fixtures/chat/openai_stream.sse");
-const OPENAI_TOOLS: &str = include_str!("../../../tests/fixtures/chat/openai_stream_tool_calls.sse");
+const OPENAI_TOOLS: &str =
+    include_str!("../../../tests/fixtures/chat/openai_stream_tool_calls.sse");
 const ZHIPU: &str = include_str!("../../../tests/fixtures/chat/zhipu_stream.sse");
 
 #[test]
@@ -191,13 +192,20 @@ fn tool_call_shapes() {
         }]
     );
     // Arguments sent as a JSON value are written back as text.
-    let d = parse(r#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":{"a": [1, 2.5, "x"]}}}]}}]}"#);
+    let d = parse(
+        r#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":{"a": [1, 2.5, "x"]}}}]}}]}"#,
+    );
     assert_eq!(
         d.tool_calls[0].arguments.as_deref(),
         Some(r#"{"a":[1,2.5,"x"]}"#)
     );
-    let d = parse(r#"{"choices":[{"delta":{"tool_calls":[{"function":null},{"function":{"arguments":null}}]}}]}"#);
-    assert_eq!(d.tool_calls, [ToolCallDelta::default(), ToolCallDelta::default()]);
+    let d = parse(
+        r#"{"choices":[{"delta":{"tool_calls":[{"function":null},{"function":{"arguments":null}}]}}]}"#,
+    );
+    assert_eq!(
+        d.tool_calls,
+        [ToolCallDelta::default(), ToolCallDelta::default()]
+    );
     // The largest index a u32 holds is fine; past it is a decode error.
     let d = parse(r#"{"choices":[{"delta":{"tool_calls":[{"index":4000000000}]}}]}"#);
     assert_eq!(d.tool_calls[0].index, Some(4_000_000_000));
@@ -231,7 +239,9 @@ fn wrong_types_name_their_field() {
 
 #[test]
 fn not_a_chunk() {
-    for data in ["", "[1]", "\"x\"", "null", "{", "{} x", "data: {}", "[DONE]"] {
+    for data in [
+        "", "[1]", "\"x\"", "null", "{", "{} x", "data: {}", "[DONE]",
+    ] {
         decode_error(data);
     }
 }
@@ -264,7 +274,10 @@ fn error_events_in_each_provider_shape() {
         "a fixed, lowercase opening"
     );
     // `error: null` is no error.
-    assert_eq!(parse(r#"{"error":null,"choices":[{"delta":{"content":"x"}}]}"#).text(), "x");
+    assert_eq!(
+        parse(r#"{"error":null,"choices":[{"delta":{"content":"x"}}]}"#).text(),
+        "x"
+    );
 }
 
 #[test]
