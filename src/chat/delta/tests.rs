@@ -228,13 +228,13 @@ fn too_many_tool_calls_in_one_chunk() {
 #[test]
 fn wrong_types_name_their_field() {
     let e = decode_error(r#"{"choices":[{"delta":{"content":5}}]}"#);
-    assert!(e.contains("at choices[0].delta.content: "), "{e}");
+    assert!(e.ends_with("at choices[0].delta.content"), "{e}");
     let e = decode_error(r#"{"choices":{}}"#);
-    assert!(e.contains("at choices: "), "{e}");
+    assert!(e.ends_with("at choices"), "{e}");
     let e = decode_error(r#"{"usage":{"prompt_tokens":1.5}}"#);
-    assert!(e.contains("at usage.prompt_tokens: "), "{e}");
+    assert!(e.ends_with("at usage.prompt_tokens"), "{e}");
     let e = decode_error(r#"{"model":["m"]}"#);
-    assert!(e.contains("at model: "), "{e}");
+    assert!(e.ends_with("at model"), "{e}");
 }
 
 #[test]
