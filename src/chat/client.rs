@@ -5,8 +5,9 @@ use super::parse::parse_reply;
 use super::provider::{redact_userinfo, Provider};
 use super::reply::Reply;
 use super::request::{ChatRequest, Message, Wire};
+use super::stream::ChatStream;
 use super::suggest::{DefaultSuggest, Suggest};
-use crate::{Client, RetryPolicy};
+use crate::{Client, RequestBuilder, RetryPolicy, Timeouts};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -336,30 +337,8 @@ impl Chat {
                 "stream: true needs the streaming call, not send",
             ));
         }
+        let http = self.prepare(&request, false)?;
         let key = inner.key.as_ref().map(|k| k.0.as_str());
-        if key.is_none() && inner.provider.needs_key() {
-            return Err(ChatError::config(format!(
-                "no API key: set {} or call api_key",
-                inner.provider.key_variable()
-            )));
-        }
-        let model = request.model.as_deref().unwrap_or(&inner.model);
-        if model.is_empty() {
-            return Err(ChatError::config("no model: set one with model()"));
-        }
-        let mut http = inner
-            .client
-            .post(&inner.url)
-            .json(&Wire {
-                req: &request,
-                model,
-            })
-            .timeout(inner.timeout)
-            .retry(inner.retry.clone())
-            .retryable(inner.retryable);
-        if let Some(key) = key {
-            http = http.bearer_auth(key);
-        }
         let resp = http.send().await.map_err(ChatError::from_http)?;
         let attempts = resp.attempts();
         let status = resp.status();
@@ -380,6 +359,109 @@ impl Chat {
         })?;
         reply.attempts = attempts;
         Ok(reply)
+    }
+
+    /// Asks one question and streams the reply: the same request as
+    /// [`chat_with`](Self::chat_with), sent with `"stream": true` and
+    /// `"stream_options": {"include_usage": true}`. Read the deltas as
+    /// they arrive with [`ChatStream::next`], or the whole reply with
+    /// [`ChatStream::collect_reply`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use brisk::chat::{Chat, ChatOptions, Provider};
+    /// use std::io::Write;
+    ///
+    /// let chat = Chat::new(Provider::OpenAi);
+    /// let mut stream = chat.stream("Tell me a story", ChatOptions::default()).await?;
+    /// while let Some(delta) = stream.next().await {
+    ///     print!("{}", delta?.text());
+    ///     std::io::stdout().flush()?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stream(
+        &self,
+        message: &str,
+        options: ChatOptions,
+    ) -> Result<ChatStream, ChatError> {
+        self.stream_request(self.simple_request(message, options))
+            .await
+    }
+
+    /// Sends a request in its full form as a stream (its `stream` field is
+    /// set to `true`; `stream_options` asks for usage unless the request
+    /// says otherwise).
+    ///
+    /// The client's timeout bounds the wait for the first byte and each
+    /// wait between events (the read budget), not the whole stream: a
+    /// long reply that keeps coming is not cut. An error status is
+    /// returned here as a typed [`ChatError`]; an error inside the stream
+    /// ends it with a [`StreamError`](super::StreamError) that keeps the
+    /// text so far and converts into a `ChatError`.
+    pub async fn stream_request(&self, mut request: ChatRequest) -> Result<ChatStream, ChatError> {
+        request.stream = Some(true);
+        if request.stream_options.is_none() {
+            request.stream_options = Some(serde_json::json!({"include_usage": true}));
+        }
+        let http = self
+            .prepare(&request, true)?
+            .header("Accept", "text/event-stream");
+        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let status = resp.status();
+        if !status.is_success() {
+            let attempts = resp.attempts();
+            let headers = resp.headers().clone();
+            let key = self.inner.key.as_ref().map(|k| k.0.as_str());
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
+            return Err(
+                ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
+            );
+        }
+        let key = self.inner.key.as_ref().map(|k| k.0.as_str());
+        Ok(ChatStream::new(resp).redacting(key))
+    }
+
+    /// The HTTP request for `request`: the key and model checks, the body,
+    /// auth, retries and timeouts. A stream's timeout is a read budget,
+    /// not a total.
+    fn prepare(&self, request: &ChatRequest, streaming: bool) -> Result<RequestBuilder, ChatError> {
+        let inner = &self.inner;
+        let key = inner.key.as_ref().map(|k| k.0.as_str());
+        if key.is_none() && inner.provider.needs_key() {
+            return Err(ChatError::config(format!(
+                "no API key: set {} or call api_key",
+                inner.provider.key_variable()
+            )));
+        }
+        let model = request.model.as_deref().unwrap_or(&inner.model);
+        if model.is_empty() {
+            return Err(ChatError::config("no model: set one with model()"));
+        }
+        let mut http = inner
+            .client
+            .post(&inner.url)
+            .json(&Wire {
+                req: request,
+                model,
+            })
+            .retry(inner.retry.clone())
+            .retryable(inner.retryable);
+        http = if streaming {
+            http.timeouts(Timeouts {
+                read: Some(inner.timeout),
+                ..Timeouts::default()
+            })
+        } else {
+            http.timeout(inner.timeout)
+        };
+        if let Some(key) = key {
+            http = http.bearer_auth(key);
+        }
+        Ok(http)
     }
 
     /// Sends many requests, at most `concurrency` at a time, and returns

@@ -16,6 +16,7 @@ use super::Reply;
 use crate::sse::{ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
 use crate::Response;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How much of an error status's body is read for the error it holds.
@@ -110,6 +111,9 @@ pub struct ChatStream {
     parser: Parser,
     assembler: Assembler,
     state: State,
+    /// A secret (the API key) to scrub from error messages the server
+    /// sends, should it echo it.
+    secret: Option<Arc<str>>,
 }
 
 /// What [`ChatStream::next`] does next.
@@ -145,6 +149,13 @@ impl fmt::Debug for ChatStream {
 }
 
 impl ChatStream {
+    /// Scrubs `secret` from error messages the server sends (the chat
+    /// client passes its API key).
+    pub(crate) fn redacting(mut self, secret: Option<&str>) -> ChatStream {
+        self.secret = secret.map(Arc::from);
+        self
+    }
+
     /// Reads `response` as a chat stream, with the default bounds.
     pub fn new(response: Response) -> ChatStream {
         ChatStream::with_bounds(response, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES)
@@ -179,6 +190,7 @@ impl ChatStream {
             response,
             parser: Parser::with_max_event_bytes(max_event_bytes),
             assembler,
+            secret: None,
             state,
         }
     }
@@ -259,8 +271,13 @@ impl ChatStream {
     }
 
     /// Ends the stream with an error that keeps the reply so far.
-    fn fail(&mut self, kind: StreamErrorKind) -> StreamError {
+    fn fail(&mut self, mut kind: StreamErrorKind) -> StreamError {
         self.state = State::Done;
+        if let (StreamErrorKind::Api(e), Some(secret)) = (&mut kind, &self.secret) {
+            if !secret.is_empty() && e.message.contains(&**secret) {
+                e.message = e.message.replace(&**secret, "[redacted]");
+            }
+        }
         StreamError {
             kind,
             partial: Box::new(self.assembler.reply()),
