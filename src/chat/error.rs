@@ -444,6 +444,41 @@ pub(crate) fn parse_go_duration(value: &str) -> Option<Duration> {
     (total.is_finite() && !value.is_empty()).then(|| Duration::from_secs_f64(total))
 }
 
+impl From<super::StreamError> for ChatError {
+    /// A stream's error as a chat error: an error event is classified like
+    /// an error answer (a quota error inside a stream is still
+    /// [`ErrorKind::QuotaExhausted`]); a read failure is the client's; an
+    /// event or reply past its bound, or a body cut inside an event, is a
+    /// transport or decode error. The partial reply is dropped: keep the
+    /// [`StreamError`](super::StreamError) itself to read it.
+    fn from(e: super::StreamError) -> ChatError {
+        use super::StreamErrorKind as K;
+        match e.into_kind() {
+            K::Api(ev) => {
+                let status = ev.status.unwrap_or(200);
+                let kind = classify(status, ev.kind.as_deref(), ev.code.as_deref(), &ev.message);
+                ChatError(Box::new(Details {
+                    kind,
+                    status: ev.status.and_then(|s| StatusCode::from_u16(s).ok()),
+                    error_type: ev.kind,
+                    code: ev.code,
+                    message: ev.message,
+                    request_id: ev.request_id,
+                    retry_after: None,
+                    attempts: 1,
+                    http: None,
+                }))
+            }
+            K::Read(err) | K::Decode(err) => ChatError::from_http(err),
+            K::Event(pe) => ChatError::bare(ErrorKind::Transport, pe.to_string()),
+            K::Truncated => {
+                ChatError::bare(ErrorKind::Transport, "the stream ended inside an event")
+            }
+            K::Overflow(o) => ChatError::bare(ErrorKind::Decode, o.to_string()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,40 +605,5 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Authentication);
         assert!(!e.to_string().contains("sk-secret-123"), "{e}");
         assert!(!format!("{e:?}").contains("sk-secret-123"));
-    }
-}
-
-impl From<super::StreamError> for ChatError {
-    /// A stream's error as a chat error: an error event is classified like
-    /// an error answer (a quota error inside a stream is still
-    /// [`ErrorKind::QuotaExhausted`]); a read failure is the client's; an
-    /// event or reply past its bound, or a body cut inside an event, is a
-    /// transport or decode error. The partial reply is dropped: keep the
-    /// [`StreamError`](super::StreamError) itself to read it.
-    fn from(e: super::StreamError) -> ChatError {
-        use super::StreamErrorKind as K;
-        match e.into_kind() {
-            K::Api(ev) => {
-                let status = ev.status.unwrap_or(200);
-                let kind = classify(status, ev.kind.as_deref(), ev.code.as_deref(), &ev.message);
-                ChatError(Box::new(Details {
-                    kind,
-                    status: ev.status.and_then(|s| StatusCode::from_u16(s).ok()),
-                    error_type: ev.kind,
-                    code: ev.code,
-                    message: ev.message,
-                    request_id: ev.request_id,
-                    retry_after: None,
-                    attempts: 1,
-                    http: None,
-                }))
-            }
-            K::Read(err) | K::Decode(err) => ChatError::from_http(err),
-            K::Event(pe) => ChatError::bare(ErrorKind::Transport, pe.to_string()),
-            K::Truncated => {
-                ChatError::bare(ErrorKind::Transport, "the stream ended inside an event")
-            }
-            K::Overflow(o) => ChatError::bare(ErrorKind::Decode, o.to_string()),
-        }
     }
 }
