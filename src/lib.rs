@@ -146,6 +146,7 @@ mod events;
 mod guard;
 pub mod h1;
 mod pool;
+mod proxy;
 mod retry;
 mod transport;
 mod url;
@@ -172,6 +173,7 @@ pub async fn get(url: impl IntoUrl) -> Result<Response, Error> {
 }
 pub use error::{Error, Phase, TlsFailure};
 pub use events::Event;
+pub use proxy::Proxy;
 pub use h1::{Headers, Version};
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]

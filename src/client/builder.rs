@@ -9,6 +9,7 @@ use crate::events::{Event, Hook};
 use crate::guard::GuardConfig;
 use crate::h1::Limits;
 use crate::pool::{Counters, Pool, PoolConfig};
+use crate::proxy::{EnvSource, Proxies, Proxy};
 use crate::retry::RetryPolicy;
 use std::fmt;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     breaker: Option<CircuitBreaker>,
     hook: Option<Hook>,
+    proxies: Vec<Proxy>,
+    proxy_env: EnvSource,
     #[cfg(feature = "tls")]
     builtin_roots: bool,
     #[cfg(feature = "tls")]
@@ -53,6 +56,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             breaker: None,
             hook: None,
+            proxies: Vec::new(),
+            proxy_env: EnvSource::Process,
             #[cfg(feature = "tls")]
             builtin_roots: true,
             #[cfg(feature = "tls")]
@@ -90,6 +95,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("breaker", &self.breaker)
             .field("hook", &self.hook.is_some())
+            .field("proxies", &self.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -220,7 +226,52 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests through `proxy` (those of the schemes it is for).
+    /// Proxies are tried in the order added; the first that covers a
+    /// request's scheme is used. Adding one turns off the environment
+    /// variables (`HTTP_PROXY` and the rest), as in reqwest. See the crate
+    /// docs' "Proxies" section.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxies.push(proxy);
+        self.proxy_env = EnvSource::Off;
+        self
+    }
+    /// No proxy at all: neither those added with
+    /// [`proxy`](Self::proxy), nor the environment's.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies.clear();
+        self.proxy_env = EnvSource::Off;
+        self
+    }
+    /// Reads the proxy variables (`http_proxy`, `HTTPS_PROXY`, `NO_PROXY`,
+    /// `REQUEST_METHOD`...) through `lookup` instead of the process
+    /// environment, with the same rules: for settings kept elsewhere, and
+    /// for tests, which must not change a process's environment while
+    /// other threads read it. `lookup` is called while the client is
+    /// built, not afterwards. Proxies added with [`proxy`](Self::proxy)
+    /// come first.
+    ///
+    /// ```
+    /// let client = brisk::Client::builder()
+    ///     .proxy_env_lookup(|name| match name {
+    ///         "HTTPS_PROXY" => Some("http://proxy.internal:3128".to_string()),
+    ///         "NO_PROXY" => Some(".internal, 10.0.0.0/8".to_string()),
+    ///         _ => None,
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn proxy_env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.proxy_env = EnvSource::Lookup(Arc::new(lookup));
+        self
+    }
+
     /// Builds the client. Fails only on an invalid TLS configuration.
+    /// The proxy environment variables are read here, once: a change to
+    /// them later does not affect the client.
     pub fn build(self) -> Result<Client, Error> {
         #[cfg(feature = "tls")]
         let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
@@ -251,6 +302,7 @@ impl ClientBuilder {
                 limits: self.limits,
                 retry: self.retry,
                 hook: self.hook,
+                proxies: Proxies::new(self.proxies, &self.proxy_env),
                 #[cfg(feature = "tls")]
                 tls,
             }),

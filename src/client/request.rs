@@ -184,6 +184,10 @@ const CREDENTIALS: [&str; 5] = [
     "api-key",
 ];
 
+fn is_proxy_auth(name: &str) -> bool {
+    name.eq_ignore_ascii_case("proxy-authorization")
+}
+
 pub(super) fn is_credential(name: &str) -> bool {
     CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c))
 }
@@ -214,20 +218,28 @@ impl Request {
     /// Exactly one `Authorization` is sent. The request's own (from
     /// `header`, `bearer_auth` or `basic_auth`) wins; else the URL's
     /// userinfo; else the client's default.
-    pub(super) fn encode_head(&self, defaults: &HeaderDefaults, out: &mut Vec<u8>) {
-        self.with_head(defaults, |head| h1::encode::encode_prevalidated(head, out));
+    ///
+    /// `via` says how the request travels: through a plain proxy it is
+    /// written in absolute form with the proxy's `Proxy-Authorization`;
+    /// inside a tunnel a caller's `Proxy-Authorization` is left out (it
+    /// was meant for a proxy, and only the origin reads the tunnel).
+    pub(super) fn encode_head(&self, defaults: &HeaderDefaults, via: Via<'_>, out: &mut Vec<u8>) {
+        self.with_head(defaults, via, |head| {
+            h1::encode::encode_prevalidated(head, out)
+        });
     }
 
     /// Checks the head without writing it.
     pub(super) fn validate_head(&self, defaults: &HeaderDefaults) -> Result<(), Error> {
         #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
-        self.with_head(defaults, |head| h1::validate_request_head(head))?;
+        self.with_head(defaults, Via::Direct, |head| h1::validate_request_head(head))?;
         Ok(())
     }
 
     fn with_head<R>(
         &self,
         defaults: &HeaderDefaults,
+        via: Via<'_>,
         f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
     ) -> R {
         let has = |name: &str| {
@@ -253,15 +265,37 @@ impl Request {
             userinfo_auth: userinfo_auth.is_some(),
             rest: self.headers.iter().chain(userinfo_auth.iter()),
             cross_origin: self.cross_origin,
+            drop_proxy_auth: matches!(via, Via::Tunnel | Via::Proxy { auth: Some(_) }),
+            proxy_auth: match via {
+                Via::Proxy { auth } => auth,
+                _ => None,
+            },
+        };
+        let target = match via {
+            Via::Proxy { .. } => self.url.as_str(),
+            _ => self.url.request_target(),
         };
         f(&RequestHead {
             method: &self.method,
-            target: self.url.request_target(),
+            target,
             host: self.url.authority(),
             headers,
             body: self.body.framing(&self.method),
         })
     }
+}
+
+/// How a request reaches its origin, as far as its head is concerned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Via<'a> {
+    /// Straight to the origin.
+    Direct,
+    /// Inside a CONNECT tunnel: the head is the origin's, as if direct,
+    /// but never with a `Proxy-Authorization`.
+    Tunnel,
+    /// To a plain proxy: absolute form, and this `Proxy-Authorization`
+    /// value if the proxy has credentials (it replaces a caller's).
+    Proxy { auth: Option<&'a str> },
 }
 
 type OwnThenAuth<'a> = std::iter::Chain<
@@ -283,6 +317,11 @@ struct HeaderIter<'a> {
     userinfo_auth: bool,
     rest: OwnThenAuth<'a>,
     cross_origin: bool,
+    /// Leave out `Proxy-Authorization` fields from the defaults and the
+    /// request: inside a tunnel, or when the proxy's own replace them.
+    drop_proxy_auth: bool,
+    /// The proxy's `Proxy-Authorization` value, written last.
+    proxy_auth: Option<&'a str>,
 }
 
 impl<'a> Iterator for HeaderIter<'a> {
@@ -292,11 +331,21 @@ impl<'a> Iterator for HeaderIter<'a> {
         for (n, v) in self.defaults.by_ref() {
             let overridden = self.own.iter().any(|(o, _)| o.eq_ignore_ascii_case(n))
                 || (self.userinfo_auth && n.eq_ignore_ascii_case("authorization"));
-            if !(overridden || (self.cross_origin && self.client.is_sensitive(n))) {
+            if !(overridden
+                || (self.cross_origin && self.client.is_sensitive(n))
+                || (self.drop_proxy_auth && is_proxy_auth(n)))
+            {
                 return Some((n, v));
             }
         }
-        self.rest.next().map(|(n, v)| (n.as_str(), v.as_str()))
+        for (n, v) in self.rest.by_ref() {
+            if !(self.drop_proxy_auth && is_proxy_auth(n)) {
+                return Some((n.as_str(), v.as_str()));
+            }
+        }
+        self.proxy_auth
+            .take()
+            .map(|v| ("Proxy-Authorization", v))
     }
 }
 
