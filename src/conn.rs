@@ -317,7 +317,10 @@ impl Conn {
                 .write_all(bytes)
                 .await
                 .map_err(|e| Error::io(Phase::Connect, e))?;
-            stream.flush().await.map_err(|e| Error::io(Phase::Connect, e))
+            stream
+                .flush()
+                .await
+                .map_err(|e| Error::io(Phase::Connect, e))
         })
         .await?;
         loop {

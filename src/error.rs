@@ -316,9 +316,12 @@ impl Error {
     }
 
     /// Whether the proxy asked for credentials it did not get, or refused
-    /// the ones it got: `407 Proxy Authentication Required` to a CONNECT.
+    /// the ones it got: `407 Proxy Authentication Required` to a CONNECT,
+    /// or a `401` (tinyproxy answers a CONNECT with wrong credentials so;
+    /// a CONNECT is addressed to the proxy alone, so any auth demand in
+    /// answer to it is the proxy's).
     pub fn is_proxy_auth(&self) -> bool {
-        matches!(self.inner.kind, Kind::Proxy { status: 407 })
+        matches!(self.inner.kind, Kind::Proxy { status: 401 | 407 })
     }
 
     /// The status a proxy refused a CONNECT with.

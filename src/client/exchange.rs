@@ -232,10 +232,7 @@ fn connect_head(
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
         .map(|(_, v)| ("User-Agent", v.as_str()));
-    let auth = proxy
-        .auth
-        .as_deref()
-        .map(|v| ("Proxy-Authorization", v));
+    let auth = proxy.auth.as_deref().map(|v| ("Proxy-Authorization", v));
     let head = h1::RequestHead {
         method: "CONNECT",
         target: &authority,
@@ -397,4 +394,67 @@ fn refuse_switch(head: ResponseHead) -> Result<ResponseHead, Error> {
         );
     }
     Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deadline::Budgets;
+
+    fn head(via: Via<'_>) -> String {
+        let req = Request {
+            method: "GET".into(),
+            url: Url::parse("http://origin.example/p?q").unwrap(),
+            headers: vec![
+                ("Authorization".into(), "Bearer origin".into()),
+                ("Proxy-Authorization".into(), "Basic caller".into()),
+            ],
+            body: super::super::Body::empty(),
+            timeouts: Budgets::default(),
+            sensitive: Vec::new(),
+            retry: None,
+            retryable: false,
+            cross_origin: false,
+        };
+        let defaults = HeaderDefaults {
+            fields: vec![("Proxy-Authorization".into(), "Basic default".into())],
+            sensitive: Vec::new(),
+        };
+        let mut out = Vec::new();
+        req.encode_head(&defaults, via, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn proxy_authorization_never_goes_into_a_tunnel() {
+        let h = head(Via::Tunnel);
+        assert!(h.starts_with("GET /p?q HTTP/1.1\r\n"), "{h}");
+        assert!(
+            !h.to_ascii_lowercase().contains("proxy-authorization"),
+            "{h}"
+        );
+        assert!(h.contains("Authorization: Bearer origin\r\n"), "{h}");
+    }
+
+    #[test]
+    fn a_plain_proxy_gets_absolute_form_and_one_proxy_authorization() {
+        let h = head(Via::Proxy {
+            auth: Some("Basic proxy"),
+        });
+        assert!(
+            h.starts_with("GET http://origin.example/p?q HTTP/1.1\r\nHost: origin.example\r\n"),
+            "{h}"
+        );
+        assert_eq!(h.matches("Proxy-Authorization").count(), 1, "{h}");
+        assert!(h.contains("Proxy-Authorization: Basic proxy\r\n"), "{h}");
+        // Without credentials of its own, the caller's header is for it.
+        let h = head(Via::Proxy { auth: None });
+        assert!(h.contains("Proxy-Authorization: Basic caller\r\n"), "{h}");
+        // Direct: the request is as the caller made it.
+        let h = head(Via::Direct);
+        assert!(
+            h.starts_with("GET /p?q HTTP/1.1\r\n") && h.contains("Basic caller"),
+            "{h}"
+        );
+    }
 }

@@ -232,7 +232,9 @@ impl Request {
     /// Checks the head without writing it.
     pub(super) fn validate_head(&self, defaults: &HeaderDefaults) -> Result<(), Error> {
         #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
-        self.with_head(defaults, Via::Direct, |head| h1::validate_request_head(head))?;
+        self.with_head(defaults, Via::Direct, |head| {
+            h1::validate_request_head(head)
+        })?;
         Ok(())
     }
 
@@ -343,9 +345,7 @@ impl<'a> Iterator for HeaderIter<'a> {
                 return Some((n.as_str(), v.as_str()));
             }
         }
-        self.proxy_auth
-            .take()
-            .map(|v| ("Proxy-Authorization", v))
+        self.proxy_auth.take().map(|v| ("Proxy-Authorization", v))
     }
 }
 

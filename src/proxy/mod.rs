@@ -216,6 +216,9 @@ impl std::error::Error for ViaProxy {
     }
 }
 
+/// A caller's stand-in for `std::env::var`.
+pub(crate) type Lookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Where a client reads proxy settings from the environment, if at all.
 #[derive(Clone, Default)]
 pub(crate) enum EnvSource {
@@ -223,7 +226,7 @@ pub(crate) enum EnvSource {
     #[default]
     Process,
     /// A caller's lookup (tests, or settings from elsewhere).
-    Lookup(Arc<dyn Fn(&str) -> Option<String> + Send + Sync>),
+    Lookup(Lookup),
     /// None.
     Off,
 }
@@ -305,7 +308,11 @@ impl EnvProxies {
     /// is set: under CGI, a request's `Proxy:` header arrives as
     /// `HTTP_PROXY` (httpoxy, CVE-2016-5385).
     fn read(get: impl Fn(&str) -> Option<String>) -> Option<EnvProxies> {
-        let set = |name: &'static str| get(name).filter(|v| !v.trim().is_empty()).map(|v| (name, v));
+        let set = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name, v))
+        };
         let cgi = get("REQUEST_METHOD").is_some();
         let all = || set("all_proxy").or_else(|| set("ALL_PROXY"));
         let http = set("http_proxy")
@@ -380,11 +387,22 @@ mod tests {
         assert_eq!(e.authority, "proxy.example:3128");
         assert_eq!(e.auth, None);
         // No scheme: http; no port: 80.
-        assert_eq!(Endpoint::parse("proxy.example").unwrap().authority, "proxy.example:80");
-        assert_eq!(Endpoint::parse(" HTTP://[::1]:8080/ ").unwrap().authority, "[::1]:8080");
+        assert_eq!(
+            Endpoint::parse("proxy.example").unwrap().authority,
+            "proxy.example:80"
+        );
+        assert_eq!(
+            Endpoint::parse(" HTTP://[::1]:8080/ ").unwrap().authority,
+            "[::1]:8080"
+        );
         let e = Endpoint::parse("http://us%20er:p%40ss@proxy:1").unwrap();
         assert_eq!(e.auth.as_deref(), Some(basic("us er", "p@ss").as_str()));
-        for bad in ["https://proxy:443", "socks5://proxy:1080", "socks5h://p:1", "ftp://p"] {
+        for bad in [
+            "https://proxy:443",
+            "socks5://proxy:1080",
+            "socks5h://p:1",
+            "ftp://p",
+        ] {
             assert!(Endpoint::parse(bad).unwrap_err().is_builder(), "{bad}");
         }
         assert!(Endpoint::parse("http://").is_err());
@@ -392,13 +410,18 @@ mod tests {
 
     #[test]
     fn basic_auth_replaces_url_credentials_and_is_redacted() {
-        let p = Proxy::all("http://a:b@proxy:1").unwrap().basic_auth("Aladdin", "open sesame");
+        let p = Proxy::all("http://a:b@proxy:1")
+            .unwrap()
+            .basic_auth("Aladdin", "open sesame");
         assert_eq!(
             p.endpoint.auth.as_deref(),
             Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
         );
         let shown = format!("{p:?}");
-        assert!(!shown.contains("QWxh") && shown.contains("redacted"), "{shown}");
+        assert!(
+            !shown.contains("QWxh") && shown.contains("redacted"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -425,9 +448,18 @@ mod tests {
             ("https_proxy", "http://lower-https:2"),
             ("HTTPS_PROXY", "http://upper-https:3"),
         ];
-        assert_eq!(proxy_for(&vars, "http://a/").as_deref(), Some("upper-http:1"));
-        assert_eq!(proxy_for(&vars, "https://a/").as_deref(), Some("lower-https:2"));
-        let vars = [("http_proxy", "http://lower:1"), ("HTTP_PROXY", "http://upper:2")];
+        assert_eq!(
+            proxy_for(&vars, "http://a/").as_deref(),
+            Some("upper-http:1")
+        );
+        assert_eq!(
+            proxy_for(&vars, "https://a/").as_deref(),
+            Some("lower-https:2")
+        );
+        let vars = [
+            ("http_proxy", "http://lower:1"),
+            ("HTTP_PROXY", "http://upper:2"),
+        ];
         assert_eq!(proxy_for(&vars, "http://a/").as_deref(), Some("lower:1"));
         // Not for https.
         assert_eq!(proxy_for(&vars, "https://a/"), None);
@@ -440,8 +472,14 @@ mod tests {
             ("ALL_PROXY", "http://upper-all:1"),
             ("all_proxy", "http://lower-all:2"),
         ];
-        assert_eq!(proxy_for(&vars, "http://a/").as_deref(), Some("lower-all:2"));
-        assert_eq!(proxy_for(&vars, "https://a/").as_deref(), Some("lower-all:2"));
+        assert_eq!(
+            proxy_for(&vars, "http://a/").as_deref(),
+            Some("lower-all:2")
+        );
+        assert_eq!(
+            proxy_for(&vars, "https://a/").as_deref(),
+            Some("lower-all:2")
+        );
         let vars = [("HTTPS_PROXY", "http://s:1"), ("ALL_PROXY", "http://all:2")];
         assert_eq!(proxy_for(&vars, "https://a/").as_deref(), Some("s:1"));
         assert_eq!(proxy_for(&vars, "http://a/").as_deref(), Some("all:2"));
@@ -476,20 +514,38 @@ mod tests {
         ];
         assert_eq!(proxy_for(&vars, "http://x.internal.example/"), None);
         assert_eq!(proxy_for(&vars, "http://10.1.1.1/"), None);
-        assert_eq!(proxy_for(&vars, "http://ignored.example/").as_deref(), Some("p:1"));
+        assert_eq!(
+            proxy_for(&vars, "http://ignored.example/").as_deref(),
+            Some("p:1")
+        );
         assert_eq!(proxy_for(&vars, "http://localhost:8080/"), None);
         assert_eq!(proxy_for(&vars, "http://127.0.0.1:8080/"), None);
         let vars = [("HTTP_PROXY", "http://p:1"), ("NO_PROXY", "<-loopback>")];
-        assert_eq!(proxy_for(&vars, "http://127.0.0.1:8080/").as_deref(), Some("p:1"));
+        assert_eq!(
+            proxy_for(&vars, "http://127.0.0.1:8080/").as_deref(),
+            Some("p:1")
+        );
     }
 
     #[test]
     fn an_unusable_proxy_fails_the_requests_it_would_carry() {
-        let env = env(&[("ALL_PROXY", "socks5://s:1080"), ("NO_PROXY", "direct.example")]).unwrap();
-        let e = env.route(&Url::parse("https://a.example/").unwrap()).unwrap_err();
+        let env = env(&[
+            ("ALL_PROXY", "socks5://s:1080"),
+            ("NO_PROXY", "direct.example"),
+        ])
+        .unwrap();
+        let e = env
+            .route(&Url::parse("https://a.example/").unwrap())
+            .unwrap_err();
         assert!(e.is_builder());
         let shown = e.to_string();
-        assert!(shown.contains("ALL_PROXY") && shown.contains("socks"), "{shown}");
-        assert!(env.route(&Url::parse("https://direct.example/").unwrap()).unwrap().is_none());
+        assert!(
+            shown.contains("ALL_PROXY") && shown.contains("socks"),
+            "{shown}"
+        );
+        assert!(env
+            .route(&Url::parse("https://direct.example/").unwrap())
+            .unwrap()
+            .is_none());
     }
 }

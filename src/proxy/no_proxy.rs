@@ -192,13 +192,21 @@ mod tests {
 
     #[test]
     fn domains_match_themselves_and_subdomains_only() {
-        for list in ["example.com", ".example.com", "*.example.com", "EXAMPLE.com."] {
+        for list in [
+            "example.com",
+            ".example.com",
+            "*.example.com",
+            "EXAMPLE.com.",
+        ] {
             assert!(goes_direct(list, "http://example.com/"), "{list}");
             assert!(goes_direct(list, "http://a.b.example.com/"), "{list}");
             assert!(!goes_direct(list, "http://badexample.com/"), "{list}");
             assert!(!goes_direct(list, "http://example.com.evil.org/"), "{list}");
         }
-        assert!(goes_direct("foo.org,  example.com  ,", "http://x.example.com/"));
+        assert!(goes_direct(
+            "foo.org,  example.com  ,",
+            "http://x.example.com/"
+        ));
         assert!(!goes_direct("", "http://example.com/"));
         assert!(!goes_direct(" , ,", "http://example.com/"));
     }
