@@ -230,6 +230,15 @@ pub async fn get(url: impl IntoUrl) -> Result<Response, Error> {
     Client::new().get(url).send().await
 }
 pub use error::{Error, Phase, TlsFailure};
+
+/// `Result` with brisk's [`Error`], as `reqwest::Result` is.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Redirect policies, under the path reqwest users know
+/// (`brisk::redirect::Policy::none()`).
+pub mod redirect {
+    pub use crate::client::RedirectPolicy as Policy;
+}
 pub use events::Event;
 pub use h1::{Headers, Version};
 pub use proxy::Proxy;

@@ -43,6 +43,7 @@ pub(super) struct Tries {
 impl Client {
     pub(super) async fn execute(self, req: Result<Request, Error>) -> Result<Response, Error> {
         let mut req = req?;
+        self.refuse_plain(&req.url)?;
         let deadline = Deadline::start(req.timeouts);
         let own_policy = req.retry.take();
         let mut tries = Tries::default();
@@ -67,6 +68,9 @@ impl Client {
                     return Ok(resp);
                 }
                 Some(next) => {
+                    self.refuse_plain(&next).map_err(|e| {
+                        e.with_attempts(tries.attempts, tries.records.clone(), None)
+                    })?;
                     followed += 1;
                     earlier.dns += hop.timings.dns;
                     earlier.connect += hop.timings.connect;
@@ -82,6 +86,15 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// Under [`https_only`](super::ClientBuilder::https_only), an
+    /// `http://` URL is refused before anything is sent.
+    fn refuse_plain(&self, url: &Url) -> Result<(), Error> {
+        if self.shared.https_only && url.scheme() != crate::Scheme::Https {
+            return Err(Error::builder("https_only: an http:// URL is refused").with_url(url));
+        }
+        Ok(())
     }
 
     /// One hop: attempts until a response the policy keeps, or an error

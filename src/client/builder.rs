@@ -36,6 +36,7 @@ pub struct ClientBuilder {
     builtin_roots: bool,
     #[cfg(feature = "tls")]
     roots: Vec<crate::Certificate>,
+    https_only: bool,
 }
 
 impl Default for ClientBuilder {
@@ -62,6 +63,7 @@ impl Default for ClientBuilder {
             builtin_roots: true,
             #[cfg(feature = "tls")]
             roots: Vec::new(),
+            https_only: false,
         }
     }
 }
@@ -96,11 +98,16 @@ impl fmt::Debug for ClientBuilder {
             .field("breaker", &self.breaker)
             .field("hook", &self.hook.is_some())
             .field("proxies", &self.proxies)
+            .field("https_only", &self.https_only)
             .finish_non_exhaustive()
     }
 }
 
 impl ClientBuilder {
+    /// A builder with every default; the same as [`Client::builder`].
+    pub fn new() -> ClientBuilder {
+        ClientBuilder::default()
+    }
     /// The total deadline of each request, from `send()` to the end of the
     /// body (default: none). Setting it lifts the default phase budgets:
     /// only the total and the budgets you set yourself apply (see
@@ -156,9 +163,12 @@ impl ClientBuilder {
         self.pool.max_per_host = n.max(1);
         self
     }
-    /// How long an idle connection is kept (default 90 s).
-    pub fn pool_idle_timeout(mut self, d: Duration) -> Self {
-        self.pool.idle_timeout = d;
+    /// How long an idle connection is kept (default 90 s). `None` keeps
+    /// idle connections until the server closes them (as in reqwest): a
+    /// closed one is found and dropped when it leaves the pool, never
+    /// written to.
+    pub fn pool_idle_timeout(mut self, d: impl Into<Option<Duration>>) -> Self {
+        self.pool.idle_timeout = d.into().unwrap_or(Duration::MAX);
         self
     }
     /// A header sent with every request (a request's own header of the
@@ -268,6 +278,23 @@ impl ClientBuilder {
         self.proxy_env = EnvSource::Lookup(Arc::new(lookup));
         self
     }
+    /// Refuses every `http://` URL, the first one and any a redirect leads
+    /// to, with a builder error before anything is sent (default false).
+    pub fn https_only(mut self, on: bool) -> Self {
+        self.https_only = on;
+        self
+    }
+    /// Kept for code written for reqwest: brisk speaks HTTP/1.1 only, so
+    /// this changes nothing.
+    pub fn http1_only(self) -> Self {
+        self
+    }
+    /// Kept for code written for reqwest: brisk's TLS is always rustls
+    /// (ring provider), so this changes nothing.
+    #[cfg(feature = "tls")]
+    pub fn use_rustls_tls(self) -> Self {
+        self
+    }
 
     /// Builds the client. Fails only on an invalid TLS configuration.
     /// The proxy environment variables are read here, once: a change to
@@ -303,6 +330,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 hook: self.hook,
                 proxies: Proxies::new(self.proxies, &self.proxy_env),
+                https_only: self.https_only,
                 #[cfg(feature = "tls")]
                 tls,
             }),

@@ -15,10 +15,12 @@ use crate::proxy::Endpoint;
 use crate::retry::Progress;
 use crate::transport::{tcp, Peeker, Stream};
 use crate::url::{Scheme, Url};
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 
 /// Bodies up to this size are written in the same buffer as the head: one
 /// write, one TCP segment for typical API calls.
@@ -244,34 +246,76 @@ fn connect_head(
     Ok(())
 }
 
-/// Sends a streamed body with chunked framing, stopping early if the
-/// server answers first.
+/// Streams a body from the caller's reader: chunked when its length is
+/// unknown, or exactly `len` bytes under `Content-Length` (RFC 9112 §6.2).
+/// A sized body never writes more than `len` bytes, whatever the reader
+/// yields: a wrong length fails the request, whose connection is then
+/// closed; it cannot run into the next request.
 async fn stream_body(
     conn: &mut Conn,
     reader: &mut (dyn AsyncRead + Send + Unpin),
+    len: Option<u64>,
     deadline: &Deadline,
 ) -> Result<Sent, SendFailure> {
     let mut chunk = vec![0u8; 16 * 1024];
     let mut framed = Vec::with_capacity(chunk.len() + 16);
+    let mut left = len;
     loop {
+        let want = match left {
+            // The whole declared length is out. A reader that still has
+            // bytes ready was wrong about its length: say so rather than
+            // cut the caller's data short in silence. (Only what is ready
+            // now is looked at: a stream that stays open is not waited on.)
+            Some(0) => {
+                let mut probe = [0u8; 1];
+                let mut probe = ReadBuf::new(&mut probe);
+                let more = std::future::poll_fn(|cx| {
+                    Poll::Ready(Pin::new(&mut *reader).poll_read(cx, &mut probe))
+                })
+                .await;
+                if matches!(more, Poll::Ready(Ok(()))) && !probe.filled().is_empty() {
+                    return Err(SendFailure::Body(body_length_error(
+                        "the body stream has more bytes than its declared length",
+                    )));
+                }
+                conn.flush(deadline).await?;
+                return Ok(Sent::All);
+            }
+            Some(n) => chunk.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => chunk.len(),
+        };
         // The caller's stream failing is the caller's error, not the
         // connection's: no answer is looked for.
         let n = deadline
             .run(Phase::Write, async {
                 reader
-                    .read(&mut chunk)
+                    .read(&mut chunk[..want])
                     .await
                     .map_err(|e| Error::io(Phase::Write, e).with_source("reading the request body"))
             })
             .await
             .map_err(SendFailure::Body)?;
-        framed.clear();
-        if n == 0 {
-            h1::encode_last_chunk(&mut framed);
-        } else {
-            h1::encode_chunk(&chunk[..n], &mut framed);
-        }
-        if conn.write_body(&framed, deadline).await? == Sent::Answered {
+        let out = match left.as_mut() {
+            Some(_) if n == 0 => {
+                return Err(SendFailure::Body(body_length_error(
+                    "the body stream ended before its declared length",
+                )))
+            }
+            Some(left) => {
+                *left -= n as u64;
+                &chunk[..n]
+            }
+            None => {
+                framed.clear();
+                if n == 0 {
+                    h1::encode_last_chunk(&mut framed);
+                } else {
+                    h1::encode_chunk(&chunk[..n], &mut framed);
+                }
+                &framed[..]
+            }
+        };
+        if conn.write_body(out, deadline).await? == Sent::Answered {
             return Ok(Sent::Answered);
         }
         if n == 0 {
@@ -279,6 +323,14 @@ async fn stream_body(
             return Ok(Sent::All);
         }
     }
+}
+
+/// A sized body whose reader disagreed with its declared length.
+fn body_length_error(what: &'static str) -> Error {
+    Error::io(
+        Phase::Write,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, what),
+    )
 }
 
 /// Why a request could not be sent whole.
@@ -345,15 +397,17 @@ async fn send_request(
             }
             Ok(sent)
         }
-        BodyKind::Reader(reader) => {
+        BodyKind::Reader { reader, len } => {
+            let len = *len;
             let Some(reader) = reader.as_mut() else {
                 return Err(SendFailure::Body(Error::builder(
                     "a streamed body can be sent only once",
                 )));
             };
             // Boxed for the same reason as connecting: rare and large.
-            let sent = Box::pin(stream_body(conn, reader, deadline)).await;
-            req.body.kind = BodyKind::Reader(None);
+            let reader = reader.get_mut().unwrap_or_else(|p| p.into_inner());
+            let sent = Box::pin(stream_body(conn, reader.as_mut(), len, deadline)).await;
+            req.body.kind = BodyKind::Reader { reader: None, len };
             sent
         }
     }

@@ -130,6 +130,8 @@ pub(crate) struct Shared {
     pub(crate) retry: RetryPolicy,
     pub(crate) hook: Option<Hook>,
     pub(crate) proxies: crate::proxy::Proxies,
+    /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
+    pub(crate) https_only: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

@@ -8,6 +8,7 @@ use crate::retry::RetryPolicy;
 use crate::url::{form_urlencode_into, Url};
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::io::AsyncRead;
 
@@ -55,7 +56,10 @@ impl IntoUrl for &String {
     }
 }
 
-/// A request body.
+/// A request body: bytes in memory, or a stream read while it is sent.
+///
+/// A body is `Send` and `Sync`, as reqwest's is, so a `RequestBuilder` or
+/// a request can be shared across tasks by reference.
 pub struct Body {
     pub(super) kind: BodyKind,
 }
@@ -63,8 +67,15 @@ pub struct Body {
 pub(super) enum BodyKind {
     Empty,
     Bytes(Vec<u8>),
-    /// Streamed, sent chunked; `None` once sent.
-    Reader(Option<Box<dyn AsyncRead + Send + Unpin>>),
+    /// Streamed; `reader` is `None` once sent. The mutex is never locked:
+    /// the body is only ever read through `&mut` (`Mutex::get_mut`), and
+    /// the mutex is there to make a `Send`-only reader `Sync`.
+    Reader {
+        reader: Option<Mutex<Box<dyn AsyncRead + Send + Unpin>>>,
+        /// The declared length ([`Body::sized`]): sent as
+        /// `Content-Length`; `None` means chunked.
+        len: Option<u64>,
+    },
 }
 
 impl Body {
@@ -80,12 +91,44 @@ impl Body {
     /// 308 redirect is returned to the caller instead of followed.
     pub fn from_reader(reader: impl AsyncRead + Send + Unpin + 'static) -> Body {
         Body {
-            kind: BodyKind::Reader(Some(Box::new(reader))),
+            kind: BodyKind::Reader {
+                reader: Some(Mutex::new(Box::new(reader))),
+                len: None,
+            },
+        }
+    }
+
+    /// A body of exactly `len` bytes, streamed from `reader` and sent with
+    /// `Content-Length: len` rather than chunked: for servers that refuse
+    /// chunked uploads, such as S3-style presigned PUTs. The file need not
+    /// fit in memory.
+    ///
+    /// The reader must yield exactly `len` bytes. If it ends early, or has
+    /// more, the request fails with an error ([`Error::is_body`]) and its
+    /// connection is closed, never reused: no more than `len` bytes are
+    /// ever written, so a wrong length cannot run into the next request.
+    /// Like [`Body::from_reader`], it can be sent only once.
+    ///
+    /// ```no_run
+    /// # async fn put(client: brisk::Client, url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    /// # let bytes: &'static [u8] = b"contents";
+    /// // A file would do the same: tokio's `File` with its length from
+    /// // `metadata().len()`.
+    /// let body = brisk::Body::sized(bytes, bytes.len() as u64);
+    /// client.put(url).body(body).send().await?.error_for_status()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn sized(reader: impl AsyncRead + Send + Unpin + 'static, len: u64) -> Body {
+        Body {
+            kind: BodyKind::Reader {
+                reader: Some(Mutex::new(Box::new(reader))),
+                len: Some(len),
+            },
         }
     }
 
     pub(super) fn is_replayable(&self) -> bool {
-        !matches!(self.kind, BodyKind::Reader(_))
+        !matches!(self.kind, BodyKind::Reader { .. })
     }
 
     /// How the body is framed on the wire for `method`.
@@ -97,7 +140,8 @@ impl Body {
             BodyKind::Empty if matches!(method, "POST" | "PUT" | "PATCH") => BodyFraming::Length(0),
             BodyKind::Empty => BodyFraming::None,
             BodyKind::Bytes(b) => BodyFraming::Length(b.len() as u64),
-            BodyKind::Reader(_) => BodyFraming::Chunked,
+            BodyKind::Reader { len: Some(n), .. } => BodyFraming::Length(*n),
+            BodyKind::Reader { len: None, .. } => BodyFraming::Chunked,
         }
     }
 }
@@ -107,7 +151,8 @@ impl fmt::Debug for Body {
         match &self.kind {
             BodyKind::Empty => f.write_str("Body::Empty"),
             BodyKind::Bytes(b) => write!(f, "Body({} bytes)", b.len()),
-            BodyKind::Reader(_) => f.write_str("Body::Stream"),
+            BodyKind::Reader { len: None, .. } => f.write_str("Body::Stream"),
+            BodyKind::Reader { len: Some(n), .. } => write!(f, "Body::Stream({n} bytes)"),
         }
     }
 }
@@ -512,6 +557,15 @@ impl RequestBuilder {
     /// All budgets of this request (replaces the client's).
     pub fn timeouts(mut self, t: Timeouts) -> Self {
         self.timeouts.set_all(t);
+        self
+    }
+
+    /// The HTTP version of the request. brisk sends HTTP/1.1 only: any
+    /// other version fails the request with a builder error at `send()`.
+    pub fn version(mut self, version: crate::Version) -> Self {
+        if version != crate::Version::HTTP_11 && self.error.is_none() {
+            self.error = Some(Error::builder("brisk sends HTTP/1.1 requests only"));
+        }
         self
     }
 

@@ -1,0 +1,110 @@
+//! Streamed uploads over a real socket: `Body::sized` sends exactly its
+//! declared length under `Content-Length`, and a reader that disagrees
+//! with that length fails the request without a byte too many on the wire.
+
+mod support;
+
+use brisk::{Body, Client, RequestBuilder};
+use std::time::Duration;
+use support::server::{ok, read_request, recording, Received, Scripted};
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+#[tokio::test]
+async fn a_sized_body_is_sent_with_content_length_not_chunked() {
+    let (server, mut seen) = recording("done").await;
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let body = Body::sized(std::io::Cursor::new(data.clone()), data.len() as u64);
+    let resp = Client::new()
+        .put(server.url("/upload"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "done");
+    let req = seen.recv().await.unwrap();
+    assert_eq!(req.header("content-length"), Some("100000"));
+    assert_eq!(req.header("transfer-encoding"), None);
+    assert_eq!(req.body, data);
+}
+
+/// Each connection: one request read, then every byte that follows it
+/// until the client closes; both reported.
+async fn watching_server() -> (
+    Scripted,
+    mpsc::UnboundedReceiver<(Option<Received>, Vec<u8>)>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let server = Scripted::start(move |mut stream, _| {
+        let tx = tx.clone();
+        async move {
+            let mut pending = Vec::new();
+            let req = read_request(&mut stream, &mut pending).await;
+            if req.is_some() {
+                use tokio::io::AsyncWriteExt;
+                let _ = stream.write_all(&ok("ok")).await;
+            }
+            let mut rest = [0u8; 4096];
+            while let Ok(Ok(n @ 1..)) =
+                tokio::time::timeout(Duration::from_secs(5), stream.read(&mut rest)).await
+            {
+                pending.extend_from_slice(&rest[..n]);
+            }
+            let _ = tx.send((req, pending));
+        }
+    })
+    .await;
+    (server, rx)
+}
+
+#[tokio::test]
+async fn a_reader_longer_than_declared_fails_and_sends_nothing_past_the_length() {
+    let (server, mut seen) = watching_server().await;
+    let client = Client::new();
+    let body = Body::sized(&b"0123456789EXTRA"[..], 10);
+    let err = client
+        .post(server.url("/"))
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_io(), "{err:?}");
+    let (req, after) = seen.recv().await.unwrap();
+    let req = req.expect("the declared 10 bytes form a whole request");
+    assert_eq!(req.body, b"0123456789");
+    assert!(after.is_empty(), "bytes past the length: {after:?}");
+    // The connection was closed, not pooled: the next request opens a new one.
+    client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(server.accepted(), 2);
+}
+
+#[tokio::test]
+async fn a_reader_shorter_than_declared_fails_and_the_connection_is_closed() {
+    let (server, mut seen) = watching_server().await;
+    let client = Client::new();
+    let body = Body::sized(&b"short"[..], 10);
+    let err = client
+        .post(server.url("/"))
+        .body(body)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_io(), "{err:?}");
+    // The server never saw a whole request: the client closed mid-body,
+    // after the head and the 5 bytes it had (the body part left over).
+    let (req, partial) = seen.recv().await.unwrap();
+    assert!(req.is_none());
+    assert_eq!(partial, b"short");
+    client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(server.accepted(), 2);
+}
+
+#[test]
+fn bodies_builders_and_clients_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Body>();
+    send_sync::<RequestBuilder>();
+    send_sync::<Client>();
+    send_sync::<brisk::Error>();
+    send_sync::<brisk::Response>();
+}
