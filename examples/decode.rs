@@ -129,7 +129,7 @@ fn print_message(out: &mut impl Write, head: &ResponseHead, body: &[u8], complet
         line.push_str(&format!(
             "[{},{}]",
             json_string(name.as_bytes()),
-            json_string(value)
+            json_string(value.as_bytes())
         ));
     }
     line.push_str(&format!(

@@ -286,9 +286,10 @@ async fn fetch(
         (None, Some(_)) => "POST",
         (None, None) => "GET",
     };
-    let mut req = client
-        .request(method, url)
-        .headers(options.headers.iter().cloned());
+    let mut req = client.request(method, url);
+    for (name, value) in &options.headers {
+        req = req.header(name, value);
+    }
     if let Some(data) = &options.data {
         req = req.body(data.as_str());
     }
@@ -339,7 +340,7 @@ fn head_bytes(resp: &brisk::Response) -> Vec<u8> {
     for (name, value) in resp.headers().iter() {
         head.extend_from_slice(name.as_bytes());
         head.extend_from_slice(b": ");
-        head.extend_from_slice(value);
+        head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"\r\n");

@@ -10,6 +10,7 @@
 //! `503` with `Retry-After: 1` and then `200`, and echoes the
 //! `traceparent` it received in an `X-Seen-Traceparent` header.
 
+use brisk::header::HeaderValue;
 use brisk::{Client, Event};
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,8 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     } => {
                         let span_id = span.fetch_add(1, Ordering::Relaxed);
                         let parent = format!("00-{trace_id}-{span_id:016x}-01");
-                        headers.retain(|(n, _)| !n.eq_ignore_ascii_case("traceparent"));
-                        headers.push(("traceparent".to_string(), parent.clone()));
+                        // Set, not added: the field persists into later attempts.
+                        let value = HeaderValue::try_from(parent.as_str()).expect("hex and dashes");
+                        headers.insert("traceparent", value);
                         println!("{at:8.1} ms  start     attempt {attempt} {method} {url} traceparent={parent}");
                     }
                     Event::Connected {
@@ -85,6 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let seen = resp
             .headers()
             .get("x-seen-traceparent")
+            .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
         let attempts = resp.attempts();

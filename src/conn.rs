@@ -566,7 +566,7 @@ impl Conn {
 /// that a request is not written into a connection the server is about to
 /// close.
 fn keep_alive_timeout(head: &ResponseHead) -> Option<Duration> {
-    let value = head.headers.get("keep-alive")?;
+    let value = head.headers.get("keep-alive")?.to_str().ok()?;
     let secs: u64 = value.split(',').find_map(|param| {
         let (k, v) = param.split_once('=')?;
         k.trim()

@@ -131,6 +131,9 @@ struct Inner {
     retries: Vec<RetryRecord>,
     /// Why the request was not tried again, when a retry was considered.
     stop: Option<&'static str>,
+    /// For a decode error: where in the body it failed
+    /// (`choices[0].message.content`).
+    path: Option<Box<str>>,
 }
 
 impl Error {
@@ -144,6 +147,7 @@ impl Error {
                 attempts: 0,
                 retries: Vec::new(),
                 stop: None,
+                path: None,
             }),
         }
     }
@@ -200,6 +204,18 @@ impl Error {
 
     pub(crate) fn builder(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::new(Kind::Builder).with_source(source)
+    }
+
+    /// A body that did not decode: `path` says where in it (empty at the
+    /// top level), `source` what was wrong there.
+    #[cfg_attr(not(feature = "json"), allow(dead_code))]
+    pub(crate) fn decode(
+        path: String,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        let mut e = Error::new(Kind::Decode).with_source(source);
+        e.inner.path = (!path.is_empty()).then(|| path.into_boxed_str());
+        e
     }
 
     pub(crate) fn timeout(phase: Phase, total: bool) -> Self {
@@ -405,6 +421,9 @@ impl fmt::Display for Error {
         if let Some(url) = &self.inner.url {
             write!(f, " for {url}")?;
         }
+        if let Some(path) = &self.inner.path {
+            write!(f, " at {path}")?;
+        }
         if let Some(source) = &self.inner.source {
             write!(f, ": {source}")?;
         }
@@ -427,6 +446,9 @@ impl fmt::Debug for Error {
         }
         if let Some(u) = &self.inner.url {
             d.field("url", u);
+        }
+        if let Some(p) = &self.inner.path {
+            d.field("path", p);
         }
         if let Some(s) = &self.inner.source {
             d.field("source", s);

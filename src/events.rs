@@ -36,7 +36,7 @@ pub enum Event<'a> {
         attempt: u32,
         /// The request's own header fields (the client's defaults are
         /// added when the head is written).
-        headers: &'a mut Vec<(String, String)>,
+        headers: &'a mut crate::header::HeaderMap,
     },
     /// A connection was obtained for the attempt.
     Connected {

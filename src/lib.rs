@@ -5,6 +5,8 @@
 //!
 //! - a hand-rolled HTTP/1.1 codec, [`h1`], sans-IO: it never touches a
 //!   socket, so it is fuzzed and tested byte by byte;
+//! - a sans-IO parser for server-sent events, [`sse`], for streamed LLM
+//!   replies and any other `text/event-stream`;
 //! - transport on tokio: TCP with Happy Eyeballs, and TLS through rustls
 //!   (ring, webpki-roots) with its own small adapter;
 //! - its own keep-alive pool (per-host limits, idle expiry, the server's
@@ -38,17 +40,34 @@
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - Not a proxy client (yet), and no cookie jar, compression or
 //!   multipart: it sends what you give it and hands back what it received.
-//! - Not generic over serde: with the `json` feature, JSON goes in and out
-//!   as [`serde_json::Value`](https://docs.rs/serde_json) (no serde derive
-//!   at runtime); convert with `serde_json::from_value` in your code.
+//!
+//! # Typed JSON, query and form
+//!
+//! [`RequestBuilder::json`] sends any `T: Serialize` and
+//! [`Response::json`] returns any `T: DeserializeOwned`, so your own
+//! `#[derive(Serialize, Deserialize)]` types (from the `serde` crate) go
+//! straight to and from the wire, fields in their declared order, with no
+//! `serde_json::Value` in between. A body of the wrong shape is an error
+//! with [`Error::is_decode`] that names the field
+//! (`choices[0].message.content`). [`RequestBuilder::query`] and
+//! [`RequestBuilder::form`] take structs, maps and lists of pairs, as
+//! reqwest's do.
+//!
+//! brisk names serde's traits through `serde_core`, the crate of traits
+//! that serde and serde_json are built on (serde re-exports them, so a
+//! derive implements exactly these), and never serde's derive macros: it
+//! adds no crate to a build that has serde_json.
 //!
 //! # Features
 //!
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
-//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`].
+//! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
+//!   through serde_json.
 //!
-//! With `--no-default-features` brisk is a plain-HTTP client on tokio
-//! alone.
+//! With `--no-default-features` brisk is a plain-HTTP client on tokio and
+//! `serde_core` alone. `serde_core` stays (a small crate of traits, no
+//! build script or macro) so that `query` and `form` take the same
+//! `Serialize` types with or without `json`.
 //!
 //! # Runtime
 //!
@@ -168,11 +187,16 @@
 //!   [`CircuitBreaker`] fails fast while a backend is down, and
 //!   [`ClientBuilder::on_event`] sees every attempt.
 //! - Credentials (`Authorization`, `Cookie`, `Proxy-Authorization`, the
-//!   API-key headers `X-Api-Key` and `Api-Key`, and any header marked with
+//!   API-key headers `X-Api-Key` and `Api-Key`, any header marked with
 //!   [`RequestBuilder::sensitive_header`] or
-//!   [`ClientBuilder::sensitive_header`]), from the request or the
-//!   client's default headers, are never sent to another origin on a
-//!   redirect, and never shown by `Debug`.
+//!   [`ClientBuilder::sensitive_header`], and any
+//!   [`HeaderValue`](header::HeaderValue) marked
+//!   [`set_sensitive`](header::HeaderValue::set_sensitive)), from the
+//!   request or the client's default headers, are never sent to another
+//!   origin on a redirect, and never shown by `Debug`.
+//! - Header names are case-insensitive. A request sends a name in the case
+//!   it was given (the [`header`] constants are lowercase); names in a
+//!   response are lowercase, as in the `http` crate.
 //! - Exactly one `Authorization` is sent: the request's own, else one
 //!   from the URL's userinfo, else the client's default. Exactly one
 //!   `Host`: two are refused. POST, PUT and PATCH without a body send
@@ -196,6 +220,8 @@
 
 mod base64;
 mod breaker;
+#[cfg(feature = "json")]
+pub mod chat;
 mod client;
 mod conn;
 mod deadline;
@@ -203,11 +229,17 @@ mod error;
 mod events;
 mod guard;
 pub mod h1;
+pub mod header;
+#[cfg(feature = "json")]
+mod json_path;
+mod method;
 mod pool;
 mod proxy;
 mod retry;
+pub mod sse;
 mod transport;
 mod url;
+mod urlencoded;
 mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
@@ -241,6 +273,7 @@ pub mod redirect {
 }
 pub use events::Event;
 pub use h1::{Headers, Version};
+pub use method::{InvalidMethod, Method};
 pub use proxy::Proxy;
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]

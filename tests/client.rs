@@ -122,7 +122,7 @@ async fn json_round_trip() {
         .send()
         .await
         .unwrap()
-        .json()
+        .json::<serde_json::Value>()
         .await
         .unwrap();
     assert_eq!(back, v);

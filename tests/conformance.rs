@@ -99,7 +99,7 @@ fn apply(out: &mut Outcome, event: Event<'_>) -> bool {
             headers: head
                 .headers
                 .iter()
-                .map(|(n, v)| (n.to_string(), v.to_vec()))
+                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
                 .collect(),
             body: Vec::new(),
             // A 1xx head is complete in itself.
@@ -336,11 +336,12 @@ fn check_message(id: &str, m: &Value, g: &Message) {
     // body and completeness checks cover.
     let normalised = id.starts_with("h11/headers/");
     if let Some(hs) = m["headers"].as_array().filter(|_| !normalised) {
+        // brisk lowercases names, as the `http` crate does.
         let want: Vec<(String, Vec<u8>)> = hs
             .iter()
             .map(|h| {
                 (
-                    h[0].as_str().unwrap().to_string(),
+                    h[0].as_str().unwrap().to_ascii_lowercase(),
                     trimmed(h[1].as_str().unwrap().as_bytes()).to_vec(),
                 )
             })

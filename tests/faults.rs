@@ -88,7 +88,10 @@ async fn send(req: RequestBuilder) -> Result<(Result<Got, Error>, Duration), Str
         let resp = req.send().await?;
         let status = resp.status().as_u16();
         let reused = resp.reused();
-        let retry_after = resp.headers().get("retry-after").map(str::to_string);
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
         let body = resp.bytes().await?;
         Ok(Got {
             status,

@@ -95,7 +95,10 @@ async fn http_targets_go_to_the_proxy_in_absolute_form_with_its_credentials() {
     let req = seen.recv().await.unwrap();
     assert_eq!(request_line(&req), "GET http://origin.example/ HTTP/1.1");
     assert_eq!(
-        req.head.matches("roxy-Authorization").count(),
+        req.head
+            .to_ascii_lowercase()
+            .matches("proxy-authorization")
+            .count(),
         1,
         "{}",
         req.head

@@ -325,8 +325,8 @@ async fn events_trace_every_attempt_and_can_inject_a_traceparent() {
                 } => {
                     let parent =
                         format!("00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333{attempt}-01");
-                    headers.retain(|(n, _)| !n.eq_ignore_ascii_case("traceparent"));
-                    headers.push(("traceparent".into(), parent));
+                    let parent = brisk::header::HeaderValue::try_from(parent).unwrap();
+                    headers.insert("traceparent", parent);
                     format!("start {attempt}")
                 }
                 Event::Connected {

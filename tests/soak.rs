@@ -238,7 +238,7 @@ async fn one(client: &Client, base: &str, id: u64, tally: &Tally) -> Outcome {
     let sum = resp
         .headers()
         .get("x-checksum")
-        .and_then(|v| u64::from_str_radix(v, 16).ok());
+        .and_then(|v| u64::from_str_radix(v.to_str().ok()?, 16).ok());
     let body = match resp.bytes().await {
         Ok(body) => body,
         Err(e) => return failed(&e),

@@ -7,6 +7,7 @@
 //! | `/1m` | 200, 1 MiB (1,048,576 bytes) of `x` |
 //! | `/delay?ms=N` | 200, `Hello, world!` after sleeping N ms |
 //! | `/stats` | 200, `{"connections":N}`: connections accepted so far, this one included |
+//! | `/chat` | 200, [`CHAT_REPLY`] (a chat completion, 1 KiB of JSON) once the request body is read |
 //! | anything else | 404 |
 //!
 //! Every answer is framed by `Content-Length`, and its head is the same
@@ -38,6 +39,24 @@ use tokio::net::{TcpListener, TcpSocket};
 pub const HELLO: &[u8] = b"Hello, world!";
 /// The length of the body of `/1m`.
 pub const ONE_MIB: usize = 1024 * 1024;
+/// The body of `/chat`: an OpenAI-style chat completion of 1,024 bytes,
+/// the kind of answer a typed JSON round trip decodes.
+pub const CHAT_REPLY: &str = concat!(
+    r#"{"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion","#,
+    r#""created":1741569952,"model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"#,
+    r#""message":{"role":"assistant","content":"HTTP/1.1 keeps a connection open "#,
+    r#"between requests, so a client that pools its connections pays for the TCP "#,
+    r#"and TLS handshakes once per host rather than once per call. For an LLM "#,
+    r#"service that makes thousands of short calls a minute, that is most of the "#,
+    r#"latency it can still control: the model's own time to first token is the "#,
+    r#"rest. A pool must also know when not to reuse: a connection the server "#,
+    r#"has closed, or one with bytes left over from the previous response, has to "#,
+    r#"be dropped before it carries another request. Deadlines complete the "#,
+    r#"picture: every wait gets a budget, and a timeout error names the phase it hit.","#,
+    r#""refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"#,
+    r#""usage":{"prompt_tokens":19,"completion_tokens":112,"total_tokens":131},"#,
+    r#""service_tier":"default","system_fingerprint":"fp_06737a9306abcde"}"#,
+);
 
 /// A self-signed certificate and its key, for the TLS variant.
 pub struct TlsIdentity {
@@ -190,6 +209,18 @@ async fn handle(
     big: Bytes,
     connections: Arc<AtomicU64>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.uri().path() == "/chat" {
+        use http_body_util::BodyExt;
+        // Read the request whole, as an API server parses it, so the
+        // connection stays reusable.
+        let _ = req.into_body().collect().await;
+        let mut resp = Response::new(Full::new(Bytes::from_static(CHAT_REPLY.as_bytes())));
+        resp.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        return Ok(resp);
+    }
     let body = match req.uri().path() {
         "/" => Bytes::from_static(HELLO),
         "/1m" => big,

@@ -63,7 +63,7 @@ impl Client {
                     hop.timings.dns += earlier.dns;
                     hop.timings.connect += earlier.connect;
                     hop.timings.tls += earlier.tls;
-                    let mut resp = Response::new(self, &req.method, hop, req.url, deadline);
+                    let mut resp = Response::new(self, req.method.as_str(), hop, req.url, deadline);
                     resp.set_tries(tries);
                     return Ok(resp);
                 }
@@ -80,7 +80,7 @@ impl Client {
                     // next hop; anything else closes it.
                     let previous = std::mem::replace(&mut req.url, next);
                     let mut resp =
-                        Response::new(self.clone(), &req.method, hop, previous, deadline);
+                        Response::new(self.clone(), req.method.as_str(), hop, previous, deadline);
                     resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
                         .await;
                 }
@@ -141,7 +141,7 @@ impl Client {
                 }
             };
             emit(&shared.hook, || Event::RequestStart {
-                method: &req.method,
+                method: req.method.as_str(),
                 url: &req.url,
                 attempt,
                 headers: &mut req.headers,
@@ -175,7 +175,11 @@ impl Client {
                     if status < 400 {
                         return result.map_err(|f| f.error);
                     }
-                    policy.response_end(status, |n| hop.head.headers.get(n), SystemTime::now())
+                    policy.response_end(
+                        status,
+                        |n| hop.head.headers.get(n)?.to_str().ok(),
+                        SystemTime::now(),
+                    )
                 }
                 Err(failed) => {
                     emit(&shared.hook, || Event::Error {
@@ -199,7 +203,7 @@ impl Client {
                 let ctx = AttemptContext {
                     attempt,
                     resent,
-                    method: &req.method,
+                    method: req.method.as_str(),
                     idempotency_key: req.has_header(IDEMPOTENCY_KEY),
                     marked_retryable: req.retryable,
                     replayable: req.body.is_replayable(),
@@ -260,7 +264,7 @@ impl Client {
             });
             // Boxed: the wait is rare, and its futures would otherwise make
             // every request's future larger.
-            let (method, url) = (&*req.method, &req.url);
+            let (method, url) = (req.method.as_str(), &req.url);
             Box::pin(self.wait_to_retry(result.ok(), method, url, deadline, delay)).await;
             now = tokio::time::Instant::now();
             if matches!(decision, Decision::ResendNow { .. }) {

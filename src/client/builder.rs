@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::events::{Event, Hook};
 use crate::guard::GuardConfig;
 use crate::h1::Limits;
+use crate::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::pool::{Counters, Pool, PoolConfig};
 use crate::proxy::{EnvSource, Proxies, Proxy};
 use crate::retry::RetryPolicy;
@@ -22,9 +23,11 @@ use std::time::Duration;
 pub struct ClientBuilder {
     timeouts: Budgets,
     pool: PoolConfig,
-    default_headers: Vec<(String, String)>,
+    default_headers: HeaderMap,
     sensitive: Vec<String>,
-    user_agent: String,
+    user_agent: HeaderValue,
+    /// A default header or user agent that was not valid, for `build()`.
+    header_error: Option<Error>,
     redirect: RedirectPolicy,
     limits: Limits,
     retry: RetryPolicy,
@@ -49,9 +52,10 @@ impl Default for ClientBuilder {
                 idle_timeout: Duration::from_secs(90),
                 guard: GuardConfig::default(),
             },
-            default_headers: Vec::new(),
+            default_headers: HeaderMap::new(),
             sensitive: Vec::new(),
-            user_agent: concat!("brisk/", env!("CARGO_PKG_VERSION")).to_string(),
+            user_agent: HeaderValue::from_static(concat!("brisk/", env!("CARGO_PKG_VERSION"))),
+            header_error: None,
             redirect: RedirectPolicy::default(),
             limits: Limits::default(),
             retry: RetryPolicy::default(),
@@ -71,19 +75,17 @@ impl Default for ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sensitive = HeaderDefaults {
-            fields: Vec::new(),
+            fields: HeaderMap::new(),
             sensitive: self.sensitive.clone(),
         };
-        let headers: Vec<(&str, &str)> = self
+        // Marked sensitive, a value shows as `Sensitive`.
+        let headers: HeaderMap = self
             .default_headers
             .iter()
             .map(|(n, v)| {
-                let shown = if sensitive.is_sensitive(n) {
-                    "<redacted>"
-                } else {
-                    v
-                };
-                (n.as_str(), shown)
+                let mut v = v.clone();
+                v.set_sensitive(sensitive.is_sensitive(n, &v));
+                (n.clone(), v)
             })
             .collect();
         f.debug_struct("ClientBuilder")
@@ -172,23 +174,73 @@ impl ClientBuilder {
         self
     }
     /// A header sent with every request (a request's own header of the
-    /// same name replaces it).
-    pub fn default_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.default_headers.push((name.into(), value.into()));
+    /// same name replaces it). Name and value may be strings, or a
+    /// [`HeaderName`] and a [`HeaderValue`] (a value marked sensitive is
+    /// treated as [`sensitive_header`](Self::sensitive_header) says). A
+    /// string that is not a valid name or value makes
+    /// [`build`](Self::build) fail.
+    pub fn default_header<K, V>(mut self, key: K, value: V) -> Self
+    where
+        K: TryInto<HeaderName>,
+        K::Error: std::error::Error + Send + Sync + 'static,
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match (key.try_into(), value.try_into()) {
+            (Ok(name), Ok(value)) => {
+                self.default_headers.append(name, value);
+            }
+            (Err(e), _) => self.fail(e),
+            (_, Err(e)) => self.fail(e),
+        }
         self
+    }
+    /// Headers sent with every request, as reqwest's `default_headers`:
+    /// they replace the default headers of the same names set before
+    /// (`User-Agent` and `Accept` included), and a request's own header
+    /// of the same name replaces them.
+    ///
+    /// ```no_run
+    /// use brisk::header::{self, HeaderMap, HeaderValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    /// let mut key = HeaderValue::from_static("sk-secret");
+    /// key.set_sensitive(true);
+    /// headers.insert("x-tenant-key", key);
+    /// let client = brisk::Client::builder().default_headers(headers).build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn default_headers(mut self, headers: HeaderMap) -> Self {
+        self.default_headers.extend(headers);
+        self
+    }
+    /// Keeps the first invalid header for `build()`.
+    fn fail(&mut self, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) {
+        if self.header_error.is_none() {
+            self.header_error = Some(Error::builder(e));
+        }
     }
     /// Marks a header name as sensitive for every request of this client:
     /// whether it comes from the defaults or from a request, it is dropped
     /// when a redirect leads to another origin, and its value never shows
     /// in `Debug` output. `Authorization`, `Cookie`, `Proxy-Authorization`,
     /// `X-Api-Key` and `Api-Key` always are.
-    pub fn sensitive_header(mut self, name: impl Into<String>) -> Self {
-        self.sensitive.push(name.into());
+    pub fn sensitive_header(mut self, name: impl AsRef<str>) -> Self {
+        self.sensitive.push(name.as_ref().to_string());
         self
     }
-    /// The `User-Agent` (default `brisk/<version>`).
-    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
-        self.user_agent = ua.into();
+    /// The `User-Agent` (default `brisk/<version>`): a string or a
+    /// [`HeaderValue`]. An invalid one makes [`build`](Self::build) fail.
+    pub fn user_agent<V>(mut self, ua: V) -> Self
+    where
+        V: TryInto<HeaderValue>,
+        V::Error: std::error::Error + Send + Sync + 'static,
+    {
+        match ua.try_into() {
+            Ok(ua) => self.user_agent = ua,
+            Err(e) => self.fail(e),
+        }
         self
     }
     /// How redirects are followed (default: up to 10, no https→http).
@@ -296,10 +348,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client. Fails only on an invalid TLS configuration.
-    /// The proxy environment variables are read here, once: a change to
-    /// them later does not affect the client.
+    /// Builds the client. Fails on an invalid default header or user
+    /// agent, and on an invalid TLS configuration. The proxy environment
+    /// variables are read here, once: a change to them later does not
+    /// affect the client.
     pub fn build(self) -> Result<Client, Error> {
+        if let Some(e) = self.header_error {
+            return Err(e);
+        }
         #[cfg(feature = "tls")]
         let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
         let counters = Arc::new(Counters::default());
@@ -308,14 +364,21 @@ impl ClientBuilder {
             budget: self.retry.budget_config(),
             breaker: self.breaker,
         };
-        let mut fixed_headers = vec![
-            ("User-Agent".to_string(), self.user_agent),
-            ("Accept".to_string(), "*/*".to_string()),
-        ];
-        for (name, value) in self.default_headers {
-            fixed_headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-            fixed_headers.push((name, value));
+        let mut fixed_headers = HeaderMap::with_capacity(2 + self.default_headers.len());
+        fixed_headers.append(HeaderName::from_static("User-Agent"), self.user_agent);
+        fixed_headers.append(
+            HeaderName::from_static("Accept"),
+            HeaderValue::from_static("*/*"),
+        );
+        // The caller's replace the built-in ones, and go after them.
+        for name in self.default_headers.keys() {
+            fixed_headers.remove(name);
         }
+        fixed_headers.extend(
+            self.default_headers
+                .iter()
+                .map(|(n, v)| (n.clone(), v.clone())),
+        );
         Ok(Client {
             shared: Arc::new(Shared {
                 pool: Pool::new(pool, counters.clone()),

@@ -78,7 +78,7 @@ impl Client {
             (None, _) => Via::Direct,
             (Some(_), Scheme::Https) => Via::Tunnel,
             (Some(p), Scheme::Http) => Via::Proxy {
-                auth: p.auth.as_deref(),
+                auth: p.auth.as_ref(),
             },
         };
         match exchange(&mut conn, req, via, &shared.default_headers, deadline).await {
@@ -231,10 +231,12 @@ fn connect_head(
     let authority = format!("{}:{}", url.host_str(), url.port());
     let ua = defaults
         .fields
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("user-agent"))
-        .map(|(_, v)| ("User-Agent", v.as_str()));
-    let auth = proxy.auth.as_deref().map(|v| ("Proxy-Authorization", v));
+        .get("user-agent")
+        .map(|v| ("User-Agent".as_bytes(), v.as_bytes()));
+    let auth = proxy
+        .auth
+        .as_ref()
+        .map(|v| ("Proxy-Authorization".as_bytes(), v.as_bytes()));
     let head = h1::RequestHead {
         method: "CONNECT",
         target: &authority,
@@ -376,7 +378,7 @@ async fn send_request(
     defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<Sent, SendFailure> {
-    conn.prepare_request(&req.method, |buf| {
+    conn.prepare_request(req.method.as_str(), |buf| {
         req.encode_head(defaults, via, buf);
         if let BodyKind::Bytes(b) = &req.body.kind {
             if b.len() <= INLINE_BODY {
@@ -455,23 +457,30 @@ mod tests {
     use super::*;
     use crate::deadline::Budgets;
 
+    fn map(pairs: &[(&'static str, &'static str)]) -> crate::header::HeaderMap {
+        let mut m = crate::header::HeaderMap::new();
+        for (n, v) in pairs {
+            m.append(*n, crate::header::HeaderValue::from_static(v));
+        }
+        m
+    }
+
     fn head(via: Via<'_>) -> String {
         let req = Request {
-            method: "GET".into(),
+            method: crate::Method::GET,
             url: Url::parse("http://origin.example/p?q").unwrap(),
-            headers: vec![
-                ("Authorization".into(), "Bearer origin".into()),
-                ("Proxy-Authorization".into(), "Basic caller".into()),
-            ],
+            headers: map(&[
+                ("Authorization", "Bearer origin"),
+                ("Proxy-Authorization", "Basic caller"),
+            ]),
             body: super::super::Body::empty(),
             timeouts: Budgets::default(),
-            sensitive: Vec::new(),
             retry: None,
             retryable: false,
             cross_origin: false,
         };
         let defaults = HeaderDefaults {
-            fields: vec![("Proxy-Authorization".into(), "Basic default".into())],
+            fields: map(&[("Proxy-Authorization", "Basic default")]),
             sensitive: Vec::new(),
         };
         let mut out = Vec::new();
@@ -492,14 +501,19 @@ mod tests {
 
     #[test]
     fn a_plain_proxy_gets_absolute_form_and_one_proxy_authorization() {
-        let h = head(Via::Proxy {
-            auth: Some("Basic proxy"),
-        });
+        let proxy = crate::header::HeaderValue::from_static("Basic proxy");
+        let h = head(Via::Proxy { auth: Some(&proxy) });
         assert!(
             h.starts_with("GET http://origin.example/p?q HTTP/1.1\r\nHost: origin.example\r\n"),
             "{h}"
         );
-        assert_eq!(h.matches("Proxy-Authorization").count(), 1, "{h}");
+        assert_eq!(
+            h.to_ascii_lowercase()
+                .matches("proxy-authorization")
+                .count(),
+            1,
+            "{h}"
+        );
         assert!(h.contains("Proxy-Authorization: Basic proxy\r\n"), "{h}");
         // Without credentials of its own, the caller's header is for it.
         let h = head(Via::Proxy { auth: None });

@@ -31,6 +31,7 @@ use crate::deadline::Budgets;
 use crate::events::Hook;
 use crate::guard::lock;
 use crate::h1::Limits;
+use crate::method::Method;
 use crate::pool::{CloseReason, Counters, Pool};
 use crate::retry::{BudgetSnapshot, RetryPolicy};
 use std::fmt;
@@ -169,31 +170,48 @@ impl Client {
 
     /// A `GET` request.
     pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("GET", url)
+        RequestBuilder::new(self.clone(), Ok(Method::GET), url.into_url())
     }
     /// A `POST` request.
     pub fn post(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("POST", url)
+        RequestBuilder::new(self.clone(), Ok(Method::POST), url.into_url())
     }
     /// A `PUT` request.
     pub fn put(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("PUT", url)
+        RequestBuilder::new(self.clone(), Ok(Method::PUT), url.into_url())
     }
     /// A `PATCH` request.
     pub fn patch(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("PATCH", url)
+        RequestBuilder::new(self.clone(), Ok(Method::PATCH), url.into_url())
     }
     /// A `DELETE` request.
     pub fn delete(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("DELETE", url)
+        RequestBuilder::new(self.clone(), Ok(Method::DELETE), url.into_url())
     }
     /// A `HEAD` request.
     pub fn head(&self, url: impl IntoUrl) -> RequestBuilder {
-        self.request("HEAD", url)
+        RequestBuilder::new(self.clone(), Ok(Method::HEAD), url.into_url())
     }
 
-    /// A request with any method (a token such as `OPTIONS`).
-    pub fn request(&self, method: &str, url: impl IntoUrl) -> RequestBuilder {
+    /// A request with any method: a [`Method`] (`Method::OPTIONS`) or its
+    /// name as a string (`"OPTIONS"`, `"PROPFIND"`). A string that is not
+    /// a token fails the request when it is sent, with nothing sent
+    /// ([`Error::is_builder`](crate::Error::is_builder)).
+    ///
+    /// ```no_run
+    /// use brisk::Method;
+    ///
+    /// # async fn run(client: brisk::Client) -> Result<(), brisk::Error> {
+    /// let allowed = client.request(Method::OPTIONS, "https://example.com/").send().await?;
+    /// let listing = client.request("PROPFIND", "https://dav.example.com/").send().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn request<M>(&self, method: M, url: impl IntoUrl) -> RequestBuilder
+    where
+        M: TryInto<Method>,
+        M::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let method = method.try_into().map_err(crate::Error::builder);
         RequestBuilder::new(self.clone(), method, url.into_url())
     }
     /// Connection counters so far.

@@ -5,8 +5,8 @@ use super::request::{Body, Request};
 use super::Client;
 use crate::error::{Error, Kind};
 use crate::h1::ResponseHead;
+use crate::method::Method;
 use crate::url::{Scheme, Url};
-use std::borrow::Cow;
 use std::time::Duration;
 
 /// A redirect's body framed by a `Content-Length` of up to this size, or
@@ -67,7 +67,13 @@ impl Client {
         if policy.max == 0 || !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return Ok(None);
         }
-        let Some(location) = head.headers.get("location") else {
+        // A Location with bytes past ASCII is still followed if it is
+        // UTF-8: the URL parser percent-encodes them.
+        let Some(location) = head
+            .headers
+            .get("location")
+            .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+        else {
             return Ok(None);
         };
         let redirect_error = |msg: &'static str| {
@@ -100,12 +106,13 @@ impl Client {
             // any other method becomes a GET, GET and HEAD stay. A
             // streamed body, already spent, is never needed again.
             if req.method != "HEAD" && req.method != "GET" {
-                req.method = Cow::Borrowed("GET");
+                req.method = Method::GET;
             }
             req.body = Body::empty();
-            req.headers.retain(|(n, _)| {
-                !n.get(..8)
-                    .is_some_and(|p| p.eq_ignore_ascii_case("content-"))
+            req.headers.retain(|n, _| {
+                !n.as_bytes()
+                    .get(..8)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"content-"))
             });
         }
         if !req.url.same_origin(&next) {
@@ -115,12 +122,8 @@ impl Client {
             // named the old one.
             req.cross_origin = true;
             let client = &self.shared.default_headers;
-            let own = std::mem::take(&mut req.sensitive);
-            req.headers.retain(|(n, _)| {
-                !(client.is_sensitive(n)
-                    || own.iter().any(|s| s.eq_ignore_ascii_case(n))
-                    || n.eq_ignore_ascii_case("host"))
-            });
+            req.headers
+                .retain(|n, v| !(client.is_sensitive(n, v) || n == "host"));
         }
         Ok(Some(next))
     }

@@ -240,13 +240,51 @@ impl Response {
         })
     }
 
-    /// The whole body parsed as JSON.
+    /// The whole body decoded from JSON into `T`: a type of your own with
+    /// `#[derive(Deserialize)]`, or `serde_json::Value` when the shape is
+    /// not known.
+    ///
+    /// A body that is not JSON, or not of `T`'s shape, fails with
+    /// [`Error::is_decode`]. The error names the place in the body
+    /// (`choices[0].message.content`), and its
+    /// [`source`](std::error::Error::source) is the `serde_json::Error`
+    /// saying what was wrong there (`invalid type: null, expected a
+    /// string`). Reading the body can fail as [`bytes`](Self::bytes) does.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), brisk::Error> {
+    /// #[derive(serde::Deserialize)]
+    /// struct Reply {
+    ///     choices: Vec<Choice>,
+    /// }
+    /// #[derive(serde::Deserialize)]
+    /// struct Choice {
+    ///     message: Message,
+    /// }
+    /// #[derive(serde::Deserialize)]
+    /// struct Message {
+    ///     content: String,
+    /// }
+    ///
+    /// let reply: Reply = brisk::Client::new()
+    ///     .post("http://127.0.0.1:8080/v1/chat/completions")
+    ///     .body(r#"{"model":"m","messages":[]}"#)
+    ///     .send()
+    ///     .await?
+    ///     .json()
+    ///     .await?;
+    /// println!("{}", reply.choices[0].message.content);
+    /// # Ok(()) }
+    /// ```
     #[cfg(feature = "json")]
-    pub async fn json(self) -> Result<serde_json::Value, Error> {
+    pub async fn json<T: serde_core::de::DeserializeOwned>(self) -> Result<T, Error> {
         let url = self.url.clone();
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::new(Kind::Decode).with_url(&url).with_source(e))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            // The error path alone pays for finding where it went wrong.
+            let at = crate::json_path::offset_of(&bytes, e.line(), e.column());
+            Error::decode(crate::json_path::path_at(&bytes, at), e).with_url(&url)
+        })
     }
 
     /// Appends the next piece of body to `out`; false at the end. With

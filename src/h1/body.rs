@@ -115,7 +115,7 @@ impl<'h> FramingFields<'h> {
             last_coding: None,
         };
         let tokens = |v: &'h [u8]| v.split(|&b| b == b',').map(trim_ows);
-        for (name, value) in headers.raw_iter() {
+        for (name, value) in headers.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())) {
             let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
             if is("connection") || is("proxy-connection") {
                 for t in tokens(value) {
@@ -318,7 +318,7 @@ mod tests {
         })
         .unwrap()
         .unwrap();
-        Headers::from_parts(buf, spans)
+        Headers::from_head(&buf, &spans)
     }
 
     fn frame(

@@ -3,7 +3,7 @@
 
 use super::body::{chunk_size_line, Chunked};
 use super::parse::{field_line, HeadScanner, Line};
-use super::{framing, Framing, HeaderSpan, Headers, Limits, ParseError, ResponseHead};
+use super::{framing, Framing, HeaderSpan, Limits, ParseError, ResponseHead};
 
 /// What the decoder found in the bytes it was given.
 #[derive(Debug, PartialEq, Eq)]
@@ -301,8 +301,9 @@ impl ResponseDecoder {
             self.scanner = HeadScanner::default();
             self.spans.clear();
         }
-        // One allocation for the fields of a typical head, made when the
-        // first field arrives and handed over with the head.
+        // `spans` (where the fields lie) is cleared after each head but
+        // keeps its capacity: one allocation per connection, room for a
+        // typical head's fields, made when the first head arrives.
         if self.spans.capacity() == 0 {
             self.spans.reserve_exact(16);
         }
@@ -318,8 +319,10 @@ impl ResponseDecoder {
         let Some((len, line)) = found else {
             return Ok(need_more(0));
         };
-        let headers = Headers::from_parts(input[..len].to_vec(), std::mem::take(&mut self.spans));
-        let head = ResponseHead::new(line, headers);
+        // The owned head: one allocation for its fields (see
+        // `HeaderMap::from_head`).
+        let head = ResponseHead::new(line, &input[..len], &self.spans);
+        self.spans.clear();
         let consumed = |event| Decoded {
             consumed: len,
             event: Some(event),

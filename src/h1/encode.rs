@@ -9,7 +9,7 @@
 //! (request smuggling, response splitting). On any error the output buffer
 //! is left exactly as it was.
 
-use super::parse::skip_field_bytes;
+use super::parse::{skip_field_bytes, trim_ows};
 use super::{is_tchar, EncodeError};
 
 /// How the request body is framed on the wire.
@@ -80,8 +80,8 @@ pub fn encode_request_head<H, N, V>(
 ) -> Result<(), EncodeError>
 where
     H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
 {
     // Everything is checked before the first byte is written.
     let checked = check(head)?;
@@ -95,8 +95,8 @@ where
 pub(crate) fn encode_prevalidated<H, N, V>(head: &RequestHead<'_, H>, out: &mut Vec<u8>)
 where
     H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
 {
     let host = head
         .headers
@@ -109,8 +109,8 @@ where
 fn write<H, N, V>(head: &RequestHead<'_, H>, checked: Checked, out: &mut Vec<u8>)
 where
     H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
 {
     out.reserve(checked.len);
     out.extend_from_slice(head.method.as_bytes());
@@ -123,13 +123,13 @@ where
         .host
         .and_then(|i| head.headers.clone().into_iter().nth(i))
     {
-        Some((_, custom)) => field(out, "Host", custom.as_ref().trim_matches([' ', '\t'])),
-        None => field(out, "Host", head.host),
+        Some((_, custom)) => field(out, b"Host", trim_ows(custom.as_ref())),
+        None => field(out, b"Host", head.host.as_bytes()),
     }
     for (name, value) in head.headers.clone() {
         let name = name.as_ref();
         if !is_host(name) {
-            field(out, name, value.as_ref().trim_matches([' ', '\t']));
+            field(out, name, trim_ows(value.as_ref()));
         }
     }
     match head.body {
@@ -157,8 +157,8 @@ struct Checked {
 pub fn validate_request_head<H, N, V>(head: &RequestHead<'_, H>) -> Result<(), EncodeError>
 where
     H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
 {
     check(head).map(|_| ())
 }
@@ -166,15 +166,15 @@ where
 fn check<H, N, V>(head: &RequestHead<'_, H>) -> Result<Checked, EncodeError>
 where
     H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<str>,
-    V: AsRef<str>,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
 {
-    if !is_token(head.method) {
+    if !is_token(head.method.as_bytes()) {
         return Err(EncodeError::InvalidMethod);
     }
     // CONNECT names its target in authority form, `host:port` (RFC 9112
     // §3.2.3); every other method in origin or absolute form.
-    let connect_target = head.method == "CONNECT" && is_authority(head.target);
+    let connect_target = head.method == "CONNECT" && is_authority(head.target.as_bytes());
     if !(is_target(head.target) || connect_target) {
         return Err(EncodeError::InvalidTarget);
     }
@@ -199,31 +199,29 @@ where
                 return Err(EncodeError::DuplicateHost);
             }
             host = Some(i);
-            host_ok = is_authority(value.trim_matches([' ', '\t']));
+            host_ok = is_authority(trim_ows(value));
         }
         len += name.len() + value.len() + 4;
     }
-    if !host_ok || (host.is_none() && !is_authority(head.host)) {
+    if !host_ok || (host.is_none() && !is_authority(head.host.as_bytes())) {
         return Err(EncodeError::InvalidHost);
     }
     len += head.host.len();
     Ok(Checked { host, len })
 }
 
-fn is_host(name: &str) -> bool {
-    name.len() == 4 && name.eq_ignore_ascii_case("host")
+fn is_host(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"host")
 }
 
 /// `Content-Length` or `Transfer-Encoding`.
-fn is_framing(name: &str) -> bool {
-    (name.len() == 14 && name.eq_ignore_ascii_case("content-length"))
-        || (name.len() == 17 && name.eq_ignore_ascii_case("transfer-encoding"))
+fn is_framing(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"content-length") || name.eq_ignore_ascii_case(b"transfer-encoding")
 }
 
 /// Field-value bytes only (no CR, LF, NUL or other controls), checked
 /// eight bytes at a time with the parser's scan.
-fn is_field_value(value: &str) -> bool {
-    let bytes = value.as_bytes();
+fn is_field_value(bytes: &[u8]) -> bool {
     let mut i = 0;
     loop {
         i = skip_field_bytes(bytes, i);
@@ -235,10 +233,10 @@ fn is_field_value(value: &str) -> bool {
     }
 }
 
-fn field(out: &mut Vec<u8>, name: &str, value: &str) {
-    out.extend_from_slice(name.as_bytes());
+fn field(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
     out.extend_from_slice(b": ");
-    out.extend_from_slice(value.as_bytes());
+    out.extend_from_slice(value);
     out.extend_from_slice(b"\r\n");
 }
 
@@ -259,8 +257,8 @@ pub fn encode_last_chunk(out: &mut Vec<u8>) {
     out.extend_from_slice(b"0\r\n\r\n");
 }
 
-fn is_token(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_tchar)
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_tchar(b))
 }
 
 /// Origin-form (`/...` or `*`) or absolute-form (`scheme://...`), ASCII,
@@ -273,8 +271,8 @@ fn is_target(s: &str) -> bool {
 }
 
 /// A non-empty `host [ ":" port ]`.
-fn is_authority(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_authority_byte)
+fn is_authority(s: &[u8]) -> bool {
+    !s.is_empty() && s.iter().all(|&b| is_authority_byte(b))
 }
 
 /// Bytes of `host [ ":" port ]`, IPv6 literals included (RFC 3986 §3.2).

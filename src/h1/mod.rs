@@ -62,6 +62,7 @@ pub use encode::{
     RequestHead,
 };
 pub use error::{EncodeError, ParseError};
+pub(crate) use parse::trim_ows;
 pub use parse::{parse_head, HeaderSpan, Headers, RawHead, ResponseHead, Status};
 
 /// The HTTP version a response declared in its status line.

@@ -15,6 +15,7 @@
 //! so they stay valid while the caller's buffer grows.
 
 use super::{is_field_byte, is_tchar, Limits, ParseError, Version};
+use crate::header::{FieldBytes, HeaderMap};
 
 /// Where one header field sits inside the head's bytes: byte offsets of the
 /// name and of the value (already trimmed of leading and trailing SP/HTAB).
@@ -37,6 +38,16 @@ impl HeaderSpan {
     pub fn value<'b>(&self, head: &'b [u8]) -> &'b [u8] {
         head.get(self.value.0 as usize..self.value.1 as usize)
             .unwrap_or_default()
+    }
+
+    /// Where the name lies.
+    pub(crate) fn name_range(&self) -> std::ops::Range<usize> {
+        self.name.0 as usize..self.name.1 as usize
+    }
+
+    /// Where the value lies.
+    pub(crate) fn value_range(&self) -> std::ops::Range<usize> {
+        self.value.0 as usize..self.value.1 as usize
     }
 }
 
@@ -402,84 +413,10 @@ pub(crate) fn skip_field_bytes(buf: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Header fields of a parsed response head: owned, in wire order, with
-/// case-insensitive lookup. Names keep the case the server sent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers {
-    bytes: Vec<u8>,
-    spans: Vec<HeaderSpan>,
-}
-
-impl Headers {
-    pub(crate) fn from_parts(bytes: Vec<u8>, spans: Vec<HeaderSpan>) -> Self {
-        Headers { bytes, spans }
-    }
-
-    /// Number of fields (a name sent twice counts twice).
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// Whether there are no fields.
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
-    }
-
-    /// Every field as `(name, value)`, in wire order. Names are tokens, so
-    /// always ASCII; values are raw bytes (they may hold obs-text).
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
-        self.spans.iter().map(move |s| {
-            let name = std::str::from_utf8(s.name(&self.bytes)).unwrap_or_default();
-            (name, s.value(&self.bytes))
-        })
-    }
-
-    /// Every field as raw `(name, value)` bytes, in wire order.
-    pub(crate) fn raw_iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.spans
-            .iter()
-            .map(move |s| (s.name(&self.bytes), s.value(&self.bytes)))
-    }
-
-    /// Every value of the fields named `name` (ASCII case-insensitive), in
-    /// wire order, as raw bytes.
-    pub fn get_all_bytes<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s [u8]> + 's {
-        self.spans
-            .iter()
-            .filter(move |s| s.name(&self.bytes).eq_ignore_ascii_case(name.as_bytes()))
-            .map(move |s| s.value(&self.bytes))
-    }
-
-    /// Every value of the fields named `name` that is valid UTF-8.
-    pub fn get_all<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s str> + 's {
-        self.get_all_bytes(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-    }
-
-    /// The first value of the field named `name` (ASCII case-insensitive), as
-    /// raw bytes.
-    pub fn get_bytes(&self, name: &str) -> Option<&[u8]> {
-        self.spans
-            .iter()
-            .find(|s| s.name(&self.bytes).eq_ignore_ascii_case(name.as_bytes()))
-            .map(|s| s.value(&self.bytes))
-    }
-
-    /// The first value of the field named `name`, if it is valid UTF-8.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        std::str::from_utf8(self.get_bytes(name)?).ok()
-    }
-
-    /// Whether any field named `name` lists `token` among its
-    /// comma-separated elements (ASCII case-insensitive), as in
-    /// `Connection: keep-alive, Upgrade`.
-    pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.get_all_bytes(name).any(|v| {
-            v.split(|&b| b == b',')
-                .any(|t| trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
-        })
-    }
-}
+/// Header fields of a parsed response head: the [`HeaderMap`] of
+/// [`brisk::header`](crate::header), under its former name. Names are
+/// lowercase, whatever case the server sent.
+pub type Headers = HeaderMap;
 
 /// Trims optional whitespace (SP, HTAB) from both ends.
 pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
@@ -499,27 +436,28 @@ pub struct ResponseHead {
     pub version: Version,
     /// The status code, 100–999.
     pub status: u16,
-    reason: (u32, u32),
+    reason: FieldBytes,
     /// The header fields.
-    pub headers: Headers,
+    pub headers: HeaderMap,
 }
 
 impl ResponseHead {
-    pub(crate) fn new(line: StatusLine, headers: Headers) -> Self {
+    /// The head whose bytes are `head`, with its fields at `spans`.
+    pub(crate) fn new(line: StatusLine, head: &[u8], spans: &[HeaderSpan]) -> Self {
+        let reason = head
+            .get(line.reason.0 as usize..line.reason.1 as usize)
+            .unwrap_or_default();
         ResponseHead {
             version: line.version,
             status: line.status,
-            reason: line.reason,
-            headers,
+            reason: FieldBytes::copy_from(reason),
+            headers: HeaderMap::from_head(head, spans),
         }
     }
 
     /// The reason phrase as sent (possibly empty, possibly not UTF-8).
     pub fn reason(&self) -> &[u8] {
-        self.headers
-            .bytes
-            .get(self.reason.0 as usize..self.reason.1 as usize)
-            .unwrap_or_default()
+        self.reason.as_bytes()
     }
 
     /// Whether this is an informational (1xx) response.
@@ -714,11 +652,13 @@ mod tests {
             })
             .unwrap()
             .unwrap();
-        let h = Headers::from_parts(buf[..len].to_vec(), spans);
-        assert_eq!(h.get("SET-COOKIE"), Some("a"));
-        assert_eq!(h.get_all("set-cookie").collect::<Vec<_>>(), ["a", "b"]);
+        let h = HeaderMap::from_head(&buf[..len], &spans);
+        assert_eq!(h.get("SET-COOKIE").unwrap(), "a");
+        let cookies: Vec<_> = h.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a", "b"]);
         assert!(h.has_token("connection", "upgrade"));
         assert!(!h.has_token("connection", "close"));
-        assert_eq!(h.iter().next(), Some(("Set-Cookie", &b"a"[..])));
+        let (name, value) = h.iter().next().unwrap();
+        assert_eq!((name.as_str(), value.as_bytes()), ("set-cookie", &b"a"[..]));
     }
 }

@@ -22,6 +22,7 @@ mod no_proxy;
 pub(crate) use no_proxy::NoProxy;
 
 use crate::error::Error;
+use crate::header::HeaderValue;
 use crate::url::{Host, Scheme, Url};
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -112,9 +113,13 @@ impl fmt::Debug for Proxy {
     }
 }
 
-fn basic(user: &str, password: &str) -> String {
+fn basic(user: &str, password: &str) -> HeaderValue {
     let creds = format!("{user}:{password}");
-    format!("Basic {}", crate::base64::encode(creds.as_bytes()))
+    let mut value =
+        HeaderValue::try_from(format!("Basic {}", crate::base64::encode(creds.as_bytes())))
+            .expect("base64 is a valid header value");
+    value.set_sensitive(true);
+    value
 }
 
 /// A proxy's address and credentials.
@@ -124,8 +129,9 @@ pub(crate) struct Endpoint {
     pub(crate) port: u16,
     /// `host:port`, always with the port: for error messages and pool keys.
     pub(crate) authority: String,
-    /// The `Proxy-Authorization` value, if any.
-    pub(crate) auth: Option<String>,
+    /// The `Proxy-Authorization` value, if any (marked sensitive: never
+    /// shown by `Debug`).
+    pub(crate) auth: Option<HeaderValue>,
 }
 
 impl Endpoint {
@@ -396,7 +402,7 @@ mod tests {
             "[::1]:8080"
         );
         let e = Endpoint::parse("http://us%20er:p%40ss@proxy:1").unwrap();
-        assert_eq!(e.auth.as_deref(), Some(basic("us er", "p@ss").as_str()));
+        assert_eq!(e.auth, Some(basic("us er", "p@ss")));
         for bad in [
             "https://proxy:443",
             "socks5://proxy:1080",
@@ -414,8 +420,8 @@ mod tests {
             .unwrap()
             .basic_auth("Aladdin", "open sesame");
         assert_eq!(
-            p.endpoint.auth.as_deref(),
-            Some("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==")
+            p.endpoint.auth.as_ref().unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
         );
         let shown = format!("{p:?}");
         assert!(

@@ -24,7 +24,7 @@ pub(crate) enum Hint {
 /// Reads the server's retry hint from a response's header fields.
 ///
 /// `header` looks up a field's value by name (ASCII case-insensitive, as
-/// [`Headers::get`](crate::Headers::get) does). `now` is the wall clock,
+/// [`HeaderMap::get`](crate::header::HeaderMap::get) does). `now` is the wall clock,
 /// used only for an HTTP-date. A wait longer than `max` is
 /// [`Hint::TooLong`].
 ///

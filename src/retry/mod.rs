@@ -238,7 +238,7 @@ impl RetryPolicy {
     /// How an attempt that got a response head ended: its status, and the
     /// server's hints read from its fields with this policy's
     /// `max_retry_after`. `header` looks a field up by name, as
-    /// [`Headers::get`](crate::Headers::get) does; `now` is the wall clock
+    /// [`HeaderMap::get`](crate::header::HeaderMap::get) does; `now` is the wall clock
     /// (for an HTTP-date in `Retry-After`).
     pub(crate) fn response_end<'h>(
         &self,
