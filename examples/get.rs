@@ -269,7 +269,7 @@ fn build_client(options: &Options) -> Result<brisk::Client, String> {
     }
     #[cfg(not(feature = "tls"))]
     let _ = options;
-    builder.build().map_err(|e| e.to_string())
+    builder.build().map_err(|e| format!("{e:#}"))
 }
 
 /// One request: sends it, writes the head (with `-i`) and the body to
@@ -296,7 +296,7 @@ async fn fetch(
     if let Some(t) = options.timeout {
         req = req.timeout(t);
     }
-    let mut resp = req.send().await.map_err(|e| e.to_string())?;
+    let mut resp = req.send().await.map_err(|e| format!("{e:#}"))?;
 
     let write_err = |e: io::Error| match &options.output {
         Some(path) => format!("writing {path}: {e}"),
@@ -315,7 +315,7 @@ async fn fetch(
                 }
             }
             Ok(None) => break Ok(()),
-            Err(e) => break Err(e.to_string()),
+            Err(e) => break Err(format!("{e:#}")),
         }
     };
     if let Some(bar) = bar.as_mut() {

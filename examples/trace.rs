@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         error,
                         progress,
                         ..
-                    } => println!("{at:8.1} ms  error     attempt {attempt} ({progress:?}): {error}"),
+                    } => println!("{at:8.1} ms  error     attempt {attempt} ({progress:?}): {error:#}"),
                     Event::Circuit {
                         origin, transition, ..
                     } => println!("{at:8.1} ms  circuit   {origin}: {transition}"),

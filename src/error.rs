@@ -92,6 +92,9 @@ pub(crate) enum Kind {
     Protocol,
     /// Reading or writing the connection failed.
     Io,
+    /// The caller's request body stream (`Body::from_reader`) failed:
+    /// neither the connection's fault nor the server's.
+    RequestBody,
     Redirect,
     Status(u16),
     /// The body is larger than `Limits::max_body_bytes`.
@@ -241,6 +244,14 @@ impl Error {
         Error::new(Kind::Protocol).with_phase(phase).with_source(e)
     }
 
+    /// The caller's body stream failed while the request was being
+    /// written; its error is the source.
+    pub(crate) fn request_body(e: std::io::Error) -> Self {
+        Error::new(Kind::RequestBody)
+            .with_phase(Phase::Write)
+            .with_source(e)
+    }
+
     /// Whether a deadline fired: a phase's own budget or the request's
     /// total. [`Error::phase`] says which step was running.
     pub fn is_timeout(&self) -> bool {
@@ -253,13 +264,17 @@ impl Error {
         matches!(self.inner.kind, Kind::Timeout { total: true })
     }
 
-    /// Whether resolving the host or opening the TCP connection failed.
+    /// Whether resolving the host or opening the TCP connection failed,
+    /// or timed out (then [`Error::is_timeout`] too).
     pub fn is_connect(&self) -> bool {
         matches!(self.inner.kind, Kind::Connect)
             || (self.is_timeout() && matches!(self.inner.phase, Some(Phase::Dns | Phase::Connect)))
     }
 
-    /// Whether the TLS handshake failed (see [`Error::tls_failure`]).
+    /// Whether TLS failed: the handshake (see [`Error::tls_failure`]), or,
+    /// in a later phase, a TLS record or alert from the server. A handshake
+    /// that ran out of time is [`Error::is_timeout`] with
+    /// `phase() == Some(Phase::Tls)` instead.
     pub fn is_tls(&self) -> bool {
         matches!(self.inner.kind, Kind::Tls(_))
     }
@@ -272,30 +287,87 @@ impl Error {
         }
     }
 
-    /// Whether a redirect could not be followed (too many, or a refused
-    /// downgrade from https to http).
+    /// Whether a redirect could not be followed: too many, a refused
+    /// downgrade from https to http, or a `Location` that is not a usable
+    /// http(s) URL (the [`UrlError`] is the source).
     pub fn is_redirect(&self) -> bool {
         matches!(self.inner.kind, Kind::Redirect)
     }
 
     /// Whether the request itself was invalid: a bad URL, header name or
-    /// value, or method. Nothing was sent.
+    /// value, or method, or a client option (a bad certificate, `https`
+    /// without the `tls` feature). Nothing was sent.
     pub fn is_builder(&self) -> bool {
         matches!(self.inner.kind, Kind::Builder)
     }
 
-    /// Whether the server broke the HTTP/1.1 protocol (malformed response,
-    /// or a connection closed mid-message).
+    /// Whether the server broke the HTTP/1.1 protocol: a malformed
+    /// response ([`Error::parse_error`] says how), a connection closed
+    /// before or in the middle of a response, or a `101 Switching
+    /// Protocols` brisk did not ask for.
     pub fn is_protocol(&self) -> bool {
         matches!(self.inner.kind, Kind::Protocol)
     }
 
-    /// Whether reading or writing the connection failed.
+    /// Whether reading or writing the connection failed (a reset, a
+    /// broken pipe...) after it was open. The caller's own body stream
+    /// failing is not this: see [`Error::is_body`].
     pub fn is_io(&self) -> bool {
         matches!(self.inner.kind, Kind::Io)
     }
 
-    /// Whether the body could not be decoded (as JSON, or as UTF-8 text).
+    /// Whether the request failed on its way to a response, as reqwest's
+    /// `is_request` means it: while waiting for a pooled connection,
+    /// resolving, connecting, in the TLS handshake, writing the request,
+    /// or reading the response head. That is every [`Error::is_connect`],
+    /// [`Error::is_tls`], [`Error::is_io`], [`Error::is_protocol`] and
+    /// [`Error::is_timeout`] error whose [`Error::phase`] is not
+    /// [`Phase::ReadBody`], and the caller's request body stream failing.
+    ///
+    /// Not: an invalid request ([`Error::is_builder`], nothing was sent), a
+    /// refused redirect, an open circuit (nothing was sent), an error
+    /// status, and anything about the response body after its head
+    /// arrived ([`Error::is_body`], [`Error::is_decode`]).
+    pub fn is_request(&self) -> bool {
+        match self.inner.kind {
+            Kind::Connect
+            | Kind::Tls(_)
+            | Kind::Timeout { .. }
+            | Kind::Io
+            | Kind::Protocol
+            | Kind::Proxy { .. }
+            | Kind::RequestBody => self.inner.phase != Some(Phase::ReadBody),
+            Kind::Builder
+            | Kind::Redirect
+            | Kind::Status(_)
+            | Kind::TooLarge
+            | Kind::CircuitOpen { .. }
+            | Kind::Decode => false,
+        }
+    }
+
+    /// Whether reading or writing a body failed: reading the response
+    /// body (a reset, a timeout, bad chunked framing, a body past
+    /// [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes); its
+    /// [`Error::phase`] is [`Phase::ReadBody`]), or the caller's request
+    /// body stream returning an error (then [`Error::is_request`] too, and
+    /// the stream's error is the [`source`](std::error::Error::source)).
+    ///
+    /// A body that arrived whole but is not the JSON asked for is
+    /// [`Error::is_decode`] instead.
+    pub fn is_body(&self) -> bool {
+        match self.inner.kind {
+            Kind::RequestBody => true,
+            Kind::Decode => false,
+            _ => self.inner.phase == Some(Phase::ReadBody),
+        }
+    }
+
+    /// Whether the response body arrived whole but could not be decoded:
+    /// `Response::json` on a body that is not JSON, or not of the shape
+    /// asked for (the `Display` text names the field, the source says what
+    /// was wrong with it). `Response::text` never fails this way: it replaces
+    /// invalid UTF-8 with U+FFFD, as reqwest's does.
     pub fn is_decode(&self) -> bool {
         matches!(self.inner.kind, Kind::Decode)
     }
@@ -306,14 +378,17 @@ impl Error {
         matches!(self.inner.kind, Kind::TooLarge)
     }
 
-    /// Whether this error came from [`Response::error_for_status`].
+    /// Whether this error came from [`Response::error_for_status`] or
+    /// [`Response::error_for_status_ref`].
     ///
     /// [`Response::error_for_status`]: crate::Response::error_for_status
+    /// [`Response::error_for_status_ref`]: crate::Response::error_for_status_ref
     pub fn is_status(&self) -> bool {
         matches!(self.inner.kind, Kind::Status(_))
     }
 
-    /// The HTTP status, for an error made by `error_for_status`.
+    /// The HTTP status, for an error made by `error_for_status` or
+    /// `error_for_status_ref`.
     pub fn status(&self) -> Option<crate::StatusCode> {
         match self.inner.kind {
             Kind::Status(s) => Some(crate::StatusCode(s)),
@@ -353,9 +428,36 @@ impl Error {
         self.inner.phase
     }
 
-    /// The URL of the request that failed, when known.
+    /// The URL of the request that failed, when known (never with its
+    /// userinfo; see [`Error::without_url`] to drop a query that holds a
+    /// secret).
     pub fn url(&self) -> Option<&Url> {
         self.inner.url.as_ref()
+    }
+
+    /// The URL, to change in place: for instance to remove an API key from
+    /// its query before the error is logged, while keeping the rest.
+    ///
+    /// ```
+    /// # async fn run(client: brisk::Client) {
+    /// if let Err(mut e) = client.get("http://127.0.0.1:1/v1?key=secret").send().await {
+    ///     if let Some(url) = e.url_mut() {
+    ///         url.set_query(None);
+    ///     }
+    ///     eprintln!("{e}"); // ... for http://127.0.0.1:1/v1
+    /// }
+    /// # }
+    /// ```
+    pub fn url_mut(&mut self) -> Option<&mut Url> {
+        self.inner.url.as_mut()
+    }
+
+    /// The same error without its URL, for when the URL itself is a secret
+    /// (a presigned or tokenised link) and the error is about to be logged
+    /// or returned to someone else.
+    pub fn without_url(mut self) -> Self {
+        self.inner.url = None;
+        self
     }
 
     /// How many attempts the request made before this error, on the hop
@@ -396,42 +498,76 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// brisk's own layer only: what failed, in which phase, for which URL,
+    /// after how many attempts, e.g. `connection failed during connect for
+    /// http://127.0.0.1:1/`. The cause beneath (the I/O error, the parse
+    /// error, the JSON error) is not repeated here: it is
+    /// [`source`](std::error::Error::source), so that the usual loop over
+    /// `source()` (or anyhow's `{:#}`) prints each cause once.
+    ///
+    /// With `{:#}`, the causes follow, each after `: `, for code that logs
+    /// one line and does not walk the chain itself:
+    ///
+    /// ```
+    /// # async fn run(client: brisk::Client) {
+    /// if let Err(e) = client.get("http://127.0.0.1:1/").send().await {
+    ///     eprintln!("{e:#}"); // connection failed during connect for http://127.0.0.1:1/: Connection refused (os error 111)
+    ///     let mut cause = std::error::Error::source(&e);
+    ///     while let Some(c) = cause {
+    ///         eprintln!("  caused by: {c}");
+    ///         cause = c.source();
+    ///     }
+    /// }
+    /// # }
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut phase = self.inner.phase;
         match self.inner.kind {
             Kind::Builder => f.write_str("invalid request")?,
             Kind::Connect => f.write_str("connection failed")?,
-            Kind::Tls(failure) => write!(f, "tls: {}", failure.as_str())?,
+            Kind::Tls(failure) => {
+                // "tls: ... during tls" would say it twice.
+                phase = phase.filter(|p| *p != Phase::Tls);
+                write!(f, "tls: {}", failure.as_str())?
+            }
             Kind::Timeout { total: true } => f.write_str("request deadline exceeded")?,
             Kind::Timeout { total: false } => f.write_str("timed out")?,
             Kind::Protocol => f.write_str("invalid http response")?,
             Kind::Io => f.write_str("connection error")?,
+            Kind::RequestBody => f.write_str("request body stream failed")?,
             Kind::Redirect => f.write_str("redirect not followed")?,
-            Kind::Status(s) => write!(f, "http status {s}")?,
+            Kind::Status(s) => write!(f, "http status {}", crate::StatusCode(s))?,
             Kind::Proxy { status } => write!(f, "proxy refused the tunnel with status {status}")?,
-            Kind::Decode => f.write_str("could not decode body")?,
-            Kind::TooLarge => f.write_str("body larger than the configured limit")?,
+            Kind::Decode => f.write_str("could not decode the response body")?,
+            Kind::TooLarge => f.write_str("response body larger than the configured limit")?,
             Kind::CircuitOpen { retry_at } => {
                 let wait = retry_at.saturating_duration_since(std::time::Instant::now());
-                write!(f, "circuit open: next try allowed in {wait:?}")?
+                write!(f, "circuit open, next try allowed in {wait:?}")?
             }
         }
-        if let Some(phase) = self.inner.phase {
+        // Where in the body a decode failed is brisk's finding (the JSON
+        // error beneath, the source, does not name the field).
+        if let Some(path) = &self.inner.path {
+            write!(f, " at {path}")?;
+        }
+        if let Some(phase) = phase {
             write!(f, " during {phase}")?;
         }
         if let Some(url) = &self.inner.url {
             write!(f, " for {url}")?;
-        }
-        if let Some(path) = &self.inner.path {
-            write!(f, " at {path}")?;
-        }
-        if let Some(source) = &self.inner.source {
-            write!(f, ": {source}")?;
         }
         match (self.inner.attempts, self.inner.stop) {
             (0 | 1, None) => {}
             (0 | 1, Some(stop)) => write!(f, " (not retried: {stop})")?,
             (n, None) => write!(f, " (after {n} attempts)")?,
             (n, Some(stop)) => write!(f, " (after {n} attempts; not retried: {stop})")?,
+        }
+        if f.alternate() {
+            let mut cause = std::error::Error::source(self);
+            while let Some(c) = cause {
+                write!(f, ": {c}")?;
+                cause = c.source();
+            }
         }
         Ok(())
     }
@@ -486,3 +622,6 @@ impl From<EncodeError> for Error {
         Error::builder(e)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,6 +35,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Coming from reqwest? Most code compiles after renaming the crate; the
+//! [`from_reqwest`] page lists every difference and why it differs.
+//!
 //! # What brisk is not
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
@@ -227,6 +230,10 @@ mod conn;
 mod deadline;
 mod error;
 mod events;
+// Its examples use typed JSON, so it is shown with the `json` feature.
+#[cfg(feature = "json")]
+#[doc = include_str!("from_reqwest.md")]
+pub mod from_reqwest {}
 mod guard;
 pub mod h1;
 pub mod header;
@@ -245,7 +252,7 @@ mod window;
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
     Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, InvalidStatusCode,
-    RedirectPolicy, RequestBuilder, Response, StatusCode, Timings,
+    RedirectPolicy, Request, RequestBuilder, Response, StatusCode, Timings,
 };
 pub use deadline::Timeouts;
 
@@ -278,4 +285,4 @@ pub use proxy::Proxy;
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
-pub use url::{Host, Scheme, Url, UrlError};
+pub use url::{Host, QueryPairs, Scheme, Url, UrlError};

@@ -9,14 +9,39 @@
 //! port, TLS or not), what to put in the request-target (path and query,
 //! percent-encoded as needed; never the userinfo, never the fragment), and
 //! the credentials the userinfo carried (sent later as Basic auth).
+//!
+//! The accessors are shaped like those of the `url` crate (which reqwest
+//! re-exports), so that code written against reqwest's `Url` compiles.
+//! Submodules: `host` (the host and port), `ipv4` (numeric hosts),
+//! `encode` (percent-encoding both ways), `query` (the decoded query
+//! pairs), `join` (resolving a reference).
 
+mod encode;
+mod host;
 mod ipv4;
+mod join;
+mod query;
+#[cfg(test)]
+mod tests;
 
-use crate::h1::ascii_set;
+pub(crate) use encode::form_urlencode_into;
+use encode::{encode_into, percent_decode, PATH_CHARS, QUERY_CHARS};
+pub use host::Host;
+use host::{parse_host_port, HostKind};
+pub use query::QueryPairs;
 use std::fmt::{self, Write as _};
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The scheme of a [`Url`].
+///
+/// Compares with a string, as the `url` crate's `&str` scheme does:
+///
+/// ```
+/// let url = brisk::Url::parse("HTTPS://example.com/")?;
+/// assert!(url.scheme() == "https");
+/// assert_eq!(url.scheme().as_str(), "https");
+/// assert_eq!(url.scheme().to_string(), "https");
+/// # Ok::<(), brisk::UrlError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scheme {
     /// Plain-text HTTP, default port 80.
@@ -43,26 +68,37 @@ impl Scheme {
     }
 }
 
-/// The host of a [`Url`].
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Host {
-    /// A registered name, lowercased (`example.com`).
-    Domain(String),
-    /// An IPv4 address, in any form the WHATWG URL standard reads (`127.1`,
-    /// `0x7f000001`, `0177.0.0.1`); written back in dotted decimal.
-    Ipv4(Ipv4Addr),
-    /// An IPv6 address, written in brackets in the URL.
-    Ipv6(Ipv6Addr),
+impl fmt::Display for Scheme {
+    /// `http` or `https`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
-impl fmt::Display for Host {
-    /// Formats the host as in a URL: IPv6 in brackets.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Host::Domain(d) => f.write_str(d),
-            Host::Ipv4(a) => write!(f, "{a}"),
-            Host::Ipv6(a) => write!(f, "[{a}]"),
-        }
+// Comparisons with text, both ways round, with `str` and `&str`. Exact and
+// case-sensitive, like comparing the `url` crate's `scheme()`: a parsed
+// scheme is lowercase whatever the input's case.
+impl PartialEq<str> for Scheme {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Scheme {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<Scheme> for str {
+    fn eq(&self, other: &Scheme) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Scheme> for &str {
+    fn eq(&self, other: &Scheme) -> bool {
+        *self == other.as_str()
     }
 }
 
@@ -111,14 +147,34 @@ impl std::error::Error for UrlError {}
 /// use brisk::Url;
 ///
 /// let url: Url = "https://user:pa%20ss@Example.COM:8443/a b?q=1#frag".replace(' ', "%20").parse()?;
-/// assert_eq!(url.host_str(), "example.com");
-/// assert_eq!(url.port(), 8443);
+/// assert!(url.scheme() == "https");
+/// assert_eq!(url.host_str(), Some("example.com"));
+/// assert_eq!(url.port(), Some(8443));
 /// assert_eq!(url.request_target(), "/a%20b?q=1");
 /// assert_eq!(url.username(), "user");
 /// assert_eq!(url.password(), Some("pa ss"));
-/// assert_eq!(url.to_string(), "https://example.com:8443/a%20b?q=1");
+/// assert_eq!(url.as_str(), "https://example.com:8443/a%20b?q=1");
 /// # Ok::<(), brisk::UrlError>(())
 /// ```
+///
+/// # Differences from the `url` crate
+///
+/// - Only `http` and `https` parse, so [`Url::host_str`],
+///   [`Url::port_or_known_default`] and [`Url::path_segments`] are always
+///   `Some`; they are `Option`s so that code written for `url::Url`
+///   compiles unchanged.
+/// - The fragment (`#...`) is dropped when parsing: it is never sent, and
+///   a client has no other use for it. So there is no `fragment()`.
+/// - [`Url::as_str`] and `Display` leave out the userinfo, so that a URL
+///   printed in a log or an error never shows a password; the user name
+///   and password are kept beside it ([`Url::username`],
+///   [`Url::password`]).
+/// - Dot segments (`/a/../b`) are kept as written when parsing (the server
+///   sees the path it was given) and removed only by [`Url::join`].
+/// - Non-ASCII host names are refused (pass the punycode `xn--` form).
+///
+/// For a URL without userinfo, `Url::parse(url.as_str())` gives the same
+/// URL back, after parsing and after every setter.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Url {
     /// `scheme://host[:port]/path[?query]`, percent-encoded, without
@@ -135,15 +191,6 @@ pub struct Url {
     query_start: Option<u32>,
     username: String,
     password: Option<String>,
-}
-
-/// The host's kind and value, without the name (which lives in the
-/// serialization).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum HostKind {
-    Domain,
-    Ipv4(Ipv4Addr),
-    Ipv6(Ipv6Addr),
 }
 
 impl Url {
@@ -197,11 +244,12 @@ impl Url {
             None => (None, authority),
         };
         let (kind, host_text, port) = parse_host_port(hostport, scheme)?;
+        let decode = |s| percent_decode(s, false).into_owned();
         let (username, password) = match userinfo {
             None => (String::new(), None),
             Some(ui) => match ui.split_once(':') {
-                Some((u, p)) => (percent_decode(u), Some(percent_decode(p))),
-                None => (percent_decode(ui), None),
+                Some((u, p)) => (decode(u), Some(decode(p))),
+                None => (decode(ui), None),
             },
         };
         let mut serialization = String::with_capacity(input.len() + 8);
@@ -259,6 +307,15 @@ impl Url {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
         };
+        self.set_target_parts(path, query, true);
+    }
+
+    /// Replaces path and query. The path always starts with `/` (added if
+    /// missing), which `path_segments` relies on; a `?` in it is
+    /// percent-encoded, so the query starts where `query_start` says.
+    /// Without `encode_query`, `query` is already in its encoded form and
+    /// is copied as it is.
+    fn set_target_parts(&mut self, path: &str, query: Option<&str>, encode_query: bool) {
         let target = &mut self.serialization;
         target.truncate(self.path_start as usize);
         if !path.starts_with(['/', '\\']) {
@@ -270,7 +327,11 @@ impl Url {
         if let Some(q) = query {
             self.query_start = Some(target.len() as u32);
             target.push('?');
-            encode_into(target, q, QUERY_CHARS, false);
+            if encode_query {
+                encode_into(target, q, QUERY_CHARS, false);
+            } else {
+                target.push_str(q);
+            }
         }
     }
 
@@ -282,20 +343,69 @@ impl Url {
     /// The host.
     pub fn host(&self) -> Host {
         match self.host {
-            HostKind::Domain => Host::Domain(self.host_str().to_string()),
+            HostKind::Domain => Host::Domain(self.host_text().to_string()),
             HostKind::Ipv4(a) => Host::Ipv4(a),
             HostKind::Ipv6(a) => Host::Ipv6(a),
         }
     }
 
     /// The host as written in a URL: a lowercased name, dotted IPv4, or
-    /// bracketed IPv6 (`[::1]`).
-    pub fn host_str(&self) -> &str {
+    /// bracketed IPv6 (`[::1]`), as the `url` crate writes it. Always
+    /// `Some` for the URLs brisk parses.
+    ///
+    /// ```
+    /// let url = brisk::Url::parse("http://[::1]:8080/")?;
+    /// assert_eq!(url.host_str(), Some("[::1]"));
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn host_str(&self) -> Option<&str> {
+        Some(self.host_text())
+    }
+
+    /// The host as written in the URL: what [`Url::host_str`] returns,
+    /// without the `Option` (brisk's URLs always have a host).
+    pub(crate) fn host_text(&self) -> &str {
         &self.serialization[self.host_start as usize..self.host_end as usize]
     }
 
-    /// The port: explicit, or the scheme's default.
-    pub fn port(&self) -> u16 {
+    /// The registered name, if the host is one (not an IP address).
+    ///
+    /// ```
+    /// use brisk::Url;
+    /// assert_eq!(Url::parse("http://Example.com/")?.domain(), Some("example.com"));
+    /// assert_eq!(Url::parse("http://127.0.0.1/")?.domain(), None);
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn domain(&self) -> Option<&str> {
+        match self.host {
+            HostKind::Domain => Some(self.host_text()),
+            HostKind::Ipv4(_) | HostKind::Ipv6(_) => None,
+        }
+    }
+
+    /// The port written in the URL, or `None` if there is none or it is
+    /// the scheme's default (`https://h:443/` has none), as in the `url`
+    /// crate. The port to connect to is [`Url::port_or_known_default`].
+    ///
+    /// ```
+    /// use brisk::Url;
+    /// assert_eq!(Url::parse("http://h:8080/")?.port(), Some(8080));
+    /// assert_eq!(Url::parse("http://h:80/")?.port(), None);
+    /// assert_eq!(Url::parse("http://h/")?.port_or_known_default(), Some(80));
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn port(&self) -> Option<u16> {
+        (self.port != self.scheme.default_port()).then_some(self.port)
+    }
+
+    /// The port: explicit, or the scheme's default. Always `Some` for the
+    /// URLs brisk parses.
+    pub fn port_or_known_default(&self) -> Option<u16> {
+        Some(self.port)
+    }
+
+    /// The port to connect to: explicit, or the scheme's default.
+    pub(crate) fn effective_port(&self) -> u16 {
         self.port
     }
 
@@ -307,10 +417,86 @@ impl Url {
         &self.serialization[self.path_start as usize..end]
     }
 
-    /// The query without its `?`, percent-encoded, if there is one.
+    /// The path's segments, split on `/` after the leading one, still
+    /// percent-encoded. Always `Some` for the URLs brisk parses (the `url`
+    /// crate returns `None` for URLs like `mailto:` that have no
+    /// hierarchy). `/` gives one empty segment, as in the `url` crate.
+    ///
+    /// ```
+    /// let url = brisk::Url::parse("https://h/v1/models/gpt%204")?;
+    /// let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    /// assert_eq!(segments, ["v1", "models", "gpt%204"]);
+    /// assert_eq!(url.path_segments().and_then(|s| s.last()), Some("gpt%204"));
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn path_segments(&self) -> Option<std::str::Split<'_, char>> {
+        // The path always starts with `/` (see `set_target_parts`).
+        Some(self.path()[1..].split('/'))
+    }
+
+    /// The query without its `?`, percent-encoded, if there is one (`?`
+    /// alone gives `Some("")`).
     pub fn query(&self) -> Option<&str> {
         self.query_start
             .map(|q| &self.serialization[q as usize + 1..])
+    }
+
+    /// The query's `name=value` pairs, decoded as a form: `+` is a space,
+    /// `%XX` escapes are decoded, invalid UTF-8 is replaced. See
+    /// [`QueryPairs`] for the exact rules.
+    ///
+    /// ```
+    /// let url = brisk::Url::parse("https://h/?model=gpt+4&n=2")?;
+    /// let n = url.query_pairs().find(|(k, _)| k == "n").map(|(_, v)| v.into_owned());
+    /// assert_eq!(n.as_deref(), Some("2"));
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn query_pairs(&self) -> QueryPairs<'_> {
+        QueryPairs::new(self.query())
+    }
+
+    /// Replaces the path. What cannot appear in a path is percent-encoded
+    /// (a space, non-ASCII, `?`, `#`...); `%` is kept, so an
+    /// already-encoded path stays as it is. A missing leading `/` is
+    /// added, and `\` is a `/`, as when parsing. The query is kept.
+    ///
+    /// ```
+    /// let mut url = brisk::Url::parse("https://h/old?x=1")?;
+    /// url.set_path("v1/caf\u{e9} menu");
+    /// assert_eq!(url.as_str(), "https://h/v1/caf%C3%A9%20menu?x=1");
+    /// assert_eq!(brisk::Url::parse(url.as_str())?, url);
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn set_path(&mut self, path: &str) {
+        let query = self.query().map(str::to_string);
+        self.set_target_parts(path, query.as_deref(), false);
+    }
+
+    /// Replaces the query (`None` removes it, `?` and all). What cannot
+    /// appear in a query is percent-encoded (a space, non-ASCII, `#`...);
+    /// `%`, `&`, `=` and `+` are kept as given, so `Some("a=1&b=2")` gives
+    /// two pairs. To add one pair with its name and value encoded, use
+    /// [`Url::append_query_pair`].
+    ///
+    /// ```
+    /// let mut url = brisk::Url::parse("https://h/p?old")?;
+    /// url.set_query(Some("q=caf\u{e9} au lait&n=1"));
+    /// assert_eq!(url.as_str(), "https://h/p?q=caf%C3%A9%20au%20lait&n=1");
+    /// url.set_query(None);
+    /// assert_eq!(url.as_str(), "https://h/p");
+    /// # Ok::<(), brisk::UrlError>(())
+    /// ```
+    pub fn set_query(&mut self, query: Option<&str>) {
+        let end = self
+            .query_start
+            .map_or(self.serialization.len(), |q| q as usize);
+        self.serialization.truncate(end);
+        self.query_start = None;
+        if let Some(q) = query {
+            self.query_start = Some(self.serialization.len() as u32);
+            self.serialization.push('?');
+            encode_into(&mut self.serialization, q, QUERY_CHARS, false);
+        }
     }
 
     /// The origin-form request-target: path and query.
@@ -339,7 +525,8 @@ impl Url {
         &self.serialization[..self.path_start as usize]
     }
 
-    /// The URL as a string, without userinfo or fragment.
+    /// The URL as a string, without userinfo or fragment. Parsing it gives
+    /// this URL back (less the userinfo).
     pub fn as_str(&self) -> &str {
         &self.serialization
     }
@@ -365,77 +552,6 @@ impl Url {
     pub fn same_origin(&self, other: &Url) -> bool {
         self.origin() == other.origin()
     }
-
-    /// Resolves `reference` (a `Location` value) against this URL, as RFC
-    /// 3986 §5.2 describes: absolute, scheme-relative (`//host/x`),
-    /// absolute-path (`/x`), query-only (`?q`) or relative (`x`, `../x`).
-    pub fn join(&self, reference: &str) -> Result<Url, UrlError> {
-        let reference = reference.trim();
-        if let Some((scheme, _)) = reference.split_once("://") {
-            if !scheme.is_empty()
-                && scheme
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-            {
-                return Url::parse(reference);
-            }
-        }
-        if let Some(rest) = reference.strip_prefix("//") {
-            return Url::parse(&format!("{}://{rest}", self.scheme.as_str()));
-        }
-        let reference = reference.split('#').next().unwrap_or_default();
-        let mut joined = self.clone();
-        if reference.is_empty() {
-            return Ok(joined);
-        }
-        if reference.starts_with('?') {
-            let path = self.path().to_string();
-            joined.set_target(&format!("{path}{reference}"));
-        } else if reference.starts_with('/') {
-            joined.set_target(reference);
-        } else {
-            let base = self.path();
-            let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
-            joined.set_target(&format!("{dir}{reference}"));
-        }
-        if reference.chars().any(|c| c == ' ' || c.is_control()) {
-            return Err(UrlError::InvalidCharacter);
-        }
-        joined.remove_dot_segments();
-        Ok(joined)
-    }
-
-    /// RFC 3986 §5.2.4, on the path only.
-    fn remove_dot_segments(&mut self) {
-        let query = self.query().map(str::to_string);
-        let mut out: Vec<&str> = Vec::new();
-        let path = self.path().to_string();
-        let segments: Vec<&str> = path.split('/').skip(1).collect();
-        let last = segments.len().saturating_sub(1);
-        for (i, seg) in segments.iter().enumerate() {
-            match *seg {
-                "." => {
-                    if i == last {
-                        out.push("");
-                    }
-                }
-                ".." => {
-                    out.pop();
-                    if i == last {
-                        out.push("");
-                    }
-                }
-                s => out.push(s),
-            }
-        }
-        let mut target = String::from("/");
-        target.push_str(&out.join("/"));
-        if let Some(q) = query {
-            target.push('?');
-            target.push_str(&q);
-        }
-        self.set_target(&target);
-    }
 }
 
 impl std::str::FromStr for Url {
@@ -459,292 +575,9 @@ impl fmt::Debug for Url {
     }
 }
 
-/// The host's kind, its text as written (what names are made of), and the
-/// port.
-fn parse_host_port(hostport: &str, scheme: Scheme) -> Result<(HostKind, &str, u16), UrlError> {
-    let (kind, text, port) = if let Some(rest) = hostport.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']').ok_or(UrlError::InvalidHost)?;
-        let addr: Ipv6Addr = v6.parse().map_err(|_| UrlError::InvalidHost)?;
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or(UrlError::InvalidHost)?),
-        };
-        (HostKind::Ipv6(addr), v6, port)
-    } else {
-        let (name, port) = match hostport.bytes().rposition(|b| b == b':') {
-            Some(i) => (&hostport[..i], Some(&hostport[i + 1..])),
-            None => (hostport, None),
-        };
-        if name.is_empty() {
-            return Err(UrlError::EmptyHost);
-        }
-        if !name.is_ascii() {
-            return Err(UrlError::NonAsciiHost);
-        }
-        if !name.bytes().all(|b| HOST_CHARS[usize::from(b)]) {
-            return Err(UrlError::InvalidHost);
-        }
-        let kind = match ipv4::parse(name) {
-            Some(Ok(addr)) => HostKind::Ipv4(addr),
-            Some(Err(e)) => return Err(e),
-            None => HostKind::Domain,
-        };
-        (kind, name, port)
-    };
-    let port = match port {
-        None | Some("") => scheme.default_port(),
-        Some(p) if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            match p.parse::<u16>() {
-                Ok(0) | Err(_) => return Err(UrlError::InvalidPort),
-                Ok(n) => n,
-            }
-        }
-        Some(_) => return Err(UrlError::InvalidPort),
-    };
-    Ok((kind, text, port))
-}
-
-/// Bytes of a registered name or IPv4 address.
-const HOST_CHARS: &[bool; 256] = &ascii_set(b"-._");
-
 fn push_decimal(out: &mut String, n: u16) {
     let mut buf = [0; 20];
     let digits = crate::h1::decimal(u64::from(n), &mut buf);
     // ASCII digits: each byte is its char, no UTF-8 check needed.
     out.extend(digits.iter().map(|&d| char::from(d)));
-}
-
-/// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,
-/// `:`, `@`, and `/` between segments. `%` is kept so that an already
-/// encoded URL stays as it is.
-const PATH_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%");
-
-/// Query characters (RFC 3986 §3.4): pchar, `/` and `?`.
-const QUERY_CHARS: &[bool; 256] = &ascii_set(b"-._~!$&'()*+,;=:@/%?");
-
-/// Appends `s`, percent-encoding what `allowed` does not allow (and
-/// turning `\\` into `/` in a path). Runs of allowed bytes, the usual
-/// case, are copied whole.
-fn encode_into(out: &mut String, s: &str, allowed: &[bool; 256], path: bool) {
-    let mut rest = s;
-    loop {
-        let clean = rest
-            .bytes()
-            .position(|b| !allowed[usize::from(b)])
-            .unwrap_or(rest.len());
-        out.push_str(&rest[..clean]);
-        let Some(&b) = rest.as_bytes().get(clean) else {
-            return;
-        };
-        if path && b == b'\\' {
-            out.push('/');
-        } else {
-            encode_byte(out, b, allowed);
-        }
-        // `b` is ASCII or one byte of a multi-byte character; the next
-        // boundary is found by skipping continuation bytes.
-        let mut next = clean + 1;
-        while next < rest.len() && !rest.is_char_boundary(next) {
-            encode_byte(out, rest.as_bytes()[next], allowed);
-            next += 1;
-        }
-        rest = &rest[next..];
-    }
-}
-
-/// Copies an allowed byte, percent-encodes any other. Bytes of a
-/// multi-byte character are never allowed, so a non-ASCII character comes
-/// out as the percent-encoding of its UTF-8 bytes.
-fn encode_byte(out: &mut String, b: u8, allowed: &[bool; 256]) {
-    if allowed[usize::from(b)] {
-        out.push(b as char);
-    } else {
-        push_pct(out, b);
-    }
-}
-
-fn push_pct(out: &mut String, b: u8) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.push('%');
-    out.push(HEX[usize::from(b >> 4)] as char);
-    out.push(HEX[usize::from(b & 0xf)] as char);
-}
-
-/// `application/x-www-form-urlencoded` serialisation of one name or value
-/// (WHATWG URL §5.2): space becomes `+`, and everything but
-/// alphanumerics and `*-._` is percent-encoded.
-pub(crate) fn form_urlencode_into(out: &mut String, s: &str) {
-    for b in s.bytes() {
-        match b {
-            b' ' => out.push('+'),
-            b if b.is_ascii_alphanumeric() || b"*-._".contains(&b) => out.push(b as char),
-            b => push_pct(out, b),
-        }
-    }
-}
-
-/// Decodes `%XX` escapes; invalid escapes are kept as written, and bytes
-/// that do not form UTF-8 are replaced.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    #[test]
-    fn parts() {
-        let u = url("HTTP://Example.COM/a/b?x=1&y=2#frag");
-        assert_eq!(u.scheme(), Scheme::Http);
-        assert_eq!(u.host(), Host::Domain("example.com".into()));
-        assert_eq!(u.origin(), "http://example.com");
-        assert_eq!(u.port(), 80);
-        assert_eq!(u.path(), "/a/b");
-        assert_eq!(u.query(), Some("x=1&y=2"));
-        assert_eq!(u.request_target(), "/a/b?x=1&y=2");
-        assert_eq!(u.authority(), "example.com");
-        assert_eq!(url("https://h").request_target(), "/");
-        assert_eq!(url("https://h?q").request_target(), "/?q");
-        assert_eq!(url("https://h:443/").authority(), "h");
-        assert_eq!(url("https://h:8443/").authority(), "h:8443");
-        assert_eq!(url("http://h:/").port(), 80);
-        assert_eq!(
-            url(" \thttp://ExAmple.COM:8080/P\n ").to_string(),
-            "http://example.com:8080/P"
-        );
-        assert_eq!(
-            url("http://ExAmple.COM:8080/P").host(),
-            Host::Domain("example.com".into())
-        );
-    }
-
-    #[test]
-    fn ip_literals() {
-        assert_eq!(
-            url("http://127.0.0.1:8080/").host(),
-            Host::Ipv4(Ipv4Addr::new(127, 0, 0, 1))
-        );
-        let v6 = url("http://[::1]:9/x");
-        assert_eq!(v6.host(), Host::Ipv6(Ipv6Addr::LOCALHOST));
-        assert_eq!(v6.host_str(), "[::1]");
-        assert_eq!(v6.authority(), "[::1]:9");
-        assert_eq!(url("https://[2001:db8::1]/").port(), 443);
-    }
-
-    #[test]
-    fn errors() {
-        let cases = [
-            ("example.com/x", UrlError::MissingScheme),
-            ("ftp://example.com/", UrlError::UnsupportedScheme),
-            ("http:///x", UrlError::EmptyHost),
-            ("http://:80/x", UrlError::EmptyHost),
-            ("http://exa mple.com/", UrlError::InvalidCharacter),
-            ("http://example.com/a b", UrlError::InvalidCharacter),
-            ("http://example.com/a\nb", UrlError::InvalidCharacter),
-            (
-                "http://example.com/a\r\nHost: evil",
-                UrlError::InvalidCharacter,
-            ),
-            ("http://bücher.de/", UrlError::NonAsciiHost),
-            ("http://ex%61mple.com/", UrlError::InvalidHost),
-            ("http://a<b/", UrlError::InvalidHost),
-            ("http://[::1/", UrlError::InvalidHost),
-            ("http://[zz::1]/", UrlError::InvalidHost),
-            ("http://[::1]x/", UrlError::InvalidHost),
-            ("http://1.2.3.256/", UrlError::InvalidHost),
-            ("http://h:0/", UrlError::InvalidPort),
-            ("http://h:65536/", UrlError::InvalidPort),
-            ("http://h:99999999999/", UrlError::InvalidPort),
-            ("http://h:8o/", UrlError::InvalidPort),
-            ("http://h:-1/", UrlError::InvalidPort),
-        ];
-        for (input, err) in cases {
-            assert_eq!(Url::parse(input), Err(err), "{input}");
-        }
-    }
-
-    #[test]
-    fn percent_encoding_of_target() {
-        assert_eq!(url("http://h/é?q=ü").request_target(), "/%C3%A9?q=%C3%BC");
-        assert_eq!(url("http://h/a%20b").request_target(), "/a%20b");
-        assert_eq!(
-            url("http://h/\"<>`{}|^").request_target(),
-            "/%22%3C%3E%60%7B%7D%7C%5E"
-        );
-        assert_eq!(url("http://h/a?b=/c?d").request_target(), "/a?b=/c?d");
-        assert_eq!(url("http://h\\a\\b?x\\y").request_target(), "/a/b?x%5Cy");
-        assert_eq!(url("http://h/€x€").request_target(), "/%E2%82%ACx%E2%82%AC");
-        assert_eq!(
-            Url::parse("http://h/a\u{85}b"),
-            Err(UrlError::InvalidCharacter)
-        );
-    }
-
-    #[test]
-    fn userinfo_is_decoded_and_never_in_the_target() {
-        let u = url("http://us%40er:p%3Ass@h/x");
-        assert_eq!(u.username(), "us@er");
-        assert_eq!(u.password(), Some("p:ss"));
-        assert_eq!(u.request_target(), "/x");
-        assert!(!u.to_string().contains("p:ss"));
-        assert!(!format!("{u:?}").contains("ss"));
-    }
-
-    #[test]
-    fn query_pairs() {
-        let mut u = url("http://h/p");
-        u.append_query_pair("a b", "c&d=é");
-        u.append_query_pair("x", "");
-        assert_eq!(u.request_target(), "/p?a+b=c%26d%3D%C3%A9&x=");
-        let mut u = url("http://h/p?z=1");
-        u.append_query_pair("k", "v");
-        assert_eq!(u.query(), Some("z=1&k=v"));
-    }
-
-    #[test]
-    fn joining_references() {
-        let base = url("https://h:8443/a/b/c?q");
-        assert_eq!(base.join("/x").unwrap().to_string(), "https://h:8443/x");
-        assert_eq!(base.join("x").unwrap().to_string(), "https://h:8443/a/b/x");
-        assert_eq!(
-            base.join("../x?y").unwrap().to_string(),
-            "https://h:8443/a/x?y"
-        );
-        assert_eq!(
-            base.join("?z").unwrap().to_string(),
-            "https://h:8443/a/b/c?z"
-        );
-        assert_eq!(
-            base.join("//other/p").unwrap().to_string(),
-            "https://other/p"
-        );
-        assert_eq!(base.join("http://o:1/").unwrap().to_string(), "http://o:1/");
-        assert_eq!(base.join("./").unwrap().to_string(), "https://h:8443/a/b/");
-        assert!(base.join("/a b").is_err());
-    }
 }

@@ -160,7 +160,7 @@ async fn connect_carries_host_user_agent_and_proxy_auth_only() {
     assert!(!err.is_connect() && err.status().is_none());
     // A 407 is not retried: the same credentials would get the same answer.
     assert_eq!(proxy.accepted(), 1);
-    let shown = err.to_string();
+    let shown = format!("{err:#}");
     assert!(
         shown.contains("407") && shown.contains(&proxy.addr.to_string()),
         "{shown}"
@@ -252,7 +252,7 @@ async fn a_proxy_that_refuses_connections_is_a_connect_error_naming_it() {
     for url in ["http://origin.example/", "https://origin.example/"] {
         let err = client.get(url).send().await.unwrap_err();
         assert!(err.is_connect() && !err.is_proxy(), "{err:?}");
-        let shown = err.to_string();
+        let shown = format!("{err:#}");
         assert!(shown.contains(&format!("proxy {dead}")), "{shown}");
         assert!(std::error::Error::source(&err).is_some());
     }
@@ -276,7 +276,7 @@ async fn proxy_urls_brisk_cannot_use_are_refused_when_built() {
         .await
         .unwrap_err();
     assert!(
-        err.is_builder() && err.to_string().contains("ALL_PROXY"),
+        err.is_builder() && format!("{err:#}").contains("ALL_PROXY"),
         "{err}"
     );
 }

@@ -41,10 +41,10 @@ pub(super) struct Tries {
 }
 
 impl Client {
-    pub(super) async fn execute(self, req: Result<Request, Error>) -> Result<Response, Error> {
+    pub(super) async fn run(self, req: Result<Request, Error>) -> Result<Response, Error> {
         let mut req = req?;
         self.refuse_plain(&req.url)?;
-        let deadline = Deadline::start(req.timeouts);
+        let deadline = Deadline::start(req.budgets(self.shared.timeouts));
         let own_policy = req.retry.take();
         let mut tries = Tries::default();
         let mut followed = 0;

@@ -126,7 +126,7 @@ impl Client {
         deadline: &Deadline,
     ) -> Result<(Box<Conn>, Timings), Error> {
         let (tcp, remote, times) = match proxy {
-            None => tcp::connect(&url.host(), url.port(), deadline).await?,
+            None => tcp::connect(&url.host(), url.effective_port(), deadline).await?,
             Some(p) => tcp::connect(&p.host, p.port, deadline)
                 .await
                 .map_err(|e| p.name_in(e))?,
@@ -142,7 +142,7 @@ impl Client {
             Scheme::Https => {
                 let t = tokio::time::Instant::now();
                 let config = self.shared.tls.clone();
-                let host = url.host_str();
+                let host = url.host_text();
                 let tls = deadline
                     .run(Phase::Tls, async {
                         crate::transport::tls::TlsStream::connect(tcp, config, host)
@@ -228,7 +228,7 @@ fn connect_head(
     defaults: &HeaderDefaults,
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let authority = format!("{}:{}", url.host_str(), url.port());
+    let authority = format!("{}:{}", url.host_text(), url.effective_port());
     let ua = defaults
         .fields
         .get("user-agent")
@@ -293,7 +293,7 @@ async fn stream_body(
                 reader
                     .read(&mut chunk[..want])
                     .await
-                    .map_err(|e| Error::io(Phase::Write, e).with_source("reading the request body"))
+                    .map_err(Error::request_body)
             })
             .await
             .map_err(SendFailure::Body)?;
@@ -329,10 +329,7 @@ async fn stream_body(
 
 /// A sized body whose reader disagreed with its declared length.
 fn body_length_error(what: &'static str) -> Error {
-    Error::io(
-        Phase::Write,
-        std::io::Error::new(std::io::ErrorKind::InvalidData, what),
-    )
+    Error::request_body(std::io::Error::new(std::io::ErrorKind::InvalidData, what))
 }
 
 /// Why a request could not be sent whole.
@@ -455,8 +452,6 @@ fn refuse_switch(head: ResponseHead) -> Result<ResponseHead, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deadline::Budgets;
-
     fn map(pairs: &[(&'static str, &'static str)]) -> crate::header::HeaderMap {
         let mut m = crate::header::HeaderMap::new();
         for (n, v) in pairs {
@@ -466,19 +461,14 @@ mod tests {
     }
 
     fn head(via: Via<'_>) -> String {
-        let req = Request {
-            method: crate::Method::GET,
-            url: Url::parse("http://origin.example/p?q").unwrap(),
-            headers: map(&[
-                ("Authorization", "Bearer origin"),
-                ("Proxy-Authorization", "Basic caller"),
-            ]),
-            body: super::super::Body::empty(),
-            timeouts: Budgets::default(),
-            retry: None,
-            retryable: false,
-            cross_origin: false,
-        };
+        let mut req = Request::new(
+            crate::Method::GET,
+            Url::parse("http://origin.example/p?q").unwrap(),
+        );
+        req.headers = map(&[
+            ("Authorization", "Bearer origin"),
+            ("Proxy-Authorization", "Basic caller"),
+        ]);
         let defaults = HeaderDefaults {
             fields: map(&[("Proxy-Authorization", "Basic default")]),
             sensitive: Vec::new(),

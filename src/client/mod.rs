@@ -22,7 +22,7 @@ mod status;
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
-pub use request::{Body, IntoUrl, RequestBuilder};
+pub use request::{Body, IntoUrl, Request, RequestBuilder};
 pub use response::{Response, Timings};
 pub use status::{InvalidStatusCode, StatusCode};
 
@@ -213,6 +213,15 @@ impl Client {
     {
         let method = method.try_into().map_err(crate::Error::builder);
         RequestBuilder::new(self.clone(), method, url.into_url())
+    }
+    /// Sends a [`Request`] made earlier (by [`RequestBuilder::build`] or
+    /// [`Request::new`]) and waits for its response head, as
+    /// [`RequestBuilder::send`] does.
+    pub fn execute(
+        &self,
+        request: Request,
+    ) -> impl std::future::Future<Output = Result<Response, crate::Error>> {
+        self.clone().run(Ok(request))
     }
     /// Connection counters so far.
     pub fn stats(&self) -> ClientStats {

@@ -119,6 +119,25 @@ impl Body {
         }
     }
 
+    /// A copy, unless the body is a stream.
+    pub fn try_clone(&self) -> Option<Body> {
+        let kind = match &self.kind {
+            BodyKind::Empty => BodyKind::Empty,
+            BodyKind::Bytes(b) => BodyKind::Bytes(b.clone()),
+            BodyKind::Reader { .. } => return None,
+        };
+        Some(Body { kind })
+    }
+
+    /// The bytes of a body held in memory (`None` for a stream).
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.kind {
+            BodyKind::Empty => Some(&[]),
+            BodyKind::Bytes(b) => Some(b),
+            BodyKind::Reader { .. } => None,
+        }
+    }
+
     pub(super) fn is_replayable(&self) -> bool {
         !matches!(self.kind, BodyKind::Reader { .. })
     }
@@ -194,15 +213,37 @@ impl HeaderDefaults {
     }
 }
 
-/// A request being prepared.
-pub(super) struct Request {
+/// A request ready to send: made by [`RequestBuilder::build`] or
+/// [`Request::new`], changed through its accessors, and sent by
+/// [`Client::execute`]. It can be sent again through
+/// [`try_clone`](Request::try_clone) unless its body is a stream.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), brisk::Error> {
+/// use brisk::header::{HeaderValue, ACCEPT};
+/// use std::time::Duration;
+///
+/// let client = brisk::Client::new();
+/// let mut req = client.get("https://example.com/items").build()?;
+/// req.headers_mut().insert(ACCEPT, HeaderValue::from_static("application/json"));
+/// *req.timeout_mut() = Some(Duration::from_secs(5));
+/// let again = req.try_clone().expect("not a streamed body");
+/// let first = client.execute(req).await?;
+/// let second = client.execute(again).await?;
+/// # Ok(()) }
+/// ```
+pub struct Request {
     pub(super) method: Method,
     pub(super) url: Url,
     /// The request's own fields; those given to `sensitive_header` have
     /// their value marked sensitive.
     pub(super) headers: HeaderMap,
     pub(super) body: Body,
-    pub(super) timeouts: Budgets,
+    /// The phase budgets; `None` (a [`Request::new`]) takes the executing
+    /// client's.
+    pub(super) timeouts: Option<Budgets>,
+    /// The total deadline, over the budgets' own ([`Request::timeout_mut`]).
+    pub(super) timeout: Option<Duration>,
     /// This request's retry policy, if not the client's.
     pub(super) retry: Option<Box<RetryPolicy>>,
     /// The caller says the request is safe to repeat.
@@ -220,6 +261,110 @@ fn is_proxy_auth(name: &HeaderName) -> bool {
 /// The name the proxy's credentials go under (a static, so that the
 /// header iterator can lend it for as long as it lends the rest).
 static PROXY_AUTHORIZATION: HeaderName = HeaderName::from_static("Proxy-Authorization");
+
+impl Request {
+    /// A request with no headers and no body. Its timeouts are those of
+    /// the client that executes it.
+    pub fn new(method: Method, url: Url) -> Request {
+        Request {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::empty(),
+            timeouts: None,
+            timeout: None,
+            retry: None,
+            retryable: false,
+            cross_origin: false,
+        }
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+    /// The method, to change it.
+    pub fn method_mut(&mut self) -> &mut Method {
+        &mut self.method
+    }
+    /// The URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+    /// The URL, to change it.
+    pub fn url_mut(&mut self) -> &mut Url {
+        &mut self.url
+    }
+    /// The request's own header fields (the client's defaults are added
+    /// when it is sent).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+    /// The request's own header fields, to change them. They are checked
+    /// when the request is sent: a CR, LF or NUL cannot reach the wire.
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.headers
+    }
+    /// The body, unless it is empty.
+    pub fn body(&self) -> Option<&Body> {
+        (!matches!(self.body.kind, BodyKind::Empty)).then_some(&self.body)
+    }
+    /// The body, to replace it (an empty body is [`Body::empty`]).
+    pub fn body_mut(&mut self) -> &mut Body {
+        &mut self.body
+    }
+    /// The total deadline set for this request, if any.
+    pub fn timeout(&self) -> Option<&Duration> {
+        self.timeout.as_ref()
+    }
+    /// The total deadline, to set or clear it (`None`: the client's).
+    pub fn timeout_mut(&mut self) -> &mut Option<Duration> {
+        &mut self.timeout
+    }
+    /// The HTTP version: brisk sends HTTP/1.1.
+    pub fn version(&self) -> crate::Version {
+        crate::Version::HTTP_11
+    }
+
+    /// A copy to send again, or `None` if the body is a stream (which can
+    /// be read only once).
+    pub fn try_clone(&self) -> Option<Request> {
+        Some(Request {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: self.body.try_clone()?,
+            timeouts: self.timeouts,
+            timeout: self.timeout,
+            retry: self.retry.clone(),
+            retryable: self.retryable,
+            cross_origin: self.cross_origin,
+        })
+    }
+
+    /// The budgets this request runs under on a client whose own are
+    /// `client`: the request's, or the client's, with the request's total.
+    pub(super) fn budgets(&self, client: Budgets) -> Budgets {
+        let mut budgets = self.timeouts.unwrap_or(client);
+        if let Some(total) = self.timeout {
+            budgets.set(Budget::Total, Some(total));
+        }
+        budgets
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The header map's own Debug hides sensitive values.
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &self.headers)
+            .field("body", &self.body)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Request {
     /// Whether the request carries a header field `name`.
@@ -387,6 +532,7 @@ pub struct RequestBuilder {
     retryable: bool,
     body: Body,
     timeouts: Budgets,
+    timeout: Option<Duration>,
     error: Option<Error>,
 }
 
@@ -419,6 +565,7 @@ impl RequestBuilder {
             retryable: false,
             body: Body::empty(),
             timeouts,
+            timeout: None,
             error,
         }
     }
@@ -692,7 +839,7 @@ impl RequestBuilder {
 
     /// The total deadline of this request (replaces the client's).
     pub fn timeout(mut self, total: Duration) -> Self {
-        self.timeouts.set(Budget::Total, Some(total));
+        self.timeout = Some(total);
         self
     }
 
@@ -739,6 +886,18 @@ impl RequestBuilder {
     // Not an `async fn`: the request future is the client's own future,
     // one level instead of two, which halves what is moved per call.
     pub fn send(self) -> impl std::future::Future<Output = Result<Response, Error>> {
+        let (client, req) = self.build_split();
+        client.run(req)
+    }
+
+    /// The request, to send later with [`Client::execute`] (or to change
+    /// first): the first error in its parts, if any.
+    pub fn build(self) -> Result<Request, Error> {
+        self.build_split().1
+    }
+
+    /// The client and the request, as [`build`](Self::build) gives it.
+    pub fn build_split(self) -> (Client, Result<Request, Error>) {
         let req = match (self.error, self.url) {
             (Some(e), _) | (None, Err(e)) => Err(e),
             (None, Ok(url)) => Ok(Request {
@@ -746,12 +905,50 @@ impl RequestBuilder {
                 url,
                 headers: self.headers,
                 body: self.body,
-                timeouts: self.timeouts,
+                timeouts: Some(self.timeouts),
+                timeout: self.timeout,
                 retry: self.retry,
                 retryable: self.retryable,
                 cross_origin: false,
             }),
         };
-        self.client.execute(req)
+        (self.client, req)
+    }
+
+    /// A builder for `request` on `client`: the way back from
+    /// [`build_split`](Self::build_split).
+    pub fn from_parts(client: Client, request: Request) -> RequestBuilder {
+        RequestBuilder {
+            timeouts: request.budgets(client.shared.timeouts),
+            client,
+            method: request.method,
+            url: Ok(request.url),
+            headers: request.headers,
+            retry: request.retry,
+            retryable: request.retryable,
+            body: request.body,
+            timeout: request.timeout,
+            error: None,
+        }
+    }
+
+    /// A copy of the builder, or `None` if its body is a stream or one of
+    /// its parts is in error.
+    pub fn try_clone(&self) -> Option<RequestBuilder> {
+        if self.error.is_some() {
+            return None;
+        }
+        Some(RequestBuilder {
+            client: self.client.clone(),
+            method: self.method.clone(),
+            url: Ok(self.url.as_ref().ok()?.clone()),
+            headers: self.headers.clone(),
+            retry: self.retry.clone(),
+            retryable: self.retryable,
+            body: self.body.try_clone()?,
+            timeouts: self.timeouts,
+            timeout: self.timeout,
+            error: None,
+        })
     }
 }

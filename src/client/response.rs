@@ -197,6 +197,27 @@ impl Response {
         }
     }
 
+    /// Like [`Response::error_for_status`], but borrows: the response (and
+    /// its body, which often says why) stays with the caller either way.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), brisk::Error> {
+    /// let resp = brisk::get("https://api.example.com/v1/models").await?;
+    /// if let Err(e) = resp.error_for_status_ref() {
+    ///     eprintln!("{e}: {}", resp.text().await?);
+    ///     return Err(e);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn error_for_status_ref(&self) -> Result<&Response, Error> {
+        let s = self.head.status;
+        if (400..600).contains(&s) {
+            Err(Error::new(Kind::Status(s)).with_url(&self.url))
+        } else {
+            Ok(self)
+        }
+    }
+
     /// The next piece of the body, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let mut out = Vec::new();

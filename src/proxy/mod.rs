@@ -167,8 +167,8 @@ impl Endpoint {
             .then(|| basic(url.username(), url.password().unwrap_or("")));
         Ok(Endpoint {
             host: url.host(),
-            port: url.port(),
-            authority: format!("{}:{}", url.host_str(), url.port()),
+            port: url.effective_port(),
+            authority: format!("{}:{}", url.host_text(), url.effective_port()),
             auth,
         })
     }
@@ -544,7 +544,7 @@ mod tests {
             .route(&Url::parse("https://a.example/").unwrap())
             .unwrap_err();
         assert!(e.is_builder());
-        let shown = e.to_string();
+        let shown = format!("{e:#}");
         assert!(
             shown.contains("ALL_PROXY") && shown.contains("socks"),
             "{shown}"

@@ -70,13 +70,13 @@ impl NoProxy {
         if self.all {
             return true;
         }
-        let host = url.host_str();
+        let host = url.host_text();
         let ip = parse_ip(host);
         if !self.proxy_loopback && is_loopback(host, ip) {
             return true;
         }
         self.entries.iter().any(|e| {
-            e.port.is_none_or(|p| p == url.port())
+            e.port.is_none_or(|p| p == url.effective_port())
                 && match (&e.target, ip) {
                     (Target::Net(net, bits), Some(ip)) => in_net(ip, *net, *bits),
                     (Target::Domain(d), None) => is_domain_or_sub(host, d),
