@@ -41,8 +41,9 @@
 //! # What brisk is not
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
-//! - Not a proxy client (yet), and no cookie jar, compression or
-//!   multipart: it sends what you give it and hands back what it received.
+//! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
+//!   [Proxies](#proxies)), and no cookie jar, compression or multipart: it
+//!   sends what you give it and hands back what it received.
 //!
 //! # Typed JSON, query and form
 //!
@@ -61,11 +62,21 @@
 //! derive implements exactly these), and never serde's derive macros: it
 //! adds no crate to a build that has serde_json.
 //!
+//! # Chat
+//!
+//! `brisk::chat` (feature `json`) is OpenAI-compatible chat on this client:
+//! OpenAI, Zhipu, Qianfan or any compatible server, typed provider
+//! errors, tolerant replies, bounded batches. [`Client::send_all`] runs
+//! any requests so: at most N in flight, results in order, failures
+//! included.
+//!
 //! # Features
 //!
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
 //! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
 //!   through serde_json.
+//! - `mock` (off; needs `json`): [`mock`], a scriptable
+//!   OpenAI-compatible chat server on a loopback port for tests and demos.
 //!
 //! With `--no-default-features` brisk is a plain-HTTP client on tokio and
 //! `serde_core` alone. `serde_core` stays (a small crate of traits, no
@@ -182,7 +193,9 @@
 //!   answer it sent first is read. The connection is not reused.
 //! - Failed requests are retried by a [`RetryPolicy`] (3 attempts in all
 //!   by default, jittered exponential backoff, server hints honoured,
-//!   within a per-host budget), but only when that is safe: nothing was
+//!   within a per-host budget; a body veto, [`RetryPolicy::never_retry_if`],
+//!   can make a retried status final from what its body says), but only
+//!   when that is safe: nothing was
 //!   sent, or the request is idempotent, carries an `Idempotency-Key`, or
 //!   is marked [`RequestBuilder::retryable`]; never a streamed body. A
 //!   plain POST that may have reached the server is never sent twice by
@@ -234,12 +247,16 @@ mod events;
 #[cfg(feature = "json")]
 #[doc = include_str!("from_reqwest.md")]
 pub mod from_reqwest {}
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 pub mod h1;
 pub mod header;
 #[cfg(feature = "json")]
 mod json_path;
 mod method;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod pool;
 mod proxy;
 mod retry;

@@ -6,12 +6,14 @@
 //! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
 //! | `request.rs` | [`RequestBuilder`], [`Body`], and the request on the wire |
 //! | `attempt.rs` | the attempt loop: retries, the host's budget and breaker, events, redirects |
+//! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
 //! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
 //! | `status.rs` | [`StatusCode`] and its registered constants |
 
 mod attempt;
+mod batch;
 mod builder;
 mod exchange;
 mod redirect;
@@ -19,6 +21,8 @@ mod request;
 mod response;
 mod status;
 
+#[cfg(feature = "json")]
+pub(crate) use batch::run_bounded;
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
