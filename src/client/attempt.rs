@@ -130,7 +130,16 @@ impl Client {
         // One clock reading serves the host lookup, the budget and the
         // first attempt's checkout.
         let mut now = tokio::time::Instant::now();
-        let host = shared.pool.host(req.url.origin(), now);
+        // The proxy is chosen per hop: a redirect may lead to a host that
+        // NO_PROXY exempts, or to another scheme.
+        let proxy = shared
+            .proxies
+            .route(&req.url)
+            .map_err(|e| e.with_attempts(tries.attempts, tries.records.clone(), None))?;
+        let host = match proxy {
+            None => shared.pool.host(req.url.origin(), now),
+            Some(p) => shared.pool.host(&p.pool_key(&req.url), now),
+        };
         let guard = host.guard();
         tries.attempts = 0;
         let mut attempt = 1;
@@ -168,7 +177,7 @@ impl Client {
                 }
             }
             let result = self
-                .attempt_once(req, &host, deadline, attempt, resent, now)
+                .attempt_once(req, proxy, &host, deadline, attempt, resent, now)
                 .await;
             let opened = self.record_outcome(guard, req.url.origin(), probe, &result);
             let end = match &result {

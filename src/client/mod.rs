@@ -134,6 +134,7 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     pub(crate) retry: RetryPolicy,
     pub(crate) hook: Option<Hook>,
+    pub(crate) proxies: crate::proxy::Proxies,
     /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
     pub(crate) https_only: bool,
     #[cfg(feature = "tls")]
@@ -253,10 +254,14 @@ impl Client {
     }
 
     /// The retry budget and circuit breaker of the host `url` names (its
-    /// origin), or `None` if this client has not called it.
+    /// origin, through the proxy this client would use for it), or `None`
+    /// if this client has not called it.
     pub fn host_stats(&self, url: impl IntoUrl) -> Option<HostStats> {
         let url = url.into_url().ok()?;
-        let host = self.shared.pool.existing_host(url.origin())?;
+        let host = match self.shared.proxies.route(&url).ok()? {
+            None => self.shared.pool.existing_host(url.origin())?,
+            Some(p) => self.shared.pool.existing_host(&p.pool_key(&url))?,
+        };
         let guard = host.guard()?;
         let now = std::time::Instant::now();
         let budget = guard.budget.as_ref().map(|b| lock(b).snapshot(now));
