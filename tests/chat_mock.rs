@@ -123,3 +123,58 @@ async fn a_stalled_stream_is_cut_by_the_read_budget() {
     assert!(err.is_timeout(), "{err}");
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+/// A hostile rate-limit header (`1e300` seconds) once panicked while the
+/// error was read (`Duration::from_secs_f64` overflows). It is now
+/// ignored: the error is typed, with no wait.
+#[tokio::test]
+async fn an_absurd_rate_limit_reset_is_ignored_not_a_panic() {
+    let server = MockServer::start().await.unwrap();
+    let body =
+        r#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#;
+    server.set_default(Script::always(
+        Answer::error(429, body)
+            .header("x-ratelimit-remaining-requests", "0")
+            .header("x-ratelimit-reset-requests", "1e300"),
+    ));
+    let chat = Chat::builder(Provider::Custom(server.base_url()))
+        .model("mock-1")
+        .retry(brisk::RetryPolicy::none())
+        .build();
+    let err = chat.chat("hi").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited, "{err}");
+    assert_eq!(err.retry_after(), None);
+}
+
+/// A 429 whose exhausted limit resets in 150 ms is retried after about
+/// that long, not after the policy's (here absurdly long) backoff.
+#[tokio::test]
+async fn a_429_waits_for_the_exhausted_limits_reset() {
+    let server = MockServer::start().await.unwrap();
+    let body =
+        r#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#;
+    server.set_default(
+        Script::steps([Answer::error(429, body)
+            .header("x-ratelimit-remaining-requests", "0")
+            .header("x-ratelimit-reset-requests", "150ms")
+            .header("x-ratelimit-remaining-tokens", "5000")
+            .header("x-ratelimit-reset-tokens", "6m0s")])
+        .then(Answer::text("ok now")),
+    );
+    let chat = Chat::builder(Provider::Custom(server.base_url()))
+        .model("mock-1")
+        .retry(
+            brisk::RetryPolicy::default().backoff(Duration::from_secs(20), Duration::from_secs(20)),
+        )
+        .build();
+    let started = std::time::Instant::now();
+    let reply = chat.chat("hi").await.unwrap();
+    assert_eq!(reply.content, "ok now");
+    assert_eq!(reply.attempts, 2);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(150), "{took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "the backoff was used: {took:?}"
+    );
+}

@@ -2,6 +2,7 @@
 //! from any of the three error shapes), the client's transport and timeout
 //! errors, and a reply that could not be read.
 
+use crate::retry::parse_go_duration;
 use crate::{Headers, StatusCode};
 use serde_json::Value;
 use std::fmt;
@@ -396,11 +397,12 @@ pub(crate) fn header<'h>(headers: &'h Headers, name: &str) -> Option<&'h str> {
 /// The wait a rate-limited answer asks for: `retry-after-ms`, else
 /// `Retry-After` seconds, else the longest `x-ratelimit-reset-*`.
 fn retry_after(headers: &Headers) -> Option<Duration> {
-    if let Some(ms) = header(headers, "retry-after-ms")
+    // A hostile value (`1e300`) must not panic: `try_from_secs_f64`.
+    if let Some(wait) = header(headers, "retry-after-ms")
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
+        .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     if let Some(s) = header(headers, "retry-after").and_then(|v| v.trim().parse::<u64>().ok()) {
         return Some(Duration::from_secs(s));
@@ -409,39 +411,6 @@ fn retry_after(headers: &Headers) -> Option<Duration> {
         .iter()
         .filter_map(|name| header(headers, name).and_then(parse_go_duration))
         .max()
-}
-
-/// A reset time as OpenAI writes it, in Go's duration syntax: `2s`,
-/// `6m0s`, `1h2m3.5s`, `20ms`; a bare number is seconds.
-pub(crate) fn parse_go_duration(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let mut total = 0f64;
-    let mut rest = value;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" | "µs" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += number * scale;
-        rest = &rest[unit_len..];
-    }
-    (total.is_finite() && !value.is_empty()).then(|| Duration::from_secs_f64(total))
 }
 
 impl From<super::StreamError> for ChatError {

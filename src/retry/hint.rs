@@ -1,5 +1,6 @@
-//! What the server says about retrying: `retry-after-ms`, `Retry-After`
-//! and `x-should-retry`, read from a response's header fields.
+//! What the server says about retrying: `retry-after-ms`, `Retry-After`,
+//! the `x-ratelimit-reset-*` of an exhausted rate limit, and
+//! `x-should-retry`, read from a response's header fields.
 //!
 //! Everything here is pure: header values come in through a lookup
 //! function, and the wall clock (needed for an HTTP-date) is a parameter,
@@ -34,22 +35,89 @@ pub(crate) enum Hint {
 /// - `Retry-After` (RFC 9110 §10.2.3) is either delay-seconds or an
 ///   HTTP-date. A date in the past means "now".
 ///
+/// - Only for a `429`, and only without either of those: OpenAI's
+///   `x-ratelimit-reset-requests` / `x-ratelimit-reset-tokens` (Go
+///   durations such as `6m0s` or `20ms`) of a limit whose matching
+///   `x-ratelimit-remaining-*` is `0`, the longest of them. A limit that
+///   still has room says nothing about when to retry (its reset is when
+///   the bucket is full again), so it is not read.
+///
 /// A value that cannot be read is ignored, as if the field were absent
 /// (so an unreadable `retry-after-ms` falls back to `Retry-After`): a
 /// malformed hint should not stop a retry the policy would make.
 pub(crate) fn server_hint<'h>(
+    status: u16,
     header: impl Fn(&str) -> Option<&'h str>,
     now: SystemTime,
     max: Duration,
 ) -> Hint {
     let wait = header("retry-after-ms")
         .and_then(parse_millis)
-        .or_else(|| header("retry-after").and_then(|v| parse_retry_after(v, now)));
+        .or_else(|| header("retry-after").and_then(|v| parse_retry_after(v, now)))
+        .or_else(|| {
+            (status == 429)
+                .then(|| exhausted_limit_reset(&header))
+                .flatten()
+        });
     match wait {
         Some(wait) if wait > max => Hint::TooLong(wait),
         Some(wait) => Hint::After(wait),
         None => Hint::None,
     }
+}
+
+/// The longest `x-ratelimit-reset-*` among the limits whose
+/// `x-ratelimit-remaining-*` is `0`.
+fn exhausted_limit_reset<'h>(header: impl Fn(&str) -> Option<&'h str>) -> Option<Duration> {
+    [
+        (
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-reset-requests",
+        ),
+        ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    ]
+    .iter()
+    .filter(|(remaining, _)| header(remaining).is_some_and(|v| v.trim() == "0"))
+    .filter_map(|(_, reset)| header(reset).and_then(parse_go_duration))
+    .max()
+}
+
+/// A duration as Go prints it and OpenAI sends it in
+/// `x-ratelimit-reset-*`: `2s`, `6m0s`, `1h2m3.5s`, `20ms`, `1.5µs`; a
+/// bare number is seconds. Anything else, and a value too large for a
+/// `Duration`, is `None` (never a panic: the value comes from the server).
+pub(crate) fn parse_go_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    if let Ok(secs) = value.parse::<f64>() {
+        return Duration::try_from_secs_f64(secs).ok();
+    }
+    let mut total = 0f64;
+    let mut rest = value;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let scale = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" | "µs" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += number * scale;
+        rest = &rest[unit_len..];
+    }
+    Duration::try_from_secs_f64(total).ok()
 }
 
 /// Reads `x-should-retry: true|false` (ASCII case-insensitive), a
@@ -336,7 +404,64 @@ mod tests {
     }
 
     fn hint(fields: &[(&str, &str)], now: SystemTime) -> Hint {
-        server_hint(lookup(fields), now, MAX)
+        server_hint(503, lookup(fields), now, MAX)
+    }
+
+    #[test]
+    fn an_exhausted_rate_limit_sets_the_wait_of_a_429_only() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let fields = [
+            ("x-ratelimit-remaining-requests", "0"),
+            ("x-ratelimit-reset-requests", "1.5s"),
+            ("x-ratelimit-remaining-tokens", "1200"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+        ];
+        // The exhausted limit's reset, not the one with room left.
+        assert_eq!(
+            server_hint(429, lookup(&fields), now, MAX),
+            Hint::After(Duration::from_millis(1500))
+        );
+        // Not for other statuses, and never over an explicit hint.
+        assert_eq!(server_hint(503, lookup(&fields), now, MAX), Hint::None);
+        let with_ms = [fields[0], fields[1], ("retry-after-ms", "20")];
+        assert_eq!(
+            server_hint(429, lookup(&with_ms), now, MAX),
+            Hint::After(Duration::from_millis(20))
+        );
+        // No exhausted limit: no hint.
+        let room = [("x-ratelimit-remaining-requests", "3"), fields[1]];
+        assert_eq!(server_hint(429, lookup(&room), now, MAX), Hint::None);
+        // Past the policy's maximum: handed to the caller.
+        let long = [
+            ("x-ratelimit-remaining-tokens", "0"),
+            ("x-ratelimit-reset-tokens", "6m0s"),
+        ];
+        assert_eq!(
+            server_hint(429, lookup(&long), now, MAX),
+            Hint::TooLong(360 * SEC)
+        );
+    }
+
+    #[test]
+    fn go_durations_read_and_hostile_ones_never_panic() {
+        let d = parse_go_duration;
+        assert_eq!(d("6m0s"), Some(Duration::from_secs(360)));
+        assert_eq!(d("1h2m3.5s"), Some(Duration::from_millis(3_723_500)));
+        assert_eq!(d("20ms"), Some(Duration::from_millis(20)));
+        assert_eq!(d("2"), Some(Duration::from_secs(2)));
+        for bad in [
+            "",
+            "1e300",
+            "-1",
+            "NaN",
+            "inf",
+            "5x",
+            "s",
+            "1e300h",
+            "99999999999999999999h",
+        ] {
+            assert_eq!(d(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub(crate) use budget::BudgetState;
 pub use budget::{BudgetSnapshot, RetryBudget};
 pub(crate) use decision::{AttemptContext, AttemptEnd, Decision, Fault, StopReason};
 pub use decision::{Progress, RetryReason, RetryRecord};
-pub(crate) use hint::{server_hint, should_retry_header, Hint};
+pub(crate) use hint::{parse_go_duration, server_hint, should_retry_header, Hint};
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
@@ -325,7 +325,7 @@ impl RetryPolicy {
     ) -> AttemptEnd {
         AttemptEnd::Response {
             status,
-            hint: server_hint(&header, now, self.max_retry_after),
+            hint: server_hint(status, &header, now, self.max_retry_after),
             should_retry: should_retry_header(&header),
         }
     }
