@@ -75,8 +75,11 @@
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
 //! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
 //!   through serde_json.
-//! - `mock` (off; needs `json`): [`mock`], a scriptable
+//! - `mock` (default; needs `json`): [`mock`], a scriptable
 //!   OpenAI-compatible chat server on a loopback port for tests and demos.
+//!   On by default so that `cargo run --release --example demo` works as
+//!   typed; it adds no crate, and nothing to a binary that does not use
+//!   it.
 //!
 //! With `--no-default-features` brisk is a plain-HTTP client on tokio and
 //! `serde_core` alone. `serde_core` stays (a small crate of traits, no

@@ -1,0 +1,119 @@
+//! Steps 6 and 7: a streamed reply, token by token, and a reply with
+//! follow-up questions made locally.
+
+use crate::console::{heading, human};
+use crate::{Demo, DemoResult};
+use brisk::chat::ChatOptions;
+use brisk::mock::Answer;
+use brisk::sse::Parser;
+use brisk::Client;
+use std::io::Write;
+use std::time::Instant;
+
+const STORY: &str = "Pingyao keeps its Ming-era walls whole: six gates, seventy-two \
+watchtowers, and lanes of courtyard houses where the first Chinese banks \
+cashed drafts across the empire.";
+
+/// Step 6: a streamed reply printed as its tokens arrive.
+///
+/// TODO(lead): switch to `chat.stream(..)` and `ChatStream` once the
+/// `stream` branch is on main; until then this reads the event stream by
+/// hand, with `brisk::sse::Parser` over `Response::chunk`.
+pub async fn streaming(demo: &mut Demo) -> DemoResult<()> {
+    let cfg = &demo.cfg;
+    heading(6, "Streaming: tokens as they arrive");
+    demo.server.on_model(
+        "storyteller",
+        Answer::text(STORY)
+            .delay(cfg.first_token)
+            .token_delay(cfg.token_gap),
+    );
+    let client = Client::new();
+    let t0 = Instant::now();
+    let mut resp = client
+        .post(demo.server.chat_url())
+        .bearer_auth("sk-demo-not-a-real-key")
+        .json(&serde_json::json!({
+            "model": "storyteller",
+            "stream": true,
+            "messages": [{"role": "user", "content": "Tell me about Pingyao."}],
+        }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let mut parser = Parser::new();
+    let mut first = None;
+    let mut tokens = 0;
+    let mut out = std::io::stdout();
+    print!("  ");
+    'body: while let Some(bytes) = resp.chunk().await? {
+        parser.push(&bytes);
+        while let Some(event) = parser.next_event()? {
+            if event.data == "[DONE]" {
+                break 'body;
+            }
+            let chunk: serde_json::Value = serde_json::from_str(event.data)?;
+            let Some(text) = chunk["choices"][0]["delta"]["content"].as_str() else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            first.get_or_insert_with(|| t0.elapsed());
+            tokens += 1;
+            print!("{text}");
+            out.flush()?;
+        }
+    }
+    println!();
+    let total = t0.elapsed();
+    let ttft = first.ok_or("the stream brought no tokens")?;
+    println!(
+        "time to first token {}, {tokens} tokens in {} ({:.0} tokens/s after the first)",
+        human(ttft),
+        human(total),
+        (tokens.max(1) - 1) as f64 / (total - ttft).as_secs_f64().max(1e-9)
+    );
+    demo.figures.streamed_tokens = tokens;
+    Ok(())
+}
+
+/// Step 7: `chat_with_suggestions`: the reply, and follow-up questions made
+/// from its structure, with no second call.
+pub async fn suggestions(demo: &mut Demo) -> DemoResult<()> {
+    heading(7, "Chat with suggestions: follow-ups made locally");
+    demo.server.on_model(
+        "guide",
+        Answer::text(
+            "Pingyao is at its best in autumn.\n\
+             \n\
+             - Autumn: mild days, clear skies, few tour groups\n\
+             - Spring: blossom, but dusty winds\n\
+             - Winter: cold and quiet, the cheapest rooms",
+        )
+        .delay(demo.cfg.call),
+    );
+    let client = Client::new();
+    let chat = demo.chat(&client, "guide");
+    let question = "When is Pingyao at its best?";
+    let seen = demo.server.request_count();
+    let t0 = Instant::now();
+    let out = chat
+        .chat_with_suggestions(question, ChatOptions::default())
+        .await?;
+    println!("Q: {question}");
+    for (i, line) in out.reply.content.lines().enumerate() {
+        println!("{} {line}", if i == 0 { "A:" } else { "  " });
+    }
+    println!("follow-ups (DefaultSuggest, no second call):");
+    for s in &out.suggestions {
+        println!("  - {s}");
+    }
+    println!(
+        "{} in all; the server saw {} request(s) for it",
+        human(t0.elapsed()),
+        demo.server.request_count() - seen
+    );
+    demo.figures.suggestions = out.suggestions.len();
+    Ok(())
+}
