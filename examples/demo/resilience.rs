@@ -256,7 +256,10 @@ pub async fn circuit_breaker(demo: &mut Demo) -> DemoResult<()> {
                         bar.waits.push((w, secs(origin, at)));
                     }
                 }
-                Logged::Circuit { to, .. } if to == CircuitState::Open => {
+                Logged::Circuit {
+                    to: CircuitState::Open,
+                    ..
+                } => {
                     open_at = Some(at);
                     opened_now = true;
                 }
