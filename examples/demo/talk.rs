@@ -5,7 +5,6 @@ use crate::console::{heading, human};
 use crate::{Demo, DemoResult};
 use brisk::chat::ChatOptions;
 use brisk::mock::Answer;
-use brisk::sse::Parser;
 use brisk::Client;
 use std::io::Write;
 use std::time::Instant;
@@ -14,11 +13,9 @@ const STORY: &str = "Pingyao keeps its Ming-era walls whole: six gates, seventy-
 watchtowers, and lanes of courtyard houses where the first Chinese banks \
 cashed drafts across the empire.";
 
-/// Step 6: a streamed reply printed as its tokens arrive.
-///
-/// TODO(lead): switch to `chat.stream(..)` and `ChatStream` once the
-/// `stream` branch is on main; until then this reads the event stream by
-/// hand, with `brisk::sse::Parser` over `Response::chunk`.
+/// Step 6: a streamed reply printed as its tokens arrive, through
+/// `Chat::stream` (a `ChatStream`: the event stream read with
+/// `brisk::sse`, each chunk a `Delta`, the reply assembled as it goes).
 pub async fn streaming(demo: &mut Demo) -> DemoResult<()> {
     let cfg = &demo.cfg;
     heading(6, "Streaming: tokens as they arrive");
@@ -29,51 +26,47 @@ pub async fn streaming(demo: &mut Demo) -> DemoResult<()> {
             .token_delay(cfg.token_gap),
     );
     let client = Client::new();
+    let chat = demo.chat(&client, "storyteller");
+    println!(
+        "chat.stream(..): the server waits {} before the first token, then {} between tokens",
+        human(cfg.first_token),
+        human(cfg.token_gap)
+    );
     let t0 = Instant::now();
-    let mut resp = client
-        .post(demo.server.chat_url())
-        .bearer_auth("sk-demo-not-a-real-key")
-        .json(&serde_json::json!({
-            "model": "storyteller",
-            "stream": true,
-            "messages": [{"role": "user", "content": "Tell me about Pingyao."}],
-        }))
-        .send()
-        .await?
-        .error_for_status()?;
-    let mut parser = Parser::new();
+    let mut stream = chat
+        .stream("Tell me about Pingyao.", ChatOptions::default())
+        .await?;
     let mut first = None;
     let mut tokens = 0;
     let mut out = std::io::stdout();
     print!("  ");
-    'body: while let Some(bytes) = resp.chunk().await? {
-        parser.push(&bytes);
-        while let Some(event) = parser.next_event()? {
-            if event.data == "[DONE]" {
-                break 'body;
-            }
-            let chunk: serde_json::Value = serde_json::from_str(event.data)?;
-            let Some(text) = chunk["choices"][0]["delta"]["content"].as_str() else {
-                continue;
-            };
-            if text.is_empty() {
-                continue;
-            }
-            first.get_or_insert_with(|| t0.elapsed());
-            tokens += 1;
-            print!("{text}");
-            out.flush()?;
+    while let Some(delta) = stream.next().await {
+        let delta = delta?;
+        let text = delta.text();
+        if text.is_empty() {
+            continue;
         }
+        first.get_or_insert_with(|| t0.elapsed());
+        tokens += 1;
+        print!("{text}");
+        out.flush()?;
     }
     println!();
     let total = t0.elapsed();
+    let reply = stream.into_reply();
     let ttft = first.ok_or("the stream brought no tokens")?;
     println!(
-        "time to first token {}, {tokens} tokens in {} ({:.0} tokens/s after the first)",
+        "time to first token {}, {tokens} tokens in {} ({:.0} tokens/s after the first); \
+         finish {:?}, usage {} tokens",
         human(ttft),
         human(total),
-        (tokens.max(1) - 1) as f64 / (total - ttft).as_secs_f64().max(1e-9)
+        (tokens.max(1) - 1) as f64 / (total - ttft).as_secs_f64().max(1e-9),
+        reply.finish_reason.as_deref().unwrap_or("none"),
+        reply.usage.map_or(0, |u| u.completion_tokens)
     );
+    if reply.content != STORY {
+        return Err("the assembled reply differs from what was sent".into());
+    }
     demo.figures.streamed_tokens = tokens;
     Ok(())
 }
