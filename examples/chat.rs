@@ -10,7 +10,7 @@
 //! `ZHIPUAI_API_KEY`, `QIANFAN_API_KEY`) it talks to the provider. With
 //! none (and no `--base-url`) it starts brisk's mock server on loopback and
 //! says so on stderr, so it always runs offline (the mock needs the `mock`
-//! feature: `cargo run --example chat --features mock -- "hello"`).
+//! feature, on by default: `cargo run --example chat -- "hello"`).
 //!
 //! `--tools FILE` reads a JSON array of tools, in OpenAI's form
 //! (`{"type":"function","function":{...}}`) or flat (`{"name",
