@@ -123,6 +123,10 @@ pub fn brief(error: &brisk::Error) -> String {
             Some(phase) => format!("timed out ({phase})"),
             None => "timed out".to_string(),
         }
+    } else if error.is_io() {
+        // A pooled connection the backend dropped (brisk re-sends such a
+        // request on a fresh connection at once).
+        "connection lost".to_string()
     } else {
         error.to_string()
     }
