@@ -178,3 +178,57 @@ async fn a_429_waits_for_the_exhausted_limits_reset() {
         "the backoff was used: {took:?}"
     );
 }
+
+/// Memory of 1,000 concurrent streamed chats on one client against the
+/// mock server (client and server in this one process). A measurement,
+/// not a check: run it with
+/// `cargo test --release --all-features --test chat_mock -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn memory_of_a_thousand_concurrent_streams() {
+    fn vm_hwm_kib() -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("VmHWM:"))
+                    .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            })
+            .unwrap_or(0)
+    }
+    let server = MockServer::start().await.unwrap();
+    let words: Vec<String> = (0..40).map(|i| format!("token{i}")).collect();
+    server.set_default(
+        Answer::text(words.join(" "))
+            .delay(Duration::from_millis(200))
+            .token_delay(Duration::from_millis(20)),
+    );
+    let chat = Chat::builder(Provider::Custom(server.base_url()))
+        .model("mock-1")
+        .build();
+    let before = vm_hwm_kib();
+    let started = std::time::Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..1000 {
+        let chat = chat.clone();
+        tasks.spawn(async move {
+            let mut stream = chat.stream("go", ChatOptions::default()).await?;
+            let mut n = 0;
+            while let Some(d) = stream.next().await {
+                n += d.map_err(ChatError::from)?.text().len();
+            }
+            Ok::<usize, ChatError>(n)
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += usize::from(r.unwrap().is_ok_and(|n| n > 0));
+    }
+    println!(
+        "1,000 concurrent streams: {ok} complete in {:.2} s; peak RSS {:.1} MiB (before: {:.1} MiB)",
+        started.elapsed().as_secs_f64(),
+        vm_hwm_kib() as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
+    assert_eq!(ok, 1000);
+}
