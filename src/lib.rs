@@ -172,6 +172,8 @@ mod conn;
 mod deadline;
 mod error;
 mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 // Its examples use typed JSON, so it is shown with the `json` feature.
 #[cfg(feature = "json")]
 #[doc = include_str!("from_reqwest.md")]
