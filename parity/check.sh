@@ -5,6 +5,8 @@
 #
 #   parity/check.sh            # the count, and the uses that fail
 #   parity/check.sh --oracle   # only the reqwest check
+#   parity/check.sh --min N    # fail unless at least N uses compile and
+#                              # every program's port compiles (CI)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -26,6 +28,8 @@ if [ -n "$oracle" ]; then
 fi
 echo "reqwest: all $total uses compile"
 [ "${1:-}" = "--oracle" ] && exit 0
+min=0
+[ "${1:-}" = "--min" ] && min="$2"
 
 brisk_out=$(cargo check --quiet --message-format=short 2>&1 || true)
 bad=$(printf '%s\n' "$brisk_out" | failing_lines || true)
@@ -42,4 +46,11 @@ for f in programs/reqwest/*.rs; do
     changed=$(diff <(sed 's/reqwest/brisk/g' "$f") "programs/brisk/$name" | grep -c '^[<>]' || true)
     errors=$(printf '%s\n' "$brisk_out" | grep -c "programs/brisk/$name:.*error" || true)
     printf '  %-24s %2d lines changed, %d errors\n' "$name" "$changed" "$errors"
+    program_errors=$((${program_errors:-0} + errors))
 done
+if [ "$min" -gt 0 ]; then
+    if [ "$((total - nbad))" -lt "$min" ] || [ "${program_errors:-0}" -gt 0 ]; then
+        echo "parity fell: fewer than $min uses compile, or a program's port does not" >&2
+        exit 1
+    fi
+fi

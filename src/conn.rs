@@ -278,11 +278,16 @@ impl Conn {
     /// 1xx heads: `Some` once it is complete, `None` while more bytes are
     /// needed.
     fn buffered_final_head(&mut self) -> Result<Option<ResponseHead>, Error> {
+        self.buffered_final_head_in(Phase::ReadHead)
+    }
+
+    /// [`Conn::buffered_final_head`], with errors naming `phase`.
+    fn buffered_final_head_in(&mut self, phase: Phase) -> Result<Option<ResponseHead>, Error> {
         loop {
             let step = self
                 .decoder
                 .decode(&self.buf[self.start..])
-                .map_err(|e| Error::protocol(Phase::ReadHead, e))?;
+                .map_err(|e| Error::protocol(phase, e))?;
             self.start += step.consumed;
             match step.event {
                 Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {}
@@ -290,11 +295,59 @@ impl Conn {
                 // Nothing but a head comes before the final head.
                 Some(_) => {
                     let e = ParseError::IncompleteMessage;
-                    return Err(Error::protocol(Phase::ReadHead, e));
+                    return Err(Error::protocol(phase, e));
                 }
                 None => return Ok(None),
             }
         }
+    }
+
+    /// Asks a proxy for a tunnel: writes the prepared `CONNECT` request and
+    /// reads the proxy's final answer, all of it by `end` and reported as
+    /// the connect phase (from the request's point of view, the tunnel is
+    /// part of reaching the origin). On a 2xx the codec has ended HTTP on
+    /// this connection; [`Conn::into_tunnel`] hands the socket over.
+    pub(crate) async fn open_tunnel(
+        &mut self,
+        end: Option<(Instant, bool)>,
+    ) -> Result<ResponseHead, Error> {
+        let (stream, bytes) = (&mut self.stream, &self.wbuf);
+        Deadline::run_until(end, Phase::Connect, async {
+            stream
+                .write_all(bytes)
+                .await
+                .map_err(|e| Error::io(Phase::Connect, e))?;
+            stream
+                .flush()
+                .await
+                .map_err(|e| Error::io(Phase::Connect, e))
+        })
+        .await?;
+        loop {
+            if let Some(head) = self.buffered_final_head_in(Phase::Connect)? {
+                return Ok(head);
+            }
+            if !self.fill(Phase::Connect, end).await? {
+                let e = self
+                    .decoder
+                    .finish()
+                    .err()
+                    .unwrap_or(ParseError::IncompleteMessage);
+                return Err(Error::protocol(Phase::Connect, e));
+            }
+        }
+    }
+
+    /// The socket of an opened tunnel, and its peeker. The client speaks
+    /// first in TLS, so a proxy that sent bytes after its 2xx (which would
+    /// belong to the tunnel) is refused rather than trusted.
+    pub(crate) fn into_tunnel(self) -> Result<(Stream, Peeker), Error> {
+        if !self.is_drained() {
+            let e = ParseError::BytesAfterClose;
+            return Err(Error::protocol(Phase::Connect, e)
+                .with_source("proxy sent bytes into the tunnel before the client"));
+        }
+        Ok((self.stream, self.peeker))
     }
 
     /// Flushes what `write_body` wrote.

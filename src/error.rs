@@ -107,6 +107,11 @@ pub(crate) enum Kind {
     /// The body could not be decoded as JSON.
     #[cfg_attr(not(feature = "json"), allow(dead_code))]
     Decode,
+    /// The proxy answered a CONNECT with this status, not a 2xx: no
+    /// tunnel was opened.
+    Proxy {
+        status: u16,
+    },
 }
 
 /// Every failure of a brisk request.
@@ -184,6 +189,19 @@ impl Error {
         self.inner.attempts = attempts;
         self.inner.retries = retries;
         self.inner.stop = stop;
+        self
+    }
+
+    /// Replaces the source with what `wrap` makes of it (which may keep
+    /// it as its own source).
+    pub(crate) fn map_source(
+        mut self,
+        wrap: impl FnOnce(
+            Option<Box<dyn std::error::Error + Send + Sync>>,
+        ) -> Box<dyn std::error::Error + Send + Sync>,
+    ) -> Self {
+        let cause = self.inner.source.take();
+        self.inner.source = Some(wrap(cause));
         self
     }
 
@@ -317,6 +335,7 @@ impl Error {
             | Kind::Timeout { .. }
             | Kind::Io
             | Kind::Protocol
+            | Kind::Proxy { .. }
             | Kind::RequestBody => self.inner.phase != Some(Phase::ReadBody),
             Kind::Builder
             | Kind::Redirect
@@ -373,6 +392,33 @@ impl Error {
     pub fn status(&self) -> Option<crate::StatusCode> {
         match self.inner.kind {
             Kind::Status(s) => Some(crate::StatusCode(s)),
+            _ => None,
+        }
+    }
+
+    /// Whether the proxy refused to open a tunnel: it answered the CONNECT
+    /// of an `https://` request with a status other than 2xx
+    /// ([`Error::proxy_status`] says which). A plain `http://` request
+    /// through a proxy gets the proxy's answer (a 407 too) as an ordinary
+    /// response instead. Failing to reach the proxy at all is
+    /// [`Error::is_connect`], naming the proxy in the source.
+    pub fn is_proxy(&self) -> bool {
+        matches!(self.inner.kind, Kind::Proxy { .. })
+    }
+
+    /// Whether the proxy asked for credentials it did not get, or refused
+    /// the ones it got: `407 Proxy Authentication Required` to a CONNECT,
+    /// or a `401` (tinyproxy answers a CONNECT with wrong credentials so;
+    /// a CONNECT is addressed to the proxy alone, so any auth demand in
+    /// answer to it is the proxy's).
+    pub fn is_proxy_auth(&self) -> bool {
+        matches!(self.inner.kind, Kind::Proxy { status: 401 | 407 })
+    }
+
+    /// The status a proxy refused a CONNECT with.
+    pub fn proxy_status(&self) -> Option<crate::StatusCode> {
+        match self.inner.kind {
+            Kind::Proxy { status } => Some(crate::StatusCode(status)),
             _ => None,
         }
     }
@@ -491,6 +537,7 @@ impl fmt::Display for Error {
             Kind::RequestBody => f.write_str("request body stream failed")?,
             Kind::Redirect => f.write_str("redirect not followed")?,
             Kind::Status(s) => write!(f, "http status {}", crate::StatusCode(s))?,
+            Kind::Proxy { status } => write!(f, "proxy refused the tunnel with status {status}")?,
             Kind::Decode => f.write_str("could not decode the response body")?,
             Kind::TooLarge => f.write_str("response body larger than the configured limit")?,
             Kind::CircuitOpen { retry_at } => {

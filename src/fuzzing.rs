@@ -13,3 +13,49 @@ pub use self::h1::{chunked, read_head, response_head, response_stream, HeadReadi
 pub use self::request::{request_encode, FuzzRequest};
 pub use self::sse::sse;
 pub use self::url::url;
+
+/// Streamed chat chunks into the reply assembler: each line of `data` is
+/// one chunk's JSON (as an event's `data` would be, decoded as UTF-8 the
+/// way the SSE parser decodes it), read as a
+/// [`Delta`](crate::chat::Delta) and pushed into an
+/// [`Assembler`](crate::chat::Assembler); chunks that are errors are
+/// skipped, and an overflow ends the run.
+///
+/// Never panics, and checks the memory bound after every chunk:
+///
+/// - the reply's text is at most 4 times the input (a byte of text comes
+///   from at least a byte of input, except where invalid UTF-8 becomes
+///   U+FFFD, 3 bytes, and where tool-call arguments sent as a JSON value
+///   are written back as text: `1e15` becomes `1000000000000000.0`);
+/// - the heap the assembler holds is at most 16 times the input plus
+///   4 KiB: text capacity (at most twice the text) and a fixed record per
+///   tool call, the largest part for inputs made only of tiny calls;
+/// - at most [`MAX_TOOL_CALLS`](crate::chat::MAX_TOOL_CALLS) calls.
+#[cfg(feature = "json")]
+pub fn chat_delta(data: &[u8]) {
+    use crate::chat::{Assembler, Delta, MAX_TOOL_CALLS};
+
+    let mut assembler = Assembler::new();
+    let mut read = 0;
+    for line in data.split(|&b| b == b'\n') {
+        read += line.len() + 1;
+        let Ok(delta) = Delta::parse(&String::from_utf8_lossy(line)) else {
+            continue;
+        };
+        if assembler.push(&delta).is_err() {
+            break;
+        }
+        let input = read.min(data.len());
+        let text = assembler.text_bytes();
+        assert!(text <= 4 * input, "{text} bytes of text from {input}");
+        let heap = assembler.heap_bytes();
+        assert!(heap <= 16 * input + 4096, "{heap} bytes held for {input}");
+    }
+    let reply = assembler.reply();
+    assert!(reply.tool_calls.len() <= MAX_TOOL_CALLS);
+    let mut text = reply.content.len() + reply.model.len();
+    for call in &reply.tool_calls {
+        text += call.id.len() + call.name.len() + call.arguments.len();
+    }
+    assert!(text <= 4 * data.len());
+}

@@ -41,8 +41,9 @@
 //! # What brisk is not
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
-//! - Not a proxy client (yet), and no cookie jar, compression or
-//!   multipart: it sends what you give it and hands back what it received.
+//! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
+//!   [Proxies](#proxies)), and no cookie jar, compression or multipart: it
+//!   sends what you give it and hands back what it received.
 //!
 //! # Typed JSON, query and form
 //!
@@ -61,11 +62,21 @@
 //! derive implements exactly these), and never serde's derive macros: it
 //! adds no crate to a build that has serde_json.
 //!
+//! # Chat
+//!
+//! `brisk::chat` (feature `json`) is OpenAI-compatible chat on this client:
+//! OpenAI, Zhipu, Qianfan or any compatible server, typed provider
+//! errors, tolerant replies, bounded batches. [`Client::send_all`] runs
+//! any requests so: at most N in flight, results in order, failures
+//! included.
+//!
 //! # Features
 //!
 //! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
 //! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
 //!   through serde_json.
+//! - `mock` (off; needs `json`): [`mock`], a scriptable
+//!   OpenAI-compatible chat server on a loopback port for tests and demos.
 //!
 //! With `--no-default-features` brisk is a plain-HTTP client on tokio and
 //! `serde_core` alone. `serde_core` stays (a small crate of traits, no
@@ -103,6 +114,64 @@
 //! names its phase ([`Error::phase`]) and says whether the total fired
 //! ([`Error::is_total_timeout`]).
 //!
+//! # Proxies
+//!
+//! By default a client reads the proxy environment variables once, when
+//! it is built ([`Client::new`] included); changing them later does not
+//! affect it. [`ClientBuilder::proxy`] with a [`Proxy`] sets proxies
+//! explicitly (and turns the environment off, as in reqwest);
+//! [`ClientBuilder::no_proxy`] turns all proxies off;
+//! [`ClientBuilder::proxy_env_lookup`] reads the variables from elsewhere.
+//!
+//! | variable | used for |
+//! | --- | --- |
+//! | `http_proxy`, `HTTP_PROXY` | `http://` URLs; `HTTP_PROXY` is ignored when `REQUEST_METHOD` is set (CGI, where it can come from a request header: httpoxy) |
+//! | `https_proxy`, `HTTPS_PROXY` | `https://` URLs |
+//! | `all_proxy`, `ALL_PROXY` | either, when the variable above is not set |
+//! | `no_proxy`, `NO_PROXY` | hosts that go direct |
+//!
+//! Where both spellings are set the lowercase one wins (as in curl); an
+//! empty value counts as unset. `NO_PROXY` is a comma-separated list:
+//! `*` matches everything; `example.com` or `.example.com` matches that
+//! domain and its subdomains (not `badexample.com`); `host:port` matches
+//! that port only; IP addresses and CIDR ranges (`10.0.0.0/8`, `fd00::/8`)
+//! match IP-literal hosts (names are not resolved to decide).
+//!
+//! Unlike curl and reqwest, and like Go, loopback hosts (`localhost`,
+//! `*.localhost`, `127.0.0.0/8`, `::1`) never use an environment proxy: the
+//! proxy's loopback is not yours, and a `HTTP_PROXY` exported for the
+//! internet would otherwise break every call to a local model server or
+//! test server. Add `<-loopback>` to `NO_PROXY` to proxy them anyway. An
+//! explicit [`Proxy`] applies to loopback hosts too.
+//!
+//! `http://` requests go to the proxy in absolute form
+//! (`GET http://host/path`), with the proxy's `Proxy-Authorization`; the
+//! proxy sees them whole, and a `407` from it is an ordinary response.
+//! `https://` requests go through a `CONNECT` tunnel, with TLS to the
+//! origin inside it (the certificate checked against the origin's name).
+//! The CONNECT carries only `Host`, `User-Agent` and the proxy's
+//! credentials; a refusal is an error with [`Error::is_proxy`] (and
+//! [`Error::is_proxy_auth`] for a `407`), and a proxy that cannot be
+//! reached is [`Error::is_connect`], naming the proxy. A `Proxy-Authorization`
+//! header set on a request never goes into a tunnel. Only `http://` proxy
+//! URLs are supported: `https://` (TLS to the proxy) and SOCKS proxy URLs
+//! are refused ([`Error::is_builder`]); from the environment, the requests
+//! such a proxy would carry fail, rather than silently going direct.
+//!
+//! Connections through a proxy are pooled per (proxy, origin): a tunnel
+//! leads to one origin, and a plain connection to the proxy is kept for
+//! one origin too, so per-host limits, retry budgets and circuit breakers
+//! keep meaning "this origin" (the cost: `http://` requests to many
+//! origins through one proxy open a connection per origin). Redirects
+//! choose the proxy again at every hop.
+//!
+//! ```
+//! let client = brisk::Client::builder()
+//!     .proxy(brisk::Proxy::https("http://proxy.internal:3128")?.basic_auth("me", "secret"))
+//!     .build()?;
+//! # Ok::<(), brisk::Error>(())
+//! ```
+//!
 //! # Behaviour worth knowing
 //!
 //! - Where parsers disagree, the decoder's choices are listed in the
@@ -124,7 +193,9 @@
 //!   answer it sent first is read. The connection is not reused.
 //! - Failed requests are retried by a [`RetryPolicy`] (3 attempts in all
 //!   by default, jittered exponential backoff, server hints honoured,
-//!   within a per-host budget), but only when that is safe: nothing was
+//!   within a per-host budget; a body veto, [`RetryPolicy::never_retry_if`],
+//!   can make a retried status final from what its body says), but only
+//!   when that is safe: nothing was
 //!   sent, or the request is idempotent, carries an `Idempotency-Key`, or
 //!   is marked [`RequestBuilder::retryable`]; never a streamed body. A
 //!   plain POST that may have reached the server is never sent twice by
@@ -172,19 +243,22 @@ mod conn;
 mod deadline;
 mod error;
 mod events;
-#[doc(hidden)]
-pub mod fuzzing;
 // Its examples use typed JSON, so it is shown with the `json` feature.
 #[cfg(feature = "json")]
 #[doc = include_str!("from_reqwest.md")]
 pub mod from_reqwest {}
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 pub mod h1;
 pub mod header;
 #[cfg(feature = "json")]
 mod json_path;
 mod method;
+#[cfg(feature = "mock")]
+pub mod mock;
 mod pool;
+mod proxy;
 mod retry;
 pub mod sse;
 mod transport;
@@ -224,6 +298,7 @@ pub mod redirect {
 pub use events::Event;
 pub use h1::{Headers, Version};
 pub use method::{InvalidMethod, Method};
+pub use proxy::Proxy;
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;

@@ -1,12 +1,73 @@
 //! OpenAI-compatible chat on brisk's public client API: providers, the
-//! request, the reply and its assembly from streamed deltas, typed API
-//! errors, and locally made follow-up suggestions.
+//! request, the reply, typed API errors, bounded batches, and locally made
+//! follow-up suggestions.
 //!
 //! It is a thin layer: every call is one [`crate::RequestBuilder`], so
 //! timeouts, retries, the circuit breaker and events are the client's.
 //! The chat layer classifies what a provider answered; it never loops on
 //! its own.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), brisk::chat::ChatError> {
+//! use brisk::chat::{Chat, ChatOptions, ErrorKind, Provider};
+//!
+//! // The key from ZHIPUAI_API_KEY; the model defaults to glm-4-flash.
+//! let chat = Chat::builder(Provider::Zhipu)
+//!     .system_prompt("You are a concise travel guide.")
+//!     .build();
+//! match chat.chat("When is Pingyao at its best?").await {
+//!     Ok(reply) => println!("{} ({} attempts)", reply.content, reply.attempts),
+//!     Err(e) if e.kind() == ErrorKind::QuotaExhausted => eprintln!("top up: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! let more = chat
+//!     .chat_with_suggestions("And Datong?", ChatOptions::default().temperature(0.3))
+//!     .await?;
+//! println!("{}\nnext: {:?}", more.reply.content, more.suggestions);
+//! # Ok(()) }
+//! ```
+//!
+//! # Retries
+//!
+//! Retries are the HTTP client's: each call carries a [`RetryPolicy`]
+//! ([`ChatBuilder::retry`], default [`RetryPolicy::default`]) with a veto
+//! ([`RetryPolicy::never_retry_if`]) that reads a retried status's body:
+//! a quota error (OpenAI `insufficient_quota`, Zhipu `1113`, both sent
+//! with HTTP 429) is returned at once, never retried, while a plain rate
+//! limit is retried after its `retry-after-ms` or `Retry-After`. Calls are
+//! marked retryable, as the OpenAI SDKs do ([`ChatBuilder::retryable`]
+//! says why, and turns it off). What the retries could not mend comes
+//! back as a [`ChatError`] whose [`ErrorKind`] says what to do.
+//!
+//! # Tolerance
+//!
+//! Replies are read as OpenAI-compatible servers really send them: a
+//! missing `object` or `usage`, `usage: {}`, `null` content, unknown
+//! fields, an empty `choices` list and any finish reason are all fine; a
+//! field the reply cannot do without is an [`ErrorKind::Decode`] error
+//! that names it (`choices[0].message`).
+//!
+//! [`RetryPolicy`]: crate::RetryPolicy
+//! [`RetryPolicy::default`]: crate::RetryPolicy::default
+//! [`RetryPolicy::never_retry_if`]: crate::RetryPolicy::never_retry_if
 
+mod assemble;
+mod client;
+mod delta;
+mod error;
+mod parse;
+mod provider;
 mod reply;
+mod request;
+mod stream;
+mod suggest;
 
+pub use assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
+pub use client::{Chat, ChatBuilder, ChatOptions, Suggested, DEFAULT_TIMEOUT};
+pub use delta::{ChunkError, Delta, ErrorEvent, ToolCallDelta, MAX_TOOL_CALLS};
+pub use error::{ChatError, ErrorKind};
+pub use provider::Provider;
 pub use reply::{Reply, ToolCall, Usage};
+pub use request::{ChatRequest, Message, Role, Tool};
+pub use stream::{ChatStream, StreamError, StreamErrorKind};
+pub use suggest::{DefaultSuggest, Suggest};

@@ -10,7 +10,9 @@
 //! 3. one attempt runs; the breaker records its outcome;
 //! 4. a success below 400 is returned at once: the success path asks the
 //!    policy nothing. Otherwise the policy decides: re-send now on a
-//!    fresh connection, retry after a delay, or stop.
+//!    fresh connection, retry after a delay, or stop. A response whose
+//!    status would be retried first has its body read ahead for the
+//!    policy's veto, if it has one ([`RetryPolicy::never_retry_if`]).
 
 use super::exchange::{Failed, Hop};
 use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
@@ -24,12 +26,19 @@ use crate::guard::{lock, HostGuard, ProbeTurn};
 use crate::h1::ParseError;
 use crate::retry::{
     AttemptContext, AttemptEnd, Decision, Fault, Progress, RetryPolicy, RetryRecord, StopReason,
-    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY, VETO_BODY_MAX, VETO_BODY_WAIT,
 };
 use crate::url::Url;
 use crate::StatusCode;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
+
+/// What a hop ended with: a response head (the usual case), or a response
+/// whose body was already read ahead for the retry policy's veto.
+pub(super) enum Answer {
+    Head(Hop),
+    Read(Box<Response>),
+}
 
 /// What a request has been through so far.
 #[derive(Default)]
@@ -51,19 +60,27 @@ impl Client {
         // DNS, connect and TLS of earlier hops, added to the final one's.
         let mut earlier = Timings::default();
         loop {
-            let mut hop = self
+            let answer = self
                 .send_with_retries(&mut req, own_policy.as_deref(), &deadline, &mut tries)
                 .await
                 .map_err(|e| e.with_url(&req.url))?;
+            let hop = match answer {
+                Answer::Head(hop) => hop,
+                // Only a status of 400 or more is read ahead: never a
+                // redirect, so this is the final hop.
+                Answer::Read(mut resp) => {
+                    resp.add_earlier_hops(earlier);
+                    resp.set_tries(tries);
+                    return Ok(*resp);
+                }
+            };
             let next = self
                 .follow(&hop.head, &mut req, followed)
                 .map_err(|e| e.with_attempts(tries.attempts, tries.records.clone(), None))?;
             match next {
                 None => {
-                    hop.timings.dns += earlier.dns;
-                    hop.timings.connect += earlier.connect;
-                    hop.timings.tls += earlier.tls;
                     let mut resp = Response::new(self, req.method.as_str(), hop, req.url, deadline);
+                    resp.add_earlier_hops(earlier);
                     resp.set_tries(tries);
                     return Ok(resp);
                 }
@@ -107,13 +124,22 @@ impl Client {
         own_policy: Option<&RetryPolicy>,
         deadline: &Deadline,
         tries: &mut Tries,
-    ) -> Result<Hop, Error> {
+    ) -> Result<Answer, Error> {
         let shared = &self.shared;
         let policy = own_policy.unwrap_or(&shared.retry);
         // One clock reading serves the host lookup, the budget and the
         // first attempt's checkout.
         let mut now = tokio::time::Instant::now();
-        let host = shared.pool.host(req.url.origin(), now);
+        // The proxy is chosen per hop: a redirect may lead to a host that
+        // NO_PROXY exempts, or to another scheme.
+        let proxy = shared
+            .proxies
+            .route(&req.url)
+            .map_err(|e| e.with_attempts(tries.attempts, tries.records.clone(), None))?;
+        let host = match proxy {
+            None => shared.pool.host(req.url.origin(), now),
+            Some(p) => shared.pool.host(&p.pool_key(&req.url), now),
+        };
         let guard = host.guard();
         tries.attempts = 0;
         let mut attempt = 1;
@@ -151,7 +177,7 @@ impl Client {
                 }
             }
             let result = self
-                .attempt_once(req, &host, deadline, attempt, resent, now)
+                .attempt_once(req, proxy, &host, deadline, attempt, resent, now)
                 .await;
             let opened = self.record_outcome(guard, req.url.origin(), probe, &result);
             let end = match &result {
@@ -164,7 +190,7 @@ impl Client {
                         ttfb: hop.timings.ttfb,
                     });
                     if status < 400 {
-                        return result.map_err(|f| f.error);
+                        return result.map(Answer::Head).map_err(|f| f.error);
                     }
                     policy.response_end(
                         status,
@@ -186,10 +212,31 @@ impl Client {
                     }
                 }
             };
+            // A retry candidate meets the policy's veto, if it has one:
+            // its body is read ahead (bounded), kept in the response, and
+            // shown to the veto.
+            let mut vetoed = false;
+            let result = match (result, policy.veto_for(&end)) {
+                (Ok(hop), Some(veto)) if !opened => {
+                    let mut resp = Response::new(
+                        self.clone(),
+                        req.method.as_str(),
+                        hop,
+                        req.url.clone(),
+                        *deadline,
+                    );
+                    Box::pin(resp.read_ahead(VETO_BODY_MAX, VETO_BODY_WAIT)).await;
+                    vetoed = veto(resp.status(), resp.headers(), resp.ahead());
+                    Ok(Answer::Read(Box::new(resp)))
+                }
+                (result, _) => result.map(Answer::Head),
+            };
             // This attempt opened the circuit: no retry can pass it, so
             // none is scheduled (or paid for).
             let decision = if opened {
                 Decision::Stop(StopReason::CircuitOpen)
+            } else if vetoed {
+                Decision::Stop(StopReason::Vetoed)
             } else {
                 let ctx = AttemptContext {
                     attempt,
@@ -272,15 +319,20 @@ impl Client {
     /// its connection is closed); then the delay.
     async fn wait_to_retry(
         &self,
-        answer: Option<Hop>,
+        answer: Option<Answer>,
         method: &str,
         url: &Url,
         deadline: &Deadline,
         delay: Duration,
     ) {
-        if let Some(hop) = answer {
+        if let Some(answer) = answer {
             let spare = deadline.time_left().map(|left| left.saturating_sub(delay));
-            let mut resp = Response::new(self.clone(), method, hop, url.clone(), *deadline);
+            let mut resp = match answer {
+                Answer::Head(hop) => {
+                    Response::new(self.clone(), method, hop, url.clone(), *deadline)
+                }
+                Answer::Read(resp) => *resp,
+            };
             if spare.is_none_or(|spare| spare > REDIRECT_DRAIN_WAIT) {
                 resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
                     .await;

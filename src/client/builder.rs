@@ -10,6 +10,7 @@ use crate::guard::GuardConfig;
 use crate::h1::Limits;
 use crate::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::pool::{Counters, Pool, PoolConfig};
+use crate::proxy::{EnvSource, Proxies, Proxy};
 use crate::retry::RetryPolicy;
 use std::fmt;
 use std::sync::Arc;
@@ -32,6 +33,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     breaker: Option<CircuitBreaker>,
     hook: Option<Hook>,
+    proxies: Vec<Proxy>,
+    proxy_env: EnvSource,
     #[cfg(feature = "tls")]
     builtin_roots: bool,
     #[cfg(feature = "tls")]
@@ -58,6 +61,8 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             breaker: None,
             hook: None,
+            proxies: Vec::new(),
+            proxy_env: EnvSource::Process,
             #[cfg(feature = "tls")]
             builtin_roots: true,
             #[cfg(feature = "tls")]
@@ -94,6 +99,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("breaker", &self.breaker)
             .field("hook", &self.hook.is_some())
+            .field("proxies", &self.proxies)
             .field("https_only", &self.https_only)
             .finish_non_exhaustive()
     }
@@ -282,6 +288,48 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends requests through `proxy` (those of the schemes it is for).
+    /// Proxies are tried in the order added; the first that covers a
+    /// request's scheme is used. Adding one turns off the environment
+    /// variables (`HTTP_PROXY` and the rest), as in reqwest. See the crate
+    /// docs' "Proxies" section.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxies.push(proxy);
+        self.proxy_env = EnvSource::Off;
+        self
+    }
+    /// No proxy at all: neither those added with
+    /// [`proxy`](Self::proxy), nor the environment's.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxies.clear();
+        self.proxy_env = EnvSource::Off;
+        self
+    }
+    /// Reads the proxy variables (`http_proxy`, `HTTPS_PROXY`, `NO_PROXY`,
+    /// `REQUEST_METHOD`...) through `lookup` instead of the process
+    /// environment, with the same rules: for settings kept elsewhere, and
+    /// for tests, which must not change a process's environment while
+    /// other threads read it. `lookup` is called while the client is
+    /// built, not afterwards. Proxies added with [`proxy`](Self::proxy)
+    /// come first.
+    ///
+    /// ```
+    /// let client = brisk::Client::builder()
+    ///     .proxy_env_lookup(|name| match name {
+    ///         "HTTPS_PROXY" => Some("http://proxy.internal:3128".to_string()),
+    ///         "NO_PROXY" => Some(".internal, 10.0.0.0/8".to_string()),
+    ///         _ => None,
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn proxy_env_lookup(
+        mut self,
+        lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.proxy_env = EnvSource::Lookup(Arc::new(lookup));
+        self
+    }
     /// Refuses every `http://` URL, the first one and any a redirect leads
     /// to, with a builder error before anything is sent (default false).
     pub fn https_only(mut self, on: bool) -> Self {
@@ -301,7 +349,9 @@ impl ClientBuilder {
     }
 
     /// Builds the client. Fails on an invalid default header or user
-    /// agent, and on an invalid TLS configuration.
+    /// agent, and on an invalid TLS configuration. The proxy environment
+    /// variables are read here, once: a change to them later does not
+    /// affect the client.
     pub fn build(self) -> Result<Client, Error> {
         if let Some(e) = self.header_error {
             return Err(e);
@@ -342,6 +392,7 @@ impl ClientBuilder {
                 limits: self.limits,
                 retry: self.retry,
                 hook: self.hook,
+                proxies: Proxies::new(self.proxies, &self.proxy_env),
                 https_only: self.https_only,
                 #[cfg(feature = "tls")]
                 tls,

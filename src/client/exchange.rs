@@ -3,14 +3,15 @@
 //! head read. Whether to try again is the attempt loop's business
 //! (`attempt.rs`).
 
-use super::request::{BodyKind, HeaderDefaults, Request};
+use super::request::{BodyKind, HeaderDefaults, Request, Via};
 use super::{Client, Timings};
 use crate::conn::{Conn, Sent};
 use crate::deadline::Deadline;
-use crate::error::{Error, Phase};
+use crate::error::{Error, Kind, Phase};
 use crate::events::{emit, Event};
 use crate::h1::{self, ResponseHead};
 use crate::pool::{CloseReason, Grant, HostEntry, Slot};
+use crate::proxy::Endpoint;
 use crate::retry::Progress;
 use crate::transport::{tcp, Peeker, Stream};
 use crate::url::{Scheme, Url};
@@ -28,9 +29,13 @@ pub(super) const INLINE_BODY: usize = 64 * 1024;
 impl Client {
     /// One attempt: a connection (pooled, or new if `fresh` or none is
     /// idle), the request written on it, and the final response head read.
+    /// `proxy` is the proxy this hop goes through, if any: `host` is then
+    /// the pool's entry for the (proxy, origin) pair.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn attempt_once(
         &self,
         req: &mut Request,
+        proxy: Option<&Endpoint>,
         host: &Arc<HostEntry>,
         deadline: &Deadline,
         attempt: u32,
@@ -56,7 +61,7 @@ impl Client {
                 // Boxed: connecting (DNS, Happy Eyeballs, the TLS
                 // handshake) is a large future, and the request future
                 // would otherwise carry its size on every call.
-                let (conn, timings) = Box::pin(self.connect(&req.url, deadline))
+                let (conn, timings) = Box::pin(self.connect(&req.url, proxy, deadline))
                     .await
                     .map_err(not_sent)?;
                 shared.counters.opened.fetch_add(1, Ordering::Relaxed);
@@ -69,7 +74,14 @@ impl Client {
             reused,
             timings,
         });
-        match exchange(&mut conn, req, &shared.default_headers, deadline).await {
+        let via = match (proxy, req.url.scheme()) {
+            (None, _) => Via::Direct,
+            (Some(_), Scheme::Https) => Via::Tunnel,
+            (Some(p), Scheme::Http) => Via::Proxy {
+                auth: p.auth.as_ref(),
+            },
+        };
+        match exchange(&mut conn, req, via, &shared.default_headers, deadline).await {
             Ok(head) => {
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 if reused {
@@ -104,10 +116,26 @@ impl Client {
         }
     }
 
-    async fn connect(&self, url: &Url, deadline: &Deadline) -> Result<(Box<Conn>, Timings), Error> {
-        let (tcp, remote, times) =
-            tcp::connect(&url.host(), url.effective_port(), deadline).await?;
-        let peeker = Peeker::new(&tcp);
+    /// A new connection for `url`: to the origin, or to `proxy` (with a
+    /// CONNECT tunnel through it for an `https://` URL). TLS always goes
+    /// to the origin, checked against the origin's name.
+    async fn connect(
+        &self,
+        url: &Url,
+        proxy: Option<&Endpoint>,
+        deadline: &Deadline,
+    ) -> Result<(Box<Conn>, Timings), Error> {
+        let (tcp, remote, times) = match proxy {
+            None => tcp::connect(&url.host(), url.effective_port(), deadline).await?,
+            Some(p) => tcp::connect(&p.host, p.port, deadline)
+                .await
+                .map_err(|e| p.name_in(e))?,
+        };
+        let mut peeker = Peeker::new(&tcp);
+        let mut tcp = tcp;
+        if let (Some(p), Scheme::Https) = (proxy, url.scheme()) {
+            (tcp, peeker) = self.tunnel(tcp, peeker, remote, p, url, deadline).await?;
+        }
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
             #[cfg(feature = "tls")]
@@ -146,6 +174,78 @@ impl Client {
             timings,
         ))
     }
+}
+
+impl Client {
+    /// Asks `proxy` (connected on `tcp`) for a tunnel to `url`'s host and
+    /// port (RFC 9110 §9.3.6). The CONNECT carries only what the proxy
+    /// needs: `Host` (RFC 9112 §3.2.3: the same authority as the target),
+    /// the client's `User-Agent` (some proxies filter on it) and the
+    /// proxy's `Proxy-Authorization`. Never the request's headers: its
+    /// `Authorization` is for the origin, and goes inside the tunnel.
+    ///
+    /// The exchange runs under its own connect budget and the total
+    /// deadline: a proxy that never answers times out in the connect
+    /// phase, which the retry policy treats as a connect timeout (nothing
+    /// reached the origin).
+    async fn tunnel(
+        &self,
+        tcp: tokio::net::TcpStream,
+        peeker: Peeker,
+        remote: std::net::SocketAddr,
+        proxy: &Endpoint,
+        url: &Url,
+        deadline: &Deadline,
+    ) -> Result<(tokio::net::TcpStream, Peeker), Error> {
+        let end = deadline.end_of(Phase::Connect);
+        let mut conn = Conn::new(Stream::Tcp(tcp), peeker, remote, self.shared.limits.clone());
+        conn.prepare_request("CONNECT", |buf| {
+            connect_head(url, proxy, &self.shared.default_headers, buf)
+        })?;
+        let head = conn.open_tunnel(end).await.map_err(|e| proxy.name_in(e))?;
+        if !(200..300).contains(&head.status) {
+            return Err(Error::new(Kind::Proxy {
+                status: head.status,
+            })
+            .with_phase(Phase::Connect)
+            .with_source(format!("proxy {}", proxy.authority)));
+        }
+        match conn.into_tunnel()? {
+            (Stream::Tcp(tcp), peeker) => Ok((tcp, peeker)),
+            #[cfg(feature = "tls")]
+            (Stream::Tls(_), _) => unreachable!("the tunnel was opened on plain TCP"),
+        }
+    }
+}
+
+/// The CONNECT request head for `url` through `proxy`. The target is in
+/// authority form, always with the port (RFC 9112 §3.2.3), an IPv6 host
+/// with its brackets. The user agent was validated with the request's
+/// head (it is one of the client's defaults).
+fn connect_head(
+    url: &Url,
+    proxy: &Endpoint,
+    defaults: &HeaderDefaults,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let authority = format!("{}:{}", url.host_text(), url.effective_port());
+    let ua = defaults
+        .fields
+        .get("user-agent")
+        .map(|v| ("User-Agent".as_bytes(), v.as_bytes()));
+    let auth = proxy
+        .auth
+        .as_ref()
+        .map(|v| ("Proxy-Authorization".as_bytes(), v.as_bytes()));
+    let head = h1::RequestHead {
+        method: "CONNECT",
+        target: &authority,
+        host: &authority,
+        headers: ua.into_iter().chain(auth),
+        body: h1::BodyFraming::None,
+    };
+    h1::encode_request_head(&head, out)?;
+    Ok(())
 }
 
 /// Streams a body from the caller's reader: chunked when its length is
@@ -271,11 +371,12 @@ pub(super) struct Hop {
 async fn send_request(
     conn: &mut Conn,
     req: &mut Request,
+    via: Via<'_>,
     defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<Sent, SendFailure> {
     conn.prepare_request(req.method.as_str(), |buf| {
-        req.encode_head(defaults, buf);
+        req.encode_head(defaults, via, buf);
         if let BodyKind::Bytes(b) = &req.body.kind {
             if b.len() <= INLINE_BODY {
                 buf.extend_from_slice(b);
@@ -320,10 +421,11 @@ async fn send_request(
 async fn exchange(
     conn: &mut Conn,
     req: &mut Request,
+    via: Via<'_>,
     defaults: &HeaderDefaults,
     deadline: &Deadline,
 ) -> Result<ResponseHead, Error> {
-    match send_request(conn, req, defaults, deadline).await {
+    match send_request(conn, req, via, defaults, deadline).await {
         Ok(_) => {}
         Err(SendFailure::Body(e)) => return Err(e),
         Err(SendFailure::Conn(e)) if e.is_timeout() => return Err(e),
@@ -345,4 +447,72 @@ fn refuse_switch(head: ResponseHead) -> Result<ResponseHead, Error> {
         );
     }
     Ok(head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    fn map(pairs: &[(&'static str, &'static str)]) -> crate::header::HeaderMap {
+        let mut m = crate::header::HeaderMap::new();
+        for (n, v) in pairs {
+            m.append(*n, crate::header::HeaderValue::from_static(v));
+        }
+        m
+    }
+
+    fn head(via: Via<'_>) -> String {
+        let mut req = Request::new(
+            crate::Method::GET,
+            Url::parse("http://origin.example/p?q").unwrap(),
+        );
+        req.headers = map(&[
+            ("Authorization", "Bearer origin"),
+            ("Proxy-Authorization", "Basic caller"),
+        ]);
+        let defaults = HeaderDefaults {
+            fields: map(&[("Proxy-Authorization", "Basic default")]),
+            sensitive: Vec::new(),
+        };
+        let mut out = Vec::new();
+        req.encode_head(&defaults, via, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn proxy_authorization_never_goes_into_a_tunnel() {
+        let h = head(Via::Tunnel);
+        assert!(h.starts_with("GET /p?q HTTP/1.1\r\n"), "{h}");
+        assert!(
+            !h.to_ascii_lowercase().contains("proxy-authorization"),
+            "{h}"
+        );
+        assert!(h.contains("Authorization: Bearer origin\r\n"), "{h}");
+    }
+
+    #[test]
+    fn a_plain_proxy_gets_absolute_form_and_one_proxy_authorization() {
+        let proxy = crate::header::HeaderValue::from_static("Basic proxy");
+        let h = head(Via::Proxy { auth: Some(&proxy) });
+        assert!(
+            h.starts_with("GET http://origin.example/p?q HTTP/1.1\r\nHost: origin.example\r\n"),
+            "{h}"
+        );
+        assert_eq!(
+            h.to_ascii_lowercase()
+                .matches("proxy-authorization")
+                .count(),
+            1,
+            "{h}"
+        );
+        assert!(h.contains("Proxy-Authorization: Basic proxy\r\n"), "{h}");
+        // Without credentials of its own, the caller's header is for it.
+        let h = head(Via::Proxy { auth: None });
+        assert!(h.contains("Proxy-Authorization: Basic caller\r\n"), "{h}");
+        // Direct: the request is as the caller made it.
+        let h = head(Via::Direct);
+        assert!(
+            h.starts_with("GET /p?q HTTP/1.1\r\n") && h.contains("Basic caller"),
+            "{h}"
+        );
+    }
 }

@@ -6,12 +6,14 @@
 //! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
 //! | `request.rs` | [`RequestBuilder`], [`Body`], and the request on the wire |
 //! | `attempt.rs` | the attempt loop: retries, the host's budget and breaker, events, redirects |
+//! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
 //! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
 //! | `status.rs` | [`StatusCode`] and its registered constants |
 
 mod attempt;
+mod batch;
 mod builder;
 mod exchange;
 mod redirect;
@@ -19,6 +21,8 @@ mod request;
 mod response;
 mod status;
 
+#[cfg(feature = "json")]
+pub(crate) use batch::run_bounded;
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
@@ -130,6 +134,7 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     pub(crate) retry: RetryPolicy,
     pub(crate) hook: Option<Hook>,
+    pub(crate) proxies: crate::proxy::Proxies,
     /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
     pub(crate) https_only: bool,
     #[cfg(feature = "tls")]
@@ -249,10 +254,14 @@ impl Client {
     }
 
     /// The retry budget and circuit breaker of the host `url` names (its
-    /// origin), or `None` if this client has not called it.
+    /// origin, through the proxy this client would use for it), or `None`
+    /// if this client has not called it.
     pub fn host_stats(&self, url: impl IntoUrl) -> Option<HostStats> {
         let url = url.into_url().ok()?;
-        let host = self.shared.pool.existing_host(url.origin())?;
+        let host = match self.shared.proxies.route(&url).ok()? {
+            None => self.shared.pool.existing_host(url.origin())?,
+            Some(p) => self.shared.pool.existing_host(&p.pool_key(&url))?,
+        };
         let guard = host.guard()?;
         let now = std::time::Instant::now();
         let budget = guard.budget.as_ref().map(|b| lock(b).snapshot(now));

@@ -253,6 +253,15 @@ pub struct Request {
     pub(super) cross_origin: bool,
 }
 
+/// Whether `name` is `Proxy-Authorization`.
+fn is_proxy_auth(name: &HeaderName) -> bool {
+    name.as_str().eq_ignore_ascii_case("proxy-authorization")
+}
+
+/// The name the proxy's credentials go under (a static, so that the
+/// header iterator can lend it for as long as it lends the rest).
+static PROXY_AUTHORIZATION: HeaderName = HeaderName::from_static("Proxy-Authorization");
+
 impl Request {
     /// A request with no headers and no body. Its timeouts are those of
     /// the client that executes it.
@@ -379,20 +388,30 @@ impl Request {
     /// Exactly one `Authorization` is sent. The request's own (from
     /// `header`, `bearer_auth` or `basic_auth`) wins; else the URL's
     /// userinfo; else the client's default.
-    pub(super) fn encode_head(&self, defaults: &HeaderDefaults, out: &mut Vec<u8>) {
-        self.with_head(defaults, |head| h1::encode::encode_prevalidated(head, out));
+    ///
+    /// `via` says how the request travels: through a plain proxy it is
+    /// written in absolute form with the proxy's `Proxy-Authorization`;
+    /// inside a tunnel a caller's `Proxy-Authorization` is left out (it
+    /// was meant for a proxy, and only the origin reads the tunnel).
+    pub(super) fn encode_head(&self, defaults: &HeaderDefaults, via: Via<'_>, out: &mut Vec<u8>) {
+        self.with_head(defaults, via, |head| {
+            h1::encode::encode_prevalidated(head, out)
+        });
     }
 
     /// Checks the head without writing it.
     pub(super) fn validate_head(&self, defaults: &HeaderDefaults) -> Result<(), Error> {
         #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
-        self.with_head(defaults, |head| h1::validate_request_head(head))?;
+        self.with_head(defaults, Via::Direct, |head| {
+            h1::validate_request_head(head)
+        })?;
         Ok(())
     }
 
     fn with_head<R>(
         &self,
         defaults: &HeaderDefaults,
+        via: Via<'_>,
         f: impl FnOnce(&RequestHead<'_, HeaderIter<'_>>) -> R,
     ) -> R {
         let userinfo_auth = (!self.url.username().is_empty()
@@ -418,15 +437,37 @@ impl Request {
             rest: self.headers.iter(),
             auth: userinfo_auth.as_ref(),
             cross_origin: self.cross_origin,
+            drop_proxy_auth: matches!(via, Via::Tunnel | Via::Proxy { auth: Some(_) }),
+            proxy_auth: match via {
+                Via::Proxy { auth } => auth,
+                _ => None,
+            },
+        };
+        let target = match via {
+            Via::Proxy { .. } => self.url.as_str(),
+            _ => self.url.request_target(),
         };
         f(&RequestHead {
             method: self.method.as_str(),
-            target: self.url.request_target(),
+            target,
             host: self.url.authority(),
             headers,
             body: self.body.framing(self.method.as_str()),
         })
     }
+}
+
+/// How a request reaches its origin, as far as its head is concerned.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Via<'a> {
+    /// Straight to the origin.
+    Direct,
+    /// Inside a CONNECT tunnel: the head is the origin's, as if direct,
+    /// but never with a `Proxy-Authorization`.
+    Tunnel,
+    /// To a plain proxy: absolute form, and this `Proxy-Authorization`
+    /// value if the proxy has credentials (it replaces a caller's).
+    Proxy { auth: Option<&'a HeaderValue> },
 }
 
 /// The header fields of a request on the wire: the client's defaults that
@@ -444,6 +485,11 @@ struct HeaderIter<'a> {
     rest: crate::header::Iter<'a>,
     auth: Option<&'a (HeaderName, HeaderValue)>,
     cross_origin: bool,
+    /// Leave out `Proxy-Authorization` fields from the defaults and the
+    /// request: inside a tunnel, or when the proxy's own replace them.
+    drop_proxy_auth: bool,
+    /// The proxy's `Proxy-Authorization` value, written last.
+    proxy_auth: Option<&'a HeaderValue>,
 }
 
 impl<'a> Iterator for HeaderIter<'a> {
@@ -453,13 +499,22 @@ impl<'a> Iterator for HeaderIter<'a> {
         for (n, v) in self.defaults.by_ref() {
             let overridden =
                 self.own.contains_key(n) || (self.userinfo_auth && n == "authorization");
-            if !(overridden || (self.cross_origin && self.client.is_sensitive(n, v))) {
+            if !(overridden
+                || (self.cross_origin && self.client.is_sensitive(n, v))
+                || (self.drop_proxy_auth && is_proxy_auth(n)))
+            {
                 return Some((n, v));
             }
         }
-        self.rest
-            .next()
-            .or_else(|| self.auth.take().map(|(n, v)| (n, v)))
+        for (n, v) in self.rest.by_ref() {
+            if !(self.drop_proxy_auth && is_proxy_auth(n)) {
+                return Some((n, v));
+            }
+        }
+        self.auth
+            .take()
+            .map(|(n, v)| (n, v))
+            .or_else(|| self.proxy_auth.take().map(|v| (&PROXY_AUTHORIZATION, v)))
     }
 }
 

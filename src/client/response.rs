@@ -59,6 +59,9 @@ pub struct Response {
     attempts: u32,
     /// Why each retry or re-send happened.
     retries: Vec<RetryRecord>,
+    /// Body bytes read ahead before the response was handed over (for
+    /// the retry policy's veto): served before anything else is read.
+    ahead: Vec<u8>,
 }
 
 impl fmt::Debug for Response {
@@ -114,12 +117,20 @@ impl Response {
             failed: false,
             attempts: 1,
             retries: Vec::new(),
+            ahead: Vec::new(),
         };
         // A response without a body gives its connection back at once.
         if empty {
             resp.finish_if_buffered();
         }
         resp
+    }
+
+    /// Adds the DNS, connect and TLS times of earlier hops (redirects).
+    pub(super) fn add_earlier_hops(&mut self, earlier: Timings) {
+        self.timings.dns += earlier.dns;
+        self.timings.connect += earlier.connect;
+        self.timings.tls += earlier.tls;
     }
 
     pub(super) fn set_tries(&mut self, tries: Tries) {
@@ -308,10 +319,38 @@ impl Response {
         })
     }
 
+    /// Reads up to `max` bytes of the body ahead, for at most `wait`
+    /// ([`Response::ahead`] shows them); they stay in the response, and the body's readers get
+    /// them first, so the response is handed on intact. A read cut by
+    /// `wait` loses nothing (a socket read is either done or not started);
+    /// a failed read is kept for the body's readers to meet.
+    pub(super) async fn read_ahead(&mut self, max: usize, wait: Duration) {
+        let mut ahead = std::mem::take(&mut self.ahead);
+        let read = async {
+            while ahead.len() < max {
+                match self.next_part(&mut ahead, false).await {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) => return,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(wait, read).await;
+        self.ahead = ahead;
+    }
+
+    /// The body bytes read ahead and not yet handed out.
+    pub(super) fn ahead(&self) -> &[u8] {
+        &self.ahead
+    }
+
     /// Appends the next piece of body to `out`; false at the end. With
     /// `direct`, a large body may be read straight into `out` in one read
     /// of up to 4 MiB.
     async fn next_part(&mut self, out: &mut Vec<u8>, direct: bool) -> Result<bool, Error> {
+        if !self.ahead.is_empty() {
+            out.append(&mut self.ahead);
+            return Ok(true);
+        }
         let Some((conn, _)) = self.body.as_mut() else {
             if self.failed {
                 return Err(Error::new(Kind::Io)

@@ -172,7 +172,10 @@ where
     if !is_token(head.method.as_bytes()) {
         return Err(EncodeError::InvalidMethod);
     }
-    if !is_target(head.target) {
+    // CONNECT names its target in authority form, `host:port` (RFC 9112
+    // §3.2.3); every other method in origin or absolute form.
+    let connect_target = head.method == "CONNECT" && is_authority(head.target.as_bytes());
+    if !(is_target(head.target) || connect_target) {
         return Err(EncodeError::InvalidTarget);
     }
     let mut len = head.method.len() + head.target.len() + 64;

@@ -49,11 +49,11 @@
 //! | trailer fields | validated as header fields, bounded by [`Limits::max_trailer_bytes`], then discarded, so they can never change framing | RFC 9110 §6.5.1 |
 //! | more than [`Limits::max_informational`] 1xx responses before the final one | rejected: [`ParseError::TooManyInformational`] | an endless 1xx stream would otherwise hang the client |
 
-mod body;
+pub(crate) mod body;
 mod decode;
 pub(crate) mod encode;
 mod error;
-mod parse;
+pub(crate) mod parse;
 
 pub use body::{framing, Framing};
 pub use decode::{Decoded, Event, ResponseDecoder};

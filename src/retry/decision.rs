@@ -195,6 +195,9 @@ pub(crate) enum StopReason {
     BudgetExhausted,
     /// The attempt opened the host's circuit: any retry would be refused.
     CircuitOpen,
+    /// The policy's body veto ([`RetryPolicy::never_retry_if`](crate::RetryPolicy::never_retry_if))
+    /// read the response body and said it is final.
+    Vetoed,
     /// Waiting `delay` would reach the request's total deadline.
     Deadline {
         /// The wait the retry would have needed.
@@ -214,6 +217,7 @@ impl StopReason {
             StopReason::BudgetExhausted => "retry budget exhausted",
             StopReason::Deadline { .. } => "retry would pass the deadline",
             StopReason::CircuitOpen => "the host's circuit opened",
+            StopReason::Vetoed => "the response body says not to retry",
         }
     }
 }

@@ -59,6 +59,22 @@ pub(crate) const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// A source of uniformly random `u64`s, for jitter.
 type Rng = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// The caller's body-aware veto (see [`RetryPolicy::never_retry_if`]).
+type Veto = Arc<VetoFn>;
+pub(crate) type VetoFn = dyn Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync;
+
+/// At most this much of a retry candidate's body is read for a
+/// [`RetryPolicy::never_retry_if`] veto: error bodies are small (an API's
+/// JSON error is a few hundred bytes), and a bound keeps a hostile or
+/// mistaken server from making the client buffer a large body that it
+/// would then discard.
+pub(crate) const VETO_BODY_MAX: usize = 64 * 1024;
+
+/// The longest wait for a retry candidate's body to arrive for the veto:
+/// error bodies come with their head, and a server that stalls one must
+/// not hold up the retry for the whole read budget.
+pub(crate) const VETO_BODY_WAIT: Duration = Duration::from_secs(1);
+
 /// When and how often a failed request is tried again.
 ///
 /// Defaults: 3 attempts in all; backoff from 500 ms, doubling up to 8 s,
@@ -91,6 +107,8 @@ pub struct RetryPolicy {
     budget: Option<RetryBudget>,
     /// `None`: the process-wide default generator.
     rng: Option<Rng>,
+    /// `None`: statuses alone decide (and no body is read).
+    veto: Option<Veto>,
 }
 
 impl Default for RetryPolicy {
@@ -103,6 +121,7 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(60),
             budget: Some(RetryBudget::default()),
             rng: None,
+            veto: None,
         }
     }
 }
@@ -124,6 +143,7 @@ impl fmt::Debug for RetryPolicy {
                     "default"
                 },
             )
+            .field("veto", &self.veto.is_some())
             .finish()
     }
 }
@@ -197,6 +217,63 @@ impl RetryPolicy {
     pub fn with_rng(mut self, rng: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
         self.rng = Some(Arc::new(rng));
         self
+    }
+
+    /// Lets the caller refuse, from the response body, a retry that the
+    /// status alone would make: for APIs that use one status for two
+    /// meanings. Zhipu answers both "too many requests, try again" and
+    /// "your account is in arrears" (code `1113`) with HTTP 429, and
+    /// OpenAI sends `insufficient_quota` with 429 too; retrying an empty
+    /// account only spends the retry budget and delays the error.
+    ///
+    /// How it works, for a response whose status this policy would retry
+    /// (a status in the list, or `x-should-retry: true`):
+    /// 1. up to 64 KiB of its body is read, for at most 1 s and within
+    ///    the request's deadline (the whole body, for any error body of
+    ///    usual size);
+    /// 2. `veto(status, headers, body)` is called with those bytes;
+    /// 3. `true` means "final": the response is returned to the caller
+    ///    as it is, its body intact ([`Response::bytes`](crate::Response::bytes),
+    ///    `text` and `json` give the bytes already read, then the rest);
+    ///    `false` lets the policy decide as usual (the attempts, the
+    ///    hints, the budget).
+    ///
+    /// Nothing changes on the success path, or for a status that would
+    /// not be retried: no body is read before the caller asks for it. A
+    /// veto can only refuse a retry, never add one. The chat layer
+    /// (`brisk::chat`) installs one that knows the providers' quota
+    /// errors.
+    ///
+    /// ```
+    /// use brisk::RetryPolicy;
+    ///
+    /// // A 429 whose body says the quota is spent is final.
+    /// let policy = RetryPolicy::default().never_retry_if(|status, _headers, body| {
+    ///     status.as_u16() == 429
+    ///         && body.windows(18).any(|w| w == b"insufficient_quota")
+    /// });
+    /// ```
+    pub fn never_retry_if(
+        mut self,
+        veto: impl Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.veto = Some(Arc::new(veto));
+        self
+    }
+
+    /// The veto to consult for an attempt that ended as `end`: only a
+    /// response whose status the policy would retry, and only if a veto
+    /// is set.
+    pub(crate) fn veto_for(&self, end: &AttemptEnd) -> Option<&VetoFn> {
+        let veto = self.veto.as_deref()?;
+        match *end {
+            AttemptEnd::Response {
+                status,
+                should_retry,
+                ..
+            } if should_retry.unwrap_or_else(|| self.is_retryable_status(status)) => Some(veto),
+            _ => None,
+        }
     }
 
     pub(crate) fn budget_config(&self) -> Option<RetryBudget> {

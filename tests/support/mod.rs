@@ -5,6 +5,7 @@ pub mod certs;
 pub mod fault;
 pub mod nginx;
 pub mod server;
+pub mod tinyproxy;
 
 /// GETs `url` and returns the body, panicking on any error: for tests
 /// where the request is not what is under test.

@@ -1,0 +1,510 @@
+//! [`Chat`]: a configured chat client, and the calls it makes.
+
+use super::error::{quota_is_final, ChatError};
+use super::parse::parse_reply;
+use super::provider::{redact_userinfo, Provider};
+use super::reply::Reply;
+use super::request::{ChatRequest, Message, Wire};
+use super::stream::ChatStream;
+use super::suggest::{DefaultSuggest, Suggest};
+use crate::{Client, RequestBuilder, RetryPolicy, Timeouts};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default total deadline of a chat call: long answers from large
+/// models take tens of seconds (the seed service used 60 s).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An API key: never shown by `Debug`.
+#[derive(Clone)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// A chat client for one provider, model and key. Cheap to clone (clones
+/// share the settings and the HTTP client's pool); make one and share it.
+///
+/// See the [module docs](super) for an example.
+#[derive(Clone)]
+pub struct Chat {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: Client,
+    provider: Provider,
+    base: String,
+    /// `{base}/chat/completions`.
+    url: String,
+    key: Option<Secret>,
+    model: String,
+    system: Option<String>,
+    timeout: Duration,
+    retry: RetryPolicy,
+    retryable: bool,
+    suggest: Arc<dyn Suggest>,
+}
+
+impl fmt::Debug for Chat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        f.debug_struct("Chat")
+            .field("provider", &i.provider)
+            .field("base_url", &redact_userinfo(&i.base))
+            .field("model", &i.model)
+            .field("key", &i.key.as_ref().map(|_| "[redacted]"))
+            .field("timeout", &i.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings of a [`Chat`], from [`Chat::builder`].
+pub struct ChatBuilder {
+    provider: Provider,
+    key: Option<Secret>,
+    base: Option<String>,
+    model: Option<String>,
+    system: Option<String>,
+    timeout: Duration,
+    client: Option<Client>,
+    retry: RetryPolicy,
+    retryable: bool,
+    suggest: Arc<dyn Suggest>,
+}
+
+impl fmt::Debug for ChatBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatBuilder")
+            .field("provider", &self.provider)
+            .field("key", &self.key)
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChatBuilder {
+    /// Settings for `provider`, with its key (and, for OpenAI, its base)
+    /// from the process environment (see [`Provider`]).
+    pub fn new(provider: Provider) -> ChatBuilder {
+        ChatBuilder::with_env(provider, |name| std::env::var(name).ok())
+    }
+
+    /// As [`ChatBuilder::new`], reading the environment through `lookup`:
+    /// tests give a map, and never change the process's environment.
+    pub(crate) fn with_env(
+        provider: Provider,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> ChatBuilder {
+        let (key, base) = provider.env_settings(lookup);
+        ChatBuilder {
+            key: key.map(Secret),
+            base,
+            model: None,
+            system: None,
+            timeout: DEFAULT_TIMEOUT,
+            client: None,
+            retry: RetryPolicy::default(),
+            retryable: true,
+            suggest: Arc::new(DefaultSuggest::default()),
+            provider,
+        }
+    }
+
+    /// The API key, instead of the environment's. Sent as
+    /// `Authorization: Bearer <key>`, never shown by `Debug`, and scrubbed
+    /// from the provider's error messages.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(Secret(key.into()));
+        self
+    }
+
+    /// The base URL (the part before `/chat/completions`), instead of the
+    /// provider's or `OPENAI_BASE_URL`.
+    pub fn base_url(mut self, base: impl Into<String>) -> Self {
+        self.base = Some(base.into());
+        self
+    }
+
+    /// The model, instead of the provider's default.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    /// The system prompt sent first when a call gives none of its own.
+    /// Default: none.
+    pub fn system_prompt(mut self, prompt: impl Into<String>) -> Self {
+        self.system = Some(prompt.into());
+        self
+    }
+
+    /// The total deadline of each call, retries included. Default: 60 s.
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.timeout = total;
+        self
+    }
+
+    /// The HTTP client to send with, shared with the rest of the program
+    /// (its pool, limits, breaker and events). Default: a new client.
+    pub fn client(mut self, client: Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// The retry policy of chat calls, in place of the client's. Default:
+    /// [`RetryPolicy::default`]. Whatever the policy, a quota error is
+    /// never retried: the chat layer adds its veto
+    /// ([`RetryPolicy::never_retry_if`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Whether a call that may have reached the provider may be sent
+    /// again (on a 5xx, a timeout waiting for the answer, or a 429).
+    /// Default: true.
+    ///
+    /// A chat completion is a POST and not idempotent: sent twice, it is
+    /// generated (and billed) twice. But it changes nothing on the
+    /// provider's side besides the bill, the two answers are equally
+    /// good, and a 429 or 503 means it was not served at all; so, like
+    /// the OpenAI SDKs (and the service this layer replaces), brisk
+    /// retries by default. Set false to never pay twice: then only
+    /// failures before a byte was sent are retried.
+    pub fn retryable(mut self, yes: bool) -> Self {
+        self.retryable = yes;
+        self
+    }
+
+    /// The rule behind [`Chat::chat_with_suggestions`]. Default:
+    /// [`DefaultSuggest`].
+    pub fn suggestions(mut self, rule: impl Suggest + 'static) -> Self {
+        self.suggest = Arc::new(rule);
+        self
+    }
+
+    /// The chat client. Misconfiguration (a hosted provider without a
+    /// key, a custom one without a model) does not fail here: every call
+    /// then fails with [`ErrorKind::Config`](super::ErrorKind::Config)
+    /// before sending anything, so building never needs a `?`.
+    pub fn build(self) -> Chat {
+        let base = self
+            .base
+            .unwrap_or_else(|| self.provider.base_url().to_string());
+        let base = base.trim_end_matches('/').to_string();
+        Chat {
+            inner: Arc::new(Inner {
+                client: self.client.unwrap_or_default(),
+                url: format!("{base}/chat/completions"),
+                base,
+                key: self.key,
+                model: self
+                    .model
+                    .or_else(|| self.provider.default_model().map(str::to_string))
+                    .unwrap_or_default(),
+                system: self.system,
+                timeout: self.timeout,
+                retry: self.retry.never_retry_if(quota_is_final),
+                retryable: self.retryable,
+                suggest: self.suggest,
+                provider: self.provider,
+            }),
+        }
+    }
+}
+
+/// The options of a simple call ([`Chat::chat_with`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatOptions {
+    /// The system prompt, in place of the client's default.
+    pub system: Option<String>,
+    /// Earlier turns, sent between the system prompt and the message.
+    pub history: Vec<Message>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// The most tokens to generate.
+    pub max_tokens: Option<u32>,
+}
+
+impl ChatOptions {
+    /// Sets the system prompt.
+    pub fn system(mut self, prompt: impl Into<String>) -> Self {
+        self.system = Some(prompt.into());
+        self
+    }
+
+    /// Sets the history.
+    pub fn history(mut self, history: Vec<Message>) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// Sets the temperature.
+    pub fn temperature(mut self, t: f64) -> Self {
+        self.temperature = Some(t);
+        self
+    }
+
+    /// Sets `max_tokens`.
+    pub fn max_tokens(mut self, n: u32) -> Self {
+        self.max_tokens = Some(n);
+        self
+    }
+}
+
+/// A reply and the follow-up questions made from it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Suggested {
+    /// The reply.
+    pub reply: Reply,
+    /// Follow-up questions, best first.
+    pub suggestions: Vec<String>,
+}
+
+impl Chat {
+    /// Settings for `provider`; see [`ChatBuilder`].
+    pub fn builder(provider: Provider) -> ChatBuilder {
+        ChatBuilder::new(provider)
+    }
+
+    /// A chat client for `provider` with its defaults and its key from the
+    /// environment.
+    pub fn new(provider: Provider) -> Chat {
+        ChatBuilder::new(provider).build()
+    }
+
+    /// The model calls use when they name none.
+    pub fn model(&self) -> &str {
+        &self.inner.model
+    }
+
+    /// The URL calls are sent to.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Asks one question with the default system prompt.
+    pub async fn chat(&self, message: &str) -> Result<Reply, ChatError> {
+        self.chat_with(message, ChatOptions::default()).await
+    }
+
+    /// Asks one question: the system prompt (the options', else the
+    /// client's default, else none), the history, then `message` as the
+    /// user's turn.
+    pub async fn chat_with(&self, message: &str, options: ChatOptions) -> Result<Reply, ChatError> {
+        self.send(self.simple_request(message, options)).await
+    }
+
+    /// As [`chat_with`](Self::chat_with), plus follow-up questions made
+    /// locally by the client's [`Suggest`] rule: no second call.
+    pub async fn chat_with_suggestions(
+        &self,
+        message: &str,
+        options: ChatOptions,
+    ) -> Result<Suggested, ChatError> {
+        let reply = self.chat_with(message, options).await?;
+        let suggestions = self.inner.suggest.suggest(message, &reply);
+        Ok(Suggested { reply, suggestions })
+    }
+
+    /// The request a simple call sends.
+    fn simple_request(&self, message: &str, options: ChatOptions) -> ChatRequest {
+        let system = options.system.or_else(|| self.inner.system.clone());
+        let mut messages = Vec::with_capacity(options.history.len() + 2);
+        messages.extend(system.map(Message::system));
+        messages.extend(options.history);
+        messages.push(Message::user(message));
+        ChatRequest {
+            temperature: options.temperature,
+            max_tokens: options.max_tokens,
+            ..ChatRequest::new(messages)
+        }
+    }
+
+    /// Sends a request in its full form and reads the reply.
+    ///
+    /// `stream` must not be `true` here (the reply would be an event
+    /// stream): such a request fails with a configuration error.
+    pub async fn send(&self, request: ChatRequest) -> Result<Reply, ChatError> {
+        let inner = &self.inner;
+        if request.stream == Some(true) {
+            return Err(ChatError::config(
+                "stream: true needs the streaming call, not send",
+            ));
+        }
+        let http = self.prepare(&request, false)?;
+        let key = inner.key.as_ref().map(|k| k.0.as_str());
+        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let attempts = resp.attempts();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
+        let header_id = super::error::header(&headers, "x-request-id");
+        if !status.is_success() {
+            return Err(
+                ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
+            );
+        }
+        let mut reply = parse_reply(&body, header_id).map_err(|e| {
+            e.with_request_id(header_id.map(str::to_string))
+                .with_attempts(attempts)
+        })?;
+        reply.attempts = attempts;
+        Ok(reply)
+    }
+
+    /// Asks one question and streams the reply: the same request as
+    /// [`chat_with`](Self::chat_with), sent with `"stream": true` and
+    /// `"stream_options": {"include_usage": true}`. Read the deltas as
+    /// they arrive with [`ChatStream::next`], or the whole reply with
+    /// [`ChatStream::collect_reply`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use brisk::chat::{Chat, ChatOptions, Provider};
+    /// use std::io::Write;
+    ///
+    /// let chat = Chat::new(Provider::OpenAi);
+    /// let mut stream = chat.stream("Tell me a story", ChatOptions::default()).await?;
+    /// while let Some(delta) = stream.next().await {
+    ///     print!("{}", delta?.text());
+    ///     std::io::stdout().flush()?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn stream(
+        &self,
+        message: &str,
+        options: ChatOptions,
+    ) -> Result<ChatStream, ChatError> {
+        self.stream_request(self.simple_request(message, options))
+            .await
+    }
+
+    /// Sends a request in its full form as a stream (its `stream` field is
+    /// set to `true`; `stream_options` asks for usage unless the request
+    /// says otherwise).
+    ///
+    /// The client's timeout bounds the wait for the first byte and each
+    /// wait between events (the read budget), not the whole stream: a
+    /// long reply that keeps coming is not cut. An error status is
+    /// returned here as a typed [`ChatError`]; an error inside the stream
+    /// ends it with a [`StreamError`](super::StreamError) that keeps the
+    /// text so far and converts into a `ChatError`.
+    pub async fn stream_request(&self, mut request: ChatRequest) -> Result<ChatStream, ChatError> {
+        request.stream = Some(true);
+        if request.stream_options.is_none() {
+            request.stream_options = Some(serde_json::json!({"include_usage": true}));
+        }
+        let http = self
+            .prepare(&request, true)?
+            .header("Accept", "text/event-stream");
+        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let status = resp.status();
+        if !status.is_success() {
+            let attempts = resp.attempts();
+            let headers = resp.headers().clone();
+            let key = self.inner.key.as_ref().map(|k| k.0.as_str());
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
+            return Err(
+                ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
+            );
+        }
+        let key = self.inner.key.as_ref().map(|k| k.0.as_str());
+        Ok(ChatStream::new(resp).redacting(key))
+    }
+
+    /// The HTTP request for `request`: the key and model checks, the body,
+    /// auth, retries and timeouts. A stream's timeout is a read budget,
+    /// not a total.
+    fn prepare(&self, request: &ChatRequest, streaming: bool) -> Result<RequestBuilder, ChatError> {
+        let inner = &self.inner;
+        let key = inner.key.as_ref().map(|k| k.0.as_str());
+        if key.is_none() && inner.provider.needs_key() {
+            return Err(ChatError::config(format!(
+                "no API key: set {} or call api_key",
+                inner.provider.key_variable()
+            )));
+        }
+        let model = request.model.as_deref().unwrap_or(&inner.model);
+        if model.is_empty() {
+            return Err(ChatError::config("no model: set one with model()"));
+        }
+        let mut http = inner
+            .client
+            .post(&inner.url)
+            .json(&Wire {
+                req: request,
+                model,
+            })
+            .retry(inner.retry.clone())
+            .retryable(inner.retryable);
+        http = if streaming {
+            http.timeouts(Timeouts {
+                read: Some(inner.timeout),
+                ..Timeouts::default()
+            })
+        } else {
+            http.timeout(inner.timeout)
+        };
+        if let Some(key) = key {
+            http = http.bearer_auth(key);
+        }
+        Ok(http)
+    }
+
+    /// Sends many requests, at most `concurrency` at a time, and returns
+    /// each one's result in the order of `requests`, failures included:
+    /// one failed call stops nothing. Built on the same bounded runner as
+    /// [`Client::send_all`].
+    pub async fn chat_many(
+        &self,
+        requests: impl IntoIterator<Item = ChatRequest>,
+        concurrency: usize,
+    ) -> Vec<Result<Reply, ChatError>> {
+        let calls = requests.into_iter().map(|req| {
+            let chat = self.clone();
+            async move { chat.send(req).await }
+        });
+        crate::client::run_bounded(calls, concurrency).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let env = |name: &str| (name == "ZHIPUAI_API_KEY").then(|| "zk.secret-1".to_string());
+        let chat = ChatBuilder::with_env(Provider::Zhipu, env).build();
+        let shown = format!("{chat:?}");
+        assert!(!shown.contains("secret-1"), "{shown}");
+        assert!(shown.contains("glm-4-flash"), "{shown}");
+        let builder = ChatBuilder::with_env(Provider::Zhipu, env).api_key("sk-other");
+        assert!(!format!("{builder:?}").contains("sk-other"));
+    }
+
+    #[test]
+    fn base_from_env_and_explicit() {
+        let env = |name: &str| (name == "OPENAI_BASE_URL").then(|| "http://gw/v1/".to_string());
+        let chat = ChatBuilder::with_env(Provider::OpenAi, env).build();
+        assert_eq!(chat.url(), "http://gw/v1/chat/completions");
+        let chat = ChatBuilder::with_env(Provider::OpenAi, env)
+            .base_url("http://other/v1")
+            .build();
+        assert_eq!(chat.url(), "http://other/v1/chat/completions");
+        assert_eq!(chat.model(), "gpt-4o-mini");
+    }
+}

@@ -1,0 +1,505 @@
+//! A scriptable OpenAI-compatible chat server on a loopback port, for
+//! your own tests and for brisk's demo (feature `mock`).
+//!
+//! [`MockServer::start`] binds `127.0.0.1` on a free port and serves
+//! `POST {base}/chat/completions` (base `/v1` unless
+//! [`MockServerBuilder::base_path`] says otherwise) and
+//! `GET {base}/models`, until it is dropped or [shut
+//! down](MockServer::shutdown). Point any OpenAI-compatible client at
+//! [`MockServer::base_url`].
+//!
+//! By default every chat request gets its last `user` message back,
+//! plain or streamed (`"stream": true`) as it asked. What a request gets
+//! instead is an [`Answer`]: a fixed text, tool calls, reasoning, a delay
+//! before the reply and between tokens, an HTTP error (429 with
+//! `Retry-After`, 500, 503, an exhausted quota in OpenAI's or Zhipu's
+//! shape), or a fault on the connection (a reset mid-stream, a request
+//! never answered, a connection closed without a reply). A [`Script`]
+//! hands answers out in order: the first requests get its steps, the rest
+//! its last answer. Scripts are chosen per request, first match wins:
+//!
+//! 1. by path ([`MockServer::on_path`]): a path of your own that serves
+//!    chat completions with its own script;
+//! 2. by the request's `model` ([`MockServer::on_model`]), so one server
+//!    runs several scenarios side by side, one model name each;
+//! 3. else the server's default ([`MockServer::set_default`]).
+//!
+//! ```
+//! use brisk::mock::{Answer, MockServer, Script};
+//! use std::time::Duration;
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let server = MockServer::start().await?;
+//! // One model per scenario.
+//! server.on_model("slow", Answer::text("Hi!").delay(Duration::from_millis(50)));
+//! server.on_model(
+//!     "flaky",
+//!     Script::steps([
+//!         Answer::status(503),
+//!         Answer::rate_limited(Duration::from_millis(10)),
+//!     ])
+//!     .then(Answer::text("ok")),
+//! );
+//! server.on_model("broke", Answer::insufficient_quota());
+//! server.on_model("hang", Answer::never());
+//!
+//! let client = brisk::Client::new();
+//! let url = server.chat_url();
+//! let resp = client
+//!     .post(&url)
+//!     .json(&serde_json::json!({
+//!         "model": "slow",
+//!         "messages": [{"role": "user", "content": "Hello"}],
+//!     }))
+//!     .send()
+//!     .await?;
+//! let reply: serde_json::Value = resp.json().await?;
+//! assert_eq!(reply["choices"][0]["message"]["content"], "Hi!");
+//!
+//! let first = client
+//!     .post(&url)
+//!     .json(&serde_json::json!({"model": "flaky", "messages": []}))
+//!     .send()
+//!     .await?;
+//! assert_eq!(first.status().as_u16(), 503);
+//!
+//! // What the server received, in order.
+//! let seen = server.requests();
+//! assert_eq!(seen[0].model(), Some("slow"));
+//! assert_eq!(server.request_count(), 2);
+//! # Ok(()) }
+//! ```
+//!
+//! # Replies
+//!
+//! A plain reply is a `chat.completion` object (`id`, `object`, `created`,
+//! `model` as the request named it, `choices[0].message` with `role` and
+//! `content`, `finish_reason`, `usage`) with an `x-request-id` header. A
+//! streamed reply is `text/event-stream`, chunked, one chunk per event: a
+//! delta with the role, one delta per token, a finishing chunk, a usage
+//! chunk with `choices: []` if the request set
+//! `stream_options.include_usage`, then `data: [DONE]`. [`Flavour::Zhipu`]
+//! copies Zhipu's differences. Token counts are the mock's own: one per
+//! streamed piece of text.
+//!
+//! # Faults
+//!
+//! | scenario | answer |
+//! | --- | --- |
+//! | a completion that takes a second | `Answer::echo().delay(Duration::from_secs(1))` |
+//! | tokens that drip | `.token_delay(Duration::from_millis(30))` |
+//! | rate limited, retry later | [`Answer::rate_limited`]: 429, `Retry-After`, `retry-after-ms` |
+//! | an overloaded or failing backend | [`Answer::status`]`(503)`, `(500)` |
+//! | an empty account (never retry) | [`Answer::insufficient_quota`] (429), [`Answer::zhipu_arrears`] (429, code `1113`) |
+//! | any provider's error body | [`Answer::error`]`(status, body)` |
+//! | a connection reset mid-stream | `.reset_after(n)` |
+//! | an error event inside a stream | `.error_after(n, body)` |
+//! | an endpoint that never answers | [`Answer::never`] |
+//! | a backend that crashes on the request | [`Answer::disconnect`] |
+//! | a backend that is down, then back | [`MockServer::set_down`]`(true)`, later `(false)` (refused connections) |
+//!
+//! # The server's own checks
+//!
+//! It is strict enough to catch a client's mistakes: a request it cannot
+//! read as HTTP/1.1 is answered `400` (or `413`, `431`, `501`, `505`) and
+//! its connection closed; a body that is not JSON, or a chat request
+//! without a string `model` and a `messages` list, is `400`; another path
+//! is `404`; another method `405`. Heads are bounded (64 KiB, 100 fields),
+//! bodies too (8 MiB). Connections are kept alive across requests (a
+//! client's pool reuses them, and [`MockServer::connection_count`] shows
+//! it) unless a request says `Connection: close`.
+//!
+//! Every request that was read is recorded ([`MockServer::requests`]),
+//! up to the [record limit](MockServerBuilder::record_limit), with all its
+//! headers **as sent, credentials included** (`Authorization: Bearer
+//! ...`): this is a test server, and checking what a client sent is what
+//! the record is for. Keep real keys away from it.
+//!
+//! The server runs on the tokio runtime it is started on, which needs its
+//! I/O and time drivers (`#[tokio::test]` gives both).
+
+mod http;
+mod render;
+mod script;
+mod server;
+
+pub use script::{Answer, Flavour, Script};
+
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// One request the mock server received.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// The method, as sent (`POST`).
+    pub method: String,
+    /// The request target, as sent: path and query (`/v1/chat/completions`).
+    pub path: String,
+    /// Every header field in order, names as the client spelled them,
+    /// values as sent (credentials included: see the module docs).
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked.
+    pub body: Vec<u8>,
+    /// The body read as JSON, if it is JSON.
+    pub json: Option<Value>,
+    /// Which connection carried it: connections are numbered from 0 in
+    /// the order they were accepted.
+    pub connection: u64,
+}
+
+impl Recorded {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `model` the JSON body named.
+    pub fn model(&self) -> Option<&str> {
+        self.json.as_ref()?.get("model")?.as_str()
+    }
+}
+
+/// The scripts, by route.
+struct Routes {
+    default: Script,
+    models: Vec<(String, Script)>,
+    paths: Vec<(String, Script)>,
+}
+
+/// What the server's tasks share with the handle.
+pub(crate) struct Shared {
+    /// The base path, without a trailing `/` (`/v1`).
+    base: String,
+    routes: Mutex<Routes>,
+    record: Mutex<VecDeque<Recorded>>,
+    record_limit: usize,
+    requests: AtomicU64,
+    connections: AtomicU64,
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
+}
+
+/// Locks a mutex, taking it back from a panicked holder: the data behind
+/// these locks is always whole between statements.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    fn lock_routes(&self) -> MutexGuard<'_, Routes> {
+        lock(&self.routes)
+    }
+
+    fn record(&self, r: Recorded) {
+        if self.record_limit == 0 {
+            return;
+        }
+        let mut record = lock(&self.record);
+        if record.len() == self.record_limit {
+            record.pop_front();
+        }
+        record.push_back(r);
+    }
+
+    /// The answer for a chat request on `path` naming `model`.
+    fn next_answer(&self, path: &str, model: &str) -> Answer {
+        let mut routes = self.lock_routes();
+        let Routes {
+            default,
+            models,
+            paths,
+        } = &mut *routes;
+        if let Some((_, s)) = paths.iter_mut().find(|(p, _)| p == path) {
+            return s.next_answer();
+        }
+        if let Some((_, s)) = models.iter_mut().find(|(m, _)| m == model) {
+            return s.next_answer();
+        }
+        default.next_answer()
+    }
+
+    /// `GET {base}/models`: `mock-model` and each scripted model.
+    fn models_list(&self) -> String {
+        let routes = self.lock_routes();
+        let names =
+            std::iter::once("mock-model").chain(routes.models.iter().map(|(m, _)| m.as_str()));
+        let data: Vec<Value> = names
+            .map(|id| serde_json::json!({"id": id, "object": "model", "created": 0, "owned_by": "brisk-mock"}))
+            .collect();
+        serde_json::json!({"object": "list", "data": data}).to_string()
+    }
+}
+
+fn set_route(list: &mut Vec<(String, Script)>, key: String, script: Script) {
+    match list.iter_mut().find(|(k, _)| *k == key) {
+        Some(slot) => slot.1 = script,
+        None => list.push((key, script)),
+    }
+}
+
+/// Sets up a [`MockServer`] before it starts: its base path, its scripts
+/// and its record limit.
+///
+/// ```
+/// use brisk::mock::{Answer, MockServer};
+///
+/// # #[tokio::main]
+/// # async fn main() -> std::io::Result<()> {
+/// let server = MockServer::builder()
+///     .base_path("/api/paas/v4")
+///     .default(Answer::text("你好"))
+///     .start()
+///     .await?;
+/// assert!(server.base_url().ends_with("/api/paas/v4"));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MockServerBuilder {
+    base: String,
+    default: Script,
+    models: Vec<(String, Script)>,
+    paths: Vec<(String, Script)>,
+    record_limit: usize,
+}
+
+impl MockServerBuilder {
+    /// The path the API lives under (default `/v1`): chat completions are
+    /// served at `{base}/chat/completions`. `""` or `/` serves them at
+    /// `/chat/completions`.
+    pub fn base_path(mut self, base: impl Into<String>) -> Self {
+        let base = base.into();
+        let base = base.trim_end_matches('/');
+        self.base = if base.is_empty() || base.starts_with('/') {
+            base.to_string()
+        } else {
+            format!("/{base}")
+        };
+        self
+    }
+
+    /// The script of requests that no path or model rule takes (default:
+    /// echo).
+    pub fn default(mut self, script: impl Into<Script>) -> Self {
+        self.default = script.into();
+        self
+    }
+
+    /// The script for requests whose body names this `model`.
+    pub fn on_model(mut self, model: impl Into<String>, script: impl Into<Script>) -> Self {
+        set_route(&mut self.models, model.into(), script.into());
+        self
+    }
+
+    /// Serves chat completions at this path too (exact match, query
+    /// ignored), with its own script.
+    pub fn on_path(mut self, path: impl Into<String>, script: impl Into<Script>) -> Self {
+        set_route(&mut self.paths, path.into(), script.into());
+        self
+    }
+
+    /// How many requests [`MockServer::requests`] keeps (the latest;
+    /// default 10,000; 0 keeps none).
+    pub fn record_limit(mut self, n: usize) -> Self {
+        self.record_limit = n;
+        self
+    }
+
+    /// Binds `127.0.0.1` on a free port and starts serving on the current
+    /// tokio runtime. Fails only if the port cannot be bound.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            base: self.base,
+            routes: Mutex::new(Routes {
+                default: self.default,
+                models: self.models,
+                paths: self.paths,
+            }),
+            record: Mutex::new(VecDeque::new()),
+            record_limit: self.record_limit,
+            requests: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
+        });
+        let (down, down_rx) = watch::channel(false);
+        let (applied_tx, applied) = watch::channel(false);
+        let task = tokio::spawn(server::accept_loop(
+            listener,
+            addr,
+            shared.clone(),
+            down_rx,
+            applied_tx,
+        ));
+        Ok(MockServer {
+            addr,
+            shared,
+            down,
+            applied,
+            task,
+        })
+    }
+}
+
+/// A running mock chat server; it stops when dropped. See the [module
+/// docs](self).
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    down: watch::Sender<bool>,
+    /// What the accept loop has carried out of `down`.
+    applied: watch::Receiver<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("base", &self.shared.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a server with the defaults: base `/v1`, every chat request
+    /// echoed.
+    pub async fn start() -> std::io::Result<MockServer> {
+        MockServer::builder().start().await
+    }
+
+    /// A builder, to set the base path or scripts before starting.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder {
+            base: "/v1".to_string(),
+            default: Script::always(Answer::echo()),
+            models: Vec::new(),
+            paths: Vec::new(),
+            record_limit: 10_000,
+        }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The API's base URL, what OpenAI-compatible clients take:
+    /// `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}{}", self.addr, self.shared.base)
+    }
+
+    /// `{base_url}/chat/completions`.
+    pub fn chat_url(&self) -> String {
+        format!("{}/chat/completions", self.base_url())
+    }
+
+    /// Replaces the default script: requests that no path or model rule
+    /// takes.
+    pub fn set_default(&self, script: impl Into<Script>) {
+        self.shared.lock_routes().default = script.into();
+    }
+
+    /// Sets (or replaces) the script for requests whose body names this
+    /// `model`.
+    pub fn on_model(&self, model: impl Into<String>, script: impl Into<Script>) {
+        set_route(
+            &mut self.shared.lock_routes().models,
+            model.into(),
+            script.into(),
+        );
+    }
+
+    /// Serves chat completions at this path too (exact match, query
+    /// ignored), with its own script; sets or replaces it.
+    pub fn on_path(&self, path: impl Into<String>, script: impl Into<Script>) {
+        set_route(
+            &mut self.shared.lock_routes().paths,
+            path.into(),
+            script.into(),
+        );
+    }
+
+    /// Takes the backend down (`true`) or brings it back (`false`). While
+    /// down, the port refuses connections and every open connection is
+    /// dropped, as when a backend's process dies; back up, it listens on
+    /// the same port again, with its scripts and record as they were.
+    /// Returns once that is done: connecting right after `set_down(true)`
+    /// is refused, and right after `set_down(false)` accepted.
+    pub async fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+        let mut applied = self.applied.clone();
+        // An error means the server has stopped: nothing to wait for.
+        let _ = applied.wait_for(|&now| now == down).await;
+    }
+
+    /// Whether [`set_down`](MockServer::set_down) took it down.
+    pub fn is_down(&self) -> bool {
+        *self.down.borrow()
+    }
+
+    /// The requests received so far, oldest first (up to the record
+    /// limit). Credentials are recorded as sent.
+    pub fn requests(&self) -> Vec<Recorded> {
+        lock(&self.shared.record).iter().cloned().collect()
+    }
+
+    /// Forgets the recorded requests (the counters stay).
+    pub fn clear_requests(&self) {
+        lock(&self.shared.record).clear();
+    }
+
+    /// Requests read so far (any path, any answer; not bounded by the
+    /// record limit).
+    pub fn request_count(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// Connections accepted so far. Fewer connections than requests means
+    /// the client reused them.
+    pub fn connection_count(&self) -> u64 {
+        self.shared.connections.load(Ordering::Relaxed)
+    }
+
+    /// Requests being answered right now (read, reply not yet finished).
+    pub fn in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn peak_in_flight(&self) -> u64 {
+        self.shared.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Stops the server and waits until it has: the port is closed and
+    /// every connection dropped when this returns.
+    pub async fn shutdown(mut self) {
+        self.task.abort();
+        // Aborted, the task ends at its next await; `Drop` then aborts it
+        // again, harmlessly.
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

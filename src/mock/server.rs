@@ -1,0 +1,370 @@
+//! The running server: the accept loop (and "down"), one task per
+//! connection, and each request routed to its answer.
+
+use super::http::{self, ReadError, Reader, Request};
+use super::render::{self, Context, Resolved};
+use super::script::{Answer, Kind};
+use super::{Recorded, Shared};
+use serde_json::Value;
+use std::future::{poll_fn, Future};
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// What woke the accept loop.
+enum Woke {
+    Accepted(std::io::Result<(TcpStream, SocketAddr)>),
+    /// The down switch moved, or its sender is gone (`true`).
+    Switched(bool),
+}
+
+/// Accepts connections until the server is dropped, each served by its own
+/// task in `conns`. The tasks live in a `JoinSet` owned by this loop, so
+/// aborting the loop (drop, shutdown) drops every connection with it.
+///
+/// While the server is down the listener is closed, so connecting is
+/// refused (`ECONNREFUSED`) as with a backend that is not running, and
+/// every open connection is dropped, as a crashed process's would be.
+pub(crate) async fn accept_loop(
+    listener: TcpListener,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    mut down: watch::Receiver<bool>,
+    applied: watch::Sender<bool>,
+) {
+    let mut listener = Some(listener);
+    let mut conns = JoinSet::new();
+    loop {
+        if *down.borrow_and_update() {
+            drop(listener.take());
+            conns.abort_all();
+            applied.send_replace(true);
+            while *down.borrow_and_update() {
+                if down.changed().await.is_err() {
+                    return;
+                }
+            }
+            // Back up: the same port again. With SO_REUSEADDR the old
+            // connections' TIME_WAIT does not stand in the way; only
+            // another process taking the port in between could.
+            listener = rebind(addr).await;
+            applied.send_replace(false);
+            continue;
+        }
+        let Some(l) = &listener else { return };
+        let woke = {
+            let mut accept = pin!(l.accept());
+            let mut changed = pin!(down.changed());
+            poll_fn(|cx| {
+                if let Poll::Ready(r) = changed.as_mut().poll(cx) {
+                    return Poll::Ready(Woke::Switched(r.is_err()));
+                }
+                // Reap finished connections so the set does not grow.
+                while let Poll::Ready(Some(_)) = conns.poll_join_next(cx) {}
+                accept.as_mut().poll(cx).map(Woke::Accepted)
+            })
+            .await
+        };
+        match woke {
+            Woke::Switched(true) => return,
+            Woke::Switched(false) => {}
+            Woke::Accepted(Ok((stream, _))) => {
+                let n = shared.connections.fetch_add(1, Ordering::Relaxed);
+                conns.spawn(serve(stream, shared.clone(), n));
+            }
+            // Out of descriptors and the like: wait a moment rather than
+            // spin on the error.
+            Woke::Accepted(Err(_)) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// Listens on `addr` with room for a burst of connections: the demo opens
+/// 1,000 at once, and a full accept queue drops SYNs, which clients resend
+/// only after a second. (The kernel caps the queue at `somaxconn`.)
+pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // Rebinding the port after "down" must not wait out TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
+async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
+    for _ in 0..100 {
+        if let Ok(l) = listen(addr) {
+            return Some(l);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+/// Counts a request in flight for as long as it lives (a dropped
+/// connection task included).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        let now = shared.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        shared.peak_in_flight.fetch_max(now, Ordering::Relaxed);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Serves one connection: request after request while both sides keep it
+/// alive.
+async fn serve(mut stream: TcpStream, shared: Arc<Shared>, conn: u64) {
+    // Tokens must leave when they are written, not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    let mut reader = Reader::new();
+    loop {
+        let request = match reader.read(&mut stream).await {
+            Ok(Some(r)) => r,
+            Ok(None) | Err(ReadError::Closed) => return,
+            Err(ReadError::Bad(bad)) => {
+                let body =
+                    render::server_error(&format!("mock: {}", bad.why), "invalid_request_error");
+                let _ = write_json(&mut stream, bad.status, &[], &body, true).await;
+                return;
+            }
+        };
+        let n = shared.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let _in_flight = InFlight::new(&shared);
+        if !respond(&mut stream, &mut reader, request, &shared, conn, n).await {
+            return;
+        }
+    }
+}
+
+/// Answers one request; whether the connection may carry another.
+async fn respond(
+    stream: &mut TcpStream,
+    reader: &mut Reader,
+    request: Request,
+    shared: &Shared,
+    conn: u64,
+    n: u64,
+) -> bool {
+    let keep = request.keep_alive();
+    let path = request.target.split('?').next().unwrap_or("").to_string();
+    let json: Option<Value> = serde_json::from_slice(&request.body).ok();
+    shared.record(Recorded {
+        method: request.method.clone(),
+        path: request.target.clone(),
+        headers: request.headers.clone(),
+        body: request.body.clone(),
+        json: json.clone(),
+        connection: conn,
+    });
+
+    if request.method == "HEAD" {
+        // A response to HEAD has no body (RFC 9110 §9.3.2), and nothing
+        // here answers HEAD: a bare 405, and the connection closed, so no
+        // client can misread where the response ends.
+        let head = http::head(405, &[("allow", "GET, POST")], &[], Some(0), true);
+        let _ = stream.write_all(&head).await;
+        return false;
+    }
+    let chat_path = format!("{}/chat/completions", shared.base);
+    let is_chat = path == chat_path || shared.lock_routes().paths.iter().any(|(p, _)| *p == path);
+    if !is_chat {
+        let (status, body) = if path == format!("{}/models", shared.base) {
+            if request.method == "GET" {
+                (200, shared.models_list())
+            } else {
+                (
+                    405,
+                    render::server_error("mock: use GET", "invalid_request_error"),
+                )
+            }
+        } else {
+            let msg = format!("mock: no route for {} {path}", request.method);
+            (404, render::server_error(&msg, "invalid_request_error"))
+        };
+        let allow: &[(&str, &str)] = if status == 405 {
+            &[("allow", "GET")]
+        } else {
+            &[]
+        };
+        return write_json(stream, status, allow, &body, !keep).await && keep;
+    }
+    if request.method != "POST" {
+        let body = render::server_error("mock: use POST", "invalid_request_error");
+        return write_json(stream, 405, &[("allow", "POST")], &body, !keep).await && keep;
+    }
+    let Some(json) = json else {
+        let body =
+            render::server_error("mock: the body is not valid JSON", "invalid_request_error");
+        return write_json(stream, 400, &[], &body, !keep).await && keep;
+    };
+    let model = json.get("model").and_then(Value::as_str);
+    let messages_ok = json.get("messages").is_some_and(Value::is_array);
+    let Some(model) = model.filter(|_| messages_ok) else {
+        let body = render::server_error(
+            "mock: a chat request needs a string `model` and a `messages` list",
+            "invalid_request_error",
+        );
+        return write_json(stream, 400, &[], &body, !keep).await && keep;
+    };
+
+    let answer = shared.next_answer(&path, model);
+    let ctx = Context {
+        id: format!("chatcmpl-mock-{n}"),
+        model,
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+        request: &json,
+    };
+    let request_id = format!("req_mock_{n}");
+    perform(stream, reader, answer, &ctx, &request_id, keep).await
+}
+
+/// Carries out one answer; whether the connection may carry another.
+async fn perform(
+    stream: &mut TcpStream,
+    reader: &mut Reader,
+    answer: Answer,
+    ctx: &Context<'_>,
+    request_id: &str,
+    keep: bool,
+) -> bool {
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    let ids = [("x-request-id", request_id)];
+    let chat = match &answer.kind {
+        Kind::Never => {
+            reader.drain_until_closed(stream).await;
+            return false;
+        }
+        Kind::Disconnect => return false,
+        Kind::Error { status, body } => {
+            return write_with(stream, *status, &ids, &answer.headers, body, !keep).await && keep
+        }
+        Kind::Chat(chat) => chat,
+    };
+    let reply = Resolved::new(chat, ctx);
+    let streamed = ctx.request.get("stream").and_then(Value::as_bool) == Some(true);
+    if !streamed {
+        let body = reply.completion(ctx);
+        if chat.reset_after.is_some() {
+            // Head and half the body, then a reset.
+            let head = http::head(
+                200,
+                &json_type(&ids),
+                &answer.headers,
+                Some(body.len()),
+                false,
+            );
+            let _ = stream.write_all(&head).await;
+            let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]).await;
+            reset(stream);
+            return false;
+        }
+        return write_with(stream, 200, &ids, &answer.headers, &body, !keep).await && keep;
+    }
+
+    let include_usage = ctx
+        .request
+        .pointer("/stream_options/include_usage")
+        .and_then(Value::as_bool)
+        == Some(true);
+    let events = reply.events(ctx, include_usage);
+    let headers = [
+        ("content-type", "text/event-stream"),
+        ("cache-control", "no-cache"),
+        ("x-request-id", request_id),
+    ];
+    let head = http::head(200, &headers, &answer.headers, None, !keep);
+    if stream.write_all(&head).await.is_err() {
+        return false;
+    }
+    for i in 0..=events.len() {
+        if i > 0 && !answer.token_delay.is_zero() {
+            tokio::time::sleep(answer.token_delay).await;
+        }
+        // A cut past the end of a short stream still happens: before the
+        // last chunk.
+        let cut_here = |n: usize| n.saturating_add(1).min(events.len()) == i;
+        if chat.reset_after.is_some_and(cut_here) {
+            reset(stream);
+            return false;
+        }
+        if let Some((_, body)) = chat.error_after.as_ref().filter(|(n, _)| cut_here(*n)) {
+            let event = format!("data: {body}\n\n");
+            let ok = stream
+                .write_all(&http::chunk(event.as_bytes()))
+                .await
+                .is_ok()
+                && stream.write_all(b"0\r\n\r\n").await.is_ok();
+            return ok && keep;
+        }
+        let Some(event) = events.get(i) else { break };
+        if stream
+            .write_all(&http::chunk(event.as_bytes()))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+    }
+    stream.write_all(b"0\r\n\r\n").await.is_ok() && keep
+}
+
+/// Arms a TCP reset: with a zero linger time, closing the socket (when
+/// the caller drops it) sends RST instead of FIN, as a crashed peer or a
+/// middlebox does. (tokio deprecates `set_linger` because a non-zero
+/// linger blocks the thread on drop; a zero one never does.)
+#[allow(deprecated)]
+fn reset(stream: &TcpStream) {
+    let _ = stream.set_linger(Some(Duration::ZERO));
+}
+
+fn json_type<'a>(ids: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut h = vec![("content-type", "application/json")];
+    h.extend_from_slice(ids);
+    h
+}
+
+/// Writes a whole JSON response; whether it was written.
+async fn write_with(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, &str)],
+    extra: &[(String, String)],
+    body: &str,
+    close: bool,
+) -> bool {
+    let mut out = http::head(status, &json_type(headers), extra, Some(body.len()), close);
+    out.extend_from_slice(body.as_bytes());
+    stream.write_all(&out).await.is_ok()
+}
+
+async fn write_json(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+    close: bool,
+) -> bool {
+    write_with(stream, status, headers, &[], body, close).await
+}
