@@ -4,6 +4,16 @@
 //! that `cargo fuzz` reports it. The same functions replay the seed
 //! corpora in `cargo test`, on stable Rust.
 
+mod h1;
+mod request;
+mod sse;
+mod url;
+
+pub use self::h1::{chunked, read_head, response_head, response_stream, HeadReading};
+pub use self::request::{request_encode, FuzzRequest};
+pub use self::sse::sse;
+pub use self::url::url;
+
 /// Streamed chat chunks into the reply assembler: each line of `data` is
 /// one chunk's JSON (as an event's `data` would be, decoded as UTF-8 the
 /// way the SSE parser decodes it), read as a

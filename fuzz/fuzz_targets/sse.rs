@@ -1,45 +1,7 @@
-//! The event-stream parser on arbitrary bytes: never panics, and the same
-//! stream cut into pieces gives the same events, the same end and the same
-//! error as when it comes whole. The first byte picks the piece size; the
-//! rest is the stream, read with the default bound and with a tiny one.
+//! The event-stream parser on arbitrary bytes, whole and in pieces: the
+//! checks are in `brisk::fuzzing::sse`.
 #![no_main]
 
-use brisk::sse::{ParseError, Parser, StreamEnd};
 use libfuzzer_sys::fuzz_target;
 
-type Outcome = (
-    Vec<(String, String, String)>,
-    Option<ParseError>,
-    String,
-    Option<StreamEnd>,
-);
-
-fn run<'a>(max: usize, pieces: impl Iterator<Item = &'a [u8]>) -> Outcome {
-    let mut parser = Parser::with_max_event_bytes(max);
-    let mut events = Vec::new();
-    for piece in pieces {
-        let fed = parser.feed(piece, |e| {
-            events.push((
-                e.event.to_owned(),
-                e.data.to_owned(),
-                e.last_event_id.to_owned(),
-            ))
-        });
-        if let Err(e) = fed {
-            return (events, Some(e), parser.last_event_id().to_owned(), None);
-        }
-    }
-    let id = parser.last_event_id().to_owned();
-    (events, None, id, Some(parser.finish()))
-}
-
-fuzz_target!(|data: &[u8]| {
-    let Some((&size, stream)) = data.split_first() else {
-        return;
-    };
-    let size = usize::from(size % 16) + 1;
-    for max in [brisk::sse::DEFAULT_MAX_EVENT_BYTES, 64] {
-        let whole = run(max, std::iter::once(stream));
-        assert_eq!(run(max, stream.chunks(size)), whole);
-    }
-});
+fuzz_target!(|data: &[u8]| brisk::fuzzing::sse(data));

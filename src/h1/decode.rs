@@ -413,25 +413,41 @@ impl ResponseDecoder {
                 }
                 // Trailer fields are validated like header fields and then
                 // dropped: nothing in them can change the framing.
-                Chunked::Trailers(read) => match field_line(input, at)? {
-                    Line::End(end) => return Ok(self.end(end)),
-                    Line::Field(_, end) => {
-                        let read = read + (end - at);
-                        if read > self.limits.max_trailer_bytes {
-                            return Err(ParseError::TrailersTooLarge);
+                // Like the head's lines, the section is read only as far
+                // as its limit (and the final CRLF) reaches, so that an
+                // invalid byte past the limit cannot be reported, or not,
+                // depending on whether it has arrived.
+                Chunked::Trailers(read) => {
+                    match field_line(&input[..input.len().min(at + self.trailer_room(read))], at)? {
+                        Line::End(end) => return Ok(self.end(end)),
+                        Line::Field(_, end) => {
+                            let read = read + (end - at);
+                            if read > self.limits.max_trailer_bytes {
+                                return Err(ParseError::TrailersTooLarge);
+                            }
+                            at = end;
+                            Chunked::Trailers(read)
                         }
-                        at = end;
-                        Chunked::Trailers(read)
-                    }
-                    Line::Partial => {
-                        if read + rest.len() > self.limits.max_trailer_bytes {
-                            return Err(ParseError::TrailersTooLarge);
+                        Line::Partial => {
+                            if rest.len() >= self.trailer_room(read) {
+                                return Err(ParseError::TrailersTooLarge);
+                            }
+                            return Ok(need_more(at));
                         }
-                        return Ok(need_more(at));
                     }
-                },
+                }
             };
         }
+    }
+
+    /// How far the trailer section may still reach after `read` bytes of
+    /// it: the rest of `Limits::max_trailer_bytes`, and the CRLF that ends
+    /// the section, which is not counted.
+    fn trailer_room(&self, read: usize) -> usize {
+        self.limits
+            .max_trailer_bytes
+            .saturating_sub(read)
+            .saturating_add(2)
     }
 
     fn end<'b>(&mut self, consumed: usize) -> Decoded<'b> {
@@ -744,6 +760,58 @@ mod tests {
         assert_eq!(
             all_ways("GET", bad, false, &Limits::default()),
             Err(ParseError::InvalidHeaderName)
+        );
+    }
+
+    /// Found by the fuzz targets (`fuzz/regressions/`): a limit and an
+    /// invalid byte past it gave one error or the other depending on where
+    /// the input was cut; a line of exactly `max_line_bytes` was refused
+    /// when a cut fell between its CR and LF; `HTTP/2` was a valid prefix.
+    #[test]
+    fn limits_decide_alike_however_the_input_is_cut() {
+        let line = Limits {
+            max_line_bytes: 16,
+            ..Limits::default()
+        };
+        // "A: 0123456789abc" is 16 bytes: at the limit, not over it.
+        let exact = b"HTTP/1.1 200 OK\r\nA: 0123456789abc\r\n\r\n";
+        assert_eq!(
+            all_ways("HEAD", exact, false, &line),
+            Ok(vec![Head(200), End(true)])
+        );
+        let past = b"HTTP/1.1 200 OK\r\nA: 0123456789abcdef\x01\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", past, false, &line),
+            Err(ParseError::LineTooLong)
+        );
+        let head = Limits {
+            max_head_bytes: 24,
+            ..Limits::default()
+        };
+        let past = b"HTTP/1.1 200 OK\r\nA: bcdefgh\x01\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", past, false, &head),
+            Err(ParseError::HeadTooLarge)
+        );
+        let trailers = Limits {
+            max_trailer_bytes: 8,
+            ..Limits::default()
+        };
+        let past =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nAbcdefghijk@: 1\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", past, false, &trailers),
+            Err(ParseError::TrailersTooLarge)
+        );
+        let at_limit = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 12\r\n\r\n";
+        assert_eq!(
+            all_ways("GET", at_limit, false, &trailers),
+            Ok(vec![Head(200), End(true)])
+        );
+        let no_such_version = b"HTTP/2";
+        assert_eq!(
+            all_ways("GET", no_such_version, false, &Limits::default()),
+            Err(ParseError::InvalidVersion)
         );
     }
 

@@ -63,6 +63,8 @@ pub use encode::{
 };
 pub use error::{EncodeError, ParseError};
 pub(crate) use parse::trim_ows;
+/// The resumable head scanner, for `brisk::fuzzing`'s split checks.
+pub(crate) use parse::HeadScanner;
 pub use parse::{parse_head, HeaderSpan, Headers, RawHead, ResponseHead, Status};
 
 /// The HTTP version a response declared in its status line.

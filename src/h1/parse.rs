@@ -194,49 +194,51 @@ impl HeadScanner {
         let max_head = limits.head_bytes();
         loop {
             let start = self.pos;
+            // Each line is read only as far as its limits reach: up to
+            // `max_line_bytes` and its CRLF, and not past the head's limit.
+            // What lies beyond cannot change the answer, so the answer is
+            // the same however the bytes were cut: an invalid byte past the
+            // limit is not reported before the limit is (it would be, or
+            // not, depending on whether it had arrived yet).
+            let line_end = start.saturating_add(limits.max_line_bytes.saturating_add(2));
+            let window = &buf[..buf.len().min(line_end).min(max_head)];
             let next = match self.status_line {
-                None => match status_line(buf, start)? {
+                None => match status_line(window, start)? {
                     Some((line, next)) => {
                         self.status_line = Some(line);
                         next
                     }
-                    None => return partial(buf, start, limits),
+                    None => return over_limit(window.len(), line_end, max_head),
                 },
-                Some(line) => match field_line(buf, start)? {
-                    Line::Partial => return partial(buf, start, limits),
+                Some(line) => match field_line(window, start)? {
+                    Line::Partial => return over_limit(window.len(), line_end, max_head),
                     Line::Field(span, next) => {
                         push(span)?;
                         next
                     }
-                    Line::End(next) if next <= max_head => {
+                    Line::End(next) => {
                         *self = HeadScanner::default();
                         return Ok(Some((next, line)));
                     }
-                    Line::End(_) => return Err(ParseError::HeadTooLarge),
                 },
             };
-            // Both lengths include the CRLF.
-            if next - start > limits.max_line_bytes.saturating_add(2) {
-                return Err(ParseError::LineTooLong);
-            }
-            if next > max_head {
-                return Err(ParseError::HeadTooLarge);
-            }
             self.pos = next;
         }
     }
 }
 
-/// The input ended inside the line that starts at `start`: fine, unless
-/// that line or the head is already over its limit.
-fn partial<T>(buf: &[u8], start: usize, limits: &Limits) -> Result<Option<T>, ParseError> {
-    if buf.len() - start > limits.max_line_bytes {
-        return Err(ParseError::LineTooLong);
+/// The line has not ended within the window (the input, cut at the
+/// line's and the head's limits), which is `window` bytes long: "need
+/// more" if that is because the input ended, else the limit that cut it
+/// (the line's, if both).
+fn over_limit<T>(window: usize, line_end: usize, max_head: usize) -> Result<Option<T>, ParseError> {
+    if window >= line_end {
+        Err(ParseError::LineTooLong)
+    } else if window >= max_head {
+        Err(ParseError::HeadTooLarge)
+    } else {
+        Ok(None)
     }
-    if buf.len() > limits.head_bytes() {
-        return Err(ParseError::HeadTooLarge);
-    }
-    Ok(None)
 }
 
 /// `HTTP/d.d SP ddd [SP reason] CRLF`, checked byte by byte as far as the
@@ -257,6 +259,11 @@ fn status_line(buf: &[u8], at: usize) -> Result<Option<(StatusLine, usize)>, Par
             } else {
                 ParseError::InvalidStatus
             });
+        }
+        // The version is checked as soon as its digits arrive: `HTTP/2`
+        // can begin no head brisk reads.
+        if k == 5 && !matches!(b, b'0' | b'1') {
+            return Err(ParseError::InvalidVersion);
         }
         if k == 7 {
             version(line[5], line[7])?;

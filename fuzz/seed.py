@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Builds the seed corpus of every fuzz target from the conformance cases
+(tests/conformance/*.json, the copies of the http-parser and h11 suites) and
+the test fixtures (tests/fixtures/chat/*.sse), plus a few hand-written seeds
+per target. Run from anywhere; it rewrites fuzz/corpus/<target>/seed-* and
+leaves files the fuzzer added (named by their hash) alone.
+
+    python3 fuzz/seed.py
+
+Each target's input layout (control bytes first) is documented at its
+function in src/fuzzing/.
+"""
+import base64
+import glob
+import json
+import os
+import re
+
+FUZZ = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(FUZZ)
+TARGETS = ["response_head", "response_stream", "chunked", "request_encode",
+           "url", "sse", "differential_httparse"]
+
+
+def cases():
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/conformance/*.json"))):
+        if path.endswith("INDEX.json"):
+            continue
+        with open(path) as f:
+            for case in json.load(f):
+                if not case.get("raw_base64"):
+                    continue  # generated cases are large: the fuzzer makes its own
+                raw = base64.b64decode(case["raw_base64"])
+                name = re.sub(r"[^A-Za-z0-9]+", "_", case["id"]).strip("_")
+                yield name, case["mode"], raw
+
+
+def head_of(raw):
+    end = raw.find(b"\r\n\r\n")
+    return raw if end < 0 else raw[:end + 4]
+
+
+def chunked_body(raw):
+    head = head_of(raw)
+    if b"chunked" not in head.lower() or head == raw:
+        return None
+    return raw[len(head):]
+
+
+def main():
+    seeds = {t: {} for t in TARGETS}
+    for name, mode, raw in cases():
+        method = {"HEAD": 1, "CONNECT": 2}.get(mode.get("request_method"), 0)
+        eof = 4 if mode.get("eof_after_raw") else 0
+        seeds["response_stream"][name] = bytes([method | eof | 0x30, 0x40]) + raw
+        seeds["response_head"][name] = b"\x05" + head_of(raw)
+        seeds["differential_httparse"][name] = head_of(raw)
+        body = chunked_body(raw)
+        if body is not None:
+            seeds["chunked"][name] = bytes([0x0c | (eof >> 1), 0x20]) + body
+
+    hand = {
+        "response_head": {
+            "tiny_limits": b"\x85HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n",
+            "obs_text": b"\x11HTTP/1.1 200 \xe9t\xe9\r\nX: \x80\xff\t v \r\n\r\n",
+        },
+        "chunked": {
+            "ext_trailers": b"\x00\x10" + b'5 ; a = "x;\\"y" ;b\r\nhello\r\n0\r\nT: v\r\n\r\n',
+            "tiny": b"\x01\x05" + b"ffff\r\n" + b"x" * 40 + b"\r\n0\r\n\r\n",
+        },
+        "differential_httparse": {
+            "bare_lf": b"HTTP/1.1 200 OK\nA: b\n\n",
+            "empty_lines": b"\r\n" * 6 + b"HTTP/1.1 200 OK\r\n\r\n",
+            "http09": b"HTTP/0.9 200 OK\r\n\r\n",
+            "http15": b"HTTP/1.5 200 OK\r\nA: b\r\n\r\n",
+            "status_099": b"HTTP/1.1 099 Low\r\n\r\n",
+            "obs_text_reason": b"HTTP/1.1 200 \xe9t\xe9\r\nA:\tb \r\n\r\n",
+        },
+        "request_encode": {
+            "get": b"\x00GET\xff/\xffexample.com\xffAccept\xff*/*",
+            "post_length": b"\x05POST\xff/v1/chat\xffapi.example.com:8443\xffContent-Type\xffapplication/json\xff{\"a\":1}",
+            "chunked": b"\x0aPUT\xff/up?x=1\xffh\xffX-A\xff  padded\t\xffhello world, in chunks",
+            "own_host": b"\x00GET\xffhttp://proxy.example/x\xffh\xffhost\xff other:81 \xffA\xffb",
+            "injection": b"\x01GET\xff/\xffh\xffA\xffb\r\nInjected: 1\xff",
+            "framing_field": b"\x01GET\xff/\xffh\xffContent-Length\xff5\xffabc",
+            "bad_method": b"\x00G T\xff/\xffh",
+            "ipv6_host": b"\x00OPTIONS\xff*\xff[::1]:8080",
+        },
+        "url": {
+            "rfc3986_base": b"http://a/b/c/d;p?q\n../../g",
+            "dots": b"http://a/b/c/d;p?q\n./g/./h/../i",
+            "query_only": b"https://h/p/q?x\n?y=1#f",
+            "scheme_relative": b"https://h/p\n//other.example:8080/x?y",
+            "absolute": b"http://h/\nHTTPS://User:Pw@[::1]:443/a%2Fb",
+            "ipv4": b"http://0x7f.1/\n127.0.0.1",
+            "non_ascii": b"http://h/caf\xc3\xa9 x?q=\xc3\xa9\nr\xc3\xa9f \\x",
+            "userinfo": b"http://u:p@h:80/a\n../b",
+        },
+    }
+    for target, files in hand.items():
+        for name, data in files.items():
+            seeds[target][name] = data
+
+    for fixture in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/chat/*.sse"))):
+        with open(fixture, "rb") as f:
+            data = f.read()
+        name = os.path.basename(fixture)[:-4]
+        seeds["sse"][name] = b"\x02" + data
+        seeds["sse"][name + "_bytewise"] = b"\x00" + data
+
+    for target, files in seeds.items():
+        directory = os.path.join(FUZZ, "corpus", target)
+        os.makedirs(directory, exist_ok=True)
+        for old in glob.glob(os.path.join(directory, "seed-*")):
+            os.remove(old)
+        for name, data in files.items():
+            with open(os.path.join(directory, "seed-" + name), "wb") as f:
+                f.write(data)
+        print(f"{target}: {len(files)} seeds")
+
+
+if __name__ == "__main__":
+    main()

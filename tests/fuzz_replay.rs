@@ -1,0 +1,78 @@
+//! Replays every fuzz corpus and regression file (`fuzz/corpus/<target>/`,
+//! `fuzz/regressions/<target>/`) through the same checks the fuzz targets
+//! run (`brisk::fuzzing`), on stable Rust: a fuzz finding, once fixed,
+//! stays fixed without nightly.
+//!
+//! The files are in git (the crate's `exclude` only leaves them out of the
+//! published package), so a fresh clone replays them all.
+
+use std::path::Path;
+
+/// A target's checks, run on one input.
+type Check = fn(&[u8]);
+
+/// Targets whose checks live in the library, and the function that runs
+/// them. `request_encode` and `differential_httparse` finish their checks
+/// with httparse, in the fuzz crate; their library half still runs here
+/// (it must not panic). `chat_delta` is replayed by `tests/chat_stream.rs`.
+const TARGETS: &[(&str, Check)] = &[
+    ("response_head", brisk::fuzzing::response_head),
+    ("response_stream", brisk::fuzzing::response_stream),
+    ("chunked", brisk::fuzzing::chunked),
+    ("url", brisk::fuzzing::url),
+    ("sse", brisk::fuzzing::sse),
+    ("request_encode", |data| {
+        let _ = brisk::fuzzing::request_encode(data);
+    }),
+    ("differential_httparse", |data| {
+        let _ = brisk::fuzzing::read_head(data, 32);
+    }),
+];
+
+/// Targets replayed elsewhere.
+const ELSEWHERE: &[&str] = &["chat_delta"];
+
+fn replay(dir: &str) -> usize {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join(dir);
+    let Ok(targets) = std::fs::read_dir(&root) else {
+        return 0;
+    };
+    let mut replayed = 0;
+    for target in targets {
+        let target = target.unwrap().path();
+        let name = target.file_name().unwrap().to_str().unwrap().to_owned();
+        if ELSEWHERE.contains(&name.as_str()) {
+            continue;
+        }
+        let Some((_, check)) = TARGETS.iter().find(|(t, _)| *t == name) else {
+            panic!("fuzz/{dir}/{name}: no such target in tests/fuzz_replay.rs");
+        };
+        let mut files: Vec<_> = std::fs::read_dir(&target)
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            let data = std::fs::read(&file).unwrap();
+            let run = std::panic::catch_unwind(|| check(&data));
+            assert!(run.is_ok(), "{} fails its target's checks", file.display());
+            replayed += 1;
+        }
+    }
+    replayed
+}
+
+#[test]
+fn every_corpus_file_passes_its_targets_checks() {
+    let n = replay("corpus");
+    assert!(n >= 300, "only {n} corpus files: is fuzz/corpus there?");
+}
+
+#[test]
+fn every_regression_file_passes_its_targets_checks() {
+    let n = replay("regressions");
+    assert!(
+        n >= 5,
+        "only {n} regression files: is fuzz/regressions there?"
+    );
+}
