@@ -1,5 +1,6 @@
 //! [`Chat`]: a configured chat client, and the calls it makes.
 
+use super::assemble::DEFAULT_MAX_REPLY_BYTES;
 use super::error::{quota_is_final, ChatError};
 use super::parse::parse_reply;
 use super::provider::{redact_userinfo, Provider};
@@ -343,16 +344,16 @@ impl Chat {
         let attempts = resp.attempts();
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
-        let header_id = super::error::header(&headers, "x-request-id");
         if !status.is_success() {
+            let body = error_body(resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
         }
+        let body = reply_body(resp)
+            .await
+            .map_err(|e| e.with_attempts(attempts))?;
+        let header_id = super::error::header(&headers, "x-request-id");
         let mut reply = parse_reply(&body, header_id).map_err(|e| {
             e.with_request_id(header_id.map(str::to_string))
                 .with_attempts(attempts)
@@ -413,10 +414,7 @@ impl Chat {
             let attempts = resp.attempts();
             let headers = resp.headers().clone();
             let key = self.inner.key.as_ref().map(|k| k.0.as_str());
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| ChatError::from_http(e).with_attempts(attempts))?;
+            let body = error_body(resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
@@ -507,4 +505,50 @@ mod tests {
         assert_eq!(chat.url(), "http://other/v1/chat/completions");
         assert_eq!(chat.model(), "gpt-4o-mini");
     }
+}
+
+/// The most of an error answer's body that is read: error bodies are small
+/// JSON objects, and a gateway's endless page must not hold the call.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+/// The longest wait for an error answer's body.
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
+
+/// At most [`ERROR_BODY_MAX`] bytes of an error answer's body, waiting at
+/// most [`ERROR_BODY_WAIT`]; whatever arrived by then (an endless or
+/// stalled body, or one that failed midway, is classified on its start).
+async fn error_body(mut resp: crate::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let _ = tokio::time::timeout(ERROR_BODY_WAIT, async {
+        while body.len() < ERROR_BODY_MAX {
+            match resp.chunk().await {
+                Ok(Some(piece)) => {
+                    let room = ERROR_BODY_MAX - body.len();
+                    body.extend_from_slice(&piece[..piece.len().min(room)]);
+                }
+                _ => break,
+            }
+        }
+    })
+    .await;
+    body
+}
+
+/// A completion's body, refused past [`DEFAULT_MAX_REPLY_BYTES`]: the
+/// total timeout bounds its time, this its memory.
+async fn reply_body(mut resp: crate::Response) -> Result<Vec<u8>, ChatError> {
+    let mut body = Vec::new();
+    while let Some(piece) = resp.chunk().await.map_err(ChatError::from_http)? {
+        if body.len() + piece.len() > DEFAULT_MAX_REPLY_BYTES {
+            return Err(ChatError::decode(
+                "body",
+                format_args!("a reply over {DEFAULT_MAX_REPLY_BYTES} bytes"),
+            ));
+        }
+        if body.is_empty() {
+            body = piece;
+        } else {
+            body.extend_from_slice(&piece);
+        }
+    }
+    Ok(body)
 }

@@ -212,12 +212,33 @@ impl Client {
                     }
                 }
             };
+            let context = |end| AttemptContext {
+                attempt,
+                resent,
+                method: req.method.as_str(),
+                idempotency_key: req.has_header(IDEMPOTENCY_KEY),
+                marked_retryable: req.retryable,
+                replayable: req.body.is_replayable(),
+                time_left: deadline.time_left(),
+                now: Instant::now(),
+                end,
+            };
             // A retry candidate meets the policy's veto, if it has one:
             // its body is read ahead (bounded), kept in the response, and
-            // shown to the veto.
+            // shown to the veto. Only a response the policy would really
+            // retry (asked without touching the budget) is read ahead: a
+            // POST that cannot be repeated, or the last attempt, goes to
+            // the caller at once.
             let mut vetoed = false;
-            let result = match (result, policy.veto_for(&end)) {
-                (Ok(hop), Some(veto)) if !opened => {
+            let veto = policy.veto_for(&end).filter(|_| {
+                !opened
+                    && matches!(
+                        policy.decide(&context(end), None),
+                        Decision::Retry { .. } | Decision::ResendNow { .. }
+                    )
+            });
+            let result = match (result, veto) {
+                (Ok(hop), Some(veto)) => {
                     let mut resp = Response::new(
                         self.clone(),
                         req.method.as_str(),
@@ -238,19 +259,8 @@ impl Client {
             } else if vetoed {
                 Decision::Stop(StopReason::Vetoed)
             } else {
-                let ctx = AttemptContext {
-                    attempt,
-                    resent,
-                    method: req.method.as_str(),
-                    idempotency_key: req.has_header(IDEMPOTENCY_KEY),
-                    marked_retryable: req.retryable,
-                    replayable: req.body.is_replayable(),
-                    time_left: deadline.time_left(),
-                    now: Instant::now(),
-                    end,
-                };
                 let budget = guard.and_then(|g| g.budget.as_ref());
-                policy.decide(&ctx, budget.map(lock).as_deref_mut())
+                policy.decide(&context(end), budget.map(lock).as_deref_mut())
             };
             let (delay, reason, hinted) = match decision {
                 Decision::ResendNow { reason } => {
@@ -389,6 +399,9 @@ impl Client {
         let outcome = match result {
             Ok(hop) if hop.head.status >= 500 => Outcome::Failure,
             Ok(_) => Outcome::Success,
+            // The caller's own body stream failing says nothing about the
+            // host.
+            Err(f) if matches!(f.error.kind(), Kind::RequestBody) => return false,
             Err(f) if f.error.is_connect() || f.error.is_timeout() => Outcome::Failure,
             Err(f) if f.progress != Progress::ResponseStarted && f.reused => return false,
             Err(f) if fault_of(&f.error, f.progress) == Fault::Transport => Outcome::Failure,

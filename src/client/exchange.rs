@@ -268,17 +268,11 @@ async fn stream_body(
             // bytes ready was wrong about its length: say so rather than
             // cut the caller's data short in silence. (Only what is ready
             // now is looked at: a stream that stays open is not waited on.)
+            // (Only a zero-length body gets here: otherwise the last piece
+            // is checked before it is written, below.)
             Some(0) => {
-                let mut probe = [0u8; 1];
-                let mut probe = ReadBuf::new(&mut probe);
-                let more = std::future::poll_fn(|cx| {
-                    Poll::Ready(Pin::new(&mut *reader).poll_read(cx, &mut probe))
-                })
-                .await;
-                if matches!(more, Poll::Ready(Ok(()))) && !probe.filled().is_empty() {
-                    return Err(SendFailure::Body(body_length_error(
-                        "the body stream has more bytes than its declared length",
-                    )));
+                if has_more(reader).await {
+                    return Err(SendFailure::Body(too_long()));
                 }
                 conn.flush(deadline).await?;
                 return Ok(Sent::All);
@@ -296,7 +290,19 @@ async fn stream_body(
                     .map_err(Error::request_body)
             })
             .await
-            .map_err(SendFailure::Body)?;
+            .map_err(|e| {
+                // A reader that gives nothing within the write budget is
+                // the caller's stall, not the server's: a body error, which
+                // the host's circuit breaker does not count.
+                if e.is_timeout() && !e.is_total_timeout() {
+                    SendFailure::Body(Error::request_body(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "the request body stream gave no bytes within the write budget",
+                    )))
+                } else {
+                    SendFailure::Body(e)
+                }
+            })?;
         let out = match left.as_mut() {
             Some(_) if n == 0 => {
                 return Err(SendFailure::Body(body_length_error(
@@ -305,6 +311,13 @@ async fn stream_body(
             }
             Some(left) => {
                 *left -= n as u64;
+                // The last piece waits until the reader is known to end
+                // here: a reader longer than declared fails the request
+                // while the server still holds an incomplete one, never a
+                // complete request the caller is told failed.
+                if *left == 0 && has_more(reader).await {
+                    return Err(SendFailure::Body(too_long()));
+                }
                 &chunk[..n]
             }
             None => {
@@ -320,11 +333,26 @@ async fn stream_body(
         if conn.write_body(out, deadline).await? == Sent::Answered {
             return Ok(Sent::Answered);
         }
-        if n == 0 {
+        if n == 0 || left == Some(0) {
             conn.flush(deadline).await?;
             return Ok(Sent::All);
         }
     }
+}
+
+/// Whether `reader` has a byte ready now, past the declared length. Only
+/// what is ready is looked at: a stream that stays open is not waited on.
+async fn has_more(reader: &mut (dyn AsyncRead + Send + Unpin)) -> bool {
+    let mut probe = [0u8; 1];
+    let mut probe = ReadBuf::new(&mut probe);
+    let more =
+        std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *reader).poll_read(cx, &mut probe)))
+            .await;
+    matches!(more, Poll::Ready(Ok(()))) && !probe.filled().is_empty()
+}
+
+fn too_long() -> Error {
+    body_length_error("the body stream has more bytes than its declared length")
 }
 
 /// A sized body whose reader disagreed with its declared length.
