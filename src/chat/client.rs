@@ -479,34 +479,6 @@ impl Chat {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_never_shows_the_key() {
-        let env = |name: &str| (name == "ZHIPUAI_API_KEY").then(|| "zk.secret-1".to_string());
-        let chat = ChatBuilder::with_env(Provider::Zhipu, env).build();
-        let shown = format!("{chat:?}");
-        assert!(!shown.contains("secret-1"), "{shown}");
-        assert!(shown.contains("glm-4-flash"), "{shown}");
-        let builder = ChatBuilder::with_env(Provider::Zhipu, env).api_key("sk-other");
-        assert!(!format!("{builder:?}").contains("sk-other"));
-    }
-
-    #[test]
-    fn base_from_env_and_explicit() {
-        let env = |name: &str| (name == "OPENAI_BASE_URL").then(|| "http://gw/v1/".to_string());
-        let chat = ChatBuilder::with_env(Provider::OpenAi, env).build();
-        assert_eq!(chat.url(), "http://gw/v1/chat/completions");
-        let chat = ChatBuilder::with_env(Provider::OpenAi, env)
-            .base_url("http://other/v1")
-            .build();
-        assert_eq!(chat.url(), "http://other/v1/chat/completions");
-        assert_eq!(chat.model(), "gpt-4o-mini");
-    }
-}
-
 /// The most of an error answer's body that is read: error bodies are small
 /// JSON objects, and a gateway's endless page must not hold the call.
 const ERROR_BODY_MAX: usize = 64 * 1024;
@@ -551,4 +523,32 @@ async fn reply_body(mut resp: crate::Response) -> Result<Vec<u8>, ChatError> {
         }
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let env = |name: &str| (name == "ZHIPUAI_API_KEY").then(|| "zk.secret-1".to_string());
+        let chat = ChatBuilder::with_env(Provider::Zhipu, env).build();
+        let shown = format!("{chat:?}");
+        assert!(!shown.contains("secret-1"), "{shown}");
+        assert!(shown.contains("glm-4-flash"), "{shown}");
+        let builder = ChatBuilder::with_env(Provider::Zhipu, env).api_key("sk-other");
+        assert!(!format!("{builder:?}").contains("sk-other"));
+    }
+
+    #[test]
+    fn base_from_env_and_explicit() {
+        let env = |name: &str| (name == "OPENAI_BASE_URL").then(|| "http://gw/v1/".to_string());
+        let chat = ChatBuilder::with_env(Provider::OpenAi, env).build();
+        assert_eq!(chat.url(), "http://gw/v1/chat/completions");
+        let chat = ChatBuilder::with_env(Provider::OpenAi, env)
+            .base_url("http://other/v1")
+            .build();
+        assert_eq!(chat.url(), "http://other/v1/chat/completions");
+        assert_eq!(chat.model(), "gpt-4o-mini");
+    }
 }
