@@ -43,7 +43,9 @@ pub(crate) use budget::BudgetState;
 pub use budget::{BudgetSnapshot, RetryBudget};
 pub(crate) use decision::{AttemptContext, AttemptEnd, Decision, Fault, StopReason};
 pub use decision::{Progress, RetryReason, RetryRecord};
-pub(crate) use hint::{parse_go_duration, server_hint, should_retry_header, Hint};
+#[cfg(feature = "json")]
+pub(crate) use hint::parse_go_duration;
+pub(crate) use hint::{server_hint, should_retry_header, Hint};
 
 use std::collections::hash_map::RandomState;
 use std::fmt;
