@@ -78,6 +78,22 @@ async fn timeout_mut_cuts_a_request_that_gets_no_answer() {
         .build()
         .unwrap();
     assert_eq!(req.timeout(), Some(&Duration::from_millis(150)));
+    // The last of `timeout` and `timeouts` wins: a whole set of budgets
+    // given after a total replaces it.
+    let req = client
+        .get(server.url("/"))
+        .timeout(Duration::from_secs(60))
+        .timeouts(brisk::Timeouts {
+            total: Some(Duration::from_millis(200)),
+            ..brisk::Timeouts::default()
+        })
+        .build()
+        .unwrap();
+    assert_eq!(req.timeout(), None);
+    let start = Instant::now();
+    let err = client.execute(req).await.unwrap_err();
+    assert!(err.is_total_timeout(), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(5));
 }
 
 #[tokio::test]

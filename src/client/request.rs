@@ -846,6 +846,9 @@ impl RequestBuilder {
     /// All budgets of this request (replaces the client's).
     pub fn timeouts(mut self, t: Timeouts) -> Self {
         self.timeouts.set_all(t);
+        // `t.total` replaces a total set earlier with `timeout`: the last
+        // call wins, whichever of the two it is.
+        self.timeout = None;
         self
     }
 
