@@ -5,10 +5,10 @@
 //! back body slices of it, so body bytes are copied once, into whatever
 //! the caller collects them in.
 
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, LazyEnd};
 use crate::error::{Error, Phase};
 use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
-use crate::transport::{Peeker, Stream};
+use crate::transport::Stream;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -66,8 +66,6 @@ pub(crate) enum Dest<'a> {
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Stream,
-    /// Asks the kernel whether anything arrived on an idle connection.
-    peeker: Peeker,
     /// The request being written.
     wbuf: Vec<u8>,
     buf: Vec<u8>,
@@ -98,10 +96,9 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    pub(crate) fn new(stream: Stream, peeker: Peeker, remote: SocketAddr, limits: Limits) -> Conn {
+    pub(crate) fn new(stream: Stream, remote: SocketAddr, limits: Limits) -> Conn {
         Conn {
             stream,
-            peeker,
             wbuf: Vec::with_capacity(512),
             buf: Vec::with_capacity(READ_CHUNK),
             start: 0,
@@ -139,7 +136,7 @@ impl Conn {
     /// its end nor a FIN. Asked of the kernel (one non-blocking peek), not
     /// of tokio's readiness, which lags it; see [`Stream::is_idle_and_open`].
     pub(crate) fn is_reusable(&mut self) -> bool {
-        self.is_clean() && self.stream.is_idle_and_open(&self.peeker)
+        self.is_clean() && self.stream.is_idle_and_open()
     }
 
     /// Whether any byte of the current request has been written (handed to
@@ -320,10 +317,8 @@ impl Conn {
     /// the connect phase (from the request's point of view, the tunnel is
     /// part of reaching the origin). On a 2xx the codec has ended HTTP on
     /// this connection; [`Conn::into_tunnel`] hands the socket over.
-    pub(crate) async fn open_tunnel(
-        &mut self,
-        end: Option<(Instant, bool)>,
-    ) -> Result<ResponseHead, Error> {
+    pub(crate) async fn open_tunnel(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
+        let end = deadline.end_of(Phase::Connect);
         let (stream, bytes) = (&mut self.stream, &self.wbuf);
         Deadline::run_until(end, Phase::Connect, async {
             stream
@@ -340,7 +335,10 @@ impl Conn {
             if let Some(head) = self.buffered_final_head_in(Phase::Connect)? {
                 return Ok(head);
             }
-            if !self.fill(Phase::Connect, end).await? {
+            if !self
+                .fill(deadline, &mut LazyEnd::fixed(Phase::Connect, end))
+                .await?
+            {
                 let e = self
                     .decoder
                     .finish()
@@ -351,16 +349,16 @@ impl Conn {
         }
     }
 
-    /// The socket of an opened tunnel, and its peeker. The client speaks
+    /// The socket of an opened tunnel. The client speaks
     /// first in TLS, so a proxy that sent bytes after its 2xx (which would
     /// belong to the tunnel) is refused rather than trusted.
-    pub(crate) fn into_tunnel(self) -> Result<(Stream, Peeker), Error> {
+    pub(crate) fn into_tunnel(self) -> Result<Stream, Error> {
         if !self.is_drained() {
             let e = ParseError::BytesAfterClose;
             return Err(Error::protocol(Phase::Connect, e)
                 .with_source("proxy sent bytes into the tunnel before the client"));
         }
-        Ok((self.stream, self.peeker))
+        Ok(self.stream)
     }
 
     /// Flushes what `write_body` wrote.
@@ -388,12 +386,12 @@ impl Conn {
     }
 
     async fn read_head_bytes(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
-        let end = deadline.end_of(Phase::ReadHead);
+        let mut end = deadline.lazy_end(Phase::ReadHead);
         loop {
             match self.buffered_final_head()? {
                 Some(head) => return Ok(head),
                 None => {
-                    if !self.fill(Phase::ReadHead, end).await? {
+                    if !self.fill(deadline, &mut end).await? {
                         let e = self
                             .decoder
                             .finish()
@@ -476,7 +474,7 @@ impl Conn {
                         }
                     }
                     if !self
-                        .fill(Phase::ReadBody, deadline.end_of(Phase::ReadBody))
+                        .fill(deadline, &mut deadline.lazy_end(Phase::ReadBody))
                         .await?
                     {
                         return match self.decoder.finish() {
@@ -570,10 +568,11 @@ impl Conn {
         Ok(n)
     }
 
-    /// Reads more bytes into the buffer, until `end` (from
-    /// [`Deadline::end_of`]). `Ok(false)` when the server closed the
+    /// Reads more bytes into the buffer, within `end` (see
+    /// [`Deadline::run_within`]). `Ok(false)` when the server closed the
     /// connection.
-    async fn fill(&mut self, phase: Phase, end: Option<(Instant, bool)>) -> Result<bool, Error> {
+    async fn fill(&mut self, deadline: &Deadline, end: &mut LazyEnd) -> Result<bool, Error> {
+        let phase = end.phase();
         if self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -599,14 +598,15 @@ impl Conn {
         };
         let limit = expected.clamp(1, spare) as u64;
         let (stream, buf) = (&mut self.stream, &mut self.buf);
-        let n = Deadline::run_until(end, phase, async {
-            stream
-                .take(limit)
-                .read_buf(buf)
-                .await
-                .map_err(|e| Error::io(phase, e))
-        })
-        .await?;
+        let n = deadline
+            .run_within(end, async {
+                stream
+                    .take(limit)
+                    .read_buf(buf)
+                    .await
+                    .map_err(|e| Error::io(phase, e))
+            })
+            .await?;
         if n > 0 {
             self.response_started = true;
             self.response_bytes = self.response_bytes.saturating_add(n);

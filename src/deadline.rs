@@ -188,12 +188,50 @@ impl Deadline {
         phase: Phase,
         step: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        Deadline::run_until(self.end_of(phase), phase, step).await
+        self.run_within(&mut self.lazy_end(phase), step).await
+    }
+
+    /// The end of `phase`'s budget from the moment a step of it first has
+    /// to wait, for steps that share one budget (the reads of one head).
+    pub(crate) fn lazy_end(&self, phase: Phase) -> LazyEnd {
+        LazyEnd { phase, at: None }
+    }
+
+    /// Runs `step` until `end`, which is read from the clock only if a
+    /// step has to wait: most finish at their first poll (the bytes were
+    /// already there, or the socket had room), and those need neither a
+    /// timer nor the time. A budget so measured starts when the waiting
+    /// does, a few microseconds of work after the step began.
+    pub(crate) async fn run_within<T>(
+        &self,
+        end: &mut LazyEnd,
+        step: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut step = std::pin::pin!(step);
+        if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
+            return result;
+        }
+        let at = *end.at.get_or_insert_with(|| self.end_of(end.phase));
+        Deadline::wait(at, end.phase, step).await
     }
 
     /// Runs `step` until `end` (from [`Deadline::end_of`]), for steps that
-    /// share one budget, such as DNS and connect.
+    /// share one budget measured from before the first of them, such as
+    /// DNS and connect.
     pub(crate) async fn run_until<T>(
+        end: Option<(Instant, bool)>,
+        phase: Phase,
+        step: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let mut step = std::pin::pin!(step);
+        if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
+            return result;
+        }
+        Deadline::wait(end, phase, step).await
+    }
+
+    /// Waits for a step that was not ready at its first poll, until `end`.
+    async fn wait<T>(
         end: Option<(Instant, bool)>,
         phase: Phase,
         step: impl Future<Output = Result<T, Error>>,
@@ -201,18 +239,33 @@ impl Deadline {
         let Some((end, total)) = end else {
             return step.await;
         };
-        // Most steps finish at their first poll (the bytes were already
-        // there, or the socket had room): those need no timer, and arming
-        // one costs more than the step. Only a step that has to wait gets
-        // one.
-        let mut step = std::pin::pin!(step);
-        if let Poll::Ready(result) = poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await {
-            return result;
-        }
         match tokio::time::timeout_at(end, step).await {
             Ok(result) => result,
             Err(_) => Err(Error::timeout(phase, total)),
         }
+    }
+}
+
+/// When a phase's steps must give up, read from the clock the first time
+/// one of them has to wait (see [`Deadline::run_within`]).
+#[derive(Debug)]
+pub(crate) struct LazyEnd {
+    phase: Phase,
+    at: Option<Option<(Instant, bool)>>,
+}
+
+impl LazyEnd {
+    /// An end already read from the clock.
+    pub(crate) fn fixed(phase: Phase, at: Option<(Instant, bool)>) -> LazyEnd {
+        LazyEnd {
+            phase,
+            at: Some(at),
+        }
+    }
+
+    /// The phase whose budget this is.
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
     }
 }
 

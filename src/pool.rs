@@ -307,7 +307,15 @@ impl Pool {
     /// closed. A reusable connection goes to the first waiter (checked with
     /// [`Conn::is_reusable`] first), else to the idle list (up to its
     /// limit), to be checked when it is taken.
-    pub(crate) fn checkin(&self, mut conn: Box<Conn>, slot: Slot, keep: Result<(), CloseReason>) {
+    /// Takes a connection back at `now` (the caller's clock reading, when
+    /// it has one anyway).
+    pub(crate) fn checkin(
+        &self,
+        mut conn: Box<Conn>,
+        slot: Slot,
+        keep: Result<(), CloseReason>,
+        now: Instant,
+    ) {
         if let Err(reason) = keep {
             self.counters.closed(reason);
             drop(conn);
@@ -349,7 +357,7 @@ impl Pool {
         }
         slot.disarm();
         if state.idle.len() < self.config.max_idle_per_host {
-            state.idle.push((conn, Instant::now()));
+            state.idle.push((conn, now));
         } else {
             host.counters.closed(CloseReason::PoolFull);
             release(&host, &mut state);
@@ -394,8 +402,7 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
         let client = client.unwrap();
-        let peeker = crate::transport::Peeker::new(&client);
-        let conn = Conn::new(Stream::Tcp(client), peeker, addr, Limits::default());
+        let conn = Conn::new(Stream::Tcp(client), addr, Limits::default());
         (Box::new(conn), server.unwrap().0)
     }
 
@@ -432,7 +439,7 @@ mod tests {
             panic!("expected a place");
         };
         let (c, _server) = conn(&listener).await;
-        pool.checkin(c, slot, Ok(()));
+        pool.checkin(c, slot, Ok(()), Instant::now());
         assert_eq!(pool.idle_count(), 1);
         // The retry path asks for a fresh connection; the idle one gives
         // up its place instead of making it wait out the pool-wait budget.
@@ -470,7 +477,7 @@ mod tests {
                 panic!("expected a place");
             };
             let (c, server) = conn(&listener).await;
-            pool.checkin(c, slot, Ok(()));
+            pool.checkin(c, slot, Ok(()), Instant::now());
             // A waiter queued while the connection is idle (as the fresh
             // path could before it learned to evict).
             let (tx, mut rx) = oneshot::channel();

@@ -30,6 +30,7 @@ pub use host::Host;
 use host::{parse_host_port, HostKind};
 pub use query::QueryPairs;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 /// The scheme of a [`Url`].
 ///
@@ -179,8 +180,9 @@ impl std::error::Error for UrlError {}
 pub struct Url {
     /// `scheme://host[:port]/path[?query]`, percent-encoded, without
     /// userinfo or fragment: everything a request needs is a slice of it,
-    /// so a parsed URL costs one allocation.
-    serialization: String,
+    /// so a parsed URL costs one allocation, and a clone none (the text
+    /// is shared; a setter writes a new one).
+    serialization: Arc<str>,
     scheme: Scheme,
     host: HostKind,
     port: u16,
@@ -252,7 +254,43 @@ impl Url {
                 None => (decode(ui), None),
             },
         };
-        let mut serialization = String::with_capacity(input.len() + 8);
+        SCRATCH
+            .with_borrow_mut(|serialization| {
+                serialization.clear();
+                let written =
+                    Url::write(serialization, scheme, kind, host_text, port, path_and_query);
+                // A huge URL's buffer is not kept for the thread's lifetime.
+                if serialization.capacity() > 4096 {
+                    *serialization = String::new();
+                }
+                written
+            })
+            .map(|(serialization, offsets)| Url {
+                serialization,
+                scheme,
+                host: kind,
+                port,
+                host_start: offsets[0],
+                host_end: offsets[1],
+                path_start: offsets[2],
+                query_start: offsets[3].checked_sub(1),
+                username,
+                password,
+            })
+    }
+
+    /// Writes the serialization of a parsed URL into `serialization` (a
+    /// reused buffer) and copies it into its one allocation. Returns it,
+    /// with the host start, host end, path start and 1 + query start (0:
+    /// no query).
+    fn write(
+        serialization: &mut String,
+        scheme: Scheme,
+        kind: HostKind,
+        host_text: &str,
+        port: u16,
+        path_and_query: &str,
+    ) -> Result<(Arc<str>, [u32; 4]), UrlError> {
         serialization.push_str(scheme.as_str());
         serialization.push_str("://");
         let host_start = serialization.len() as u32;
@@ -272,7 +310,7 @@ impl Url {
                     if i > 0 {
                         serialization.push('.');
                     }
-                    push_decimal(&mut serialization, u16::from(octet));
+                    push_decimal(serialization, u16::from(octet));
                 }
             }
             HostKind::Ipv6(a) => {
@@ -282,57 +320,69 @@ impl Url {
         let host_end = serialization.len() as u32;
         if port != scheme.default_port() {
             serialization.push(':');
-            push_decimal(&mut serialization, port);
+            push_decimal(serialization, port);
         }
         let path_start = serialization.len() as u32;
-        let mut url = Url {
-            serialization,
-            scheme,
-            host: kind,
-            port,
+        let (path, query) = split_target(path_and_query);
+        let query_start = write_target(serialization, path, query, true);
+        let offsets = [
             host_start,
             host_end,
             path_start,
-            query_start: None,
-            username,
-            password,
-        };
-        url.set_target(path_and_query);
-        Ok(url)
+            query_start.map_or(0, |q| q + 1),
+        ];
+        Ok((Arc::from(serialization.as_str()), offsets))
+    }
+
+    /// Parses `input`, or, if this thread parsed the same text recently,
+    /// shares that URL (no parsing, no allocation). Only canonical text
+    /// is recognised, the kind `as_str()` gives back (a lowercase host, no
+    /// default port, no userinfo or fragment, already encoded), which is
+    /// how an API's endpoint is usually written; anything else is parsed.
+    /// Sound because parsing is a pure function of the text, and
+    /// `Url::parse(url.as_str())` gives `url` back for a URL without
+    /// userinfo (the tests check both).
+    pub(crate) fn parse_shared(input: &str) -> Result<Url, UrlError> {
+        RECENT.with_borrow_mut(|recent| {
+            if let Some(url) = recent
+                .urls
+                .iter()
+                .flatten()
+                .find(|u| &*u.serialization == input)
+            {
+                return Ok(url.clone());
+            }
+            let url = Url::parse(input)?;
+            if &*url.serialization == input && input.len() <= RECENT_MAX_LEN {
+                let slot = recent.next;
+                recent.urls[slot] = Some(url.clone());
+                recent.next = (slot + 1) % RECENT_SLOTS;
+            }
+            Ok(url)
+        })
     }
 
     /// Replaces path and query from an (unencoded or encoded) `path?query`.
     fn set_target(&mut self, path_and_query: &str) {
-        let (path, query) = match path_and_query.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (path_and_query, None),
-        };
+        let (path, query) = split_target(path_and_query);
         self.set_target_parts(path, query, true);
     }
 
-    /// Replaces path and query. The path always starts with `/` (added if
-    /// missing), which `path_segments` relies on; a `?` in it is
-    /// percent-encoded, so the query starts where `query_start` says.
-    /// Without `encode_query`, `query` is already in its encoded form and
-    /// is copied as it is.
+    /// Rewrites the serialization: `f` gets a copy to change, and the
+    /// query start to keep up to date.
+    fn edit(&mut self, f: impl FnOnce(&mut String, &mut Option<u32>)) {
+        let mut s = String::from(&*self.serialization);
+        f(&mut s, &mut self.query_start);
+        self.serialization = Arc::from(s);
+    }
+
+    /// Replaces path and query (see [`write_target`]).
     fn set_target_parts(&mut self, path: &str, query: Option<&str>, encode_query: bool) {
-        let target = &mut self.serialization;
-        target.truncate(self.path_start as usize);
-        if !path.starts_with(['/', '\\']) {
-            target.push('/');
-        }
-        // Backslashes are path separators to browsers and curl alike.
-        encode_into(target, path, PATH_CHARS, true);
-        self.query_start = None;
-        if let Some(q) = query {
-            self.query_start = Some(target.len() as u32);
-            target.push('?');
-            if encode_query {
-                encode_into(target, q, QUERY_CHARS, false);
-            } else {
-                target.push_str(q);
-            }
-        }
+        let path_start = self.path_start as usize;
+        self.edit(|s, query_start| {
+            s.truncate(path_start);
+            *query_start = write_target(s, path, query, encode_query);
+        });
     }
 
     /// `http` or `https`.
@@ -487,16 +537,15 @@ impl Url {
     /// # Ok::<(), brisk::UrlError>(())
     /// ```
     pub fn set_query(&mut self, query: Option<&str>) {
-        let end = self
-            .query_start
-            .map_or(self.serialization.len(), |q| q as usize);
-        self.serialization.truncate(end);
-        self.query_start = None;
-        if let Some(q) = query {
-            self.query_start = Some(self.serialization.len() as u32);
-            self.serialization.push('?');
-            encode_into(&mut self.serialization, q, QUERY_CHARS, false);
-        }
+        self.edit(|s, query_start| {
+            s.truncate(query_start.map_or(s.len(), |q| q as usize));
+            *query_start = None;
+            if let Some(q) = query {
+                *query_start = Some(s.len() as u32);
+                s.push('?');
+                encode_into(s, q, QUERY_CHARS, false);
+            }
+        });
     }
 
     /// The origin-form request-target: path and query.
@@ -533,18 +582,19 @@ impl Url {
 
     /// Appends `key=value` to the query, each form-urlencoded.
     pub fn append_query_pair(&mut self, key: &str, value: &str) {
-        let s = &mut self.serialization;
-        match self.query_start {
-            Some(_) if !s.ends_with(['?', '&']) => s.push('&'),
-            Some(_) => {}
-            None => {
-                self.query_start = Some(s.len() as u32);
-                s.push('?');
+        self.edit(|s, query_start| {
+            match query_start {
+                Some(_) if !s.ends_with(['?', '&']) => s.push('&'),
+                Some(_) => {}
+                None => {
+                    *query_start = Some(s.len() as u32);
+                    s.push('?');
+                }
             }
-        }
-        form_urlencode_into(s, key);
-        s.push('=');
-        form_urlencode_into(s, value);
+            form_urlencode_into(s, key);
+            s.push('=');
+            form_urlencode_into(s, value);
+        });
     }
 
     /// Whether `self` and `other` share scheme, host and port: an "origin"
@@ -573,6 +623,59 @@ impl fmt::Debug for Url {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Url({self})")
     }
+}
+
+/// URLs a thread keeps for [`Url::parse_shared`], and the longest kept.
+const RECENT_SLOTS: usize = 4;
+const RECENT_MAX_LEN: usize = 512;
+
+/// The URLs this thread parsed last (round robin).
+#[derive(Default)]
+struct Recent {
+    urls: [Option<Url>; RECENT_SLOTS],
+    next: usize,
+}
+
+thread_local! {
+    static RECENT: std::cell::RefCell<Recent> = std::cell::RefCell::default();
+    /// The buffer a URL is written in before its one allocation.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `path?query` split at the first `?`.
+fn split_target(path_and_query: &str) -> (&str, Option<&str>) {
+    match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    }
+}
+
+/// Appends path and query to `s` (which ends where the path starts); the
+/// query's start, if there is one. The path always starts with `/` (added
+/// if missing), which `path_segments` relies on; a `?` in it is
+/// percent-encoded, so the query starts where the offset says. Without
+/// `encode_query`, `query` is already in its encoded form and is copied as
+/// it is.
+fn write_target(
+    s: &mut String,
+    path: &str,
+    query: Option<&str>,
+    encode_query: bool,
+) -> Option<u32> {
+    if !path.starts_with(['/', '\\']) {
+        s.push('/');
+    }
+    // Backslashes are path separators to browsers and curl alike.
+    encode_into(s, path, PATH_CHARS, true);
+    let q = query?;
+    let start = s.len() as u32;
+    s.push('?');
+    if encode_query {
+        encode_into(s, q, QUERY_CHARS, false);
+    } else {
+        s.push_str(q);
+    }
+    Some(start)
 }
 
 fn push_decimal(out: &mut String, n: u16) {

@@ -370,3 +370,68 @@ async fn an_early_2xx_from_a_full_duplex_server_does_not_cut_the_upload() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), format!("got {total}"));
 }
+
+/// The liveness check asks the kernel through a handle made for the check
+/// and closed after it: a pooled connection costs one descriptor, as in
+/// any other client, not two (a client near its descriptor limit could
+/// otherwise hold only half the connections another would).
+#[tokio::test]
+async fn a_pooled_connection_holds_one_descriptor() {
+    const N: usize = 64;
+    let server = Scripted::start(|stream, _| {
+        serve_each(stream, |_| {
+            // Long enough for all N requests to be in flight at once.
+            std::thread::sleep(Duration::from_millis(1));
+            ok("hi")
+        })
+    })
+    .await;
+    let client = Client::builder().pool_max_idle_per_host(N).build().unwrap();
+    // One warm connection first, so the client's shared state (and the
+    // runtime's) exists before counting.
+    client
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let before = support::server::open_fds();
+    let barrier = Arc::new(tokio::sync::Barrier::new(N));
+    let mut tasks = Vec::new();
+    for _ in 0..N {
+        let (client, url, barrier) = (client.clone(), server.url("/"), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let resp = client.get(url).send().await.unwrap();
+            // Every response is held until all have arrived: N connections.
+            barrier.wait().await;
+            resp.bytes().await.unwrap();
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    // Reused on the way: every connection gets checked.
+    for _ in 0..N {
+        client
+            .get(server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+    }
+    let opened = client.stats().connections_opened as usize;
+    let after = support::server::open_fds();
+    assert_eq!(client.stats().idle_connections, opened);
+    // The server is in this process too: one descriptor on each side per
+    // connection opened since counting began.
+    let new = opened - 1;
+    assert!(
+        after - before <= 2 * new + 4,
+        "{} descriptors for {new} new connections",
+        after - before
+    );
+}

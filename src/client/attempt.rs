@@ -61,7 +61,13 @@ impl Client {
         let mut earlier = Timings::default();
         loop {
             let answer = self
-                .send_with_retries(&mut req, own_policy.as_deref(), &deadline, &mut tries)
+                .send_with_retries(
+                    &mut req,
+                    own_policy.as_deref(),
+                    &deadline,
+                    &mut tries,
+                    followed == 0,
+                )
                 .await
                 .map_err(|e| e.with_url(&req.url))?;
             let hop = match answer {
@@ -96,13 +102,21 @@ impl Client {
                     // and discarded so that its connection can serve the
                     // next hop; anything else closes it.
                     let previous = std::mem::replace(&mut req.url, next);
-                    let mut resp =
-                        Response::new(self.clone(), req.method.as_str(), hop, previous, deadline);
-                    resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
+                    // Boxed: redirects are rare, and this wait would
+                    // otherwise make every request's future larger.
+                    Box::pin(self.drain_redirect(req.method.as_str(), hop, previous, deadline))
                         .await;
                 }
             }
         }
+    }
+
+    /// Reads and drops a redirect's body, when that is cheap, so that its
+    /// connection can serve the next hop.
+    async fn drain_redirect(&self, method: &str, hop: Hop, url: Url, deadline: Deadline) {
+        let mut resp = Response::new(self.clone(), method, hop, url, deadline);
+        resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
+            .await;
     }
 
     /// Under [`https_only`](super::ClientBuilder::https_only), an
@@ -124,12 +138,16 @@ impl Client {
         own_policy: Option<&RetryPolicy>,
         deadline: &Deadline,
         tries: &mut Tries,
+        first_hop: bool,
     ) -> Result<Answer, Error> {
         let shared = &self.shared;
         let policy = own_policy.unwrap_or(&shared.retry);
         // One clock reading serves the host lookup, the budget and the
-        // first attempt's checkout.
-        let mut now = tokio::time::Instant::now();
+        // first attempt's checkout: the request's start, on its first hop.
+        let mut now = match first_hop {
+            true => deadline.started(),
+            false => tokio::time::Instant::now(),
+        };
         // The proxy is chosen per hop: a redirect may lead to a host that
         // NO_PROXY exempts, or to another scheme.
         let proxy = shared

@@ -13,7 +13,7 @@ use crate::h1::{self, ResponseHead};
 use crate::pool::{CloseReason, Grant, HostEntry, Slot};
 use crate::proxy::Endpoint;
 use crate::retry::Progress;
-use crate::transport::{tcp, Peeker, Stream};
+use crate::transport::{tcp, Stream};
 use crate::url::{Scheme, Url};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -131,10 +131,9 @@ impl Client {
                 .await
                 .map_err(|e| p.name_in(e))?,
         };
-        let mut peeker = Peeker::new(&tcp);
         let mut tcp = tcp;
         if let (Some(p), Scheme::Https) = (proxy, url.scheme()) {
-            (tcp, peeker) = self.tunnel(tcp, peeker, remote, p, url, deadline).await?;
+            tcp = self.tunnel(tcp, remote, p, url, deadline).await?;
         }
         let (stream, tls_time) = match url.scheme() {
             Scheme::Http => (Stream::Tcp(tcp), Duration::ZERO),
@@ -165,12 +164,7 @@ impl Client {
             ..Timings::default()
         };
         Ok((
-            Box::new(Conn::new(
-                stream,
-                peeker,
-                remote,
-                self.shared.limits.clone(),
-            )),
+            Box::new(Conn::new(stream, remote, self.shared.limits.clone())),
             timings,
         ))
     }
@@ -191,18 +185,19 @@ impl Client {
     async fn tunnel(
         &self,
         tcp: tokio::net::TcpStream,
-        peeker: Peeker,
         remote: std::net::SocketAddr,
         proxy: &Endpoint,
         url: &Url,
         deadline: &Deadline,
-    ) -> Result<(tokio::net::TcpStream, Peeker), Error> {
-        let end = deadline.end_of(Phase::Connect);
-        let mut conn = Conn::new(Stream::Tcp(tcp), peeker, remote, self.shared.limits.clone());
+    ) -> Result<tokio::net::TcpStream, Error> {
+        let mut conn = Conn::new(Stream::Tcp(tcp), remote, self.shared.limits.clone());
         conn.prepare_request("CONNECT", |buf| {
             connect_head(url, proxy, &self.shared.default_headers, buf)
         })?;
-        let head = conn.open_tunnel(end).await.map_err(|e| proxy.name_in(e))?;
+        let head = conn
+            .open_tunnel(deadline)
+            .await
+            .map_err(|e| proxy.name_in(e))?;
         if !(200..300).contains(&head.status) {
             return Err(Error::new(Kind::Proxy {
                 status: head.status,
@@ -211,9 +206,9 @@ impl Client {
             .with_source(format!("proxy {}", proxy.authority)));
         }
         match conn.into_tunnel()? {
-            (Stream::Tcp(tcp), peeker) => Ok((tcp, peeker)),
+            Stream::Tcp(tcp) => Ok(tcp),
             #[cfg(feature = "tls")]
-            (Stream::Tls(_), _) => unreachable!("the tunnel was opened on plain TCP"),
+            Stream::Tls(_) => unreachable!("the tunnel was opened on plain TCP"),
         }
     }
 }

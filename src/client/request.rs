@@ -34,7 +34,7 @@ impl IntoUrl for &Url {
 }
 impl IntoUrl for &str {
     fn into_url(self) -> Result<Url, Error> {
-        Url::parse(self).map_err(Error::from)
+        Url::parse_shared(self).map_err(Error::from)
     }
 }
 impl IntoUrl for String {

@@ -454,7 +454,9 @@ impl Response {
 
     fn end_body(&mut self, reusable: bool) {
         if let Some((conn, slot)) = self.body.take() {
-            self.timings.total = self.deadline.started().elapsed();
+            // One clock reading for the timings and the pool's idle clock.
+            let now = tokio::time::Instant::now();
+            self.timings.total = now.saturating_duration_since(self.deadline.started());
             emit(&self.client.shared.hook, || Event::BodyEnd {
                 url: &self.url,
                 status: StatusCode(self.head.status),
@@ -471,7 +473,7 @@ impl Response {
             } else {
                 Ok(())
             };
-            self.client.shared.pool.checkin(conn, slot, keep);
+            self.client.shared.pool.checkin(conn, slot, keep, now);
         }
     }
 

@@ -32,7 +32,7 @@ impl Stream {
     ///
     /// tokio's readiness lags the kernel (it learns of bytes and FINs only
     /// when the reactor turns), so on its own this is not enough: see
-    /// [`Peeker`], which asks the kernel.
+    /// [`peek`], which asks the kernel.
     fn poll_idle(&mut self) -> bool {
         let mut byte = [0u8; 1];
         let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
@@ -46,10 +46,15 @@ impl Stream {
 
     /// Whether an idle connection can carry a request: the server has
     /// neither closed it nor sent anything unasked, checked with the
-    /// kernel through `peeker` (one non-blocking `recv(MSG_PEEK)`), and,
-    /// for TLS, with rustls's buffers.
-    pub(crate) fn is_idle_and_open(&mut self, peeker: &Peeker) -> bool {
-        match (peeker.peek(), &*self) {
+    /// kernel ([`peek`]: one non-blocking `recv(MSG_PEEK)`), and, for TLS,
+    /// with rustls's buffers.
+    pub(crate) fn is_idle_and_open(&mut self) -> bool {
+        let tcp = match &*self {
+            Stream::Tcp(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Stream::Tls(tls) => tls.tcp(),
+        };
+        match (peek(tcp), &*self) {
             (Peeked::Closed, _) => false,
             // Plain TCP: any byte is one nobody asked for.
             (Peeked::Bytes, Stream::Tcp(_)) => false,
@@ -75,38 +80,34 @@ enum Peeked {
     Closed,
     /// Bytes are waiting.
     Bytes,
-    /// No second handle to ask with.
+    /// No second handle to ask with, or the peek was interrupted.
     Unknown,
 }
 
-/// A second handle on a connection's socket, used only to peek: a
-/// non-blocking `recv(MSG_PEEK)` asks the kernel directly, where tokio's
-/// read readiness would answer from what its reactor last saw. That lag
-/// is the gap between a response's bytes and a FIN sent a few
-/// microseconds after them: a request written into it is lost. One
-/// duplicated descriptor per connection is the price; if duplicating
-/// fails, liveness falls back to tokio's readiness.
-#[derive(Debug)]
-pub(crate) struct Peeker(Option<std::net::TcpStream>);
-
-impl Peeker {
-    /// Duplicates `tcp`'s socket (the duplicate shares its non-blocking
-    /// mode: a peek never waits).
-    pub(crate) fn new(tcp: &TcpStream) -> Peeker {
-        Peeker(duplicate(tcp))
-    }
-
-    fn peek(&self) -> Peeked {
-        let Some(socket) = &self.0 else {
-            return Peeked::Unknown;
-        };
-        match socket.peek(&mut [0u8; 1]) {
-            Ok(0) => Peeked::Closed,
-            Ok(_) => Peeked::Bytes,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Peeked::Empty,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => Peeked::Unknown,
-            Err(_) => Peeked::Closed,
-        }
+/// Asks the kernel what it holds for `tcp`: one non-blocking
+/// `recv(MSG_PEEK)`, where tokio's read readiness would answer from what
+/// its reactor last saw. That lag is the gap between a response's bytes
+/// and a FIN sent a few microseconds after them: a request written into
+/// it is lost.
+///
+/// The peek goes through a second handle on the socket, made for the
+/// check and closed after it (std can peek only through a socket it owns,
+/// and brisk has no `unsafe` to borrow tokio's). Two cheap syscalls per
+/// reuse buy one descriptor per connection instead of two: a client that
+/// holds 10,000 connections needs 10,000 descriptors, as any other does.
+/// If duplicating fails (no descriptor left), liveness falls back to
+/// tokio's readiness.
+fn peek(tcp: &TcpStream) -> Peeked {
+    let Some(socket) = duplicate(tcp) else {
+        return Peeked::Unknown;
+    };
+    // The duplicate shares the socket's non-blocking mode: it never waits.
+    match socket.peek(&mut [0u8; 1]) {
+        Ok(0) => Peeked::Closed,
+        Ok(_) => Peeked::Bytes,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Peeked::Empty,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => Peeked::Unknown,
+        Err(_) => Peeked::Closed,
     }
 }
 

@@ -129,6 +129,13 @@ pub(crate) struct TlsStream {
     tls: ClientConnection,
 }
 
+impl TlsStream {
+    /// The TCP socket under the TLS session.
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        &self.io
+    }
+}
+
 impl std::fmt::Debug for TlsStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsStream")

@@ -374,3 +374,44 @@ fn display_and_as_str_round_trip() {
         }
     }
 }
+
+#[test]
+fn a_shared_parse_is_the_parse() {
+    let inputs = [
+        "https://api.openai.com/v1/chat/completions",
+        "http://127.0.0.1:8080/",
+        "HTTP://Example.COM:80/a b?c d#frag",
+        "https://user:secret@example.com/private",
+        "  https://example.com/x  ",
+        "https://example.com:443/",
+        "https://example.com/%7e?q=%20",
+        "http://[::1]:9/",
+        "http://127.1/",
+        "not a url",
+        "ftp://example.com/",
+    ];
+    // Twice over, and more inputs than the thread keeps: hits, misses and
+    // evictions all give what a fresh parse gives.
+    for _ in 0..3 {
+        for input in inputs {
+            assert_eq!(Url::parse_shared(input), Url::parse(input), "{input}");
+            if let Ok(url) = Url::parse(input) {
+                if url.username().is_empty() && url.password().is_none() {
+                    assert_eq!(Url::parse(url.as_str()).as_ref(), Ok(&url), "{input}");
+                }
+            }
+        }
+    }
+    // A setter writes a new text: the shared one is left as it was.
+    let mut a = Url::parse_shared("https://example.com/a").unwrap();
+    let b = Url::parse_shared("https://example.com/a").unwrap();
+    a.set_path("/changed");
+    a.set_query(Some("x=1"));
+    a.append_query_pair("y", "2 3");
+    assert_eq!(a.as_str(), "https://example.com/changed?x=1&y=2+3");
+    assert_eq!(b.as_str(), "https://example.com/a");
+    assert_eq!(
+        Url::parse_shared("https://example.com/a").unwrap().as_str(),
+        "https://example.com/a"
+    );
+}
