@@ -41,11 +41,24 @@ pub(crate) enum Sent {
 /// A piece of a response body, or its end.
 pub(crate) enum BodyPart<'a> {
     Data(&'a [u8]),
-    /// Bytes were read straight onto the end of the caller's buffer.
-    Direct,
+    /// This many bytes went straight into the caller's destination.
+    Direct(usize),
     End {
         reusable: bool,
     },
+}
+
+/// Where [`Conn::read_body`] puts body bytes.
+pub(crate) enum Dest<'a> {
+    /// Nowhere: buffered bytes are lent as [`BodyPart::Data`].
+    Lend,
+    /// Buffered bytes are lent; bytes not yet buffered are read from the
+    /// socket straight onto the end of this vector.
+    Append(&'a mut Vec<u8>),
+    /// Into this buffer, at most its length per call, always as
+    /// [`BodyPart::Direct`]: copied from the read buffer, or read from the
+    /// socket straight into it when nothing is buffered.
+    Fill(&'a mut [u8]),
 }
 
 /// Kept in a `Box` from connect to close (one allocation per connection):
@@ -396,18 +409,23 @@ impl Conn {
     /// The next piece of the body, or its end. A protocol switch (101) is
     /// refused: brisk never asks for one.
     ///
-    /// With `direct`, plain body bytes that are not yet buffered are read
-    /// straight into it (reported as [`BodyPart::Direct`]), so a large body
-    /// is copied once, from the kernel into its final place.
+    /// With [`Dest::Append`] or [`Dest::Fill`], plain body bytes that are
+    /// not yet buffered are read from the socket straight into the
+    /// destination (reported as [`BodyPart::Direct`]), so a large body is
+    /// copied once, from the kernel into its final place.
     pub(crate) async fn read_body(
         &mut self,
-        mut direct: Option<&mut Vec<u8>>,
+        mut dest: Dest<'_>,
         deadline: &Deadline,
     ) -> Result<BodyPart<'_>, Error> {
+        let cap = match &dest {
+            Dest::Fill(out) => out.len(),
+            _ => usize::MAX,
+        };
         loop {
             let step = self
                 .decoder
-                .decode(&self.buf[self.start..])
+                .decode_at_most(&self.buf[self.start..], cap)
                 .map_err(|e| Error::protocol(Phase::ReadBody, e))?;
             let consumed = step.consumed;
             match step.event {
@@ -416,7 +434,12 @@ impl Conn {
                     let end = self.start + consumed;
                     let begin = end - bytes.len();
                     self.start = end;
-                    return Ok(BodyPart::Data(&self.buf[begin..end]));
+                    let bytes = &self.buf[begin..end];
+                    if let Dest::Fill(out) = dest {
+                        out[..bytes.len()].copy_from_slice(bytes);
+                        return Ok(BodyPart::Direct(bytes.len()));
+                    }
+                    return Ok(BodyPart::Data(bytes));
                 }
                 Some(Event::End { reusable }) => {
                     self.start += consumed;
@@ -432,18 +455,25 @@ impl Conn {
                 None => {
                     self.start += consumed;
                     let pending = self.decoder.body_bytes_pending();
-                    if let (Some(out), Some(n), true) =
-                        (direct.as_deref_mut(), pending, self.is_drained())
-                    {
-                        let got = self.read_direct(out, n, deadline).await?;
-                        if got > 0 {
-                            self.decoder.skip_body(got as u64);
-                            return Ok(BodyPart::Direct);
+                    if let (Some(n), true) = (pending, self.is_drained()) {
+                        let got = match &mut dest {
+                            Dest::Lend => None,
+                            Dest::Append(out) => Some(self.read_direct(out, n, deadline).await?),
+                            Dest::Fill(out) => Some(self.read_into(out, n, deadline).await?),
+                        };
+                        match got {
+                            Some(0) => {
+                                return Err(Error::protocol(
+                                    Phase::ReadBody,
+                                    ParseError::IncompleteMessage,
+                                ))
+                            }
+                            Some(got) => {
+                                self.decoder.skip_body(got as u64);
+                                return Ok(BodyPart::Direct(got));
+                            }
+                            None => {}
                         }
-                        return Err(Error::protocol(
-                            Phase::ReadBody,
-                            ParseError::IncompleteMessage,
-                        ));
                     }
                     if !self
                         .fill(Phase::ReadBody, deadline.end_of(Phase::ReadBody))
@@ -504,6 +534,31 @@ impl Conn {
             .run(Phase::ReadBody, async {
                 stream
                     .read_buf(out)
+                    .await
+                    .map_err(|e| Error::io(Phase::ReadBody, e))
+            })
+            .await?;
+        if n > 0 {
+            self.response_started = true;
+            self.response_bytes = self.response_bytes.saturating_add(n);
+        }
+        Ok(n)
+    }
+
+    /// Reads up to `limit` bytes (and at most `out.len()`) into `out`; 0 at
+    /// EOF.
+    async fn read_into(
+        &mut self,
+        out: &mut [u8],
+        limit: u64,
+        deadline: &Deadline,
+    ) -> Result<usize, Error> {
+        let want = usize::try_from(limit).map_or(out.len(), |l| l.min(out.len()));
+        let stream = &mut self.stream;
+        let n = deadline
+            .run(Phase::ReadBody, async {
+                stream
+                    .read(&mut out[..want])
                     .await
                     .map_err(|e| Error::io(Phase::ReadBody, e))
             })

@@ -3,7 +3,7 @@
 use super::attempt::Tries;
 use super::exchange::Hop;
 use super::{Client, StatusCode};
-use crate::conn::{BodyPart, Conn};
+use crate::conn::{BodyPart, Conn, Dest};
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
 use crate::events::{emit, Event};
@@ -235,6 +235,66 @@ impl Response {
         Ok(self.next_part(&mut out, true).await?.then_some(out))
     }
 
+    /// Reads the next body bytes into `buf`, as many as are at hand (at
+    /// least one, at most `buf.len()`), and returns how many; 0 at the end
+    /// of the body (or for an empty `buf`).
+    ///
+    /// This is the streaming read: one buffer of the caller's, reused for
+    /// a body of any size, so memory stays constant. Bytes that have not
+    /// arrived yet are read from the socket straight into `buf`; bytes
+    /// that came with the head are copied from the connection's buffer.
+    /// Each wait for bytes is bounded by the read budget, the whole by the
+    /// request's deadline. Reading to the end returns the connection to
+    /// the pool, as [`bytes`](Self::bytes) does.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), brisk::Error> {
+    /// let mut resp = brisk::get("http://127.0.0.1:8080/big.iso").await?;
+    /// let mut buf = vec![0; 64 * 1024];
+    /// let mut total = 0;
+    /// loop {
+    ///     let n = resp.read(&mut buf).await?;
+    ///     if n == 0 {
+    ///         break;
+    ///     }
+    ///     total += n; // use &buf[..n]
+    /// }
+    /// println!("{total} bytes");
+    /// # Ok(()) }
+    /// ```
+    pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !self.ahead.is_empty() {
+            let n = self.ahead.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.ahead[..n]);
+            self.ahead.drain(..n);
+            return Ok(n);
+        }
+        let Some((conn, _)) = self.body.as_mut() else {
+            if self.failed {
+                return Err(self.already_failed());
+            }
+            return Ok(0);
+        };
+        match conn.read_body(Dest::Fill(buf), &self.deadline).await {
+            Ok(BodyPart::Direct(n)) => Ok(n),
+            // `Fill` copies for us; a lent piece (never cut past `buf`'s
+            // length) would be copied here alike.
+            Ok(BodyPart::Data(bytes)) => {
+                let n = bytes.len().min(buf.len());
+                buf[..n].copy_from_slice(&bytes[..n]);
+                Ok(n)
+            }
+            Ok(BodyPart::End { reusable }) => {
+                self.end_body(reusable);
+                Ok(0)
+            }
+            Err(e) => Err(self.body_failed(e)),
+        }
+    }
+
     /// The whole body.
     ///
     /// With [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes)
@@ -353,31 +413,43 @@ impl Response {
         }
         let Some((conn, _)) = self.body.as_mut() else {
             if self.failed {
-                return Err(Error::new(Kind::Io)
-                    .with_phase(Phase::ReadBody)
-                    .with_url(&self.url)
-                    .with_source("the body already failed"));
+                return Err(self.already_failed());
             }
             return Ok(false);
         };
-        let direct = if direct { Some(&mut *out) } else { None };
-        match conn.read_body(direct, &self.deadline).await {
+        let dest = if direct {
+            Dest::Append(&mut *out)
+        } else {
+            Dest::Lend
+        };
+        match conn.read_body(dest, &self.deadline).await {
             Ok(BodyPart::Data(bytes)) => {
                 out.extend_from_slice(bytes);
                 Ok(true)
             }
-            Ok(BodyPart::Direct) => Ok(true),
+            Ok(BodyPart::Direct(_)) => Ok(true),
             Ok(BodyPart::End { reusable }) => {
                 self.end_body(reusable);
                 Ok(false)
             }
-            Err(e) => {
-                self.client.shared.counters.closed(CloseReason::Error);
-                self.body = None;
-                self.failed = true;
-                Err(e.with_url(&self.url))
-            }
+            Err(e) => Err(self.body_failed(e)),
         }
+    }
+
+    /// A body read failed: the connection is closed, and the body can no
+    /// longer look complete.
+    fn body_failed(&mut self, e: Error) -> Error {
+        self.client.shared.counters.closed(CloseReason::Error);
+        self.body = None;
+        self.failed = true;
+        e.with_url(&self.url)
+    }
+
+    fn already_failed(&self) -> Error {
+        Error::new(Kind::Io)
+            .with_phase(Phase::ReadBody)
+            .with_url(&self.url)
+            .with_source("the body already failed")
     }
 
     fn end_body(&mut self, reusable: bool) {

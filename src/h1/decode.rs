@@ -102,6 +102,9 @@ pub struct ResponseDecoder {
     reusable: bool,
     /// How the last final response's body is framed.
     framing: Option<Framing>,
+    /// The most body bytes one event may carry (see
+    /// [`ResponseDecoder::decode_at_most`]); unbounded otherwise.
+    cap: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +126,7 @@ impl ResponseDecoder {
             informational: 0,
             reusable: false,
             framing: None,
+            cap: u64::MAX,
         }
     }
 
@@ -199,7 +203,7 @@ impl ResponseDecoder {
             State::Closed { empty_lines } => self.decode_idle(input, empty_lines, true),
             State::Head => self.decode_head(input),
             State::Length(0) => Ok(self.end(0)),
-            State::Length(remaining) => Ok(match take(input, remaining) {
+            State::Length(remaining) => Ok(match take(input, remaining.min(self.cap)) {
                 None => need_more(0),
                 Some(bytes) => {
                     self.state = State::Length(remaining - bytes.len() as u64);
@@ -207,9 +211,9 @@ impl ResponseDecoder {
                 }
             }),
             State::Chunked(state) => self.decode_chunked(input, state),
-            State::UntilClose => Ok(match input.is_empty() {
-                true => need_more(0),
-                false => body(input),
+            State::UntilClose => Ok(match take(input, self.cap) {
+                None => need_more(0),
+                Some(bytes) => body(bytes),
             }),
             State::Switching => {
                 self.state = State::Switched;
@@ -220,6 +224,34 @@ impl ResponseDecoder {
             }
             State::Switched => Ok(need_more(0)),
         }
+    }
+
+    /// Like [`ResponseDecoder::decode`], but a body event carries at most
+    /// `max` bytes (at least one): the rest stays unconsumed, for the next
+    /// call. For a caller that copies the body into a buffer of its own
+    /// size, so nothing decoded is left over.
+    ///
+    /// ```
+    /// use brisk::h1::{Event, ResponseDecoder};
+    ///
+    /// let mut dec = ResponseDecoder::new(Default::default());
+    /// let input: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    /// let head = dec.decode(input)?;
+    /// let rest = &input[head.consumed..];
+    /// let step = dec.decode_at_most(rest, 2)?;
+    /// assert!(matches!(step.event, Some(Event::Body(b"he"))));
+    /// assert_eq!(step.consumed, 2);
+    /// # Ok::<(), brisk::h1::ParseError>(())
+    /// ```
+    pub fn decode_at_most<'b>(
+        &mut self,
+        input: &'b [u8],
+        max: usize,
+    ) -> Result<Decoded<'b>, ParseError> {
+        self.cap = (max as u64).max(1);
+        let step = self.decode(input);
+        self.cap = u64::MAX;
+        step
     }
 
     /// Tells the decoder the peer closed the connection after the bytes it
@@ -380,7 +412,7 @@ impl ResponseDecoder {
                     }
                 },
                 Chunked::Data(remaining) => {
-                    let Some(bytes) = take(rest, remaining) else {
+                    let Some(bytes) = take(rest, remaining.min(self.cap)) else {
                         return Ok(need_more(at));
                     };
                     let left = remaining - bytes.len() as u64;
@@ -918,5 +950,39 @@ mod tests {
             panic!("expected body")
         };
         assert!(std::ptr::eq(b.as_ptr(), rest.as_ptr()));
+    }
+
+    #[test]
+    fn a_capped_decode_splits_bodies_and_nothing_else() {
+        let inputs: [&[u8]; 3] = [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\n\r\nhello world",
+        ];
+        for input in inputs {
+            let whole = feed("GET", input, &[], true, &Limits::default()).unwrap();
+            for cap in 1..=12 {
+                let mut dec = ResponseDecoder::new(Limits::default());
+                let (mut at, mut body, mut ends) = (0, Vec::new(), 0);
+                loop {
+                    let step = dec.decode_at_most(&input[at..], cap).unwrap();
+                    at += step.consumed;
+                    match step.event {
+                        Some(Event::Body(b)) => {
+                            assert!(!b.is_empty() && b.len() <= cap, "cap {cap}");
+                            body.extend_from_slice(b);
+                        }
+                        Some(Event::End { .. }) => ends += 1,
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+                if ends == 0 {
+                    assert!(matches!(dec.finish(), Ok(Event::End { .. })));
+                }
+                assert_eq!(at, input.len(), "cap {cap}");
+                assert!(whole.contains(&Body(body)), "cap {cap}");
+            }
+        }
     }
 }
