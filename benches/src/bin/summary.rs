@@ -37,6 +37,7 @@ const COLUMNS: &[(&str, &str, f64)] = &[
     ("CPU µs/MiB", "cpu_us_per_mib", 1.0),
     ("wall s", "wall_s", 1.0),
     ("1 call s", "single_call_s", 1.0),
+    ("listen drops", "listen_overflows", 1.0),
     ("peak RSS MiB", "peak_rss_kb", 1.0 / 1024.0),
 ];
 
