@@ -50,6 +50,8 @@ pub fn listen_overflows() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
     let mut rows = text.lines().filter(|l| l.starts_with("TcpExt:"));
     let (names, values) = (rows.next()?, rows.next()?);
-    let i = names.split_whitespace().position(|n| n == "ListenOverflows")?;
+    let i = names
+        .split_whitespace()
+        .position(|n| n == "ListenOverflows")?;
     values.split_whitespace().nth(i)?.parse().ok()
 }

@@ -219,7 +219,9 @@ fn setup(args: &Args, tls: bool, path: &str) -> Result<Setup, BoxError> {
         Some(addr) => {
             let der = match (&args.cert, tls) {
                 (Some(file), true) => Some(std::fs::read(file)?),
-                (None, true) => return Err(format!("{} with --addr needs --cert", args.workload).into()),
+                (None, true) => {
+                    return Err(format!("{} with --addr needs --cert", args.workload).into())
+                }
                 (_, false) => None,
             };
             (addr, der, None)
@@ -413,12 +415,7 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
             };
             let (path, n, warm, tasks) = match slow {
                 false => ("/".to_string(), q(50_000), q(5_000), 100),
-                true => (
-                    format!("/delay?ms={}", args.delay_ms),
-                    q(wide),
-                    0,
-                    q(wide),
-                ),
+                true => (format!("/delay?ms={}", args.delay_ms), q(wide), 0, q(wide)),
             };
             let n = args.requests.unwrap_or(n);
             let warm = args.warmup.unwrap_or(warm);
