@@ -5,7 +5,8 @@
 #                      [--footprint-programs "brisk brisk-nodefault reqwest ureq"]
 #                      [--parse-instructions] [--no-runs]
 #                      [--clients "brisk reqwest hyper raw"]
-#                      [--workloads "seq c100 1m tls-new-conn slow"]
+#                      [--workloads "seq c100 1m tls-new-conn slow tls-seq tls-c100
+#                                   stream-1m stream-100m slow10k"]
 #                      [--no-brisk] [--quick] [--out DIR]
 #
 # Builds the bench crate in release, starts the hyper server pinned to core 0
@@ -31,10 +32,30 @@
 #
 # --no-brisk builds without the `brisk-client` feature and leaves brisk out.
 # --quick runs a tenth of each workload's requests (a smoke test, not data).
+#
+# The tls-* workloads go to the TLS server. slow10k holds 10,000 connections
+# open in the client and as many in the server (separate processes), so the
+# script raises the open-file limit to the hard limit first; it reports the
+# kernel's listen-backlog cap (somaxconn) and ephemeral port range, which
+# bound how fast 10,000 simultaneous connects can be taken in.
+#
+# The binaries are built into $CARGO_TARGET_DIR when set (a shared target
+# directory), else benches/target. With CARGO_LOCK=FILE every cargo command
+# runs under `flock FILE`, for machines where builds take turns (the
+# footprint's build times then include any wait for the lock).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 BENCHES=$PWD
+TARGET=${CARGO_TARGET_DIR:-$BENCHES/target}
+BIN=$TARGET/release
+locked() {
+    if [ -n "${CARGO_LOCK:-}" ]; then
+        flock "$CARGO_LOCK" "$@"
+    else
+        "$@"
+    fi
+}
 
 REPS=5
 UNPINNED=0
@@ -43,7 +64,7 @@ PARSE_INSTRUCTIONS=0
 PROGRAMS="brisk brisk-nodefault reqwest ureq"
 RUNS=1
 CLIENTS="brisk reqwest hyper raw"
-WORKLOADS="seq c100 1m tls-new-conn slow"
+WORKLOADS="seq c100 1m tls-new-conn slow tls-seq tls-c100 stream-1m stream-100m slow10k"
 FEATURES=()
 QUICK=()
 OUT=""
@@ -62,21 +83,31 @@ while [ $# -gt 0 ]; do
         --no-brisk) FEATURES=(--no-default-features); CLIENTS=${CLIENTS//brisk/} ;;
         --quick) QUICK=(--quick) ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,41p' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
 done
 
-OUT=${OUT:-$BENCHES/target/compare-$(date +%Y%m%d-%H%M%S)}
+OUT=${OUT:-$TARGET/compare-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 RESULTS=$OUT/results.jsonl
 : > "$RESULTS"
 
 log() { echo "[compare] $*" >&2; }
 
-# The slow workload holds 1,000 connections open on each side.
-ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# slow holds 1,000 connections open on each side, slow10k 10,000: each
+# process (server, client) needs a descriptor per connection and some more.
+# Servers and clients are started from this shell, so they inherit it.
+HARD_NOFILE=$(ulimit -Hn)
+[ "$HARD_NOFILE" = unlimited ] && HARD_NOFILE=65536
+ulimit -n "$HARD_NOFILE" 2>/dev/null || true
+if [[ " $WORKLOADS " == *" slow10k "* ]]; then
+    if [ "$(ulimit -n)" -lt 10240 ]; then
+        log "WARNING: open-file limit $(ulimit -n) < 10,240: slow10k will fail (raise the hard limit)"
+    fi
+    log "slow10k: open files $(ulimit -n), listen backlog capped at somaxconn $(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo '?'), ephemeral ports $(tr '\t' '-' < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo '?')"
+fi
 
 SERVER_PIDS=()
 cleanup() {
@@ -91,7 +122,7 @@ start_server() {
     local name=$1 pin=$2
     shift 2
     rm -f "$OUT/$name.port"
-    $pin "$BENCHES/target/release/server" --port 0 --port-file "$OUT/$name.port" \
+    $pin "$BIN/server" --port 0 --port-file "$OUT/$name.port" \
         --cert-out "$OUT/$name.der" "$@" > "$OUT/$name.log" 2>&1 &
     SERVER_PIDS+=($!)
     for _ in $(seq 100); do
@@ -115,9 +146,9 @@ run_pass() {
     for rep in $(seq "$REPS"); do
         for workload in $WORKLOADS; do
             local addr=$plain
-            [ "$workload" = tls-new-conn ] && addr=$tls
+            case $workload in tls-*) addr=$tls ;; esac
             for client in $CLIENTS; do
-                if ! $pin "$BENCHES/target/release/compare" --client "$client" \
+                if ! $pin "$BIN/compare" --client "$client" \
                     --workload "$workload" --addr "$addr" --cert "$cert" \
                     --label "$mode" "${QUICK[@]}" >> "$RESULTS" 2>> "$OUT/errors.log"; then
                     log "FAILED: $mode rep $rep $workload $client (see $OUT/errors.log)"
@@ -139,16 +170,16 @@ footprint() {
         local target=$dir/target
         log "footprint: $name"
         # Download first, so the timed build is compile time only.
-        cargo fetch --manifest-path "$dir/Cargo.toml" >&2
+        locked cargo fetch --manifest-path "$dir/Cargo.toml" >&2
         # Every line of the tree names one crate (name, version); count each
         # once and leave out the program itself.
         local crates
-        crates=$(cargo tree --manifest-path "$dir/Cargo.toml" -e normal --prefix none \
+        crates=$(locked cargo tree --manifest-path "$dir/Cargo.toml" -e normal --prefix none \
             | awk '{print $1, $2}' | sort -u | grep -cv "^footprint-")
         rm -rf "$target"
         local t0 t1
         t0=$(date +%s.%N)
-        if ! cargo build --release --manifest-path "$dir/Cargo.toml" --target-dir "$target" \
+        if ! locked cargo build --release --manifest-path "$dir/Cargo.toml" --target-dir "$target" \
             > "$OUT/footprint-$name.log" 2>&1; then
             echo "| $name | $crates | build failed (see $OUT/footprint-$name.log) | – |"
             continue
@@ -175,9 +206,9 @@ parse_instructions() {
     for p in httparse brisk decoder; do
         local i0 i1
         i0=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-            "$BENCHES/target/release/parse_instructions" "$p" 0 2>&1 | sed -n 's/.*Collected : //p')
+            "$BIN/parse_instructions" "$p" 0 2>&1 | sed -n 's/.*Collected : //p')
         i1=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-            "$BENCHES/target/release/parse_instructions" "$p" "$n" 2>&1 | sed -n 's/.*Collected : //p')
+            "$BIN/parse_instructions" "$p" "$n" 2>&1 | sed -n 's/.*Collected : //p')
         local label=$p
         [ "$p" = brisk ] && label="brisk parse_head"
         [ "$p" = decoder ] && label="brisk ResponseDecoder (allocating)"
@@ -188,7 +219,7 @@ parse_instructions() {
 
 if [ "$RUNS" = 1 ]; then
     log "building (release) ..."
-    nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
+    locked nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
     run_pass pinned "taskset -c 0"
     if [ "$UNPINNED" = 1 ]; then
         cleanup; SERVER_PIDS=()
@@ -201,13 +232,13 @@ if [ "$RUNS" = 1 ]; then
         echo "Server: hyper 1.x on a current-thread runtime. Clients: current-thread runtime."
         echo "pinned = server and client both on core 0 (taskset -c 0); unpinned = both left to the scheduler."
         echo
-        "$BENCHES/target/release/summary" "$RESULTS"
+        "$BIN/summary" "$RESULTS"
     } > "$OUT/summary.md"
 fi
 
 if [ "$PARSE_INSTRUCTIONS" = 1 ]; then
     if [ "$RUNS" = 0 ]; then
-        nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
+        locked nice -n 19 cargo build --release --bins "${FEATURES[@]}" >&2
     fi
     if command -v valgrind > /dev/null; then
         parse_instructions >> "$OUT/summary.md"

@@ -36,6 +36,23 @@ impl BenchClient for Brisk {
         Ok(body.len())
     }
 
+    async fn stream(&self, target: &Target, buf: &mut [u8]) -> Result<u64, BoxError> {
+        let mut resp = self.0.get(target.url.as_str()).send().await?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(format!("unexpected status {status}").into());
+        }
+        // `read` fills the caller's buffer and says 0 at the end of the
+        // body: one buffer, reused for every download, whatever its size.
+        let mut n = 0u64;
+        loop {
+            match resp.read(buf).await? {
+                0 => return Ok(n),
+                k => n += k as u64,
+            }
+        }
+    }
+
     fn connections_opened(&self) -> Option<u64> {
         Some(self.0.stats().connections_opened)
     }

@@ -4,15 +4,20 @@
 //! Each client is used the way its documentation suggests:
 //!
 //! - `reqwest`: `reqwest::Client` (rustls, no proxy), `get(&str).send()`,
-//!   `bytes()`. Parses the URL string on every request.
+//!   `bytes()`. Parses the URL string on every request. Streamed:
+//!   `resp.chunk()` until `None`.
 //! - `hyper`: `hyper_util::client::legacy::Client` over `HttpConnector`
 //!   (nodelay on), a pre-parsed `Uri` cloned per request, body collected
-//!   with `http_body_util`. Over TLS (the `tls-new-conn` workload only) a
-//!   fresh `hyper::client::conn::http1` connection over tokio-rustls per
-//!   request, which is what hyper-rustls does underneath.
+//!   with `http_body_util`. Streamed: `BodyExt::frame()` until `None`. Over
+//!   TLS with reuse (`tls-seq`, `tls-c100`) the same pooled client over a
+//!   `hyper_rustls::HttpsConnector`; for `tls-new-conn` a fresh
+//!   `hyper::client::conn::http1` connection over tokio-rustls per request,
+//!   which is what hyper-rustls does underneath.
 //! - `raw`: the floor. A fixed request written to a raw `TcpStream` (or
 //!   tokio-rustls stream), and the reply skipped by its length, learnt once
-//!   from a first full response. No parsing, no allocation per request.
+//!   from a first full response. No parsing, no allocation per request in
+//!   its own code. Streamed: read into the caller's buffer until the learnt
+//!   length is consumed.
 //! - `brisk`: in [`crate::brisk_client`], behind the `brisk-client` feature.
 //!
 //! Every TLS client trusts exactly the server's self-signed certificate and
@@ -26,6 +31,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -73,6 +80,11 @@ pub struct Options {
     pub pool_max_idle_per_host: usize,
     /// The one root certificate (DER) to trust, for TLS targets.
     pub root_der: Option<Vec<u8>>,
+    /// Over TLS, whether hyper uses its pooled client (through
+    /// hyper-rustls) rather than a new connection per request. On for the
+    /// workloads that reuse connections (`tls-seq`, `tls-c100`); off for
+    /// `tls-new-conn`, whose figures stay comparable with earlier runs.
+    pub pooled_tls: bool,
 }
 
 /// One HTTP client under test.
@@ -81,6 +93,14 @@ pub trait BenchClient {
     /// One `GET` of the target: checks the status is 200, reads the whole
     /// body, and returns its length.
     async fn get(&self, target: &Target) -> Result<usize, BoxError>;
+
+    /// One `GET` of the target read through the client's streaming API:
+    /// checks the status is 200, then takes the body piece by piece,
+    /// counting and discarding it, and returns its length. `buf` is the
+    /// caller's reusable buffer, for the clients that read into one (brisk,
+    /// raw); reqwest and hyper hand out pieces of their own, which are
+    /// counted and dropped without a copy.
+    async fn stream(&self, target: &Target, buf: &mut [u8]) -> Result<u64, BoxError>;
 
     /// Connections the client says it opened, when it keeps count.
     fn connections_opened(&self) -> Option<u64> {
@@ -142,15 +162,30 @@ impl BenchClient for Reqwest {
         check_status(resp.status().as_u16())?;
         Ok(resp.bytes().await?.len())
     }
+
+    async fn stream(&self, target: &Target, _buf: &mut [u8]) -> Result<u64, BoxError> {
+        let mut resp = self.0.get(&target.url).send().await?;
+        check_status(resp.status().as_u16())?;
+        let mut n = 0u64;
+        while let Some(chunk) = resp.chunk().await? {
+            n += chunk.len() as u64;
+        }
+        Ok(n)
+    }
 }
 
 // ---------------------------------------------------------------- hyper
 
-/// hyper 1.x: the hyper-util legacy (pooled) client over plain TCP; over
-/// TLS, a new `hyper::client::conn::http1` connection per request.
+type Legacy<C> = hyper_util::client::legacy::Client<C, Empty<Bytes>>;
+
+/// hyper 1.x: the hyper-util legacy (pooled) client over plain TCP, or over
+/// TLS through hyper-rustls; or, over TLS, a new
+/// `hyper::client::conn::http1` connection per request.
 pub enum Hyper {
     /// Pooled, plain TCP.
-    Pooled(hyper_util::client::legacy::Client<HttpConnector, Empty<Bytes>>),
+    Pooled(Legacy<HttpConnector>),
+    /// Pooled, TLS through hyper-rustls.
+    PooledTls(Legacy<HttpsConnector<HttpConnector>>),
     /// A new TLS connection for every request.
     TlsPerRequest(tokio_rustls::TlsConnector),
 }
@@ -158,22 +193,34 @@ pub enum Hyper {
 impl Hyper {
     /// Builds the client for `target`'s scheme.
     pub fn new(target: &Target, options: &Options) -> Result<Self, BoxError> {
-        if target.tls {
+        if target.tls && !options.pooled_tls {
             return Ok(Hyper::TlsPerRequest(root_config(options)?.into()));
         }
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(options.pool_max_idle_per_host)
-            .build(connector);
-        Ok(Hyper::Pooled(client))
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        let mut builder = hyper_util::client::legacy::Client::builder(TokioExecutor::new());
+        builder.pool_max_idle_per_host(options.pool_max_idle_per_host);
+        if !target.tls {
+            return Ok(Hyper::Pooled(builder.build(http)));
+        }
+        // The connector hands `https` URIs to the TCP connector, which
+        // refuses them unless told not to.
+        http.enforce_http(false);
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(root_config(options)?.as_ref().clone())
+            .https_only()
+            .enable_http1()
+            .wrap_connector(http);
+        Ok(Hyper::PooledTls(builder.build(https)))
     }
-}
 
-impl BenchClient for Hyper {
-    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
-        let resp = match self {
+    async fn send(&self, target: &Target) -> Result<hyper::Response<Incoming>, BoxError> {
+        Ok(match self {
             Hyper::Pooled(client) => {
+                let req = hyper::Request::get(target.uri.clone()).body(Empty::<Bytes>::new())?;
+                client.request(req).await?
+            }
+            Hyper::PooledTls(client) => {
                 let req = hyper::Request::get(target.uri.clone()).body(Empty::<Bytes>::new())?;
                 client.request(req).await?
             }
@@ -190,9 +237,28 @@ impl BenchClient for Hyper {
                     .body(Empty::<Bytes>::new())?;
                 sender.send_request(req).await?
             }
-        };
+        })
+    }
+}
+
+impl BenchClient for Hyper {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        let resp = self.send(target).await?;
         check_status(resp.status().as_u16())?;
         Ok(resp.into_body().collect().await?.to_bytes().len())
+    }
+
+    async fn stream(&self, target: &Target, _buf: &mut [u8]) -> Result<u64, BoxError> {
+        let resp = self.send(target).await?;
+        check_status(resp.status().as_u16())?;
+        let mut body = resp.into_body();
+        let mut n = 0u64;
+        while let Some(frame) = body.frame().await {
+            if let Some(data) = frame?.data_ref() {
+                n += data.len() as u64;
+            }
+        }
+        Ok(n)
     }
 }
 
@@ -327,8 +393,11 @@ impl Raw {
     }
 }
 
-impl BenchClient for Raw {
-    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+impl Raw {
+    /// One request: a connection from the stack (or a new one), the fixed
+    /// request written, and the reply skipped through `buf` (the
+    /// connection's own scratch buffer when `None`).
+    async fn exchange(&self, target: &Target, buf: Option<&mut [u8]>) -> Result<usize, BoxError> {
         let popped = self.idle.borrow_mut().pop();
         let mut conn = match popped {
             Some(c) => c,
@@ -344,13 +413,27 @@ impl BenchClient for Raw {
                 .map_err(|_| "poisoned")?
                 .push((target.path.clone(), lens));
         } else {
+            let buf = match buf {
+                Some(b) if !b.is_empty() => b,
+                _ => &mut conn.scratch[..],
+            };
             while left > 0 {
-                let cap = left.min(conn.scratch.len());
-                left -= conn.stream.read(&mut conn.scratch[..cap]).await?;
+                let cap = left.min(buf.len());
+                left -= conn.stream.read(&mut buf[..cap]).await?;
             }
         }
         self.idle.borrow_mut().push(conn);
         Ok(self.reply_len.get().1)
+    }
+}
+
+impl BenchClient for Raw {
+    async fn get(&self, target: &Target) -> Result<usize, BoxError> {
+        self.exchange(target, None).await
+    }
+
+    async fn stream(&self, target: &Target, buf: &mut [u8]) -> Result<u64, BoxError> {
+        Ok(self.exchange(target, Some(buf)).await? as u64)
     }
 
     fn connections_opened(&self) -> Option<u64> {
@@ -400,6 +483,16 @@ impl BenchClient for AnyClient {
             AnyClient::Raw(c) => c.get(target).await,
             #[cfg(feature = "brisk-client")]
             AnyClient::Brisk(c) => c.get(target).await,
+        }
+    }
+
+    async fn stream(&self, target: &Target, buf: &mut [u8]) -> Result<u64, BoxError> {
+        match self {
+            AnyClient::Reqwest(c) => c.stream(target, buf).await,
+            AnyClient::Hyper(c) => c.stream(target, buf).await,
+            AnyClient::Raw(c) => c.stream(target, buf).await,
+            #[cfg(feature = "brisk-client")]
+            AnyClient::Brisk(c) => c.stream(target, buf).await,
         }
     }
 

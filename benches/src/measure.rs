@@ -41,3 +41,17 @@ pub fn percentile_us(sorted: &[Duration], p: f64) -> Option<f64> {
     let i = rank.clamp(1, sorted.len()) - 1;
     Some(sorted[i].as_secs_f64() * 1e6)
 }
+
+/// `TcpExt: ListenOverflows` from `/proc/net/netstat`: how many times a
+/// listener's accept queue was full and the kernel dropped the connection's
+/// handshake (the client retries its SYN a second later). The count is for
+/// the whole network namespace, so other programs' listeners count too.
+pub fn listen_overflows() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut rows = text.lines().filter(|l| l.starts_with("TcpExt:"));
+    let (names, values) = (rows.next()?, rows.next()?);
+    let i = names
+        .split_whitespace()
+        .position(|n| n == "ListenOverflows")?;
+    values.split_whitespace().nth(i)?.parse().ok()
+}

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | `/` | 200, `Hello, world!` (13 bytes) |
 //! | `/1m` | 200, 1 MiB (1,048,576 bytes) of `x` |
+//! | `/100m` | 200, 100 MiB (104,857,600 bytes) of `x`, sent as 1,600 frames of 64 KiB that share one buffer |
 //! | `/delay?ms=N` | 200, `Hello, world!` after sleeping N ms |
 //! | `/stats` | 200, `{"connections":N}`: connections accepted so far, this one included |
 //! | `/chat` | 200, [`CHAT_REPLY`] (a chat completion, 1 KiB of JSON) once the request body is read |
@@ -28,8 +29,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use http_body_util::{Either, Full};
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -39,6 +40,11 @@ use tokio::net::{TcpListener, TcpSocket};
 pub const HELLO: &[u8] = b"Hello, world!";
 /// The length of the body of `/1m`.
 pub const ONE_MIB: usize = 1024 * 1024;
+/// The length of the body of `/100m`.
+pub const HUNDRED_MIB: usize = 100 * ONE_MIB;
+/// The frame `/100m` is sent in: one shared 64 KiB buffer, handed out again
+/// and again, so a download costs the server no memory of its own.
+const FRAME: usize = 64 * 1024;
 /// The body of `/chat`: an OpenAI-style chat completion of 1,024 bytes,
 /// the kind of answer a typed JSON round trip decodes.
 pub const CHAT_REPLY: &str = concat!(
@@ -150,14 +156,56 @@ pub fn spawn(port: u16, tls: bool) -> std::io::Result<RunningServer> {
     })
 }
 
-/// Binds 127.0.0.1:`port` with a backlog deep enough for the `slow`
-/// workload's 1,000 simultaneous connects.
+/// The listen backlog asked for: deeper than the `slow10k` workload's
+/// 10,000 simultaneous connects. A full accept queue drops SYNs, and the
+/// client's retry comes a whole second later, which would swamp `wall_s`.
+/// The kernel quietly caps it at `/proc/sys/net/core/somaxconn`.
+pub const BACKLOG: u32 = 16_384;
+
+/// Binds 127.0.0.1:`port` with a backlog of [`BACKLOG`] (tokio's
+/// `TcpListener::bind` asks for 1,024, too few for `slow10k`).
 pub fn bind(port: u16) -> std::io::Result<TcpListener> {
     let socket = TcpSocket::new_v4()?;
     socket.set_reuseaddr(true)?;
     socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
-    socket.listen(4096)
+    socket.listen(BACKLOG)
 }
+
+/// The body of `/100m`: `left` bytes handed out as slices of one shared
+/// buffer, so no download holds its whole body in memory. Its exact size
+/// hint makes hyper announce it with `Content-Length`.
+pub struct Repeat {
+    frame: Bytes,
+    left: u64,
+}
+
+impl hyper::body::Body for Repeat {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.left.min(self.frame.len() as u64) as usize;
+        self.left -= n as u64;
+        std::task::Poll::Ready(Some(Ok(Frame::data(self.frame.slice(..n)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
+}
+
+/// What every route answers with: a whole body, or `/100m`'s stream.
+type Body = Either<Full<Bytes>, Repeat>;
 
 /// Accepts connections forever, one task per connection.
 pub async fn serve(
@@ -167,6 +215,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let acceptor = identity.as_ref().map(TlsIdentity::acceptor);
     let big = Bytes::from(vec![b'x'; ONE_MIB]);
+    // `/100m`'s frames are slices of the start of the same megabyte.
+    let frame = big.slice(..FRAME);
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(s) => s,
@@ -178,9 +228,10 @@ pub async fn serve(
         };
         connections.fetch_add(1, Ordering::Relaxed);
         let _ = stream.set_nodelay(true);
-        let big = big.clone();
+        let (big, frame) = (big.clone(), frame.clone());
         let counter = connections.clone();
-        let service = service_fn(move |req| handle(req, big.clone(), counter.clone()));
+        let service =
+            service_fn(move |req| handle(req, big.clone(), frame.clone(), counter.clone()));
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let builder = {
@@ -207,14 +258,23 @@ pub async fn serve(
 async fn handle(
     req: Request<Incoming>,
     big: Bytes,
+    frame: Bytes,
     connections: Arc<AtomicU64>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
+    let whole = |body: Full<Bytes>| Response::new(Either::Left(body));
+    if req.uri().path() == "/100m" {
+        let body = Repeat {
+            frame,
+            left: HUNDRED_MIB as u64,
+        };
+        return Ok(Response::new(Either::Right(body)));
+    }
     if req.uri().path() == "/chat" {
         use http_body_util::BodyExt;
         // Read the request whole, as an API server parses it, so the
         // connection stays reusable.
         let _ = req.into_body().collect().await;
-        let mut resp = Response::new(Full::new(Bytes::from_static(CHAT_REPLY.as_bytes())));
+        let mut resp = whole(Full::new(Bytes::from_static(CHAT_REPLY.as_bytes())));
         resp.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("application/json"),
@@ -239,10 +299,10 @@ async fn handle(
             connections.load(Ordering::Relaxed)
         )),
         _ => {
-            let mut resp = Response::new(Full::new(Bytes::from_static(b"not found")));
+            let mut resp = whole(Full::new(Bytes::from_static(b"not found")));
             *resp.status_mut() = StatusCode::NOT_FOUND;
             return Ok(resp);
         }
     };
-    Ok(Response::new(Full::new(body)))
+    Ok(whole(Full::new(body)))
 }

@@ -3,10 +3,10 @@
 //!
 //! ```text
 //! compare --client brisk|reqwest|hyper|raw
-//!         --workload seq|c100|1m|tls-new-conn|slow
-//!         [--addr 127.0.0.1:PORT]   server started separately (TLS server for tls-new-conn);
+//!         --workload seq|c100|1m|tls-new-conn|slow|tls-seq|tls-c100|stream-1m|stream-100m|slow10k
+//!         [--addr 127.0.0.1:PORT]   server started separately (the TLS server for tls-*);
 //!                                   without it, one is started in-process
-//!         [--cert FILE.der]         the TLS server's certificate (with --addr, for tls-new-conn)
+//!         [--cert FILE.der]         the TLS server's certificate (with --addr, for tls-*)
 //!         [--requests N] [--warmup N] [--concurrency N] [--delay-ms N]
 //!         [--quick]                 a tenth of the default counts, for smoke tests
 //!         [--label TEXT]            copied into the JSON as "mode" (e.g. pinned, unpinned)
@@ -17,6 +17,9 @@
 //! time from `getrusage(RUSAGE_SELF)`, allocations from the counting global
 //! allocator, connections from the server's count (`/stats`). Warm-up
 //! requests go first, on the same client.
+//!
+//! A run that fails still prints its line, with an `error` field, so the
+//! summary can show the failure (and the exit status is 1).
 
 use std::cell::{Cell, RefCell};
 use std::net::SocketAddr;
@@ -27,20 +30,39 @@ use std::time::{Duration, Instant};
 
 use brisk_benches::alloc_count::{self, Counting, Counts};
 use brisk_benches::clients::{tls_config, AnyClient, BenchClient, BoxError, Options, Target};
-use brisk_benches::measure::{cpu_time, peak_rss_kb, percentile_us};
-use brisk_benches::server::{self, HELLO, ONE_MIB};
+use brisk_benches::measure::{cpu_time, listen_overflows, peak_rss_kb, percentile_us};
+use brisk_benches::server::{self, HELLO, HUNDRED_MIB, ONE_MIB};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-const WORKLOADS: &[&str] = &["seq", "c100", "1m", "tls-new-conn", "slow"];
+const WORKLOADS: &[&str] = &[
+    "seq",
+    "c100",
+    "1m",
+    "tls-new-conn",
+    "slow",
+    "tls-seq",
+    "tls-c100",
+    "stream-1m",
+    "stream-100m",
+    "slow10k",
+];
 
 /// Connections kept idle per host, for every pooled client. Larger than the
-/// widest workload (`slow`, 1,000), so no client closes a connection it could
-/// reuse.
-const POOL_MAX_IDLE: usize = 1024;
+/// widest workload, so no client closes a connection it could reuse: 1,024
+/// (as ever) beside `slow`'s 1,000, and 16,384 for `slow10k`'s 10,000.
+fn pool_max_idle(workload: &str) -> usize {
+    match workload {
+        "slow10k" => 16_384,
+        _ => 1024,
+    }
+}
+
+/// The buffer a streamed download is read into, reused for every request.
+const STREAM_BUF: usize = 64 * 1024;
 
 struct Args {
     client: String,
@@ -197,7 +219,9 @@ fn setup(args: &Args, tls: bool, path: &str) -> Result<Setup, BoxError> {
         Some(addr) => {
             let der = match (&args.cert, tls) {
                 (Some(file), true) => Some(std::fs::read(file)?),
-                (None, true) => return Err("tls-new-conn with --addr needs --cert".into()),
+                (None, true) => {
+                    return Err(format!("{} with --addr needs --cert", args.workload).into())
+                }
                 (_, false) => None,
             };
             (addr, der, None)
@@ -215,8 +239,11 @@ fn setup(args: &Args, tls: bool, path: &str) -> Result<Setup, BoxError> {
     Ok(Setup {
         target: Target::new(addr, tls, path)?,
         options: Options {
-            pool_max_idle_per_host: POOL_MAX_IDLE,
+            pool_max_idle_per_host: pool_max_idle(&args.workload),
             root_der: cert_der,
+            // hyper's pooled TLS client where connections are reused;
+            // tls-new-conn keeps its connection per request.
+            pooled_tls: args.workload != "tls-new-conn",
         },
         count,
         _server: running,
@@ -230,17 +257,23 @@ fn expect_len(got: usize, want: usize) -> Result<(), BoxError> {
     }
 }
 
-/// `n` requests one after another; latencies of each.
+/// `n` requests one after another; latencies of each. With `stream`, each
+/// body is read through the client's streaming API into that buffer.
 async fn sequential(
     client: &AnyClient,
     target: &Target,
     n: usize,
     want: usize,
     lat: &mut Vec<Duration>,
+    mut stream: Option<&mut [u8]>,
 ) -> Result<(), BoxError> {
     for _ in 0..n {
         let t0 = Instant::now();
-        expect_len(client.get(target).await?, want)?;
+        let got = match stream.as_deref_mut() {
+            Some(buf) => usize::try_from(client.stream(target, buf).await?)?,
+            None => client.get(target).await?,
+        };
+        expect_len(got, want)?;
         lat.push(t0.elapsed());
     }
     Ok(())
@@ -286,14 +319,18 @@ async fn concurrent(
     let probe = measure.then(Probe::start);
     barrier.wait().await;
     let mut failure = None;
+    let mut failed = 0;
     for h in handles {
         if let Err(e) = h.await.map_err(BoxError::from).and_then(|r| r) {
+            failed += 1;
             failure.get_or_insert(e);
         }
     }
     let measured = probe.map(Probe::stop);
     if let Some(e) = failure {
-        return Err(e);
+        // How many failed says whether it is a limit (all past some count)
+        // or a fluke; each task stops at its first error.
+        return Err(format!("{failed} of {tasks} tasks failed; the first: {e}").into());
     }
     let lat = std::mem::take(&mut *lat.borrow_mut());
     Ok((lat, measured))
@@ -313,29 +350,51 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
     let q = |full: usize| if args.quick { (full / 10).max(1) } else { full };
     let name = args.client.as_str();
     match args.workload.as_str() {
-        "seq" | "1m" => {
-            let (path, want, n, warm) = match args.workload.as_str() {
-                "seq" => ("/", HELLO.len(), q(20_000), q(1_000)),
-                _ => ("/1m", ONE_MIB, q(2_000), q(20)),
+        "seq" | "1m" | "tls-seq" | "stream-1m" | "stream-100m" => {
+            let w = args.workload.as_str();
+            let (path, want, n, warm) = match w {
+                "seq" | "tls-seq" => ("/", HELLO.len(), q(20_000), q(1_000)),
+                "1m" | "stream-1m" => ("/1m", ONE_MIB, q(2_000), q(20)),
+                _ => ("/100m", HUNDRED_MIB, q(20), q(2)),
             };
+            let streamed = w.starts_with("stream-");
             let (n, warm) = (args.requests.unwrap_or(n), args.warmup.unwrap_or(warm));
-            let s = setup(&args, false, path)?;
+            let s = setup(&args, w == "tls-seq", path)?;
             let c0 = s.count.read().await?;
             let client = AnyClient::build(name, &s.target, &s.options)?;
             let mut lat = Vec::with_capacity(n.max(warm));
-            sequential(&client, &s.target, warm, want, &mut lat).await?;
+            // One buffer for every streamed download, allocated before the
+            // measured phase.
+            let mut buf = match streamed {
+                true => vec![0u8; STREAM_BUF],
+                false => Vec::new(),
+            };
+            let stream = streamed.then_some(&mut buf[..]);
+            sequential(&client, &s.target, warm, want, &mut lat, stream).await?;
             lat.clear();
             let c1 = s.count.read().await?;
             let k0 = client.connections_opened();
+            let rss_before = peak_rss_kb();
             let probe = Probe::start();
-            sequential(&client, &s.target, n, want, &mut lat).await?;
+            let stream = streamed.then_some(&mut buf[..]);
+            sequential(&client, &s.target, n, want, &mut lat, stream).await?;
             let measured = probe.stop();
             let k1 = client.connections_opened();
             let c2 = s.count.read().await?;
             let mut extra = Vec::new();
-            if want == ONE_MIB {
-                let mb = (n * ONE_MIB) as f64 / measured.seconds / 1e6;
+            if want >= ONE_MIB {
+                let bytes = (n * want) as f64;
+                let mb = bytes / measured.seconds / 1e6;
                 extra.push(("mb_per_s", json!(round(mb, 1))));
+                let mib = bytes / ONE_MIB as f64;
+                let cpu = measured.cpu.as_secs_f64() * 1e6 / mib;
+                extra.push(("cpu_us_per_mib", json!(round(cpu, 2))));
+            }
+            if streamed {
+                // Peak RSS before the measured phase (after the warm-up):
+                // with the one at the end, whether downloads grow memory.
+                extra.push(("peak_rss_kb_before", json!(rss_before)));
+                extra.push(("body_bytes", json!(want)));
             }
             Ok(Outcome {
                 requests: n,
@@ -347,21 +406,21 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
                 extra,
             })
         }
-        "c100" | "slow" => {
-            let slow = args.workload == "slow";
+        "c100" | "slow" | "tls-c100" | "slow10k" => {
+            let w = args.workload.as_str();
+            let slow = w.starts_with("slow");
+            let wide = match w {
+                "slow10k" => 10_000,
+                _ => 1_000,
+            };
             let (path, n, warm, tasks) = match slow {
                 false => ("/".to_string(), q(50_000), q(5_000), 100),
-                true => (
-                    format!("/delay?ms={}", args.delay_ms),
-                    q(1_000),
-                    0,
-                    q(1_000),
-                ),
+                true => (format!("/delay?ms={}", args.delay_ms), q(wide), 0, q(wide)),
             };
             let n = args.requests.unwrap_or(n);
             let warm = args.warmup.unwrap_or(warm);
             let tasks = args.concurrency.unwrap_or(tasks);
-            let s = setup(&args, false, &path)?;
+            let s = setup(&args, w == "tls-c100", &path)?;
             let c0 = s.count.read().await?;
             let client = Rc::new(AnyClient::build(name, &s.target, &s.options)?);
             let target = Rc::new(s.target.clone());
@@ -377,12 +436,20 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
             }
             let c1 = s.count.read().await?;
             let k0 = client.connections_opened();
+            let o0 = listen_overflows();
             let (lat, measured) = concurrent(&client, &target, tasks, n, HELLO.len(), true).await?;
             let measured = measured.ok_or("no measurement")?;
+            let o1 = listen_overflows();
             let k1 = client.connections_opened();
             let c2 = s.count.read().await?;
             if slow {
                 extra.push(("wall_s", json!(round(measured.seconds, 4))));
+            }
+            if w == "slow10k" {
+                // Handshakes dropped at a full accept queue cost a second
+                // each: this says whether wall_s includes that.
+                let dropped = o0.zip(o1).map(|(a, b)| b.saturating_sub(a));
+                extra.push(("listen_overflows", json!(dropped)));
             }
             extra.push(("concurrency", json!(tasks)));
             Ok(Outcome {
@@ -441,22 +508,36 @@ fn round(x: f64, digits: i32) -> f64 {
 }
 
 fn main() {
-    let result = parse_args().and_then(|args| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let header = (
-            args.client.clone(),
-            args.workload.clone(),
-            args.label.clone(),
-        );
-        let outcome = tokio::task::LocalSet::new().block_on(&rt, run(args))?;
-        Ok((header, outcome))
-    });
-    let ((client, workload, label), mut o) = match result {
-        Ok(r) => r,
+    let args = match parse_args() {
+        Ok(a) => a,
         Err(e) => {
             eprintln!("compare: {e}");
+            std::process::exit(2);
+        }
+    };
+    let (client, workload, label) = (
+        args.client.clone(),
+        args.workload.clone(),
+        args.label.clone(),
+    );
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BoxError::from)
+        .and_then(|rt| tokio::task::LocalSet::new().block_on(&rt, run(args)));
+    let mut o = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("compare: {client} {workload}: {e}");
+            // The failure goes into the results too, so the table shows it.
+            let line = json!({
+                "client": client,
+                "workload": workload,
+                "mode": label,
+                "error": e.to_string(),
+                "peak_rss_kb": peak_rss_kb(),
+            });
+            println!("{line}");
             std::process::exit(1);
         }
     };

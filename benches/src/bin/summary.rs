@@ -1,14 +1,27 @@
 //! Reads the JSON lines `compare` printed (files given as arguments, or
 //! stdin) and prints markdown: per mode (pinned, unpinned, ...), one table of
 //! medians with the min–max spread per workload and client, then the ratios
-//! brisk/reqwest and brisk/hyper of the medians.
+//! brisk/reqwest and brisk/hyper of the medians. A failed run (a line with
+//! an `error` field) is counted beside its client and its first error is
+//! quoted under the table.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 
 use serde_json::Value;
 
-const WORKLOADS: &[&str] = &["seq", "c100", "1m", "tls-new-conn", "slow"];
+const WORKLOADS: &[&str] = &[
+    "seq",
+    "c100",
+    "1m",
+    "tls-new-conn",
+    "slow",
+    "tls-seq",
+    "tls-c100",
+    "stream-1m",
+    "stream-100m",
+    "slow10k",
+];
 const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw"];
 
 /// (column header, JSON field, scale applied before printing)
@@ -21,8 +34,10 @@ const COLUMNS: &[(&str, &str, f64)] = &[
     ("KiB alloc/req", "bytes_allocated_per_req", 1.0 / 1024.0),
     ("conns", "connections_opened", 1.0),
     ("MB/s", "mb_per_s", 1.0),
+    ("CPU µs/MiB", "cpu_us_per_mib", 1.0),
     ("wall s", "wall_s", 1.0),
     ("1 call s", "single_call_s", 1.0),
+    ("listen drops", "listen_overflows", 1.0),
     ("peak RSS MiB", "peak_rss_kb", 1.0 / 1024.0),
 ];
 
@@ -84,6 +99,7 @@ fn position(names: &[&str], name: Option<&str>) -> Option<usize> {
 fn values(runs: &Runs, field: &str, scale: f64) -> Vec<f64> {
     let mut v: Vec<f64> = runs
         .iter()
+        .filter(|r| r.get("error").is_none())
         .filter_map(|r| r[field].as_f64())
         .map(|x| x * scale)
         .collect();
@@ -136,14 +152,35 @@ fn print_mode(mode: &str, groups: &Groups) {
     }
     println!();
     println!("|---|---|{}", "---|".repeat(COLUMNS.len()));
+    let mut failures = Vec::new();
     for ((w, c), runs) in groups {
-        print!("| {} | {} |", WORKLOADS[*w], CLIENTS[*c]);
+        let failed: Vec<&Value> = runs.iter().filter(|r| r.get("error").is_some()).collect();
+        let client = match failed.len() {
+            0 => CLIENTS[*c].to_string(),
+            k => format!("{} (**{k} of {} runs failed**)", CLIENTS[*c], runs.len()),
+        };
+        print!("| {} | {client} |", WORKLOADS[*w]);
         for (_, field, scale) in COLUMNS {
             print!(" {} |", cell(&values(runs, field, *scale)));
         }
         println!();
+        if let Some(first) = failed.first() {
+            failures.push(format!(
+                "- {} {}: {}",
+                WORKLOADS[*w],
+                CLIENTS[*c],
+                first["error"].as_str().unwrap_or("?")
+            ));
+        }
     }
     println!();
+    if !failures.is_empty() {
+        println!("Failed runs (the first error of each):\n");
+        for f in &failures {
+            println!("{f}");
+        }
+        println!();
+    }
 
     let brisk = position(CLIENTS, Some("brisk")).unwrap_or(0);
     let ratio = |w: usize, c: usize, field: &str| -> String {
