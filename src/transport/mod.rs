@@ -45,16 +45,22 @@ impl Stream {
     }
 
     /// Whether an idle connection can carry a request: the server has
-    /// neither closed it nor sent anything unasked, checked with the
-    /// kernel ([`peek`]: one non-blocking `recv(MSG_PEEK)`), and, for TLS,
-    /// with rustls's buffers.
+    /// neither closed it nor sent anything unasked, and, for TLS, rustls
+    /// holds no plaintext. The answer must come from the kernel, since
+    /// tokio's readiness lags it (see [`peek`]):
+    ///
+    /// - If tokio takes the socket for readable (its readiness is still
+    ///   set, as `conn` leaves it when a read fills exactly what it asked
+    ///   for), the read that [`Stream::poll_idle`] polls goes to the
+    ///   kernel: `WouldBlock` is the only healthy answer, a FIN reads as
+    ///   0, stray bytes as bytes. One `recv`, as a peek would cost.
+    /// - Otherwise tokio would answer `Pending` without asking: the kernel
+    ///   is asked through [`peek`], then rustls's buffers.
     pub(crate) fn is_idle_and_open(&mut self) -> bool {
-        let tcp = match &*self {
-            Stream::Tcp(tcp) => tcp,
-            #[cfg(feature = "tls")]
-            Stream::Tls(tls) => tls.tcp(),
-        };
-        match (peek(tcp), &*self) {
+        if self.tokio_sees_readable() {
+            return self.poll_idle();
+        }
+        match (peek(self.tcp()), &*self) {
             (Peeked::Closed, _) => false,
             // Plain TCP: any byte is one nobody asked for.
             (Peeked::Bytes, Stream::Tcp(_)) => false,
@@ -69,6 +75,28 @@ impl Stream {
             (Peeked::Empty, Stream::Tls(_)) => self.poll_idle(),
             (Peeked::Unknown, _) => self.poll_idle(),
         }
+    }
+
+    /// The TCP socket (under TLS, if any).
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Tcp(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Stream::Tls(tls) => tls.tcp(),
+        }
+    }
+
+    /// Whether tokio's read readiness is set for the socket: asked of
+    /// tokio alone, no syscall (outside the cooperative budget, as in
+    /// [`Stream::poll_idle`]).
+    fn tokio_sees_readable(&self) -> bool {
+        let tcp = self.tcp();
+        let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            Poll::Ready(tcp.poll_read_ready(cx).is_ready())
+        }));
+        let mut probe = std::pin::pin!(probe);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        matches!(probe.as_mut().poll(&mut cx), Poll::Ready(true))
     }
 }
 
