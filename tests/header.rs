@@ -232,3 +232,61 @@ async fn response_headers_read_as_reqwest_code_reads_them() {
     assert_eq!(&copied, resp.headers());
     assert_eq!(resp.text().await.unwrap(), "{}");
 }
+
+/// The client's default fields are checked once, when it is built (each
+/// request then checks only its own): a default that no request could
+/// carry fails `build()`, and a good one is sent, once, with the
+/// request's own fields after it.
+#[tokio::test]
+async fn default_fields_are_checked_when_the_client_is_built() {
+    let control = HeaderValue::from_bytes(b"a\x01b");
+    if let Ok(v) = control {
+        let err = Client::builder()
+            .default_header("x-bad", v)
+            .build()
+            .unwrap_err();
+        assert!(err.is_builder(), "{err:?}");
+    }
+    for (name, value) in [("content-length", "5"), ("transfer-encoding", "chunked")] {
+        let err = Client::builder()
+            .default_header(name, value)
+            .build()
+            .unwrap_err();
+        assert!(err.is_builder(), "{name}: {err:?}");
+    }
+    let err = Client::builder()
+        .default_header("host", "bad host")
+        .build()
+        .unwrap_err();
+    assert!(err.is_builder(), "{err:?}");
+
+    let (server, mut seen) = recording("ok").await;
+    let client = Client::builder()
+        .default_header("x-team", "brisk")
+        .default_header("host", "api.example")
+        .build()
+        .unwrap();
+    client
+        .get(server.url("/"))
+        .header("x-own", "1")
+        .send()
+        .await
+        .unwrap();
+    let req = seen.recv().await.unwrap();
+    let f = fields(&req);
+    assert_eq!(f[0], "Host: api.example");
+    assert_eq!(f.iter().filter(|l| l.starts_with("Host:")).count(), 1);
+    assert!(f.contains(&"x-team: brisk"), "{f:?}");
+    assert_eq!(f.last(), Some(&"x-own: 1"));
+    // A request's own Host replaces the default one.
+    client
+        .get(server.url("/"))
+        .header("host", "own.example")
+        .send()
+        .await
+        .unwrap();
+    let req = seen.recv().await.unwrap();
+    let f = fields(&req);
+    assert_eq!(f[0], "Host: own.example");
+    assert_eq!(f.iter().filter(|l| l.starts_with("Host:")).count(), 1);
+}

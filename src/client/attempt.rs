@@ -183,7 +183,7 @@ impl Client {
             });
             // Refused here, before a connection is spent on it (the probe's
             // turn goes back as `probe` drops).
-            req.validate_head(&shared.default_headers)
+            req.validate_head()
                 .map_err(|e| e.with_attempts(tries.attempts, tries.records.clone(), None))?;
             if !resent {
                 tries.attempts += 1;

@@ -379,15 +379,17 @@ impl ClientBuilder {
                 .iter()
                 .map(|(n, v)| (n.clone(), v.clone())),
         );
+        let default_headers = HeaderDefaults {
+            fields: fixed_headers,
+            sensitive: self.sensitive,
+        };
+        default_headers.validate()?;
         Ok(Client {
             shared: Arc::new(Shared {
                 pool: Pool::new(pool, counters.clone()),
                 counters,
                 timeouts: self.timeouts,
-                default_headers: HeaderDefaults {
-                    fields: fixed_headers,
-                    sensitive: self.sensitive,
-                },
+                default_headers,
                 redirect: self.redirect,
                 limits: self.limits,
                 retry: self.retry,

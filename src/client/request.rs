@@ -203,6 +203,21 @@ pub(crate) struct HeaderDefaults {
 }
 
 impl HeaderDefaults {
+    /// Checks the default fields as a request head would have them checked
+    /// (names, values, no framing fields, one valid `Host`), once: they
+    /// never change after the client is built, so requests check only
+    /// their own.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        h1::validate_request_head(&RequestHead {
+            method: "GET",
+            target: "/",
+            host: "localhost",
+            headers: self.fields.iter(),
+            body: BodyFraming::None,
+        })?;
+        Ok(())
+    }
+
     /// Whether the field `name: value` is sensitive for this client: a
     /// built-in credential header, one the caller listed, or a value
     /// marked sensitive.
@@ -394,16 +409,31 @@ impl Request {
     /// inside a tunnel a caller's `Proxy-Authorization` is left out (it
     /// was meant for a proxy, and only the origin reads the tunnel).
     pub(super) fn encode_head(&self, defaults: &HeaderDefaults, via: Via<'_>, out: &mut Vec<u8>) {
+        // The `Host` sent: the request's own field, else the client's
+        // default one (a request's field overrides a default), else the
+        // URL's authority. Found here so the fields are walked once.
+        let host = self
+            .headers
+            .get("host")
+            .or_else(|| defaults.fields.get("host"))
+            .map_or(self.url.authority().as_bytes(), HeaderValue::as_bytes);
         self.with_head(defaults, via, |head| {
-            h1::encode::encode_prevalidated(head, out)
+            h1::encode::encode_checked(head, host, out)
         });
     }
 
-    /// Checks the head without writing it.
-    pub(super) fn validate_head(&self, defaults: &HeaderDefaults) -> Result<(), Error> {
-        #[allow(clippy::redundant_closure)] // a closure keeps the lifetimes general
-        self.with_head(defaults, Via::Direct, |head| {
-            h1::validate_request_head(head)
+    /// Checks the head without writing it: the method, the target, the
+    /// `Host` and the request's own fields. The client's default fields
+    /// were checked once, when the client was built (see
+    /// [`HeaderDefaults::validate`]); those added here (Basic auth from
+    /// the URL, a proxy's credentials) are base64 and valid as made.
+    pub(super) fn validate_head(&self) -> Result<(), Error> {
+        h1::validate_request_head(&RequestHead {
+            method: self.method.as_str(),
+            target: self.url.request_target(),
+            host: self.url.authority(),
+            headers: self.headers.iter(),
+            body: self.body.framing(self.method.as_str()),
         })?;
         Ok(())
     }

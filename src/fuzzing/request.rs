@@ -2,7 +2,7 @@
 //! the fuzz data, and the encoder's own promises. The parse-back with
 //! httparse lives in the fuzz crate, which alone depends on it.
 
-use crate::h1::encode::encode_prevalidated;
+use crate::h1::encode::{encode_checked, encode_prevalidated};
 use crate::h1::{
     encode_chunk, encode_last_chunk, encode_request_head, validate_request_head, BodyFraming,
     EncodeError, RequestHead,
@@ -103,6 +103,15 @@ impl FuzzRequest {
         let mut client = Vec::new();
         encode_prevalidated(&head, &mut client);
         assert_eq!(client, out, "the client's path wrote other bytes");
+        // The client's one-pass path, given the Host value it finds.
+        let host = head
+            .headers
+            .clone()
+            .find(|(n, _)| n.eq_ignore_ascii_case(b"host"))
+            .map_or(head.host.as_bytes(), |(_, v)| v);
+        let mut one_pass = Vec::new();
+        encode_checked(&head, host, &mut one_pass);
+        assert_eq!(one_pass, out, "the one-pass path wrote other bytes");
         for (i, pair) in out.windows(2).enumerate() {
             assert_eq!(pair[0] == b'\r', pair[1] == b'\n', "bare CR or LF at {i}");
         }

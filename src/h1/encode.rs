@@ -106,6 +106,44 @@ where
     write(head, Checked { host, len: 256 }, out);
 }
 
+/// Writes a head whose every part has been checked, in one pass over its
+/// fields: `host` is the `Host` value to send (the caller found it: its
+/// own `Host` field's, or `head.host`), and a `Host` among the fields is
+/// skipped, so exactly one is written, first.
+pub(crate) fn encode_checked<H, N, V>(head: &RequestHead<'_, H>, host: &[u8], out: &mut Vec<u8>)
+where
+    H: IntoIterator<Item = (N, V)> + Clone,
+    N: AsRef<[u8]>,
+    V: AsRef<[u8]>,
+{
+    out.reserve(256);
+    out.extend_from_slice(head.method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(head.target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    field(out, b"Host", trim_ows(host));
+    for (name, value) in head.headers.clone() {
+        let name = name.as_ref();
+        if !is_host(name) {
+            field(out, name, trim_ows(value.as_ref()));
+        }
+    }
+    write_framing(head.body, out);
+}
+
+fn write_framing(body: BodyFraming, out: &mut Vec<u8>) {
+    match body {
+        BodyFraming::None => {}
+        BodyFraming::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            write_decimal(out, n);
+            out.extend_from_slice(b"\r\n");
+        }
+        BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
 fn write<H, N, V>(head: &RequestHead<'_, H>, checked: Checked, out: &mut Vec<u8>)
 where
     H: IntoIterator<Item = (N, V)> + Clone,
@@ -132,16 +170,7 @@ where
             field(out, name, trim_ows(value.as_ref()));
         }
     }
-    match head.body {
-        BodyFraming::None => {}
-        BodyFraming::Length(n) => {
-            out.extend_from_slice(b"Content-Length: ");
-            write_decimal(out, n);
-            out.extend_from_slice(b"\r\n");
-        }
-        BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
-    }
-    out.extend_from_slice(b"\r\n");
+    write_framing(head.body, out);
 }
 
 /// What validation learned: where the caller's own `Host` entry is, if
