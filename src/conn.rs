@@ -8,7 +8,7 @@
 use crate::deadline::{Deadline, LazyEnd};
 use crate::error::{Error, Phase};
 use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
-use crate::transport::Stream;
+use crate::transport::{Peeker, Stream};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -66,6 +66,8 @@ pub(crate) enum Dest<'a> {
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: Stream,
+    /// Asks the kernel whether anything arrived on an idle connection.
+    peeker: Peeker,
     /// The request being written.
     wbuf: Vec<u8>,
     buf: Vec<u8>,
@@ -98,6 +100,7 @@ pub(crate) struct Conn {
 impl Conn {
     pub(crate) fn new(stream: Stream, remote: SocketAddr, limits: Limits) -> Conn {
         Conn {
+            peeker: Peeker::new(stream.tcp()),
             stream,
             wbuf: Vec::with_capacity(512),
             buf: Vec::with_capacity(READ_CHUNK),
@@ -136,7 +139,7 @@ impl Conn {
     /// its end nor a FIN. Asked of the kernel (one non-blocking peek), not
     /// of tokio's readiness, which lags it; see [`Stream::is_idle_and_open`].
     pub(crate) fn is_reusable(&mut self) -> bool {
-        self.is_clean() && self.stream.is_idle_and_open()
+        self.is_clean() && self.stream.is_idle_and_open(&self.peeker)
     }
 
     /// Whether any byte of the current request has been written (handed to

@@ -14,6 +14,14 @@ pub use self::request::{request_encode, FuzzRequest};
 pub use self::sse::sse;
 pub use self::url::url;
 
+/// Sets how many connections of the process keep a second handle for the
+/// liveness check (256 by default; see `transport::Peeker`), so that tests
+/// reach the checks made without one. Process-wide: for a test binary of
+/// its own.
+pub fn set_kept_peek_handles(max: usize) {
+    crate::transport::KEPT_LIMIT.store(max, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Streamed chat chunks into the reply assembler: each line of `data` is
 /// one chunk's JSON (as an event's `data` would be, decoded as UTF-8 the
 /// way the SSE parser decodes it), read as a

@@ -10,6 +10,7 @@ pub(crate) mod tls;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -32,7 +33,7 @@ impl Stream {
     ///
     /// tokio's readiness lags the kernel (it learns of bytes and FINs only
     /// when the reactor turns), so on its own this is not enough: see
-    /// [`peek`], which asks the kernel.
+    /// [`Stream::is_idle_and_open`].
     fn poll_idle(&mut self) -> bool {
         let mut byte = [0u8; 1];
         let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
@@ -47,20 +48,27 @@ impl Stream {
     /// Whether an idle connection can carry a request: the server has
     /// neither closed it nor sent anything unasked, and, for TLS, rustls
     /// holds no plaintext. The answer must come from the kernel, since
-    /// tokio's readiness lags it (see [`peek`]):
+    /// tokio's readiness lags it (see [`Peeker`]), and one syscall asks:
     ///
-    /// - If tokio takes the socket for readable (its readiness is still
-    ///   set, as `conn` leaves it when a read fills exactly what it asked
-    ///   for), the read that [`Stream::poll_idle`] polls goes to the
+    /// - With a kept second handle (`peeker`), a `recv(MSG_PEEK)` through
+    ///   it, which leaves tokio's readiness as it was: the response read
+    ///   that follows the request goes straight to the socket.
+    /// - Else, if tokio takes the socket for readable (its readiness is
+    ///   still set, as `conn` leaves it when a read fills exactly what it
+    ///   asked for), the read that [`Stream::poll_idle`] polls goes to the
     ///   kernel: `WouldBlock` is the only healthy answer, a FIN reads as
-    ///   0, stray bytes as bytes. One `recv`, as a peek would cost.
-    /// - Otherwise tokio would answer `Pending` without asking: the kernel
-    ///   is asked through [`peek`], then rustls's buffers.
-    pub(crate) fn is_idle_and_open(&mut self) -> bool {
-        if self.tokio_sees_readable() {
-            return self.poll_idle();
-        }
-        match (peek(self.tcp()), &*self) {
+    ///   0, stray bytes as bytes. (The `WouldBlock` clears tokio's
+    ///   readiness, so the response is then awaited through the reactor:
+    ///   one `epoll_wait` more than with a kept handle.)
+    /// - Else tokio would answer `Pending` without asking: a second handle
+    ///   is made for the check and closed after it.
+    pub(crate) fn is_idle_and_open(&mut self, peeker: &Peeker) -> bool {
+        let peeked = match peeker.peek() {
+            Peeked::Unknown if self.tokio_sees_readable() => return self.poll_idle(),
+            Peeked::Unknown => peek_once(self.tcp()),
+            peeked => peeked,
+        };
+        match (peeked, &*self) {
             (Peeked::Closed, _) => false,
             // Plain TCP: any byte is one nobody asked for.
             (Peeked::Bytes, Stream::Tcp(_)) => false,
@@ -78,7 +86,7 @@ impl Stream {
     }
 
     /// The TCP socket (under TLS, if any).
-    fn tcp(&self) -> &TcpStream {
+    pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
             Stream::Tcp(tcp) => tcp,
             #[cfg(feature = "tls")]
@@ -112,24 +120,66 @@ enum Peeked {
     Unknown,
 }
 
-/// Asks the kernel what it holds for `tcp`: one non-blocking
-/// `recv(MSG_PEEK)`, where tokio's read readiness would answer from what
-/// its reactor last saw. That lag is the gap between a response's bytes
-/// and a FIN sent a few microseconds after them: a request written into
-/// it is lost.
+/// Second handles kept in this process: at most [`KEPT_LIMIT`].
+static KEPT: AtomicUsize = AtomicUsize::new(0);
+
+/// How many connections in a process keep a second handle for peeking
+/// (256): enough for the pools of most programs (a hundred concurrent LLM
+/// calls keep a hundred), few enough that a process holding thousands of
+/// connections needs barely more than one descriptor each, as with any
+/// other client. Tests lower it to reach the other paths.
+pub(crate) static KEPT_LIMIT: AtomicUsize = AtomicUsize::new(256);
+
+/// A second handle on a connection's socket, used only to peek: a
+/// non-blocking `recv(MSG_PEEK)` asks the kernel directly, where tokio's
+/// read readiness would answer from what its reactor last saw. That lag
+/// is the gap between a response's bytes and a FIN sent a few
+/// microseconds after them: a request written into it is lost.
 ///
-/// The peek goes through a second handle on the socket, made for the
-/// check and closed after it (std can peek only through a socket it owns,
-/// and brisk has no `unsafe` to borrow tokio's). Two cheap syscalls per
-/// reuse buy one descriptor per connection instead of two: a client that
-/// holds 10,000 connections needs 10,000 descriptors, as any other does.
-/// If duplicating fails (no descriptor left), liveness falls back to
-/// tokio's readiness.
-fn peek(tcp: &TcpStream) -> Peeked {
-    let Some(socket) = duplicate(tcp) else {
-        return Peeked::Unknown;
-    };
-    // The duplicate shares the socket's non-blocking mode: it never waits.
+/// std can peek only through a socket it owns, and brisk has no `unsafe`
+/// to borrow tokio's, so the handle is a duplicate descriptor. The first
+/// [`KEPT_LIMIT`] connections of the process keep theirs (one syscall a
+/// reuse, and tokio's readiness untouched); the others have none, and
+/// [`Stream::is_idle_and_open`] asks the kernel another way.
+#[derive(Debug)]
+pub(crate) struct Peeker(Option<std::net::TcpStream>);
+
+impl Peeker {
+    /// Duplicates `tcp`'s socket if fewer than [`KEPT_LIMIT`] are kept (the
+    /// duplicate shares its non-blocking mode: a peek never waits).
+    pub(crate) fn new(tcp: &TcpStream) -> Peeker {
+        if KEPT.fetch_add(1, Ordering::Relaxed) < KEPT_LIMIT.load(Ordering::Relaxed) {
+            if let Some(socket) = duplicate(tcp) {
+                return Peeker(Some(socket));
+            }
+        }
+        KEPT.fetch_sub(1, Ordering::Relaxed);
+        Peeker(None)
+    }
+
+    fn peek(&self) -> Peeked {
+        match &self.0 {
+            Some(socket) => peek_with(socket),
+            None => Peeked::Unknown,
+        }
+    }
+}
+
+impl Drop for Peeker {
+    fn drop(&mut self) {
+        if self.0.take().is_some() {
+            KEPT.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Peeks through a second handle made for this check and closed after it
+/// (two more syscalls); [`Peeked::Unknown`] if none can be made.
+fn peek_once(tcp: &TcpStream) -> Peeked {
+    duplicate(tcp).map_or(Peeked::Unknown, |socket| peek_with(&socket))
+}
+
+fn peek_with(socket: &std::net::TcpStream) -> Peeked {
     match socket.peek(&mut [0u8; 1]) {
         Ok(0) => Peeked::Closed,
         Ok(_) => Peeked::Bytes,
