@@ -5,7 +5,8 @@
 #
 # Each PATH is a `compare` binary (build one per commit: `cargo build
 # --release --bins` in that commit's benches/, then copy
-# target/release/compare away). One pinned server (this checkout's), then
+# target/release/compare away). Two servers (plain and TLS, this checkout's) and
+# every client pinned to core 0; then
 # for each rep and workload every build in turn, brisk client; `reqwest`
 # as a LABEL with the value `reqwest` runs this checkout's reqwest client
 # instead. Prints medians with min–max per workload and label.
@@ -25,22 +26,30 @@ while [ $# -gt 0 ]; do
 done
 [ ${#BUILDS[@]} -gt 0 ] || { sed -n '2,12p' "$0"; exit 2; }
 OUT=$(mktemp -d)
-"$BENCHES/target/release/server" --port 0 --port-file "$OUT/port" --cert-out "$OUT/cert.der" \
-    > "$OUT/server.log" 2>&1 &
+# Both servers pinned to core 0, as every client is (see BENCH.md: the
+# same-core figures are the steady ones).
+taskset -c 0 "$BENCHES/target/release/server" --port 0 --port-file "$OUT/port" \
+    --cert-out "$OUT/plain.der" > "$OUT/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$OUT/port" ] && break; sleep 0.1; done
-ADDR=127.0.0.1:$(cat "$OUT/port")
+taskset -c 0 "$BENCHES/target/release/server" --port 0 --port-file "$OUT/tls-port" --tls \
+    --cert-out "$OUT/cert.der" > "$OUT/tls-server.log" 2>&1 &
+TLS_SERVER=$!
+trap 'kill $SERVER $TLS_SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$OUT/port" ] && [ -s "$OUT/tls-port" ] && break; sleep 0.1; done
+PLAIN=127.0.0.1:$(cat "$OUT/port")
+TLS=127.0.0.1:$(cat "$OUT/tls-port")
 for rep in $(seq "$REPS"); do
     for w in $WORKLOADS; do
+        ADDR=$PLAIN
+        case $w in tls-*) ADDR=$TLS ;; esac
         for build in "${BUILDS[@]}"; do
             label=${build%%=*} path=${build#*=}
             if [ "$path" = reqwest ]; then
                 taskset -c 0 "$BENCHES/target/release/compare" --client reqwest --workload "$w" \
-                    --addr "$ADDR" --label "$label" >> "$OUT/results.jsonl"
+                    --addr "$ADDR" --cert "$OUT/cert.der" --label "$label" >> "$OUT/results.jsonl"
             else
                 taskset -c 0 "$path" --client brisk --workload "$w" --addr "$ADDR" \
-                    --label "$label" >> "$OUT/results.jsonl"
+                    --cert "$OUT/cert.der" --label "$label" >> "$OUT/results.jsonl"
             fi
         done
     done

@@ -68,7 +68,7 @@ impl Stream {
             Peeked::Unknown => peek_once(self.tcp()),
             peeked => peeked,
         };
-        match (peeked, &*self) {
+        match (peeked, &mut *self) {
             (Peeked::Closed, _) => false,
             // Plain TCP: any byte is one nobody asked for.
             (Peeked::Bytes, Stream::Tcp(_)) => false,
@@ -79,8 +79,11 @@ impl Stream {
             // stale data): a connection is not reused on a guess.
             #[cfg(feature = "tls")]
             (Peeked::Bytes, Stream::Tls(_)) => false,
+            // The kernel holds nothing: what is left to ask is rustls,
+            // without I/O (a read through tokio here would cost a
+            // syscall and clear its readiness for the response to come).
             #[cfg(feature = "tls")]
-            (Peeked::Empty, Stream::Tls(_)) => self.poll_idle(),
+            (Peeked::Empty, Stream::Tls(tls)) => tls.holds_nothing(),
             (Peeked::Unknown, _) => self.poll_idle(),
         }
     }

@@ -130,6 +130,16 @@ pub(crate) struct TlsStream {
 }
 
 impl TlsStream {
+    /// Whether rustls holds nothing for the reader: no plaintext, and no
+    /// close_notify. Asks rustls alone, no I/O (records are processed as
+    /// soon as they are read, so nothing waits unprocessed).
+    pub(crate) fn holds_nothing(&mut self) -> bool {
+        matches!(
+            self.tls.reader().read(&mut [0u8; 1]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock
+        )
+    }
+
     /// The TCP socket under the TLS session.
     pub(crate) fn tcp(&self) -> &TcpStream {
         &self.io
