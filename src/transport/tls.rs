@@ -162,7 +162,30 @@ struct Blocking<'a, 'b> {
 }
 
 impl Read for Blocking<'_, '_> {
+    /// rustls reads into a buffer of its own size, so a read is nearly
+    /// always short of it. Through `poll_read`, tokio would take a short
+    /// read for a drained socket and clear its readiness, and the next
+    /// response would wait for a reactor turn (an `epoll_wait`) even when
+    /// its bytes are already there. So readiness is asked first
+    /// (`poll_read_ready`, which also spends the task's cooperative
+    /// budget, as a read would, and registers the waker when not ready),
+    /// then `try_read` reads, clearing readiness only on `WouldBlock`.
+    ///
+    /// Two rounds at most; then `poll_read` decides (it registers the
+    /// waker itself), so a socket that keeps signalling without data
+    /// cannot keep this loop turning.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        for _ in 0..2 {
+            match self.io.poll_read_ready(self.cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => return Err(io::ErrorKind::WouldBlock.into()),
+            }
+            match self.io.try_read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                result => return result,
+            }
+        }
         let mut buf = ReadBuf::new(buf);
         match Pin::new(&mut *self.io).poll_read(self.cx, &mut buf) {
             Poll::Ready(Ok(())) => Ok(buf.filled().len()),
