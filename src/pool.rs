@@ -91,7 +91,8 @@ pub(crate) struct Pool {
 #[derive(Default)]
 struct Hosts {
     map: HashMap<String, Arc<HostEntry>>,
-    last_sweep: Option<Instant>,
+    /// When the next sweep of every host is due.
+    next_sweep: Option<Instant>,
 }
 
 /// One origin's connections, with its own lock, and its retry budget and
@@ -114,6 +115,10 @@ impl HostEntry {
 struct HostState {
     /// Idle connections, most recently used last.
     idle: Vec<(Box<Conn>, Instant)>,
+    /// No idle connection expires before this (it may be earlier than the
+    /// first real expiry, never later): until then a checkout need not
+    /// look at the idle connections' clocks. `None`: none expires.
+    next_expiry: Option<Instant>,
     open: usize,
     waiters: VecDeque<oneshot::Sender<Grant>>,
 }
@@ -177,11 +182,8 @@ impl Pool {
         let mut dead = Vec::new();
         let entry = {
             let mut hosts = lock(&self.hosts);
-            if hosts
-                .last_sweep
-                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
-            {
-                hosts.last_sweep = Some(now);
+            if hosts.next_sweep.is_none_or(|t| now >= t) {
+                hosts.next_sweep = now.checked_add(Duration::from_secs(1));
                 let wall = now.into_std();
                 hosts.map.retain(|_, host| {
                     let mut state = lock(&host.state);
@@ -218,8 +220,11 @@ impl Pool {
         now: Instant,
         dead: &mut Vec<Box<Conn>>,
     ) {
-        let before = state.idle.len();
         let idle_timeout = self.config.idle_timeout;
+        if state.next_expiry.is_none_or(|t| now < t) {
+            return;
+        }
+        let before = state.idle.len();
         let counters = &self.counters;
         let gone = state.idle.extract_if(.., |(conn, since)| {
             match expired(conn, *since, now, idle_timeout) {
@@ -231,6 +236,11 @@ impl Pool {
             }
         });
         dead.extend(gone.map(|(conn, _)| conn));
+        state.next_expiry = state
+            .idle
+            .iter()
+            .filter_map(|(conn, since)| expiry(conn, *since, idle_timeout))
+            .min();
         for _ in state.idle.len()..before {
             release(host, state);
         }
@@ -357,6 +367,9 @@ impl Pool {
         }
         slot.disarm();
         if state.idle.len() < self.config.max_idle_per_host {
+            if let Some(at) = expiry(&conn, now, self.config.idle_timeout) {
+                state.next_expiry = Some(state.next_expiry.map_or(at, |t| t.min(at)));
+            }
             state.idle.push((conn, now));
         } else {
             host.counters.closed(CloseReason::PoolFull);
@@ -370,6 +383,16 @@ impl Pool {
     pub(crate) fn idle_count(&self) -> usize {
         let hosts = lock(&self.hosts);
         hosts.map.values().map(|h| lock(&h.state).idle.len()).sum()
+    }
+}
+
+/// When a connection idle since `since` stops being usable: at its idle
+/// timeout, or at the server's keep-alive promise if that comes first.
+fn expiry(conn: &Conn, since: Instant, idle_timeout: Duration) -> Option<Instant> {
+    let idle = since.checked_add(idle_timeout);
+    match (idle, conn.keep_alive_until) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

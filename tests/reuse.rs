@@ -370,3 +370,45 @@ async fn an_early_2xx_from_a_full_duplex_server_does_not_cut_the_upload() {
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.unwrap(), format!("got {total}"));
 }
+
+/// The idle timeout holds however many connections are idle: a checkout
+/// looks at their clocks only once the earliest of them can have expired.
+#[tokio::test]
+async fn idle_connections_expire_at_their_timeout_and_not_before() {
+    let server = Scripted::start(|stream, _| serve_each(stream, |_| ok("hi"))).await;
+    let client = Client::builder()
+        .pool_idle_timeout(Duration::from_millis(150))
+        .build()
+        .unwrap();
+    // Three connections idle at once.
+    open_at_once(&client, &server.url("/"), 3).await;
+    assert_eq!(client.stats().idle_connections, 3);
+    let resp = client.get(server.url("/")).send().await.unwrap();
+    assert!(resp.reused(), "within the timeout");
+    resp.bytes().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let resp = client.get(server.url("/")).send().await.unwrap();
+    assert!(!resp.reused(), "past the timeout");
+    resp.bytes().await.unwrap();
+    let stats = client.stats();
+    assert_eq!(stats.closed.idle_timeout, 3, "{stats:?}");
+    assert_eq!(stats.connections_opened, 4);
+}
+
+/// `n` requests at once, their bodies read: `n` connections, all idle after.
+async fn open_at_once(client: &Client, url: &str, n: usize) {
+    let barrier = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let (client, url, barrier) = (client.clone(), url.to_string(), barrier.clone());
+            tokio::spawn(async move {
+                let resp = client.get(url).send().await.unwrap();
+                barrier.wait().await;
+                resp.bytes().await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
