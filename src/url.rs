@@ -254,17 +254,22 @@ impl Url {
                 None => (decode(ui), None),
             },
         };
+        let write = |serialization: &mut String| {
+            serialization.clear();
+            let written = Url::write(serialization, scheme, kind, host_text, port, path_and_query);
+            // A huge URL's buffer is not kept for the thread's lifetime.
+            if serialization.capacity() > 4096 {
+                *serialization = String::new();
+            }
+            written
+        };
+        // The thread's buffer, unless it is gone (this thread is ending, and
+        // a destructor parses a URL) or in use: then a buffer of its own.
         SCRATCH
-            .with_borrow_mut(|serialization| {
-                serialization.clear();
-                let written =
-                    Url::write(serialization, scheme, kind, host_text, port, path_and_query);
-                // A huge URL's buffer is not kept for the thread's lifetime.
-                if serialization.capacity() > 4096 {
-                    *serialization = String::new();
-                }
-                written
-            })
+            .try_with(|cell| cell.try_borrow_mut().ok().map(|mut s| write(&mut s)))
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| write(&mut String::new()))
             .map(|(serialization, offsets)| Url {
                 serialization,
                 scheme,
@@ -343,23 +348,30 @@ impl Url {
     /// `Url::parse(url.as_str())` gives `url` back for a URL without
     /// userinfo (the tests check both).
     pub(crate) fn parse_shared(input: &str) -> Result<Url, UrlError> {
-        RECENT.with_borrow_mut(|recent| {
+        // While the thread ends (a destructor sending a request), the
+        // memo may be gone: then the text is just parsed.
+        let shared = RECENT.try_with(|cell| {
+            let mut recent = cell.try_borrow_mut().ok()?;
             if let Some(url) = recent
                 .urls
                 .iter()
                 .flatten()
                 .find(|u| &*u.serialization == input)
             {
-                return Ok(url.clone());
+                return Some(Ok(url.clone()));
             }
-            let url = Url::parse(input)?;
+            let url = match Url::parse(input) {
+                Ok(url) => url,
+                Err(e) => return Some(Err(e)),
+            };
             if &*url.serialization == input && input.len() <= RECENT_MAX_LEN {
                 let slot = recent.next;
                 recent.urls[slot] = Some(url.clone());
                 recent.next = (slot + 1) % RECENT_SLOTS;
             }
-            Ok(url)
-        })
+            Some(Ok(url))
+        });
+        shared.ok().flatten().unwrap_or_else(|| Url::parse(input))
     }
 
     /// Replaces path and query from an (unencoded or encoded) `path?query`.

@@ -412,10 +412,16 @@ impl Request {
         // The `Host` sent: the request's own field, else the client's
         // default one (a request's field overrides a default), else the
         // URL's authority. Found here so the fields are walked once.
+        // A sensitive default `Host` stays behind on a redirect to another
+        // origin, as every sensitive default does (see `HeaderIter`).
+        let default_host = defaults
+            .fields
+            .get("host")
+            .filter(|v| !(self.cross_origin && defaults.is_sensitive(&crate::header::HOST, v)));
         let host = self
             .headers
             .get("host")
-            .or_else(|| defaults.fields.get("host"))
+            .or(default_host)
             .map_or(self.url.authority().as_bytes(), HeaderValue::as_bytes);
         self.with_head(defaults, via, |head| {
             h1::encode::encode_checked(head, host, out)

@@ -61,7 +61,8 @@ impl Stream {
     ///   readiness, so the response is then awaited through the reactor:
     ///   one `epoll_wait` more than with a kept handle.)
     /// - Else tokio would answer `Pending` without asking: a second handle
-    ///   is made for the check and closed after it.
+    ///   is made for the check and closed after it. If none can be made,
+    ///   the connection is not reused.
     pub(crate) fn is_idle_and_open(&mut self, peeker: &Peeker) -> bool {
         let peeked = match peeker.peek() {
             Peeked::Unknown if self.tokio_sees_readable() => return self.poll_idle(),
@@ -84,7 +85,11 @@ impl Stream {
             // syscall and clear its readiness for the response to come).
             #[cfg(feature = "tls")]
             (Peeked::Empty, Stream::Tls(tls)) => tls.holds_nothing(),
-            (Peeked::Unknown, _) => self.poll_idle(),
+            // No handle could be made for the check (the process is out
+            // of descriptors) or the peek was interrupted: tokio's
+            // readiness alone could miss a FIN, so the connection is not
+            // reused (a fresh one costs a connect, never a request).
+            (Peeked::Unknown, _) => false,
         }
     }
 

@@ -1,0 +1,95 @@
+//! Liveness without a kept peek handle, when the process is out of file
+//! descriptors: a test binary of its own, since it lowers the kept-handle
+//! limit and exhausts descriptors for the whole process.
+
+use brisk::{Client, Event};
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Past the first 256 connections, the liveness check duplicates the
+/// socket for each check. When that fails (EMFILE: the state a process
+/// holding thousands of connections is most likely to be in), the check
+/// falls back to tokio's readiness, which has not seen a FIN that arrived
+/// while the reactor did not turn, and the request is written into a
+/// connection the server closed. Before 148133c every connection kept the
+/// handle it made at connect time, so the check asked the kernel whatever
+/// the descriptor count was later.
+#[tokio::test]
+async fn out_of_descriptors_a_closed_idle_connection_is_not_reused() {
+    brisk::fuzzing::set_kept_peek_handles(0);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let written_after_close = Arc::new(AtomicUsize::new(0));
+    let counter = written_after_close.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+                // The FIN follows a little later, while the client's
+                // reactor is not turning.
+                std::thread::sleep(Duration::from_millis(30));
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
+                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    // Armed for the second request: its hook fills the descriptor table
+    // just before the checkout, and frees it once a connection is chosen.
+    let exhaust = Arc::new(AtomicBool::new(false));
+    let held: Arc<Mutex<Vec<std::fs::File>>> = Arc::default();
+    let reused = Arc::new(Mutex::new(Vec::new()));
+    let (arm, files, seen) = (exhaust.clone(), held.clone(), reused.clone());
+    let client = Client::builder()
+        .on_event(move |event| match event {
+            Event::RequestStart { .. } if arm.swap(false, Ordering::SeqCst) => {
+                let mut files = files.lock().unwrap();
+                // Bounded: under a huge limit the table is not filled,
+                // and the test proves nothing but does no harm.
+                while files.len() < 65_536 {
+                    match std::fs::File::open("/dev/null") {
+                        Ok(f) => files.push(f),
+                        Err(_) => break,
+                    }
+                }
+            }
+            Event::Connected { reused, .. } => {
+                seen.lock().unwrap().push(*reused);
+                files.lock().unwrap().clear();
+            }
+            Event::Error { .. } => files.lock().unwrap().clear(),
+            _ => {}
+        })
+        .build()
+        .unwrap();
+    let url = format!("http://{addr}/");
+    let first = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(first, "done");
+    // Busy synchronous work: the FIN arrives, the reactor does not turn.
+    std::thread::sleep(Duration::from_millis(150));
+    exhaust.store(true, Ordering::SeqCst);
+    let _ = client.get(&url).send().await;
+    held.lock().unwrap().clear();
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(
+        written_after_close.load(Ordering::SeqCst),
+        0,
+        "a request was written into a connection the server had closed \
+         (connections chosen, reused or not: {:?})",
+        reused.lock().unwrap()
+    );
+}
