@@ -3,7 +3,8 @@
 //! head read. Whether to try again is the attempt loop's business
 //! (`attempt.rs`).
 
-use super::request::{BodyKind, HeaderDefaults, Request, Via};
+use super::body::BodyKind;
+use super::request::{HeaderDefaults, Request, Via};
 use super::{Client, Timings};
 use crate::conn::{Conn, Sent};
 use crate::deadline::Deadline;

@@ -14,19 +14,23 @@
 
 mod attempt;
 mod batch;
+mod body;
 mod builder;
 mod exchange;
 mod redirect;
 mod request;
+mod request_builder;
 mod response;
 mod status;
 
 #[cfg(feature = "json")]
 pub(crate) use batch::run_bounded;
+pub use body::Body;
 pub use builder::ClientBuilder;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
-pub use request::{Body, IntoUrl, Request, RequestBuilder};
+pub use request::{IntoUrl, Request};
+pub use request_builder::RequestBuilder;
 pub use response::{Response, Timings};
 pub use status::{InvalidStatusCode, StatusCode};
 

@@ -1,7 +1,8 @@
 //! Redirects (RFC 9110 §15.4): the policy, and what changes from one hop
 //! to the next (method, body, credentials).
 
-use super::request::{Body, Request};
+use super::body::Body;
+use super::request::Request;
 use super::Client;
 use crate::error::{Error, Kind};
 use crate::h1::ResponseHead;
