@@ -85,31 +85,25 @@ where
 {
     // Everything is checked before the first byte is written.
     let checked = check(head)?;
-    write(head, checked, out);
+    // Host goes first (RFC 9112 §3.2: a client MUST send it, and SHOULD
+    // send it first); a caller's own Host entry takes the URL's place.
+    let custom = checked
+        .host
+        .and_then(|i| head.headers.clone().into_iter().nth(i));
+    let host = custom
+        .as_ref()
+        .map_or(head.host.as_bytes(), |(_, v)| v.as_ref());
+    out.reserve(checked.len);
+    encode_checked(head, host, out);
     Ok(())
-}
-
-/// Writes a head that [`validate_request_head`] accepted, without checking
-/// it again. The client validates each request once, before it spends a
-/// connection on it, and writes it once the connection is there.
-pub(crate) fn encode_prevalidated<H, N, V>(head: &RequestHead<'_, H>, out: &mut Vec<u8>)
-where
-    H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<[u8]>,
-    V: AsRef<[u8]>,
-{
-    let host = head
-        .headers
-        .clone()
-        .into_iter()
-        .position(|(n, _)| is_host(n.as_ref()));
-    write(head, Checked { host, len: 256 }, out);
 }
 
 /// Writes a head whose every part has been checked, in one pass over its
 /// fields: `host` is the `Host` value to send (the caller found it: its
 /// own `Host` field's, or `head.host`), and a `Host` among the fields is
-/// skipped, so exactly one is written, first.
+/// skipped, so exactly one is written, first. The one writer: the public
+/// encoder calls it after [`check`], and the client after validating the
+/// request's own fields (its defaults were checked when it was built).
 pub(crate) fn encode_checked<H, N, V>(head: &RequestHead<'_, H>, host: &[u8], out: &mut Vec<u8>)
 where
     H: IntoIterator<Item = (N, V)> + Clone,
@@ -142,35 +136,6 @@ fn write_framing(body: BodyFraming, out: &mut Vec<u8>) {
         BodyFraming::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
     }
     out.extend_from_slice(b"\r\n");
-}
-
-fn write<H, N, V>(head: &RequestHead<'_, H>, checked: Checked, out: &mut Vec<u8>)
-where
-    H: IntoIterator<Item = (N, V)> + Clone,
-    N: AsRef<[u8]>,
-    V: AsRef<[u8]>,
-{
-    out.reserve(checked.len);
-    out.extend_from_slice(head.method.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(head.target.as_bytes());
-    out.extend_from_slice(b" HTTP/1.1\r\n");
-    // Host goes first (RFC 9112 §3.2: a client MUST send it, and SHOULD
-    // send it first); a caller's own Host entry takes the URL's place.
-    match checked
-        .host
-        .and_then(|i| head.headers.clone().into_iter().nth(i))
-    {
-        Some((_, custom)) => field(out, b"Host", trim_ows(custom.as_ref())),
-        None => field(out, b"Host", head.host.as_bytes()),
-    }
-    for (name, value) in head.headers.clone() {
-        let name = name.as_ref();
-        if !is_host(name) {
-            field(out, name, trim_ows(value.as_ref()));
-        }
-    }
-    write_framing(head.body, out);
 }
 
 /// What validation learned: where the caller's own `Host` entry is, if
