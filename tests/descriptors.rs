@@ -74,36 +74,10 @@ async fn many_pooled_connections_hold_about_one_descriptor_each() {
 /// `reuse.rs`'s test with a kept handle.
 #[tokio::test]
 async fn without_a_kept_handle_a_fin_after_the_response_is_still_seen() {
-    use std::io::{Read, Write};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     use std::time::Duration;
     brisk::fuzzing::set_kept_peek_handles(0);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let written_after_close = Arc::new(AtomicUsize::new(0));
-    let counter = written_after_close.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut got = Vec::new();
-                while !(got.windows(4).any(|w| w == b"\r\n\r\n") && got.ends_with(b"{}")) {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
-                let _ = s.shutdown(std::net::Shutdown::Write);
-                let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
-                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            });
-        }
-    });
+    let (addr, written_after_close) = support::server::fin_after_response(b"{}", Duration::ZERO);
     let client = Client::new();
     let url = format!("http://{addr}/v1/chat/completions");
     let mut failed = Vec::new();

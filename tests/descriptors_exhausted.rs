@@ -2,9 +2,10 @@
 //! descriptors: a test binary of its own, since it lowers the kept-handle
 //! limit and exhausts descriptors for the whole process.
 
+mod support;
+
 use brisk::{Client, Event};
-use std::io::{Read, Write};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,35 +20,10 @@ use std::time::Duration;
 #[tokio::test]
 async fn out_of_descriptors_a_closed_idle_connection_is_not_reused() {
     brisk::fuzzing::set_kept_peek_handles(0);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let written_after_close = Arc::new(AtomicUsize::new(0));
-    let counter = written_after_close.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
-                // The FIN follows a little later, while the client's
-                // reactor is not turning.
-                std::thread::sleep(Duration::from_millis(30));
-                let _ = s.shutdown(std::net::Shutdown::Write);
-                let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
-                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            });
-        }
-    });
+    // The FIN follows the answer a little later, while the client's
+    // reactor is not turning.
+    let (addr, written_after_close) =
+        support::server::fin_after_response(b"", Duration::from_millis(30));
     // Armed for the second request: its hook fills the descriptor table
     // just before the checkout, and frees it once a connection is chosen.
     let exhaust = Arc::new(AtomicBool::new(false));

@@ -268,40 +268,7 @@ async fn a_fin_a_moment_after_the_response_is_seen_before_the_next_post() {
     // the FIN has arrived but tokio's reactor has had no turn to notice
     // it: only asking the kernel finds it. (A FIN still in flight when the
     // request is written is a race no check can close.)
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let written_after_close = Arc::new(AtomicUsize::new(0));
-    let counter = written_after_close.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                // The body ("{}") may still be on its way: read it too.
-                while !got.ends_with(b"{}") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
-                let _ = s.shutdown(std::net::Shutdown::Write);
-                let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
-                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            });
-        }
-    });
+    let (addr, written_after_close) = support::server::fin_after_response(b"{}", Duration::ZERO);
     let client = Client::new();
     let url = format!("http://{addr}/v1/chat/completions");
     let mut failed = Vec::new();

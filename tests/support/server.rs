@@ -221,3 +221,50 @@ pub fn open_fds() -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// A plain blocking server, a thread per connection, that closes each
+/// connection just after its first answer: it reads one request (the head,
+/// then a body ending in `body`; empty for none), writes a 4-byte `done`,
+/// waits `fin_after`, then sends its FIN. It then counts the connections
+/// on which the client wrote anything more: a request written into a
+/// connection the server had closed. Returns the address and that count.
+///
+/// On its own threads, so the FIN's timing does not depend on the
+/// client's runtime: a client that blocks its thread after a response
+/// leaves the FIN arrived but unseen by tokio's reactor.
+pub fn fin_after_response(
+    body: &'static [u8],
+    fin_after: std::time::Duration,
+) -> (SocketAddr, Arc<AtomicUsize>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let written_after_close = Arc::new(AtomicUsize::new(0));
+    let counter = written_after_close.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { return };
+            let counter = counter.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut got = Vec::new();
+                while !(got.windows(4).any(|w| w == b"\r\n\r\n") && got.ends_with(body)) {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+                if !fin_after.is_zero() {
+                    std::thread::sleep(fin_after);
+                }
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(300)));
+                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    (addr, written_after_close)
+}
