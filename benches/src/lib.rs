@@ -11,6 +11,21 @@ pub mod clients;
 pub mod measure;
 pub mod server;
 
+/// Every workload, in the order `compare` accepts them and `summary`
+/// prints them (`compare.sh` runs them in this order by default).
+pub const WORKLOADS: &[&str] = &[
+    "seq",
+    "c100",
+    "1m",
+    "tls-new-conn",
+    "slow",
+    "tls-seq",
+    "tls-c100",
+    "stream-1m",
+    "stream-100m",
+    "slow10k",
+];
+
 /// The response head every parser bench parses: 298 bytes, 8 header fields,
 /// the kind of head a JSON API behind nginx sends.
 pub const RESPONSE_HEAD_298B: &[u8] = b"HTTP/1.1 200 OK\r\n\

@@ -32,24 +32,12 @@ use brisk_benches::alloc_count::{self, Counting, Counts};
 use brisk_benches::clients::{tls_config, AnyClient, BenchClient, BoxError, Options, Target};
 use brisk_benches::measure::{cpu_time, listen_overflows, peak_rss_kb, percentile_us};
 use brisk_benches::server::{self, HELLO, HUNDRED_MIB, ONE_MIB};
+use brisk_benches::WORKLOADS;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-const WORKLOADS: &[&str] = &[
-    "seq",
-    "c100",
-    "1m",
-    "tls-new-conn",
-    "slow",
-    "tls-seq",
-    "tls-c100",
-    "stream-1m",
-    "stream-100m",
-    "slow10k",
-];
 
 /// Connections kept idle per host, for every pooled client. Larger than the
 /// widest workload, so no client closes a connection it could reuse: 1,024

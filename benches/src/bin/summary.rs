@@ -8,20 +8,9 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
+use brisk_benches::WORKLOADS;
 use serde_json::Value;
 
-const WORKLOADS: &[&str] = &[
-    "seq",
-    "c100",
-    "1m",
-    "tls-new-conn",
-    "slow",
-    "tls-seq",
-    "tls-c100",
-    "stream-1m",
-    "stream-100m",
-    "slow10k",
-];
 const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw"];
 
 /// (column header, JSON field, scale applied before printing)
