@@ -184,9 +184,11 @@
 //!   had already arrived, and closes it otherwise (no draining).
 //! - A connection is reused only if nothing has arrived past the end of
 //!   its last response and the server has not closed it: before it
-//!   carries a request, the kernel is asked with one non-blocking peek on
-//!   a duplicate of its socket (so each connection holds two
-//!   descriptors). A server that closes a connection in the instant
+//!   carries a request, the kernel is asked (one non-blocking peek, through
+//!   a duplicate of the socket that the first 256 connections of a process
+//!   keep; past those, a connection holds one descriptor and is checked
+//!   another way, and one that cannot be checked is not reused: see the
+//!   README's "Reuse"). A server that closes a connection in the instant
 //!   between that check and the request's write can still fail the
 //!   request (no client can close that race); requests safe to repeat are
 //!   then re-sent on a fresh connection.
