@@ -539,11 +539,18 @@ impl Conn {
                     .map_err(|e| Error::io(Phase::ReadBody, e))
             })
             .await?;
+        self.count_read(n);
+        Ok(n)
+    }
+
+    /// Books `n` bytes read for the current response: it has started (so a
+    /// failure is no longer a free retry elsewhere), and its size feeds the
+    /// next response's read hint.
+    fn count_read(&mut self, n: usize) {
         if n > 0 {
             self.response_started = true;
             self.response_bytes = self.response_bytes.saturating_add(n);
         }
-        Ok(n)
     }
 
     /// Reads up to `limit` bytes (and at most `out.len()`) into `out`; 0 at
@@ -564,10 +571,7 @@ impl Conn {
                     .map_err(|e| Error::io(Phase::ReadBody, e))
             })
             .await?;
-        if n > 0 {
-            self.response_started = true;
-            self.response_bytes = self.response_bytes.saturating_add(n);
-        }
+        self.count_read(n);
         Ok(n)
     }
 
@@ -610,10 +614,7 @@ impl Conn {
                     .map_err(|e| Error::io(phase, e))
             })
             .await?;
-        if n > 0 {
-            self.response_started = true;
-            self.response_bytes = self.response_bytes.saturating_add(n);
-        }
+        self.count_read(n);
         Ok(n > 0)
     }
 }
