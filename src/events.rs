@@ -9,7 +9,6 @@
 //! nothing is called: the events cost one branch per step.
 
 use crate::breaker::CircuitTransition;
-use crate::client::Timings;
 use crate::error::Error;
 use crate::retry::{Progress, RetryReason};
 use crate::url::Url;
@@ -119,4 +118,23 @@ pub(crate) fn emit<'a>(hook: &Option<Hook>, make: impl FnOnce() -> Event<'a>) {
     if let Some(hook) = hook {
         hook(&mut make());
     }
+}
+
+/// Where a request's time went, as curl's `-w` reports it. Phases that did
+/// not happen (DNS, connect and TLS on a reused connection) are zero; over
+/// redirects, DNS, connect and TLS add up across the hops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Resolving the host name.
+    pub dns: Duration,
+    /// The TCP connect.
+    pub connect: Duration,
+    /// The TLS handshake.
+    pub tls: Duration,
+    /// From the start of the request until the final response head arrived
+    /// (including DNS, connect, TLS and any redirects before it).
+    pub ttfb: Duration,
+    /// From the start of the request to its end: the last body byte once
+    /// the body has been read, the head until then.
+    pub total: Duration,
 }

@@ -241,6 +241,7 @@
 
 mod base64;
 mod breaker;
+mod chars;
 #[cfg(feature = "json")]
 pub mod chat;
 mod client;
@@ -266,6 +267,7 @@ mod pool;
 mod proxy;
 mod retry;
 pub mod sse;
+mod status;
 mod transport;
 mod url;
 mod urlencoded;
@@ -273,8 +275,8 @@ mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
-    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, InvalidStatusCode,
-    RedirectPolicy, Request, RequestBuilder, Response, StatusCode, Timings,
+    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy, Request,
+    RequestBuilder, Response,
 };
 pub use deadline::Timeouts;
 
@@ -300,11 +302,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub mod redirect {
     pub use crate::client::RedirectPolicy as Policy;
 }
-pub use events::Event;
+pub use events::{Event, Timings};
 pub use h1::{Headers, Version};
 pub use method::{InvalidMethod, Method};
 pub use proxy::Proxy;
 pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason, RetryRecord};
+pub use status::{InvalidStatusCode, StatusCode};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
 pub use url::{Host, QueryPairs, Scheme, Url, UrlError};

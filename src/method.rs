@@ -75,7 +75,7 @@ impl Method {
         {
             return Ok(m.clone());
         }
-        if name.is_empty() || !name.iter().all(|&b| crate::h1::is_tchar(b)) {
+        if name.is_empty() || !name.iter().all(|&b| crate::chars::is_tchar(b)) {
             return Err(InvalidMethod);
         }
         // A token is ASCII, so this is never an error.

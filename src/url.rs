@@ -646,7 +646,7 @@ fn write_target(
 
 fn push_decimal(out: &mut String, n: u16) {
     let mut buf = [0; 20];
-    let digits = crate::h1::decimal(u64::from(n), &mut buf);
+    let digits = crate::chars::decimal(u64::from(n), &mut buf);
     // ASCII digits: each byte is its char, no UTF-8 check needed.
     out.extend(digits.iter().map(|&d| char::from(d)));
 }

@@ -10,7 +10,6 @@
 //! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
-//! | `status.rs` | [`StatusCode`] and its registered constants |
 
 mod attempt;
 mod batch;
@@ -21,8 +20,9 @@ mod redirect;
 mod request;
 mod request_builder;
 mod response;
-mod status;
 
+pub(crate) use crate::events::Timings;
+pub(crate) use crate::status::StatusCode;
 #[cfg(feature = "json")]
 pub(crate) use batch::run_bounded;
 pub use body::Body;
@@ -31,8 +31,7 @@ pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
 pub use request::{IntoUrl, Request};
 pub use request_builder::RequestBuilder;
-pub use response::{Response, Timings};
-pub use status::{InvalidStatusCode, StatusCode};
+pub use response::Response;
 
 use crate::breaker::CircuitSnapshot;
 use crate::deadline::Budgets;

@@ -2,7 +2,7 @@
 
 use super::attempt::Tries;
 use super::exchange::Hop;
-use super::{Client, StatusCode};
+use super::{Client, StatusCode, Timings};
 use crate::conn::{BodyPart, Conn, Dest};
 use crate::deadline::Deadline;
 use crate::error::{Error, Kind, Phase};
@@ -14,25 +14,6 @@ use crate::url::Url;
 use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// Where a request's time went, as curl's `-w` reports it. Phases that did
-/// not happen (DNS, connect and TLS on a reused connection) are zero; over
-/// redirects, DNS, connect and TLS add up across the hops.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Timings {
-    /// Resolving the host name.
-    pub dns: Duration,
-    /// The TCP connect.
-    pub connect: Duration,
-    /// The TLS handshake.
-    pub tls: Duration,
-    /// From the start of the request until the final response head arrived
-    /// (including DNS, connect, TLS and any redirects before it).
-    pub ttfb: Duration,
-    /// From the start of the request to its end: the last body byte once
-    /// the body has been read, the head until then.
-    pub total: Duration,
-}
 
 /// A response: status and headers at once, the body on demand.
 ///

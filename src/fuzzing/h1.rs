@@ -122,7 +122,7 @@ fn check_well_formed(input: &[u8], head: &Head, limits: &Limits) {
     assert!((100..=999).contains(status));
     assert!(fields.len() <= limits.max_headers);
     for (name, value) in fields {
-        assert!(!name.is_empty() && name.iter().all(|&b| crate::h1::is_tchar(b)));
+        assert!(!name.is_empty() && name.iter().all(|&b| crate::chars::is_tchar(b)));
         assert!(!value.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)));
         assert!(!value.starts_with(b" ") && !value.starts_with(b"\t"));
         assert!(!value.ends_with(b" ") && !value.ends_with(b"\t"));

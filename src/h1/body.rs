@@ -1,8 +1,9 @@
 //! Body framing: how long a response body is (RFC 9112 §6.3), and the
 //! chunked transfer coding (RFC 9112 §7.1).
 
-use super::parse::trim_ows;
-use super::{is_field_byte, is_tchar, Headers, Limits, ParseError, Version};
+use super::{Headers, Limits, ParseError, Version};
+use crate::chars::trim_ows;
+use crate::chars::{is_field_byte, is_tchar};
 
 /// How a response body is delimited, as decided by [`framing`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,8 +9,10 @@
 //! (request smuggling, response splitting). On any error the output buffer
 //! is left exactly as it was.
 
-use super::parse::{skip_field_bytes, trim_ows};
-use super::{is_tchar, EncodeError};
+use super::parse::skip_field_bytes;
+use super::EncodeError;
+use crate::chars::trim_ows;
+use crate::chars::{ascii_set, decimal, is_tchar};
 
 /// How the request body is framed on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,10 +276,10 @@ fn is_authority_byte(b: u8) -> bool {
     AUTHORITY[usize::from(b)]
 }
 
-const AUTHORITY: [bool; 256] = super::ascii_set(b"-._~!$&'()*+,;=:[]%");
+const AUTHORITY: [bool; 256] = ascii_set(b"-._~!$&'()*+,;=:[]%");
 
 fn write_decimal(out: &mut Vec<u8>, n: u64) {
-    out.extend_from_slice(super::decimal(n, &mut [0; 20]));
+    out.extend_from_slice(decimal(n, &mut [0; 20]));
 }
 
 fn write_hex(out: &mut Vec<u8>, n: u64) {

@@ -55,6 +55,7 @@ pub(crate) mod encode;
 mod error;
 pub(crate) mod parse;
 
+pub use crate::header::HeaderSpan;
 pub use body::{framing, Framing};
 pub use decode::{Decoded, Event, ResponseDecoder};
 pub use encode::{
@@ -62,10 +63,9 @@ pub use encode::{
     RequestHead,
 };
 pub use error::{EncodeError, ParseError};
-pub(crate) use parse::trim_ows;
 /// The resumable head scanner, for `brisk::fuzzing`'s split checks.
 pub(crate) use parse::HeadScanner;
-pub use parse::{parse_head, HeaderSpan, Headers, RawHead, ResponseHead, Status};
+pub use parse::{parse_head, Headers, RawHead, ResponseHead, Status};
 
 /// The HTTP version a response declared in its status line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,48 +159,4 @@ impl Limits {
     pub(crate) fn head_bytes(&self) -> usize {
         self.max_head_bytes.min(16 * 1024 * 1024)
     }
-}
-
-/// RFC 9110 §5.6.2 `tchar`: the bytes allowed in a token (method, field name).
-pub(crate) const fn is_tchar(b: u8) -> bool {
-    TCHAR[b as usize]
-}
-
-const TCHAR: [bool; 256] = ascii_set(b"!#$%&'*+-.^_`|~");
-
-/// `n` in decimal, written into the end of `buf`: the returned slice.
-/// Shared by the encoder (Content-Length) and the URL (port).
-pub(crate) fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[i..];
-        }
-    }
-}
-
-/// A byte-class lookup table: ASCII alphanumerics plus `extra`. The
-/// parsers and encoders ask one table lookup per byte.
-pub(crate) const fn ascii_set(extra: &[u8]) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 128 {
-        t[i] = (i as u8).is_ascii_alphanumeric();
-        i += 1;
-    }
-    let mut j = 0;
-    while j < extra.len() {
-        t[extra[j] as usize] = true;
-        j += 1;
-    }
-    t
-}
-
-/// RFC 9110 §5.5 field-value bytes: VCHAR, SP, HTAB and obs-text. Everything
-/// else (NUL, CR, LF and the other controls, DEL) is refused.
-pub(crate) const fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (b >= 0x20 && b != 0x7f)
 }

@@ -14,42 +14,9 @@
 //! there. Header positions are kept as offsets ([`HeaderSpan`]), not slices,
 //! so they stay valid while the caller's buffer grows.
 
-use super::{is_field_byte, is_tchar, Limits, ParseError, Version};
-use crate::header::{FieldBytes, HeaderMap};
-
-/// Where one header field sits inside the head's bytes: byte offsets of the
-/// name and of the value (already trimmed of leading and trailing SP/HTAB).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct HeaderSpan {
-    name: (u32, u32),
-    value: (u32, u32),
-}
-
-impl HeaderSpan {
-    /// The field name inside `head` (the bytes the span was parsed from).
-    ///
-    /// Returns an empty slice if `head` is not those bytes and is too short.
-    pub fn name<'b>(&self, head: &'b [u8]) -> &'b [u8] {
-        head.get(self.name.0 as usize..self.name.1 as usize)
-            .unwrap_or_default()
-    }
-
-    /// The field value inside `head`, trimmed of surrounding SP and HTAB.
-    pub fn value<'b>(&self, head: &'b [u8]) -> &'b [u8] {
-        head.get(self.value.0 as usize..self.value.1 as usize)
-            .unwrap_or_default()
-    }
-
-    /// Where the name lies.
-    pub(crate) fn name_range(&self) -> std::ops::Range<usize> {
-        self.name.0 as usize..self.name.1 as usize
-    }
-
-    /// Where the value lies.
-    pub(crate) fn value_range(&self) -> std::ops::Range<usize> {
-        self.value.0 as usize..self.value.1 as usize
-    }
-}
+use super::{Limits, ParseError, Version};
+use crate::chars::{is_field_byte, is_tchar};
+use crate::header::{FieldBytes, HeaderMap, HeaderSpan};
 
 /// The result of parsing something that may not have fully arrived yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -424,17 +391,6 @@ pub(crate) fn skip_field_bytes(buf: &[u8], mut i: usize) -> usize {
 /// [`brisk::header`](crate::header), under its former name. Names are
 /// lowercase, whatever case the server sent.
 pub type Headers = HeaderMap;
-
-/// Trims optional whitespace (SP, HTAB) from both ends.
-pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
-        s = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = s {
-        s = rest;
-    }
-    s
-}
 
 /// A complete, owned response head.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! [`HeaderMap`]: header fields in order, looked up by name ignoring case.
 
 use super::bytes::{FieldBytes, INLINE};
+use super::HeaderSpan;
 use super::{is_credential, AsHeaderName, HeaderName, HeaderValue, IntoHeaderName};
-use crate::h1::HeaderSpan;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -251,7 +251,7 @@ impl HeaderMap {
         self.get_all(key).iter().any(|v| {
             v.as_bytes()
                 .split(|&b| b == b',')
-                .any(|t| crate::h1::trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
+                .any(|t| crate::chars::trim_ows(t).eq_ignore_ascii_case(token.as_bytes()))
         })
     }
 }

@@ -57,10 +57,12 @@
 mod bytes;
 mod map;
 mod name;
+mod span;
 mod value;
 
 pub use map::{GetAll, HeaderMap, IntoIter, Iter, Keys, ValueIter, Values};
 pub use name::*;
+pub use span::HeaderSpan;
 pub use value::{HeaderValue, InvalidHeaderValue, ToStrError};
 
 pub(crate) use bytes::FieldBytes;

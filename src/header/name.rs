@@ -2,7 +2,7 @@
 //! [`InvalidHeaderName`].
 
 use super::bytes::FieldBytes;
-use crate::h1::is_tchar;
+use crate::chars::is_tchar;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 

@@ -1,7 +1,7 @@
 //! [`HeaderValue`] and its errors.
 
 use super::bytes::FieldBytes;
-use crate::h1::is_field_byte;
+use crate::chars::is_field_byte;
 use std::fmt;
 
 /// A header field value: bytes with no CR, LF, NUL or other control byte
@@ -285,7 +285,7 @@ from_integers!(u16, i16, u32, i32, u64, i64, usize, isize);
 fn decimal_value(n: i128) -> HeaderValue {
     let mut digits = [0u8; 20];
     // |n| is at most u64::MAX for every type above.
-    let digits = crate::h1::decimal(n.unsigned_abs() as u64, &mut digits);
+    let digits = crate::chars::decimal(n.unsigned_abs() as u64, &mut digits);
     let mut buf = [b'-'; 21];
     let sign = usize::from(n < 0);
     buf[sign..sign + digits.len()].copy_from_slice(digits);

@@ -6,7 +6,7 @@
 //! `a%2520b`. That is what browsers do, and it is what makes
 //! `Url::parse(url.as_str())` give back the same URL.
 
-use crate::h1::ascii_set;
+use crate::chars::ascii_set;
 use std::borrow::Cow;
 
 /// pchar without `%`-encoding (RFC 3986 §3.3): unreserved, sub-delims,

@@ -2,7 +2,7 @@
 //! written (see `ipv4` for the many spellings of IPv4).
 
 use super::{ipv4, Scheme, UrlError};
-use crate::h1::ascii_set;
+use crate::chars::ascii_set;
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
