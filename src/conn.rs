@@ -6,9 +6,10 @@
 //! the caller collects them in.
 
 use crate::deadline::{Deadline, LazyEnd};
-use crate::error::{Error, Phase};
+use crate::error::{Error, Phase, Unexpected};
 use crate::h1::{Event, Limits, ParseError, ResponseDecoder, ResponseHead};
-use crate::transport::{Peeker, Stream};
+use crate::retry::Progress;
+use crate::transport::{io_error, Peeker, Stream};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -78,11 +79,10 @@ pub(crate) struct Conn {
     /// Set from the server's `Keep-Alive: timeout=N`: past this instant the
     /// server may close the connection at any moment, so it is not reused.
     pub(crate) keep_alive_until: Option<Instant>,
-    /// Whether any byte of the current response has arrived. A reused
-    /// connection that fails before that may be retried elsewhere.
-    pub(crate) response_started: bool,
-    /// Whether any byte of the current request has been written.
-    sent_any: bool,
+    /// How far the current exchange got: nothing written, some of the
+    /// request written, or a byte of the response arrived. A request that
+    /// fails before a response byte may be sent again elsewhere.
+    progress: Progress,
     /// A final response head that arrived while the request was still
     /// being written; [`Conn::read_head`] returns it first.
     early_head: Option<ResponseHead>,
@@ -108,8 +108,7 @@ impl Conn {
             decoder: ResponseDecoder::new(limits),
             remote,
             keep_alive_until: None,
-            response_started: false,
-            sent_any: false,
+            progress: Progress::NotSent,
             early_head: None,
             cut_short: false,
             read_hint: 0,
@@ -142,10 +141,18 @@ impl Conn {
         self.is_clean() && self.stream.is_idle_and_open(&self.peeker)
     }
 
-    /// Whether any byte of the current request has been written (handed to
-    /// the socket, or to TLS).
-    pub(crate) fn sent_any(&self) -> bool {
-        self.sent_any
+    /// How far the current exchange got: whether any byte of the request
+    /// was written (handed to the socket, or to TLS), and whether any byte
+    /// of a response arrived.
+    pub(crate) fn progress(&self) -> Progress {
+        self.progress
+    }
+
+    /// Books request bytes written: the request is out, at least in part.
+    fn wrote(&mut self) {
+        if self.progress == Progress::NotSent {
+            self.progress = Progress::SentNoResponse;
+        }
     }
 
     /// Marks the connection as not reusable: its request was cut short.
@@ -167,8 +174,7 @@ impl Conn {
         fill: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         self.decoder.expect_response_to(method.as_bytes());
-        self.response_started = false;
-        self.sent_any = false;
+        self.progress = Progress::NotSent;
         self.response_bytes = 0;
         self.early_head = None;
         self.wbuf.clear();
@@ -177,7 +183,7 @@ impl Conn {
 
     /// Writes the prepared request.
     pub(crate) async fn write_request(&mut self, deadline: &Deadline) -> Result<(), Error> {
-        let (stream, bytes, sent) = (&mut self.stream, &self.wbuf, &mut self.sent_any);
+        let (stream, bytes, progress) = (&mut self.stream, &self.wbuf, &mut self.progress);
         deadline
             .run(Phase::Write, async {
                 // `write_all`, keeping count: whether any byte went out
@@ -187,15 +193,17 @@ impl Conn {
                     let n = stream
                         .write(&bytes[off..])
                         .await
-                        .map_err(|e| Error::io(Phase::Write, e))?;
+                        .map_err(|e| io_error(Phase::Write, e))?;
                     if n == 0 {
                         let e = std::io::ErrorKind::WriteZero.into();
-                        return Err(Error::io(Phase::Write, e));
+                        return Err(io_error(Phase::Write, e));
                     }
                     off += n;
-                    *sent = true;
+                    if *progress == Progress::NotSent {
+                        *progress = Progress::SentNoResponse;
+                    }
                 }
-                stream.flush().await.map_err(|e| Error::io(Phase::Write, e))
+                stream.flush().await.map_err(|e| io_error(Phase::Write, e))
             })
             .await
     }
@@ -236,17 +244,17 @@ impl Conn {
                         match Pin::new(&mut self.stream).poll_write(cx, &piece[off..]) {
                             Poll::Ready(Ok(0)) => {
                                 let e = std::io::ErrorKind::WriteZero.into();
-                                return Poll::Ready(Err(Error::io(Phase::Write, e)));
+                                return Poll::Ready(Err(io_error(Phase::Write, e)));
                             }
                             Poll::Ready(Ok(n)) => {
                                 off += n;
-                                self.sent_any = true;
+                                self.wrote();
                                 if off == piece.len() {
                                     return Poll::Ready(Ok(Sent::All));
                                 }
                             }
                             Poll::Ready(Err(e)) => {
-                                return Poll::Ready(Err(Error::io(Phase::Write, e)))
+                                return Poll::Ready(Err(io_error(Phase::Write, e)))
                             }
                             Poll::Pending => return Poll::Pending,
                         }
@@ -276,7 +284,7 @@ impl Conn {
                 Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(())) if rb.filled().is_empty() => return Poll::Ready(Ok(())),
                 Poll::Ready(Ok(())) => {
-                    self.response_started = true;
+                    self.progress = Progress::ResponseStarted;
                     self.buf.extend_from_slice(rb.filled());
                 }
             }
@@ -306,10 +314,7 @@ impl Conn {
                 Some(Event::Head(head)) if head.is_informational() && head.status != 101 => {}
                 Some(Event::Head(head)) => return Ok(Some(head)),
                 // Nothing but a head comes before the final head.
-                Some(_) => {
-                    let e = ParseError::IncompleteMessage;
-                    return Err(Error::protocol(phase, e));
-                }
+                Some(_) => return Err(Error::unexpected(phase, Unexpected::BodyBeforeHead)),
                 None => return Ok(None),
             }
         }
@@ -327,11 +332,11 @@ impl Conn {
             stream
                 .write_all(bytes)
                 .await
-                .map_err(|e| Error::io(Phase::Connect, e))?;
+                .map_err(|e| io_error(Phase::Connect, e))?;
             stream
                 .flush()
                 .await
-                .map_err(|e| Error::io(Phase::Connect, e))
+                .map_err(|e| io_error(Phase::Connect, e))
         })
         .await?;
         loop {
@@ -369,7 +374,7 @@ impl Conn {
         let stream = &mut self.stream;
         deadline
             .run(Phase::Write, async {
-                stream.flush().await.map_err(|e| Error::io(Phase::Write, e))
+                stream.flush().await.map_err(|e| io_error(Phase::Write, e))
             })
             .await
     }
@@ -448,10 +453,7 @@ impl Conn {
                     return Ok(BodyPart::End { reusable });
                 }
                 Some(Event::Upgrade) | Some(Event::Head(_)) => {
-                    return Err(Error::protocol(
-                        Phase::ReadBody,
-                        ParseError::IncompleteMessage,
-                    ))
+                    return Err(Error::unexpected(Phase::ReadBody, Unexpected::HeadInBody))
                 }
                 None => {
                     self.start += consumed;
@@ -536,7 +538,7 @@ impl Conn {
                 stream
                     .read_buf(out)
                     .await
-                    .map_err(|e| Error::io(Phase::ReadBody, e))
+                    .map_err(|e| io_error(Phase::ReadBody, e))
             })
             .await?;
         self.count_read(n);
@@ -548,7 +550,7 @@ impl Conn {
     /// next response's read hint.
     fn count_read(&mut self, n: usize) {
         if n > 0 {
-            self.response_started = true;
+            self.progress = Progress::ResponseStarted;
             self.response_bytes = self.response_bytes.saturating_add(n);
         }
     }
@@ -568,7 +570,7 @@ impl Conn {
                 stream
                     .read(&mut out[..want])
                     .await
-                    .map_err(|e| Error::io(Phase::ReadBody, e))
+                    .map_err(|e| io_error(Phase::ReadBody, e))
             })
             .await?;
         self.count_read(n);
@@ -611,7 +613,7 @@ impl Conn {
                     .take(limit)
                     .read_buf(buf)
                     .await
-                    .map_err(|e| Error::io(phase, e))
+                    .map_err(|e| io_error(phase, e))
             })
             .await?;
         self.count_read(n);

@@ -1,7 +1,7 @@
 //! The one public error type, and the request phases it can name.
 
 use crate::h1::{EncodeError, ParseError};
-use crate::retry::RetryRecord;
+use crate::retry::{RetryRecord, StopReason};
 use crate::url::{Url, UrlError};
 use std::fmt;
 
@@ -63,6 +63,11 @@ pub enum TlsFailure {
     /// The handshake failed for another reason (no common protocol
     /// version or cipher suite, an alert from the server, a closed socket).
     Handshake,
+    /// The TLS session broke after the handshake: a record that did not
+    /// decrypt or parse, or an alert from the server, while the request
+    /// was written or its response read. Retried as a broken connection
+    /// would be, never as a failed handshake.
+    Session,
 }
 
 impl TlsFailure {
@@ -73,9 +78,36 @@ impl TlsFailure {
             TlsFailure::NotValidForName => "certificate is not valid for this host name",
             TlsFailure::InvalidCertificate => "certificate is invalid",
             TlsFailure::Handshake => "handshake failed",
+            TlsFailure::Session => "session failed after the handshake",
         }
     }
 }
+
+/// A protocol error that is not bad syntax: the bytes parsed, but came
+/// where they may not. The source of an [`Error::is_protocol`] error, as a
+/// [`ParseError`] is for bad syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unexpected {
+    /// The codec reported body bytes before the final head (it never
+    /// does; an error rather than a panic if it ever did).
+    BodyBeforeHead,
+    /// A response head where the body's bytes or its end were due.
+    HeadInBody,
+    /// A `101 Switching Protocols` the request did not ask for.
+    UnsolicitedSwitch,
+}
+
+impl fmt::Display for Unexpected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Unexpected::BodyBeforeHead => "body bytes before the response head",
+            Unexpected::HeadInBody => "a response head where the body was due",
+            Unexpected::UnsolicitedSwitch => "unsolicited 101 switching protocols",
+        })
+    }
+}
+
+impl std::error::Error for Unexpected {}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -132,8 +164,9 @@ struct Inner {
     attempts: u32,
     /// Why each retry or re-send happened.
     retries: Vec<RetryRecord>,
-    /// Why the request was not tried again, when a retry was considered.
-    stop: Option<&'static str>,
+    /// Why the request was not tried again, when a retry was considered
+    /// and the reason says more than "not retryable".
+    stop: Option<StopReason>,
     /// For a decode error: where in the body it failed
     /// (`choices[0].message.content`).
     path: Option<Box<str>>,
@@ -179,16 +212,18 @@ impl Error {
         self
     }
 
-    /// Records the attempts the request made, and why it stopped.
+    /// Records the attempts the request made, and why it stopped. "Not
+    /// retryable" is the common case and says nothing, so it is not kept;
+    /// the other reasons explain the error.
     pub(crate) fn with_attempts(
         mut self,
         attempts: u32,
         retries: Vec<RetryRecord>,
-        stop: Option<&'static str>,
+        stop: Option<StopReason>,
     ) -> Self {
         self.inner.attempts = attempts;
         self.inner.retries = retries;
-        self.inner.stop = stop;
+        self.inner.stop = stop.filter(|s| *s != StopReason::NotRetryable);
         self
     }
 
@@ -225,19 +260,32 @@ impl Error {
         Error::new(Kind::Timeout { total }).with_phase(phase)
     }
 
+    /// An I/O error in `phase`, classified by the phase alone: a failure
+    /// while connecting is a connect error, one in the TLS handshake a
+    /// handshake failure, anything later a connection error. What TLS
+    /// itself said is classified where TLS lives, by
+    /// `transport::io_error`, which calls [`Error::tls`] instead.
     pub(crate) fn io(phase: Phase, e: std::io::Error) -> Self {
-        #[cfg(feature = "tls")]
-        if let Some(failure) = crate::transport::tls::failure_of(&e) {
-            return Error::new(Kind::Tls(failure))
-                .with_phase(phase)
-                .with_source(e);
-        }
         let kind = match phase {
             Phase::Dns | Phase::Connect => Kind::Connect,
             Phase::Tls => Kind::Tls(TlsFailure::Handshake),
             _ => Kind::Io,
         };
         Error::new(kind).with_phase(phase).with_source(e)
+    }
+
+    /// TLS failed in `phase` as `failure` says; `e` carries what rustls
+    /// reported.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls(failure: TlsFailure, phase: Phase, e: std::io::Error) -> Self {
+        Error::new(Kind::Tls(failure))
+            .with_phase(phase)
+            .with_source(e)
+    }
+
+    /// The server sent well-formed HTTP where it may not come.
+    pub(crate) fn unexpected(phase: Phase, e: Unexpected) -> Self {
+        Error::new(Kind::Protocol).with_phase(phase).with_source(e)
     }
 
     pub(crate) fn protocol(phase: Phase, e: ParseError) -> Self {
@@ -279,7 +327,8 @@ impl Error {
         matches!(self.inner.kind, Kind::Tls(_))
     }
 
-    /// Why the TLS handshake failed, if it did.
+    /// Why TLS failed, if it did: the handshake's reason, or
+    /// [`TlsFailure::Session`] for a failure after it.
     pub fn tls_failure(&self) -> Option<TlsFailure> {
         match self.inner.kind {
             Kind::Tls(f) => Some(f),
@@ -556,7 +605,7 @@ impl fmt::Display for Error {
         if let Some(url) = &self.inner.url {
             write!(f, " for {url}")?;
         }
-        match (self.inner.attempts, self.inner.stop) {
+        match (self.inner.attempts, self.inner.stop.map(|s| s.as_str())) {
             (0 | 1, None) => {}
             (0 | 1, Some(stop)) => write!(f, " (not retried: {stop})")?,
             (n, None) => write!(f, " (after {n} attempts)")?,

@@ -47,32 +47,6 @@ impl HostGuard {
     }
 }
 
-/// Owns the half-open probe's turn until its outcome is recorded: a probe
-/// dropped before that (the caller's future cancelled, a hook panicking)
-/// gives the turn back, so the circuit is not held for a whole cool-down.
-pub(crate) struct ProbeTurn<'a> {
-    pub(crate) breaker: Option<&'a Mutex<BreakerState>>,
-}
-
-impl ProbeTurn<'_> {
-    pub(crate) fn is_probe(&self) -> bool {
-        self.breaker.is_some()
-    }
-
-    /// The outcome was recorded: nothing to give back.
-    pub(crate) fn done(mut self) {
-        self.breaker = None;
-    }
-}
-
-impl Drop for ProbeTurn<'_> {
-    fn drop(&mut self) {
-        if let Some(breaker) = self.breaker.take() {
-            lock(breaker).probe_abandoned();
-        }
-    }
-}
-
 impl HostGuard {
     /// A fresh guard, or `None` when there is nothing to guard with.
     pub(crate) fn new(config: GuardConfig, now: Instant) -> Option<HostGuard> {

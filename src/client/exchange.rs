@@ -1,24 +1,23 @@
 //! One attempt: a connection from the pool or a new one, the request
 //! written on it (watching for an early answer), and the final response
-//! head read. Whether to try again is the attempt loop's business
-//! (`attempt.rs`).
+//! head read. Whether to try again is the call's business (`call.rs`).
 
 use super::body::BodyKind;
+use super::hop::{Failed, Hop, Route, Turn};
 use super::request::{HeaderDefaults, Request, Via};
 use super::{Client, Timings};
 use crate::conn::{Conn, Sent};
 use crate::deadline::Deadline;
-use crate::error::{Error, Kind, Phase};
+use crate::error::{Error, Kind, Phase, Unexpected};
 use crate::events::{emit, Event};
 use crate::h1::{self, ResponseHead};
-use crate::pool::{CloseReason, Grant, HostEntry, Slot};
+use crate::pool::{CloseReason, Grant};
 use crate::proxy::Endpoint;
 use crate::retry::Progress;
 use crate::transport::{tcp, Stream};
 use crate::url::{Scheme, Url};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
@@ -27,23 +26,27 @@ use tokio::io::{AsyncRead, AsyncReadExt, ReadBuf};
 /// write, one TCP segment for typical API calls.
 pub(super) const INLINE_BODY: usize = 64 * 1024;
 
+/// What one attempt works on: the request, where its hop goes, and its
+/// deadline. Borrowed from the call for the length of the attempt.
+pub(super) struct Exchange<'a> {
+    pub(super) req: &'a mut Request,
+    pub(super) route: &'a Route,
+    pub(super) deadline: &'a Deadline,
+}
+
 impl Client {
-    /// One attempt: a connection (pooled, or new if `fresh` or none is
-    /// idle), the request written on it, and the final response head read.
-    /// `proxy` is the proxy this hop goes through, if any: `host` is then
-    /// the pool's entry for the (proxy, origin) pair.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn attempt_once(
-        &self,
-        req: &mut Request,
-        proxy: Option<&Endpoint>,
-        host: &Arc<HostEntry>,
-        deadline: &Deadline,
-        attempt: u32,
-        fresh: bool,
-        now: tokio::time::Instant,
-    ) -> Result<Hop, Failed> {
+    /// One attempt: a connection (pooled, or new if `turn.fresh` or none
+    /// is idle), the request written on it, and the final response head
+    /// read. Through a proxy, `route.host` is the pool's entry for the
+    /// (proxy, origin) pair.
+    pub(super) async fn attempt_once(&self, x: Exchange<'_>, turn: Turn) -> Result<Hop, Failed> {
+        let Exchange {
+            req,
+            route,
+            deadline,
+        } = x;
         let shared = &self.shared;
+        let proxy = route.proxy.as_ref();
         let not_sent = |error| Failed {
             error,
             progress: Progress::NotSent,
@@ -53,7 +56,7 @@ impl Client {
         // closes before its place under the host's limit is given back.
         let (slot, mut conn, reused, mut timings) = match shared
             .pool
-            .checkout(host, fresh, deadline, now)
+            .checkout(&route.host, turn.fresh, deadline, turn.now)
             .await
             .map_err(not_sent)?
         {
@@ -71,7 +74,7 @@ impl Client {
         };
         emit(&shared.hook, || Event::Connected {
             url: &req.url,
-            attempt,
+            attempt: turn.number,
             reused,
             timings,
         });
@@ -101,16 +104,9 @@ impl Client {
             }
             Err(error) => {
                 shared.counters.closed(CloseReason::Error);
-                let progress = if conn.response_started {
-                    Progress::ResponseStarted
-                } else if conn.sent_any() {
-                    Progress::SentNoResponse
-                } else {
-                    Progress::NotSent
-                };
                 Err(Failed {
                     error,
-                    progress,
+                    progress: conn.progress(),
                     reused,
                 })
             }
@@ -147,7 +143,7 @@ impl Client {
                     .run(Phase::Tls, async {
                         crate::transport::tls::TlsStream::connect(tcp, config, host)
                             .await
-                            .map_err(|e| Error::io(Phase::Tls, e))
+                            .map_err(|e| crate::transport::io_error(Phase::Tls, e))
                     })
                     .await?;
                 (Stream::Tls(Box::new(tls)), t.elapsed())
@@ -276,29 +272,7 @@ async fn stream_body(
             Some(n) => chunk.len().min(usize::try_from(n).unwrap_or(usize::MAX)),
             None => chunk.len(),
         };
-        // The caller's stream failing is the caller's error, not the
-        // connection's: no answer is looked for.
-        let n = deadline
-            .run(Phase::Write, async {
-                reader
-                    .read(&mut chunk[..want])
-                    .await
-                    .map_err(Error::request_body)
-            })
-            .await
-            .map_err(|e| {
-                // A reader that gives nothing within the write budget is
-                // the caller's stall, not the server's: a body error, which
-                // the host's circuit breaker does not count.
-                if e.is_timeout() && !e.is_total_timeout() {
-                    SendFailure::Body(Error::request_body(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "the request body stream gave no bytes within the write budget",
-                    )))
-                } else {
-                    SendFailure::Body(e)
-                }
-            })?;
+        let n = read_piece(reader, &mut chunk[..want], deadline).await?;
         let out = match left.as_mut() {
             Some(_) if n == 0 => {
                 return Err(SendFailure::Body(body_length_error(
@@ -336,6 +310,30 @@ async fn stream_body(
     }
 }
 
+/// The next piece of the caller's body stream, within the write budget.
+/// The caller's stream failing is the caller's error, not the
+/// connection's: no answer is looked for.
+async fn read_piece(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    into: &mut [u8],
+    deadline: &Deadline,
+) -> Result<usize, SendFailure> {
+    let read = async { reader.read(into).await.map_err(Error::request_body) };
+    deadline.run(Phase::Write, read).await.map_err(|e| {
+        // A reader that gives nothing within the write budget is the
+        // caller's stall, not the server's: a body error, which the host's
+        // circuit breaker does not count.
+        if e.is_timeout() && !e.is_total_timeout() {
+            SendFailure::Body(Error::request_body(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body stream gave no bytes within the write budget",
+            )))
+        } else {
+            SendFailure::Body(e)
+        }
+    })
+}
+
 /// Whether `reader` has a byte ready now, past the declared length. Only
 /// what is ready is looked at: a stream that stays open is not waited on.
 async fn has_more(reader: &mut (dyn AsyncRead + Send + Unpin)) -> bool {
@@ -369,25 +367,6 @@ impl From<Error> for SendFailure {
     fn from(e: Error) -> Self {
         SendFailure::Conn(e)
     }
-}
-
-/// An attempt that failed, and how far it got.
-pub(super) struct Failed {
-    pub(super) error: Error,
-    pub(super) progress: Progress,
-    /// The connection had served an earlier request.
-    pub(super) reused: bool,
-}
-
-/// One response head and the connection it came on.
-pub(super) struct Hop {
-    pub(super) head: ResponseHead,
-    pub(super) conn: Box<Conn>,
-    pub(super) slot: Slot,
-    pub(super) reused: bool,
-    pub(super) timings: Timings,
-    /// The request said `Connection: close`.
-    pub(super) close: bool,
 }
 
 /// Writes the request: the head and a small body in one write, a larger
@@ -465,10 +444,10 @@ async fn exchange(
 /// brisk never asks for a protocol switch, so a 101 is refused.
 fn refuse_switch(head: ResponseHead) -> Result<ResponseHead, Error> {
     if head.status == 101 {
-        return Err(
-            Error::protocol(Phase::ReadHead, h1::ParseError::IncompleteMessage)
-                .with_source("unsolicited 101 switching protocols"),
-        );
+        return Err(Error::unexpected(
+            Phase::ReadHead,
+            Unexpected::UnsolicitedSwitch,
+        ));
     }
     Ok(head)
 }

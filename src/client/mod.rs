@@ -4,18 +4,26 @@
 //! | --- | --- |
 //! | `mod.rs` | [`Client`], its shared state and its counters |
 //! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
-//! | `request.rs` | [`RequestBuilder`], [`Body`], and the request on the wire |
-//! | `attempt.rs` | the attempt loop: retries, the host's budget and breaker, events, redirects |
-//! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
-//! | `exchange.rs` | one attempt: pool checkout or connect, write, read the head |
+//! | `request_builder.rs` | [`RequestBuilder`] and `send()` |
+//! | `request.rs` | [`Request`]: the head on the wire (defaults, own fields, credentials) |
+//! | `body.rs` | [`Body`]: bytes or a stream, and its framing |
+//! | `call.rs` | one request's life as a `Call`: the state machine of admission, attempts, retries, waits and redirects |
+//! | `hop.rs` | what a hop is made of: its route, the try, the head and connection it got, what the request went through |
+//! | `exchange.rs` | one attempt: pool checkout or connect (a CONNECT tunnel through a proxy), write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
+//! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
+//!
+//! The arrows run one way: `call` uses `exchange`, `redirect` and
+//! `response`; those three use `hop`; nothing here is used by the floors
+//! below (`pool`, `conn`, `retry`, `breaker`, `events`).
 
-mod attempt;
 mod batch;
 mod body;
 mod builder;
+mod call;
 mod exchange;
+mod hop;
 mod redirect;
 mod request;
 mod request_builder;

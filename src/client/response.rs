@@ -1,7 +1,6 @@
 //! [`Response`]: status and headers at once, the body on demand.
 
-use super::attempt::Tries;
-use super::exchange::Hop;
+use super::hop::{Hop, Tries};
 use super::{Client, StatusCode, Timings};
 use crate::conn::{BodyPart, Conn, Dest};
 use crate::deadline::Deadline;
@@ -76,8 +75,12 @@ impl Response {
             Some(h1::Framing::Length(n)) => Some(n),
             // For HEAD: the length a GET would have had, as curl shows.
             _ if method == "HEAD" => {
-                match h1::framing(b"GET", head.status, head.version, &head.headers) {
-                    Ok((h1::Framing::Length(n), _)) => Some(n),
+                let get = h1::RequestKind::Other;
+                match h1::framing(get, head.status, head.version, &head.headers) {
+                    Ok(h1::ResponseFraming {
+                        framing: h1::Framing::Length(n),
+                        ..
+                    }) => Some(n),
                     _ => None,
                 }
             }
@@ -360,12 +363,14 @@ impl Response {
         })
     }
 
-    /// Reads up to `max` bytes of the body ahead, for at most `wait`
-    /// ([`Response::ahead`] shows them); they stay in the response, and the body's readers get
-    /// them first, so the response is handed on intact. A read cut by
-    /// `wait` loses nothing (a socket read is either done or not started);
-    /// a failed read is kept for the body's readers to meet.
-    pub(super) async fn read_ahead(&mut self, max: usize, wait: Duration) {
+    /// Reads up to `max` bytes of the body ahead, for at most `wait`, and
+    /// ignores a failure: the one bounded read behind the retry veto, the
+    /// drain of a redirect or a retried answer. What was read stays in the
+    /// response ([`Response::ahead`] shows it) and the body's readers get
+    /// it first, so the response is handed on intact. A read cut by `wait`
+    /// loses nothing (a socket read is either done or not started); a
+    /// failed read is kept for the body's readers to meet.
+    pub(super) async fn read_at_most(&mut self, max: usize, wait: Duration) {
         let mut ahead = std::mem::take(&mut self.ahead);
         let read = async {
             while ahead.len() < max {
@@ -471,20 +476,9 @@ impl Response {
             Some(h1::Framing::Chunked) => true,
             _ => false,
         };
-        if !worth_it {
-            return;
+        if worth_it {
+            self.read_at_most(max + 1, wait).await;
         }
-        let drain = async {
-            let (mut scratch, mut read) = (Vec::new(), 0);
-            while read <= max {
-                scratch.clear();
-                match self.next_part(&mut scratch, false).await {
-                    Ok(true) => read += scratch.len(),
-                    Ok(false) | Err(_) => return,
-                }
-            }
-        };
-        let _ = tokio::time::timeout(wait, drain).await;
     }
 
     /// Ends the body without I/O if all of it has arrived (discarding it).

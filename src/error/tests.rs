@@ -40,8 +40,16 @@ fn every_kind() -> Vec<(Error, bool, bool)> {
     let mut all = bare();
     for (i, (e, request, body)) in bare().into_iter().enumerate() {
         let e = match i % 2 {
-            0 => e.with_attempts(3, Vec::new(), Some("retry attempts exhausted")),
-            _ => e.with_attempts(1, Vec::new(), Some("not safe to repeat")),
+            0 => e.with_attempts(
+                3,
+                Vec::new(),
+                Some(crate::retry::StopReason::AttemptsExhausted),
+            ),
+            _ => e.with_attempts(
+                1,
+                Vec::new(),
+                Some(crate::retry::StopReason::NotSafeToRepeat),
+            ),
         };
         all.push((e.with_url(&url), request, body));
     }

@@ -21,18 +21,52 @@ pub enum Framing {
     Switch,
 }
 
+/// What a response answers, as far as its framing cares: RFC 9112 §6.3
+/// treats a response to `HEAD` (no body) and a 2xx to `CONNECT` (a tunnel)
+/// apart from every other method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A `HEAD` request.
+    Head,
+    /// A `CONNECT` request.
+    Connect,
+    /// Any other method.
+    Other,
+}
+
+impl RequestKind {
+    /// The kind of a request with this method (methods are case-sensitive,
+    /// RFC 9110 §9.1: `head` is not `HEAD`).
+    pub fn of(method: &[u8]) -> RequestKind {
+        match method {
+            b"HEAD" => RequestKind::Head,
+            b"CONNECT" => RequestKind::Connect,
+            _ => RequestKind::Other,
+        }
+    }
+}
+
+/// How a response's body is delimited, and whether its connection may
+/// carry another request after it: what [`framing`] decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseFraming {
+    /// Where the body ends.
+    pub framing: Framing,
+    /// Whether the connection may be reused once the body has ended.
+    pub reusable: bool,
+}
+
 /// Decides how the body of a response is delimited, and whether the
 /// connection may carry another request afterwards.
 ///
-/// `request_method` is the method of the request this response answers.
-/// The steps are those of RFC 9112 §6.3, in order; the first that applies
-/// wins.
+/// `request` is the kind of request this response answers. The steps are
+/// those of RFC 9112 §6.3, in order; the first that applies wins.
 pub fn framing(
-    request_method: &[u8],
+    request: RequestKind,
     status: u16,
     version: Version,
     headers: &Headers,
-) -> Result<(Framing, bool), ParseError> {
+) -> Result<ResponseFraming, ParseError> {
     let fields = FramingFields::scan(headers);
     // Persistence (RFC 9112 §9.3): HTTP/1.1 persists unless told to close;
     // HTTP/1.0 only when the server says keep-alive. The non-standard
@@ -45,15 +79,28 @@ pub fn framing(
     // Step 1: a response to HEAD, and any 1xx, 204 or 304 response, ends
     // at its head, whatever its header fields say. (101 ends HTTP itself.)
     if status == 101 {
-        return Ok((Framing::Switch, false));
+        return Ok(ResponseFraming {
+            framing: Framing::Switch,
+            reusable: false,
+        });
     }
-    if request_method == b"HEAD" || (100..200).contains(&status) || status == 204 || status == 304 {
-        return Ok((Framing::NoBody, reusable));
+    if request == RequestKind::Head
+        || (100..200).contains(&status)
+        || status == 204
+        || status == 304
+    {
+        return Ok(ResponseFraming {
+            framing: Framing::NoBody,
+            reusable,
+        });
     }
 
     // Step 2: a 2xx response to CONNECT turns the connection into a tunnel.
-    if request_method == b"CONNECT" && (200..300).contains(&status) {
-        return Ok((Framing::Switch, false));
+    if request == RequestKind::Connect && (200..300).contains(&status) {
+        return Ok(ResponseFraming {
+            framing: Framing::Switch,
+            reusable: false,
+        });
     }
 
     let content_length = fields.content_length?;
@@ -71,23 +118,35 @@ pub fn framing(
         // where the response ends: that one is refused, as http-parser and
         // llhttp do ("ought to be handled as an error", step 3).
         return if last_coding.eq_ignore_ascii_case(b"chunked") {
-            Ok((Framing::Chunked, reusable))
+            Ok(ResponseFraming {
+                framing: Framing::Chunked,
+                reusable,
+            })
         } else if content_length.is_some() {
             Err(ParseError::ConflictingFraming)
         } else {
-            Ok((Framing::UntilClose, false))
+            Ok(ResponseFraming {
+                framing: Framing::UntilClose,
+                reusable: false,
+            })
         };
     }
 
     // Steps 5 and 6: Content-Length, already validated by `content_length`
     // (an invalid or conflicting value is an unrecoverable error).
     if let Some(n) = content_length {
-        return Ok((Framing::Length(n), reusable));
+        return Ok(ResponseFraming {
+            framing: Framing::Length(n),
+            reusable,
+        });
     }
 
     // Step 7 (no body) concerns requests. Step 8: a response with no
     // framing at all is delimited by the connection closing.
-    Ok((Framing::UntilClose, false))
+    Ok(ResponseFraming {
+        framing: Framing::UntilClose,
+        reusable: false,
+    })
 }
 
 /// What the header fields say about framing and persistence, gathered in
@@ -328,7 +387,8 @@ mod tests {
         v: Version,
         fields: &str,
     ) -> Result<(Framing, bool), ParseError> {
-        framing(method.as_bytes(), status, v, &head(fields))
+        framing(RequestKind::of(method.as_bytes()), status, v, &head(fields))
+            .map(|f| (f.framing, f.reusable))
     }
 
     use Version::*;

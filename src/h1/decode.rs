@@ -3,7 +3,9 @@
 
 use super::body::{chunk_size_line, Chunked};
 use super::parse::{field_line, HeadScanner, Line};
-use super::{framing, Framing, HeaderSpan, Limits, ParseError, ResponseHead};
+use super::{
+    framing, Framing, HeaderSpan, Limits, ParseError, RequestKind, ResponseFraming, ResponseHead,
+};
 
 /// What the decoder found in the bytes it was given.
 #[derive(Debug, PartialEq, Eq)]
@@ -97,7 +99,7 @@ pub struct ResponseDecoder {
     scanner: HeadScanner,
     spans: Vec<HeaderSpan>,
     /// Method of the request the next final response answers.
-    method: MethodKind,
+    method: RequestKind,
     informational: usize,
     reusable: bool,
     /// How the last final response's body is framed.
@@ -105,13 +107,6 @@ pub struct ResponseDecoder {
     /// The most body bytes one event may carry (see
     /// [`ResponseDecoder::decode_at_most`]); unbounded otherwise.
     cap: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MethodKind {
-    Head,
-    Connect,
-    Other,
 }
 
 impl ResponseDecoder {
@@ -122,7 +117,7 @@ impl ResponseDecoder {
             state: State::Idle { empty_lines: 0 },
             scanner: HeadScanner::default(),
             spans: Vec::new(),
-            method: MethodKind::Other,
+            method: RequestKind::Other,
             informational: 0,
             reusable: false,
             framing: None,
@@ -139,11 +134,7 @@ impl ResponseDecoder {
     /// a response to `HEAD` has no body and a 2xx to `CONNECT` opens a
     /// tunnel, whatever their header fields say.
     pub fn expect_response_to(&mut self, method: &[u8]) {
-        self.method = match method {
-            b"HEAD" => MethodKind::Head,
-            b"CONNECT" => MethodKind::Connect,
-            _ => MethodKind::Other,
-        };
+        self.method = RequestKind::of(method);
     }
 
     /// How the body of the last final response head is framed (as
@@ -369,16 +360,12 @@ impl ResponseDecoder {
             }
             return Ok(consumed(Event::Head(head)));
         }
-        let method: &[u8] = match self.method {
-            MethodKind::Head => b"HEAD",
-            MethodKind::Connect => b"CONNECT",
-            MethodKind::Other => b"GET",
-        };
-        let (framing, reusable) = framing(method, head.status, head.version, &head.headers)?;
+        let ResponseFraming { framing, reusable } =
+            framing(self.method, head.status, head.version, &head.headers)?;
         self.reusable = reusable;
         self.framing = Some(framing);
         self.informational = 0;
-        self.method = MethodKind::Other;
+        self.method = RequestKind::Other;
         self.state = match framing {
             Framing::NoBody => State::Length(0),
             Framing::Length(n) => State::Length(n),

@@ -56,7 +56,7 @@ mod error;
 pub(crate) mod parse;
 
 pub use crate::header::HeaderSpan;
-pub use body::{framing, Framing};
+pub use body::{framing, Framing, RequestKind, ResponseFraming};
 pub use decode::{Decoded, Event, ResponseDecoder};
 pub use encode::{
     encode_chunk, encode_last_chunk, encode_request_head, validate_request_head, BodyFraming,

@@ -4,7 +4,7 @@
 
 use super::Hint;
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Everything `decide` needs to know about the attempt that just ended.
 #[derive(Clone, Copy, Debug)]
@@ -24,8 +24,6 @@ pub(crate) struct AttemptContext<'a> {
     pub(crate) replayable: bool,
     /// Time left before the request's total deadline, if it has one.
     pub(crate) time_left: Option<Duration>,
-    /// The clock, for the budget.
-    pub(crate) now: Instant,
     /// How the attempt ended.
     pub(crate) end: AttemptEnd,
 }

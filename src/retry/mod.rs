@@ -52,7 +52,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The request header whose presence makes any method safe to repeat: the
 /// server promises to apply a request with a given key at most once.
@@ -332,14 +332,11 @@ impl RetryPolicy {
         }
     }
 
-    /// What to do after an attempt ended as `ctx` says. When the answer is
-    /// [`Decision::Retry`], one retry has been withdrawn from `budget`
-    /// (the host's, if the policy has a budget); nothing else changes state.
-    pub(crate) fn decide(
-        &self,
-        ctx: &AttemptContext<'_>,
-        budget: Option<&mut BudgetState>,
-    ) -> Decision {
+    /// What to do after an attempt ended as `ctx` says. Changes no state:
+    /// a [`Decision::Retry`] still has to pass the body veto, if the
+    /// policy has one, and then the host's budget ([`RetryPolicy::spend`]),
+    /// in that order, so that a vetoed retry costs the budget nothing.
+    pub(crate) fn decide(&self, ctx: &AttemptContext<'_>) -> Decision {
         let (reason, route, hint) = match classify(self, &ctx.end) {
             Ok(c) => c,
             Err(stop) => return Decision::Stop(stop),
@@ -382,18 +379,21 @@ impl RetryPolicy {
         if ctx.time_left.is_some_and(|left| delay >= left) {
             return Decision::Stop(StopReason::Deadline { delay });
         }
-        // Last, because it is the one check with a side effect.
-        if self.budget.is_some() {
-            if let Some(budget) = budget {
-                if !budget.try_withdraw(ctx.now) {
-                    return Decision::Stop(StopReason::BudgetExhausted);
-                }
-            }
-        }
         Decision::Retry {
             delay,
             reason,
             hinted,
+        }
+    }
+
+    /// Pays for a retry [`RetryPolicy::decide`] granted: one withdrawal
+    /// from the host's `budget`, if this policy uses one. False when the
+    /// budget is spent (the retry must not happen). The one step of the
+    /// retry decision with a side effect, so it comes last.
+    pub(crate) fn spend(&self, budget: Option<&mut BudgetState>, now: Instant) -> bool {
+        match (self.budget, budget) {
+            (Some(_), Some(budget)) => budget.try_withdraw(now),
+            _ => true,
         }
     }
 }

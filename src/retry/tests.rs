@@ -18,7 +18,6 @@ fn ctx(end: AttemptEnd) -> AttemptContext<'static> {
         marked_retryable: false,
         replayable: true,
         time_left: None,
-        now: Instant::now(),
         end,
     }
 }
@@ -128,21 +127,18 @@ fn configuration() {
 fn retried_statuses_back_off_until_attempts_run_out() {
     let p = policy();
     let mut c = ctx(status(503));
-    assert_eq!(
-        p.decide(&c, None),
-        retry(500 * MS, RetryReason::Status(503))
-    );
+    assert_eq!(p.decide(&c), retry(500 * MS, RetryReason::Status(503)));
     c.attempt = 2;
-    assert_eq!(p.decide(&c, None), retry(SEC, RetryReason::Status(503)));
+    assert_eq!(p.decide(&c), retry(SEC, RetryReason::Status(503)));
     c.attempt = 3;
-    assert_eq!(p.decide(&c, None), stop(StopReason::AttemptsExhausted));
+    assert_eq!(p.decide(&c), stop(StopReason::AttemptsExhausted));
     assert_eq!(
-        RetryPolicy::none().decide(&ctx(status(503)), None),
+        RetryPolicy::none().decide(&ctx(status(503))),
         stop(StopReason::AttemptsExhausted)
     );
     for ok in [200, 201, 301, 400, 401, 404, 409, 501] {
         assert_eq!(
-            p.decide(&ctx(status(ok)), None),
+            p.decide(&ctx(status(ok))),
             stop(StopReason::NotRetryable),
             "{ok}"
         );
@@ -156,21 +152,21 @@ fn x_should_retry_overrides_the_status_rule() {
     let end =
         |status, value| p.response_end(status, |n| (n == "x-should-retry").then_some(value), now);
     assert_eq!(
-        p.decide(&ctx(end(404, "true")), None),
+        p.decide(&ctx(end(404, "true"))),
         retry(500 * MS, RetryReason::Status(404))
     );
     assert_eq!(
-        p.decide(&ctx(end(503, "false")), None),
+        p.decide(&ctx(end(503, "false"))),
         stop(StopReason::NotRetryable)
     );
     assert_eq!(
-        p.decide(&ctx(end(503, "maybe")), None),
+        p.decide(&ctx(end(503, "maybe"))),
         retry(500 * MS, RetryReason::Status(503))
     );
     // It overrides the status list, not the safety rule.
     let mut post = ctx(end(404, "true"));
     post.method = "POST";
-    assert_eq!(p.decide(&post, None), stop(StopReason::NotSafeToRepeat));
+    assert_eq!(p.decide(&post), stop(StopReason::NotSafeToRepeat));
 }
 
 #[test]
@@ -179,7 +175,7 @@ fn server_hints_replace_the_backoff_up_to_the_cap() {
     let now = SystemTime::UNIX_EPOCH;
     let end = |value| p.response_end(429, |n| (n == "retry-after").then_some(value), now);
     assert_eq!(
-        p.decide(&ctx(end("3")), None),
+        p.decide(&ctx(end("3"))),
         Decision::Retry {
             delay: 3 * SEC,
             reason: RetryReason::Status(429),
@@ -187,16 +183,16 @@ fn server_hints_replace_the_backoff_up_to_the_cap() {
         }
     );
     assert_eq!(
-        p.decide(&ctx(end("11")), None),
+        p.decide(&ctx(end("11"))),
         stop(StopReason::HintTooLong(11 * SEC))
     );
     assert_eq!(
-        p.decide(&ctx(end("garbage")), None),
+        p.decide(&ctx(end("garbage"))),
         retry(500 * MS, RetryReason::Status(429))
     );
     // A hint on a status that is not retried changes nothing.
     let end = p.response_end(404, |n| (n == "retry-after").then_some("1"), now);
-    assert_eq!(p.decide(&ctx(end), None), stop(StopReason::NotRetryable));
+    assert_eq!(p.decide(&ctx(end)), stop(StopReason::NotRetryable));
 }
 
 #[test]
@@ -204,19 +200,19 @@ fn only_requests_safe_to_repeat_are_retried() {
     let p = policy();
     let mut c = ctx(status(503));
     c.method = "POST";
-    assert_eq!(p.decide(&c, None), stop(StopReason::NotSafeToRepeat));
+    assert_eq!(p.decide(&c), stop(StopReason::NotSafeToRepeat));
     c.method = "get";
-    assert_eq!(p.decide(&c, None), stop(StopReason::NotSafeToRepeat));
+    assert_eq!(p.decide(&c), stop(StopReason::NotSafeToRepeat));
     for method in ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"] {
         c.method = method;
-        assert!(matches!(p.decide(&c, None), Decision::Retry { .. }));
+        assert!(matches!(p.decide(&c), Decision::Retry { .. }));
     }
     c.method = "PATCH";
     c.idempotency_key = true;
-    assert!(matches!(p.decide(&c, None), Decision::Retry { .. }));
+    assert!(matches!(p.decide(&c), Decision::Retry { .. }));
     c.idempotency_key = false;
     c.marked_retryable = true;
-    assert!(matches!(p.decide(&c, None), Decision::Retry { .. }));
+    assert!(matches!(p.decide(&c), Decision::Retry { .. }));
 }
 
 #[test]
@@ -224,9 +220,9 @@ fn a_one_shot_body_is_never_sent_twice() {
     let p = policy();
     let mut c = ctx(status(503));
     c.replayable = false;
-    assert_eq!(p.decide(&c, None), stop(StopReason::BodyNotReplayable));
+    assert_eq!(p.decide(&c), stop(StopReason::BodyNotReplayable));
     c.end = failed(Fault::Transport, Progress::SentNoResponse, true);
-    assert_eq!(p.decide(&c, None), stop(StopReason::BodyNotReplayable));
+    assert_eq!(p.decide(&c), stop(StopReason::BodyNotReplayable));
 }
 
 #[test]
@@ -234,25 +230,16 @@ fn no_retry_starts_that_would_reach_the_deadline() {
     let p = policy();
     let mut c = ctx(status(503));
     c.time_left = Some(400 * MS);
-    assert_eq!(
-        p.decide(&c, None),
-        stop(StopReason::Deadline { delay: 500 * MS })
-    );
+    assert_eq!(p.decide(&c), stop(StopReason::Deadline { delay: 500 * MS }));
     c.time_left = Some(500 * MS);
-    assert_eq!(
-        p.decide(&c, None),
-        stop(StopReason::Deadline { delay: 500 * MS })
-    );
+    assert_eq!(p.decide(&c), stop(StopReason::Deadline { delay: 500 * MS }));
     c.time_left = Some(501 * MS);
-    assert_eq!(
-        p.decide(&c, None),
-        retry(500 * MS, RetryReason::Status(503))
-    );
+    assert_eq!(p.decide(&c), retry(500 * MS, RetryReason::Status(503)));
     // Even a free re-send needs some time left.
     c.end = failed(Fault::Transport, Progress::SentNoResponse, true);
     c.time_left = Some(Duration::ZERO);
     assert_eq!(
-        p.decide(&c, None),
+        p.decide(&c),
         stop(StopReason::Deadline {
             delay: Duration::ZERO
         })
@@ -268,31 +255,33 @@ fn the_budget_is_drawn_only_for_a_retry_that_happens() {
         budget.deposit(now);
     }
     let mut c = ctx(status(503));
-    c.now = now;
     // A retry stopped by the deadline draws nothing.
     c.time_left = Some(MS);
-    assert!(matches!(p.decide(&c, Some(&mut budget)), Decision::Stop(_)));
+    assert!(matches!(
+        charged(&p, &c, &mut budget, now),
+        Decision::Stop(_)
+    ));
     assert_eq!(budget.snapshot(now).withdrawals, 0);
     c.time_left = None;
     assert_eq!(
-        p.decide(&c, Some(&mut budget)),
+        charged(&p, &c, &mut budget, now),
         retry(500 * MS, RetryReason::Status(503))
     );
     assert_eq!(
-        p.decide(&c, Some(&mut budget)),
+        charged(&p, &c, &mut budget, now),
         stop(StopReason::BudgetExhausted)
     );
     let s = budget.snapshot(now);
     assert_eq!((s.withdrawals, s.refused), (1, 1));
     // A policy without a budget ignores the host's.
     assert_eq!(
-        p.clone().no_budget().decide(&c, Some(&mut budget)),
+        charged(&p.clone().no_budget(), &c, &mut budget, now),
         retry(500 * MS, RetryReason::Status(503))
     );
     // Free re-sends draw nothing either.
     c.end = failed(Fault::Transport, Progress::SentNoResponse, true);
     assert_eq!(
-        p.decide(&c, Some(&mut budget)),
+        charged(&p, &c, &mut budget, now),
         Decision::ResendNow {
             reason: RetryReason::StaleConnection
         }
@@ -307,27 +296,24 @@ fn a_stale_connection_is_resent_at_once_then_goes_through_the_policy() {
     let resend = Decision::ResendNow {
         reason: RetryReason::StaleConnection,
     };
-    assert_eq!(p.decide(&c, None), resend);
+    assert_eq!(p.decide(&c), resend);
     // Not an attempt: even a policy of one attempt re-sends.
-    assert_eq!(RetryPolicy::none().decide(&c, None), resend);
+    assert_eq!(RetryPolicy::none().decide(&c), resend);
     // The second time in the same attempt, it is an ordinary failure.
     c.resent = true;
+    assert_eq!(p.decide(&c), retry(500 * MS, RetryReason::StaleConnection));
     assert_eq!(
-        p.decide(&c, None),
-        retry(500 * MS, RetryReason::StaleConnection)
-    );
-    assert_eq!(
-        RetryPolicy::none().decide(&c, None),
+        RetryPolicy::none().decide(&c),
         stop(StopReason::AttemptsExhausted)
     );
     // The server may have seen a POST: not re-sent.
     c.resent = false;
     c.method = "POST";
-    assert_eq!(p.decide(&c, None), stop(StopReason::NotSafeToRepeat));
+    assert_eq!(p.decide(&c), stop(StopReason::NotSafeToRepeat));
     // On a fresh connection, it is not staleness: not retried.
     c.method = "GET";
     c.end = failed(Fault::Transport, Progress::SentNoResponse, false);
-    assert_eq!(p.decide(&c, None), stop(StopReason::NotRetryable));
+    assert_eq!(p.decide(&c), stop(StopReason::NotRetryable));
 }
 
 #[test]
@@ -336,13 +322,13 @@ fn a_request_never_written_is_resent_whatever_its_method() {
     let mut c = ctx(failed(Fault::Transport, Progress::NotSent, false));
     c.method = "POST";
     assert_eq!(
-        p.decide(&c, None),
+        p.decide(&c),
         Decision::ResendNow {
             reason: RetryReason::Unsent
         }
     );
     c.resent = true;
-    assert_eq!(p.decide(&c, None), retry(500 * MS, RetryReason::Unsent));
+    assert_eq!(p.decide(&c), retry(500 * MS, RetryReason::Unsent));
 }
 
 #[test]
@@ -355,7 +341,7 @@ fn connect_failures_retry_with_backoff_even_for_a_post() {
     ] {
         let mut c = ctx(failed(fault, Progress::NotSent, false));
         c.method = "POST";
-        assert_eq!(p.decide(&c, None), retry(500 * MS, reason));
+        assert_eq!(p.decide(&c), retry(500 * MS, reason));
     }
 }
 
@@ -369,12 +355,9 @@ fn a_read_head_timeout_retries_only_what_is_safe_to_repeat() {
         Progress::SentNoResponse,
         true,
     ));
-    assert_eq!(
-        p.decide(&c, None),
-        retry(500 * MS, RetryReason::ReadHeadTimeout)
-    );
+    assert_eq!(p.decide(&c), retry(500 * MS, RetryReason::ReadHeadTimeout));
     c.method = "POST";
-    assert_eq!(p.decide(&c, None), stop(StopReason::NotSafeToRepeat));
+    assert_eq!(p.decide(&c), stop(StopReason::NotSafeToRepeat));
 }
 
 #[test]
@@ -388,7 +371,7 @@ fn some_failures_are_never_retried() {
         failed(Fault::ReadHeadTimeout, Progress::ResponseStarted, false),
     ] {
         assert_eq!(
-            p.decide(&ctx(end), None),
+            p.decide(&ctx(end)),
             stop(StopReason::NotRetryable),
             "{end:?}"
         );
@@ -406,4 +389,19 @@ fn reasons_display_fixed_lowercase_text() {
         StopReason::Deadline { delay: SEC }.to_string(),
         "retry would pass the deadline"
     );
+}
+
+/// The call's order: the decision, then (for a retry) the budget.
+fn charged(
+    p: &RetryPolicy,
+    c: &AttemptContext<'_>,
+    budget: &mut BudgetState,
+    now: Instant,
+) -> Decision {
+    match p.decide(c) {
+        Decision::Retry { .. } if !p.spend(Some(budget), now) => {
+            Decision::Stop(StopReason::BudgetExhausted)
+        }
+        d => d,
+    }
 }

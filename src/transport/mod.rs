@@ -7,6 +7,7 @@ pub(crate) mod tcp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
 
+use crate::error::{Error, Phase};
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -14,6 +15,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+
+/// An I/O error on a connection in `phase`, as brisk reports it: what
+/// TLS said, if it said anything, classified here where TLS lives (a
+/// certificate or handshake failure during the handshake, a broken
+/// session after it); otherwise by the phase alone ([`Error::io`]).
+pub(crate) fn io_error(phase: Phase, e: io::Error) -> Error {
+    #[cfg(feature = "tls")]
+    if let Some(failure) = tls::failure_of(&e, phase) {
+        return Error::tls(failure, phase, e);
+    }
+    Error::io(phase, e)
+}
 
 /// A connection to a server, plain or encrypted.
 #[derive(Debug)]

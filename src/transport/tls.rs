@@ -6,7 +6,7 @@
 //! records between it and a `TcpStream`, turning tokio's `Poll::Pending`
 //! into `io::ErrorKind::WouldBlock` for rustls and back.
 
-use crate::error::TlsFailure;
+use crate::error::{Phase, TlsFailure};
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, RootCertStore};
 use std::future::poll_fn;
@@ -108,10 +108,17 @@ pub(crate) fn config(
     Ok(Arc::new(config))
 }
 
-/// Classifies a TLS failure carried inside an `io::Error`.
-pub(crate) fn failure_of(e: &io::Error) -> Option<TlsFailure> {
+/// Classifies a TLS failure carried inside an `io::Error`, by what rustls
+/// said and in which phase: during the handshake, certificate problems
+/// apart from the rest; after it, a broken session.
+pub(crate) fn failure_of(e: &io::Error, phase: Phase) -> Option<TlsFailure> {
     use rustls::CertificateError as C;
     let tls = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    if phase != Phase::Tls {
+        // The handshake is over: whatever rustls says now (a bad record
+        // MAC, an alert) is about the session, not the handshake.
+        return Some(TlsFailure::Session);
+    }
     Some(match tls {
         rustls::Error::InvalidCertificate(c) => match c {
             C::UnknownIssuer => TlsFailure::UnknownIssuer,
