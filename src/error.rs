@@ -438,9 +438,9 @@ impl Error {
 
     /// The HTTP status, for an error made by `error_for_status` or
     /// `error_for_status_ref`.
-    pub fn status(&self) -> Option<crate::StatusCode> {
+    pub fn status(&self) -> Option<crate::status::StatusCode> {
         match self.inner.kind {
-            Kind::Status(s) => Some(crate::StatusCode(s)),
+            Kind::Status(s) => Some(crate::status::StatusCode(s)),
             _ => None,
         }
     }
@@ -465,9 +465,9 @@ impl Error {
     }
 
     /// The status a proxy refused a CONNECT with.
-    pub fn proxy_status(&self) -> Option<crate::StatusCode> {
+    pub fn proxy_status(&self) -> Option<crate::status::StatusCode> {
         match self.inner.kind {
-            Kind::Proxy { status } => Some(crate::StatusCode(status)),
+            Kind::Proxy { status } => Some(crate::status::StatusCode(status)),
             _ => None,
         }
     }
@@ -585,7 +585,7 @@ impl fmt::Display for Error {
             Kind::Io => f.write_str("connection error")?,
             Kind::RequestBody => f.write_str("request body stream failed")?,
             Kind::Redirect => f.write_str("redirect not followed")?,
-            Kind::Status(s) => write!(f, "http status {}", crate::StatusCode(s))?,
+            Kind::Status(s) => write!(f, "http status {}", crate::status::StatusCode(s))?,
             Kind::Proxy { status } => write!(f, "proxy refused the tunnel with status {status}")?,
             Kind::Decode => f.write_str("could not decode the response body")?,
             Kind::TooLarge => f.write_str("response body larger than the configured limit")?,

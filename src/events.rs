@@ -11,8 +11,8 @@
 use crate::breaker::CircuitTransition;
 use crate::error::Error;
 use crate::retry::{Progress, RetryReason};
+use crate::status::StatusCode;
 use crate::url::Url;
-use crate::StatusCode;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -41,7 +41,7 @@ impl HostGuard {
         });
         let breaker = self.breaker.as_ref().is_none_or(|b| {
             let snap = lock(b).snapshot(now);
-            snap.state == crate::CircuitState::Closed && snap.recent_requests == 0
+            snap.state == crate::breaker::CircuitState::Closed && snap.recent_requests == 0
         });
         budget && breaker
     }

@@ -38,7 +38,7 @@ pub(crate) struct PoolConfig {
     pub(crate) guard: GuardConfig,
 }
 
-/// Why the pool closed a connection; see [`ClosedCounts`](crate::ClosedCounts).
+/// Why the pool closed a connection (counted in `ClientStats::closed`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum CloseReason {
     NotReusable = 0,

@@ -63,7 +63,8 @@ type Rng = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// The caller's body-aware veto (see [`RetryPolicy::never_retry_if`]).
 type Veto = Arc<VetoFn>;
-pub(crate) type VetoFn = dyn Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync;
+pub(crate) type VetoFn =
+    dyn Fn(crate::status::StatusCode, &crate::h1::Headers, &[u8]) -> bool + Send + Sync;
 
 /// At most this much of a retry candidate's body is read for a
 /// [`RetryPolicy::never_retry_if`] veto: error bodies are small (an API's
@@ -257,7 +258,10 @@ impl RetryPolicy {
     /// ```
     pub fn never_retry_if(
         mut self,
-        veto: impl Fn(crate::StatusCode, &crate::Headers, &[u8]) -> bool + Send + Sync + 'static,
+        veto: impl Fn(crate::status::StatusCode, &crate::h1::Headers, &[u8]) -> bool
+            + Send
+            + Sync
+            + 'static,
     ) -> Self {
         self.veto = Some(Arc::new(veto));
         self

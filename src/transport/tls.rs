@@ -33,9 +33,9 @@ pub struct Certificate {
 
 impl Certificate {
     /// A certificate from its DER bytes.
-    pub fn from_der(der: &[u8]) -> Result<Certificate, crate::Error> {
+    pub fn from_der(der: &[u8]) -> Result<Certificate, crate::error::Error> {
         if der.first() != Some(&0x30) {
-            return Err(crate::Error::builder(
+            return Err(crate::error::Error::builder(
                 "certificate is not der (no sequence tag)",
             ));
         }
@@ -43,18 +43,18 @@ impl Certificate {
     }
 
     /// The first certificate in a PEM document.
-    pub fn from_pem(pem: &[u8]) -> Result<Certificate, crate::Error> {
+    pub fn from_pem(pem: &[u8]) -> Result<Certificate, crate::error::Error> {
         Certificate::from_pem_bundle(pem)?
             .into_iter()
             .next()
-            .ok_or_else(|| crate::Error::builder("no certificate in pem"))
+            .ok_or_else(|| crate::error::Error::builder("no certificate in pem"))
     }
 
     /// Every `CERTIFICATE` block of a PEM document (other blocks, such as
     /// keys, are skipped).
-    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, crate::Error> {
-        let text =
-            std::str::from_utf8(pem).map_err(|_| crate::Error::builder("pem is not utf-8"))?;
+    pub fn from_pem_bundle(pem: &[u8]) -> Result<Vec<Certificate>, crate::error::Error> {
+        let text = std::str::from_utf8(pem)
+            .map_err(|_| crate::error::Error::builder("pem is not utf-8"))?;
         let mut certs = Vec::new();
         let mut body: Option<String> = None;
         for line in text.lines().map(str::trim) {
@@ -63,16 +63,18 @@ impl Certificate {
             } else if line == "-----END CERTIFICATE-----" {
                 let b64 = body
                     .take()
-                    .ok_or_else(|| crate::Error::builder("pem end without begin"))?;
+                    .ok_or_else(|| crate::error::Error::builder("pem end without begin"))?;
                 let der = crate::base64::decode(&b64)
-                    .ok_or_else(|| crate::Error::builder("invalid base64 in pem"))?;
+                    .ok_or_else(|| crate::error::Error::builder("invalid base64 in pem"))?;
                 certs.push(Certificate::from_der(&der)?);
             } else if let Some(b) = body.as_mut() {
                 b.push_str(line);
             }
         }
         if body.is_some() {
-            return Err(crate::Error::builder("pem certificate without end line"));
+            return Err(crate::error::Error::builder(
+                "pem certificate without end line",
+            ));
         }
         Ok(certs)
     }
@@ -88,7 +90,7 @@ impl Certificate {
 pub(crate) fn config(
     builtin_roots: bool,
     extra: &[Certificate],
-) -> Result<Arc<ClientConfig>, crate::Error> {
+) -> Result<Arc<ClientConfig>, crate::error::Error> {
     let mut roots = RootCertStore::empty();
     if builtin_roots {
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -96,12 +98,12 @@ pub(crate) fn config(
     for cert in extra {
         roots
             .add(CertificateDer::from(cert.der.clone()))
-            .map_err(crate::Error::builder)?;
+            .map_err(crate::error::Error::builder)?;
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-        .map_err(crate::Error::builder)?
+        .map_err(crate::error::Error::builder)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
