@@ -33,7 +33,7 @@ impl std::error::Error for Outer {
 
 /// One error of every kind brisk makes, as made where it happens (and
 /// a few variants of some), with what `is_request()` and `is_body()`
-/// must say about it; then each again with what the attempt loop adds
+/// must say about it; then each again with what the call adds
 /// on the way out: the URL, the attempts, why it stopped.
 fn every_kind() -> Vec<(Error, bool, bool)> {
     let url = Url::parse("http://api.example.com:8080/v1?key=k").unwrap();

@@ -1,4 +1,4 @@
-//! The vocabulary between the attempt loop and the policy: what the loop
+//! The vocabulary between the call (`client/call.rs`) and the policy: what the call
 //! reports about an attempt that ended ([`AttemptContext`]), and what the
 //! policy answers ([`Decision`]).
 
@@ -98,7 +98,7 @@ pub enum Progress {
     ResponseStarted,
 }
 
-/// What the attempt loop does next.
+/// What the call does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Decision {
     /// Send the same request again at once, on a fresh connection. Not an
@@ -173,7 +173,7 @@ impl fmt::Display for RetryReason {
     }
 }
 
-/// Why the attempt loop stopped retrying.
+/// Why the call stopped retrying.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StopReason {
     /// The status or failure is not one that is retried (including

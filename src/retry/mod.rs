@@ -1,7 +1,7 @@
 //! When to send a request again, and how long to wait first.
 //!
 //! This module decides; it never sleeps, sends or reads a clock. The
-//! attempt loop (in `client/`) describes how an attempt ended in an
+//! call (`client/call.rs`) describes how an attempt ended in an
 //! [`AttemptContext`] and asks [`RetryPolicy::decide`], which answers with a
 //! [`Decision`]: re-send at once, retry after a delay, or stop and say why.
 //!
@@ -24,8 +24,10 @@
 //!    unless `x-should-retry` says otherwise; a connect or TLS failure; a
 //!    connect or read-head timeout), attempts must remain, the request
 //!    must be safe to repeat and its body replayable, the server's hint
-//!    must not be too long, the delay must end before the deadline, and
-//!    the host's budget must allow one more retry.
+//!    must not be too long, and the delay must end before the deadline.
+//!    `decide` changes nothing; a retry it grants then meets the body
+//!    veto, if the policy has one, and last the host's budget
+//!    ([`RetryPolicy::spend`]), so a vetoed retry costs no budget.
 //!
 //! Safe to repeat (RFC 9110 §9.2.2, RFC 9112 §9.3.1.1): a client must not
 //! retry a non-idempotent request automatically "unless it has some means
