@@ -222,10 +222,7 @@ impl Call {
                     State::Admit
                 }
                 State::Finish(hop) => match self.redirect_target(&hop) {
-                    Ok(None) => {
-                        let resp = self.response(hop);
-                        return Ok(self.respond(resp));
-                    }
+                    Ok(None) => return Ok(self.finish(hop)),
                     Ok(Some(next)) => State::Follow(hop, next),
                     Err(e) => State::Fail(e, None),
                 },
@@ -526,7 +523,25 @@ impl Call {
         )
     }
 
-    /// Done: the response carries what the call went through.
+    /// Done: the response to `hop`, the final head. The call's client and
+    /// URL move into it (no clone on the common path).
+    fn finish(mut self, hop: Hop) -> Response {
+        let tries = std::mem::take(&mut self.tries);
+        let earlier = self.earlier;
+        let Call {
+            client,
+            req,
+            deadline,
+            ..
+        } = self;
+        let mut resp = Response::new(client, req.method.as_str(), hop, req.url, deadline);
+        resp.add_earlier_hops(earlier);
+        resp.set_tries(tries);
+        resp
+    }
+
+    /// Done, with a response made earlier (read ahead for the veto): it
+    /// carries what the call went through.
     fn respond(mut self, mut resp: Response) -> Response {
         resp.add_earlier_hops(self.earlier);
         resp.set_tries(std::mem::take(&mut self.tries));
