@@ -76,8 +76,10 @@ enum State {
     },
     /// A final head: a redirect to follow, or the response.
     Finish(Hop),
-    /// A redirect from this hop to `next`.
-    Follow(Hop, Url),
+    /// A redirect from this hop to `next` (boxed: redirects are rare, and
+    /// a URL beside the hop would make every state, and so every request's
+    /// future, larger).
+    Follow(Hop, Box<Url>),
     /// The call failed; why it was not tried again, if a retry was
     /// considered.
     Fail(Error, Option<StopReason>),
@@ -121,32 +123,14 @@ pub(super) struct Call {
 }
 
 impl Client {
-    /// Sends `req` and returns its final response head.
-    pub(super) async fn run(self, req: Result<Request, Error>) -> Result<Response, Error> {
-        let mut req = req?;
-        self.refuse_plain(&req.url)?;
-        let deadline = Deadline::start(req.budgets(self.shared.timeouts));
-        // One clock reading serves the host lookup, the budget and the
-        // first attempt's checkout: the request's start.
-        let now = deadline.started();
-        let route = match self.route(&req.url, now) {
-            Ok(route) => route,
-            Err(e) => return Err(e.with_url(&req.url)),
-        };
-        let call = Call {
-            own_policy: req.retry.take(),
-            client: self,
-            req,
-            deadline,
-            tries: Tries::default(),
-            followed: 0,
-            earlier: Timings::default(),
-            route,
-            attempt: 1,
-            resent: false,
-            now,
-        };
-        call.run().await
+    /// Sends `req` and returns its final response head. Not an `async fn`:
+    /// the request future is [`Call::send`]'s own, one level, so nothing
+    /// is moved from an inner future into an outer one per call.
+    pub(super) fn run(
+        self,
+        req: Result<Request, Error>,
+    ) -> impl std::future::Future<Output = Result<Response, Error>> {
+        Call::send(self, req)
     }
 
     /// The route of a hop to `url`: the proxy is chosen per hop, since a
@@ -161,7 +145,7 @@ impl Client {
             },
             Some(p) => Route {
                 host: shared.pool.host(&p.pool_key(url), now),
-                proxy: Some(p.clone()),
+                proxy: Some(Box::new(p.clone())),
             },
         })
     }
@@ -177,28 +161,63 @@ impl Client {
 }
 
 impl Call {
-    /// The loop: every transition of the call, in one place.
-    async fn run(mut self) -> Result<Response, Error> {
+    /// The call, from start to the response: every transition, in one
+    /// place. The attempt's exchange is awaited here, not through a
+    /// method's future: each level of `async fn` would move the large
+    /// exchange future once more per request.
+    async fn send(client: Client, req: Result<Request, Error>) -> Result<Response, Error> {
+        // The call is built here, in the future's own state, not returned
+        // from a constructor: a `Call` moved is half a kilobyte copied.
+        let mut req = req?;
+        client.refuse_plain(&req.url)?;
+        let deadline = Deadline::start(req.budgets(client.shared.timeouts));
+        // One clock reading serves the host lookup, the budget and the
+        // first attempt's checkout: the request's start.
+        let now = deadline.started();
+        let route = match client.route(&req.url, now) {
+            Ok(route) => route,
+            Err(e) => return Err(e.with_url(&req.url)),
+        };
+        let mut call = Call {
+            own_policy: req.retry.take(),
+            client,
+            req,
+            deadline,
+            tries: Tries::default(),
+            followed: 0,
+            earlier: Timings::default(),
+            route,
+            attempt: 1,
+            resent: false,
+            now,
+        };
         let mut state = State::Admit;
         loop {
             state = match state {
-                State::Admit => match self.admit() {
+                State::Admit => match call.admit() {
                     Ok(probe) => State::Attempt(probe),
                     Err(e) => State::Fail(e, None),
                 },
                 State::Attempt(probe) => {
-                    let result = self.attempt().await;
-                    let opened = self.record_outcome(probe, &result);
+                    let turn = call.turn();
+                    let x = Exchange {
+                        req: &mut call.req,
+                        route: &call.route,
+                        deadline: &call.deadline,
+                    };
+                    let result = call.client.attempt_once(x, turn).await;
+                    call.report(&result);
+                    let opened = call.record_outcome(probe, &result);
                     match result {
                         Ok(hop) if hop.head.status < 400 => State::Finish(hop),
                         result => State::Decide(result, opened),
                     }
                 }
-                State::Decide(result, opened) => match self.decide(result, opened).await {
+                State::Decide(result, opened) => match call.decide(result, opened).await {
                     Verdict::Keep(Answer::Head(hop)) => State::Finish(hop),
                     // Only a status of 400 or more is read ahead: never a
                     // redirect, so this is the final hop.
-                    Verdict::Keep(Answer::Read(resp)) => return Ok(self.respond(*resp)),
+                    Verdict::Keep(Answer::Read(resp)) => return Ok(call.respond(*resp)),
                     Verdict::Fail(e, stop) => State::Fail(e, Some(stop)),
                     Verdict::Again {
                         answer,
@@ -217,23 +236,39 @@ impl Call {
                 } => {
                     // Boxed: the wait is rare, and its futures would
                     // otherwise make every request's future larger.
-                    Box::pin(self.wait(answer, delay)).await;
-                    self.next_try(resend);
+                    Box::pin(call.wait(answer, delay)).await;
+                    call.next_try(resend);
                     State::Admit
                 }
-                State::Finish(hop) => match self.redirect_target(&hop) {
-                    Ok(None) => return Ok(self.finish(hop)),
-                    Ok(Some(next)) => State::Follow(hop, next),
+                State::Finish(hop) => match call.redirect_target(&hop) {
+                    Ok(None) => {
+                        // Done: the call's client and URL move into the
+                        // response, field by field (no clone, and no copy of
+                        // the whole call).
+                        let Call {
+                            client,
+                            req,
+                            deadline,
+                            tries,
+                            earlier,
+                            ..
+                        } = call;
+                        let method = req.method.as_str();
+                        let mut resp = Response::new(client, method, hop, req.url, deadline);
+                        finished(&mut resp, earlier, tries);
+                        return Ok(resp);
+                    }
+                    Ok(Some(next)) => State::Follow(hop, Box::new(next)),
                     Err(e) => State::Fail(e, None),
                 },
                 State::Follow(hop, next) => {
                     // Boxed, as the wait is: redirects are rare.
-                    match Box::pin(self.follow(hop, next)).await {
+                    match Box::pin(call.follow(hop, *next)).await {
                         Ok(()) => State::Admit,
                         Err(e) => State::Fail(e, None),
                     }
                 }
-                State::Fail(e, stop) => return Err(self.fail(e, stop)),
+                State::Fail(e, stop) => return Err(call.fail(e, stop)),
             }
         }
     }
@@ -282,22 +317,22 @@ impl Call {
         Ok(probe)
     }
 
-    /// Attempt: one exchange on a connection.
-    async fn attempt(&mut self) -> Result<Hop, Failed> {
-        let turn = Turn {
+    /// Attempt: which try this is. (What the exchange works on is
+    /// borrowed field by field in [`Call::send`], apart from the client
+    /// that runs it.)
+    fn turn(&self) -> Turn {
+        Turn {
             number: self.attempt,
             fresh: self.resent,
             now: self.now,
-        };
-        let exchange = Exchange {
-            req: &mut self.req,
-            route: &self.route,
-            deadline: &self.deadline,
-        };
-        let result = self.client.attempt_once(exchange, turn).await;
+        }
+    }
+
+    /// Attempt, done: the hook hears how it ended.
+    fn report(&self, result: &Result<Hop, Failed>) {
         let hook = &self.client.shared.hook;
         let (url, attempt) = (&self.req.url, self.attempt);
-        match &result {
+        match result {
             Ok(hop) => emit(hook, || Event::ResponseHead {
                 url,
                 attempt,
@@ -311,7 +346,6 @@ impl Call {
                 progress: failed.progress,
             }),
         }
-        result
     }
 
     /// Decide: asks the policy once; a retry it grants then meets the
@@ -474,6 +508,10 @@ impl Call {
     /// Finish: where the redirect policy sends the request next, if
     /// anywhere (the request is adjusted for that hop).
     fn redirect_target(&mut self, hop: &Hop) -> Result<Option<Url>, Error> {
+        // Most answers are not redirects: asked first, without a call.
+        if !matches!(hop.head.status, 301 | 302 | 303 | 307 | 308) {
+            return Ok(None);
+        }
         let next = self
             .client
             .follow(&hop.head, &mut self.req, self.followed)?;
@@ -523,34 +561,16 @@ impl Call {
         )
     }
 
-    /// Done: the response to `hop`, the final head. The call's client and
-    /// URL move into it (no clone on the common path).
-    fn finish(mut self, hop: Hop) -> Response {
-        let tries = std::mem::take(&mut self.tries);
-        let earlier = self.earlier;
-        let Call {
-            client,
-            req,
-            deadline,
-            ..
-        } = self;
-        let mut resp = Response::new(client, req.method.as_str(), hop, req.url, deadline);
-        resp.add_earlier_hops(earlier);
-        resp.set_tries(tries);
-        resp
-    }
-
     /// Done, with a response made earlier (read ahead for the veto): it
     /// carries what the call went through.
-    fn respond(mut self, mut resp: Response) -> Response {
-        resp.add_earlier_hops(self.earlier);
-        resp.set_tries(std::mem::take(&mut self.tries));
+    fn respond(&mut self, mut resp: Response) -> Response {
+        finished(&mut resp, self.earlier, std::mem::take(&mut self.tries));
         resp
     }
 
     /// Done, failed: the error carries the URL, the attempts, the retries
     /// and why there was no other.
-    fn fail(mut self, e: Error, stop: Option<StopReason>) -> Error {
+    fn fail(&mut self, e: Error, stop: Option<StopReason>) -> Error {
         let tries = std::mem::take(&mut self.tries);
         e.with_url(&self.req.url)
             .with_attempts(tries.attempts, tries.records, stop)
@@ -665,6 +685,13 @@ impl Client {
     fn count(&self, which: impl FnOnce(&crate::pool::Counters) -> &std::sync::atomic::AtomicU64) {
         which(&self.shared.counters).fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// A response as the call hands it over: with the connect times of the
+/// hops before it, and what the call went through.
+fn finished(resp: &mut Response, earlier: Timings, tries: Tries) {
+    resp.add_earlier_hops(earlier);
+    resp.set_tries(tries);
 }
 
 /// What kind of failure an error is, for the retry policy.

@@ -46,7 +46,7 @@ impl Client {
             deadline,
         } = x;
         let shared = &self.shared;
-        let proxy = route.proxy.as_ref();
+        let proxy = route.proxy.as_deref();
         let not_sent = |error| Failed {
             error,
             progress: Progress::NotSent,

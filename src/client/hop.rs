@@ -14,10 +14,12 @@ use std::sync::Arc;
 
 /// Where a hop goes: the pool's entry for its origin (for the pair of
 /// proxy and origin, through a proxy), and that proxy. Chosen once per
-/// hop: a redirect may lead to a host that `NO_PROXY` exempts.
+/// hop: a redirect may lead to a host that `NO_PROXY` exempts. The proxy
+/// is boxed: a direct request carries a pointer's width for it, not an
+/// endpoint's.
 pub(super) struct Route {
     pub(super) host: Arc<HostEntry>,
-    pub(super) proxy: Option<Endpoint>,
+    pub(super) proxy: Option<Box<Endpoint>>,
 }
 
 /// Which try of a hop an attempt is.
