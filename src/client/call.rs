@@ -67,13 +67,8 @@ enum State {
     /// An attempt that did not simply succeed, and whether it opened the
     /// host's circuit.
     Decide(Result<Hop, Failed>, bool),
-    /// Before the next try: the answer to drain, the delay, and whether
-    /// the next try is a free re-send of this attempt.
-    Wait {
-        answer: Option<Answer>,
-        delay: Duration,
-        resend: bool,
-    },
+    /// Before the next try.
+    Wait(Again),
     /// A final head: a redirect to follow, or the response.
     Finish(Hop),
     /// A redirect from this hop to `next` (boxed: redirects are rare, and
@@ -91,12 +86,16 @@ enum Verdict {
     Keep(Answer),
     /// Give up with this error.
     Fail(Error, StopReason),
-    /// Try again after `delay` (zero for a free re-send).
-    Again {
-        answer: Option<Answer>,
-        delay: Duration,
-        resend: bool,
-    },
+    /// Try again.
+    Again(Again),
+}
+
+/// A try to come: the answer to drain first, the delay (zero for a free
+/// re-send), and whether the try is a free re-send of this attempt.
+struct Again {
+    answer: Option<Answer>,
+    delay: Duration,
+    resend: bool,
 }
 
 /// One request, from `send()` to its final response head (see the module
@@ -166,31 +165,7 @@ impl Call {
     /// method's future: each level of `async fn` would move the large
     /// exchange future once more per request.
     async fn send(client: Client, req: Result<Request, Error>) -> Result<Response, Error> {
-        // The call is built here, in the future's own state, not returned
-        // from a constructor: a `Call` moved is half a kilobyte copied.
-        let mut req = req?;
-        client.refuse_plain(&req.url)?;
-        let deadline = Deadline::start(req.budgets(client.shared.timeouts));
-        // One clock reading serves the host lookup, the budget and the
-        // first attempt's checkout: the request's start.
-        let now = deadline.started();
-        let route = match client.route(&req.url, now) {
-            Ok(route) => route,
-            Err(e) => return Err(e.with_url(&req.url)),
-        };
-        let mut call = Call {
-            own_policy: req.retry.take(),
-            client,
-            req,
-            deadline,
-            tries: Tries::default(),
-            followed: 0,
-            earlier: Timings::default(),
-            route,
-            attempt: 1,
-            resent: false,
-            now,
-        };
+        let mut call = Call::start(client, req)?;
         let mut state = State::Admit;
         loop {
             state = match state {
@@ -219,45 +194,18 @@ impl Call {
                     // redirect, so this is the final hop.
                     Verdict::Keep(Answer::Read(resp)) => return Ok(call.respond(*resp)),
                     Verdict::Fail(e, stop) => State::Fail(e, Some(stop)),
-                    Verdict::Again {
-                        answer,
-                        delay,
-                        resend,
-                    } => State::Wait {
-                        answer,
-                        delay,
-                        resend,
-                    },
+                    Verdict::Again(next) => State::Wait(next),
                 },
-                State::Wait {
-                    answer,
-                    delay,
-                    resend,
-                } => {
+                State::Wait(next) => {
+                    let resend = next.resend;
                     // Boxed: the wait is rare, and its futures would
                     // otherwise make every request's future larger.
-                    Box::pin(call.wait(answer, delay)).await;
+                    Box::pin(call.wait(next.answer, next.delay)).await;
                     call.next_try(resend);
                     State::Admit
                 }
                 State::Finish(hop) => match call.redirect_target(&hop) {
-                    Ok(None) => {
-                        // Done: the call's client and URL move into the
-                        // response, field by field (no clone, and no copy of
-                        // the whole call).
-                        let Call {
-                            client,
-                            req,
-                            deadline,
-                            tries,
-                            earlier,
-                            ..
-                        } = call;
-                        let method = req.method.as_str();
-                        let mut resp = Response::new(client, method, hop, req.url, deadline);
-                        finished(&mut resp, earlier, tries);
-                        return Ok(resp);
-                    }
+                    Ok(None) => return Ok(call.into_response(hop)),
                     Ok(Some(next)) => State::Follow(hop, Box::new(next)),
                     Err(e) => State::Fail(e, None),
                 },
@@ -271,6 +219,54 @@ impl Call {
                 State::Fail(e, stop) => return Err(call.fail(e, stop)),
             }
         }
+    }
+
+    /// A call for `req`, started now: its deadline and its first route.
+    /// Inlined into [`Call::send`], so the call is built in the future's
+    /// own state rather than returned and copied (half a kilobyte).
+    #[inline(always)]
+    fn start(client: Client, req: Result<Request, Error>) -> Result<Call, Error> {
+        let mut req = req?;
+        client.refuse_plain(&req.url)?;
+        let deadline = Deadline::start(req.budgets(client.shared.timeouts));
+        // One clock reading serves the host lookup, the budget and the
+        // first attempt's checkout: the request's start.
+        let now = deadline.started();
+        let route = match client.route(&req.url, now) {
+            Ok(route) => route,
+            Err(e) => return Err(e.with_url(&req.url)),
+        };
+        Ok(Call {
+            own_policy: req.retry.take(),
+            client,
+            req,
+            deadline,
+            tries: Tries::default(),
+            followed: 0,
+            earlier: Timings::default(),
+            route,
+            attempt: 1,
+            resent: false,
+            now,
+        })
+    }
+
+    /// Done: the response to the final head. The call's client and URL
+    /// move into it, field by field (inlined: no copy of the whole call).
+    #[inline(always)]
+    fn into_response(self, hop: Hop) -> Response {
+        let Call {
+            client,
+            req,
+            deadline,
+            tries,
+            earlier,
+            ..
+        } = self;
+        let method = req.method.as_str();
+        let mut resp = Response::new(client, method, hop, req.url, deadline);
+        finished(&mut resp, earlier, tries);
+        resp
     }
 
     /// The policy in force: the request's own, else the client's.
@@ -464,11 +460,11 @@ impl Call {
             reason,
             hinted,
         });
-        Verdict::Again {
+        Verdict::Again(Again {
             answer,
             delay,
             resend,
-        }
+        })
     }
 
     /// Wait: the answer that will be retried has its body read if that is
