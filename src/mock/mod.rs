@@ -119,55 +119,24 @@
 //! The server runs on the tokio runtime it is started on, which needs its
 //! I/O and time drivers (`#[tokio::test]` gives both).
 
+mod builder;
 mod http;
+mod record;
 mod render;
 mod script;
 mod server;
 
+pub use builder::MockServerBuilder;
+pub use record::Recorded;
 pub use script::{Answer, Flavour, Script};
 
+use record::Record;
 use serde_json::Value;
-use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// One request the mock server received.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Recorded {
-    /// The method, as sent (`POST`).
-    pub method: String,
-    /// The request target, as sent: path and query (`/v1/chat/completions`).
-    pub path: String,
-    /// Every header field in order, names as the client spelled them,
-    /// values as sent (credentials included: see the module docs).
-    pub headers: Vec<(String, String)>,
-    /// The body, de-chunked.
-    pub body: Vec<u8>,
-    /// The body read as JSON, if it is JSON.
-    pub json: Option<Value>,
-    /// Which connection carried it: connections are numbered from 0 in
-    /// the order they were accepted.
-    pub connection: u64,
-}
-
-impl Recorded {
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `model` the JSON body named.
-    pub fn model(&self) -> Option<&str> {
-        self.json.as_ref()?.get("model")?.as_str()
-    }
-}
 
 /// The scripts, by route.
 struct Routes {
@@ -181,8 +150,7 @@ pub(crate) struct Shared {
     /// The base path, without a trailing `/` (`/v1`).
     base: String,
     routes: Mutex<Routes>,
-    record: Mutex<VecDeque<Recorded>>,
-    record_limit: usize,
+    record: Mutex<Record>,
     requests: AtomicU64,
     connections: AtomicU64,
     in_flight: AtomicU64,
@@ -201,14 +169,7 @@ impl Shared {
     }
 
     fn record(&self, r: Recorded) {
-        if self.record_limit == 0 {
-            return;
-        }
-        let mut record = lock(&self.record);
-        if record.len() == self.record_limit {
-            record.pop_front();
-        }
-        record.push_back(r);
+        lock(&self.record).push(r);
     }
 
     /// The answer for a chat request on `path` naming `model`.
@@ -247,111 +208,6 @@ fn set_route(list: &mut Vec<(String, Script)>, key: String, script: Script) {
     }
 }
 
-/// Sets up a [`MockServer`] before it starts: its base path, its scripts
-/// and its record limit.
-///
-/// ```
-/// use brisk::mock::{Answer, MockServer};
-///
-/// # #[tokio::main]
-/// # async fn main() -> std::io::Result<()> {
-/// let server = MockServer::builder()
-///     .base_path("/api/paas/v4")
-///     .default(Answer::text("你好"))
-///     .start()
-///     .await?;
-/// assert!(server.base_url().ends_with("/api/paas/v4"));
-/// # Ok(()) }
-/// ```
-#[derive(Debug)]
-pub struct MockServerBuilder {
-    base: String,
-    default: Script,
-    models: Vec<(String, Script)>,
-    paths: Vec<(String, Script)>,
-    record_limit: usize,
-}
-
-impl MockServerBuilder {
-    /// The path the API lives under (default `/v1`): chat completions are
-    /// served at `{base}/chat/completions`. `""` or `/` serves them at
-    /// `/chat/completions`.
-    pub fn base_path(mut self, base: impl Into<String>) -> Self {
-        let base = base.into();
-        let base = base.trim_end_matches('/');
-        self.base = if base.is_empty() || base.starts_with('/') {
-            base.to_string()
-        } else {
-            format!("/{base}")
-        };
-        self
-    }
-
-    /// The script of requests that no path or model rule takes (default:
-    /// echo).
-    pub fn default(mut self, script: impl Into<Script>) -> Self {
-        self.default = script.into();
-        self
-    }
-
-    /// The script for requests whose body names this `model`.
-    pub fn on_model(mut self, model: impl Into<String>, script: impl Into<Script>) -> Self {
-        set_route(&mut self.models, model.into(), script.into());
-        self
-    }
-
-    /// Serves chat completions at this path too (exact match, query
-    /// ignored), with its own script.
-    pub fn on_path(mut self, path: impl Into<String>, script: impl Into<Script>) -> Self {
-        set_route(&mut self.paths, path.into(), script.into());
-        self
-    }
-
-    /// How many requests [`MockServer::requests`] keeps (the latest;
-    /// default 10,000; 0 keeps none).
-    pub fn record_limit(mut self, n: usize) -> Self {
-        self.record_limit = n;
-        self
-    }
-
-    /// Binds `127.0.0.1` on a free port and starts serving on the current
-    /// tokio runtime. Fails only if the port cannot be bound.
-    pub async fn start(self) -> std::io::Result<MockServer> {
-        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            base: self.base,
-            routes: Mutex::new(Routes {
-                default: self.default,
-                models: self.models,
-                paths: self.paths,
-            }),
-            record: Mutex::new(VecDeque::new()),
-            record_limit: self.record_limit,
-            requests: AtomicU64::new(0),
-            connections: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
-            peak_in_flight: AtomicU64::new(0),
-        });
-        let (down, down_rx) = watch::channel(false);
-        let (applied_tx, applied) = watch::channel(false);
-        let task = tokio::spawn(server::accept_loop(
-            listener,
-            addr,
-            shared.clone(),
-            down_rx,
-            applied_tx,
-        ));
-        Ok(MockServer {
-            addr,
-            shared,
-            down,
-            applied,
-            task,
-        })
-    }
-}
-
 /// A running mock chat server; it stops when dropped. See the [module
 /// docs](self).
 pub struct MockServer {
@@ -381,13 +237,7 @@ impl MockServer {
 
     /// A builder, to set the base path or scripts before starting.
     pub fn builder() -> MockServerBuilder {
-        MockServerBuilder {
-            base: "/v1".to_string(),
-            default: Script::always(Answer::echo()),
-            models: Vec::new(),
-            paths: Vec::new(),
-            record_limit: 10_000,
-        }
+        MockServerBuilder::new()
     }
 
     /// The address it listens on.
@@ -458,7 +308,7 @@ impl MockServer {
     /// The requests received so far, oldest first (up to the record
     /// limit). Credentials are recorded as sent.
     pub fn requests(&self) -> Vec<Recorded> {
-        lock(&self.shared.record).iter().cloned().collect()
+        lock(&self.shared.record).to_vec()
     }
 
     /// Forgets the recorded requests (the counters stay).
