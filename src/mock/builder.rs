@@ -2,9 +2,13 @@
 
 use super::record::Record;
 use super::script::{Answer, Script};
+
+/// What the record keeps by default, in bytes: eight bodies of the
+/// largest size the server reads.
+const DEFAULT_RECORD_BYTES: usize = 64 * 1024 * 1024;
 use super::{server, set_route, MockServer, Routes, Shared};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 
@@ -31,6 +35,7 @@ pub struct MockServerBuilder {
     models: Vec<(String, Script)>,
     paths: Vec<(String, Script)>,
     record_limit: usize,
+    record_bytes_limit: usize,
 }
 
 impl MockServerBuilder {
@@ -41,6 +46,7 @@ impl MockServerBuilder {
             models: Vec::new(),
             paths: Vec::new(),
             record_limit: 10_000,
+            record_bytes_limit: DEFAULT_RECORD_BYTES,
         }
     }
 
@@ -85,6 +91,17 @@ impl MockServerBuilder {
         self
     }
 
+    /// How many bytes [`MockServer::requests`] keeps, as
+    /// [`MockServer::record_bytes`] counts them (default 64 MiB): past
+    /// it, the oldest requests are forgotten first, and a request larger
+    /// than the whole limit is kept without its body and JSON (its
+    /// [`body_len`](super::Recorded::body_len) still says how long it
+    /// was).
+    pub fn record_bytes_limit(mut self, bytes: usize) -> Self {
+        self.record_bytes_limit = bytes;
+        self
+    }
+
     /// Binds `127.0.0.1` on a free port and starts serving on the current
     /// tokio runtime. Fails only if the port cannot be bound.
     pub async fn start(self) -> std::io::Result<MockServer> {
@@ -97,11 +114,12 @@ impl MockServerBuilder {
                 models: self.models,
                 paths: self.paths,
             }),
-            record: Mutex::new(Record::new(self.record_limit)),
+            record: Mutex::new(Record::new(self.record_limit, self.record_bytes_limit)),
             requests: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
+            peak_read_buffer: AtomicUsize::new(0),
         });
         let (down, down_rx) = watch::channel(false);
         let (applied_tx, applied) = watch::channel(false);

@@ -22,6 +22,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 /// A request body may take this many bytes (de-chunked).
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// What one read asks the socket for.
+const READ_BYTES: usize = 8 * 1024;
 /// Empty lines skipped before a request line (RFC 9112 §2.2 asks a server
 /// to skip at least one: some clients send a CRLF after a POST body).
 const MAX_EMPTY_LINES: usize = 4;
@@ -105,22 +107,47 @@ pub(crate) struct Reader {
 impl Reader {
     pub(crate) fn new() -> Reader {
         Reader {
-            buf: Vec::with_capacity(8 * 1024),
+            buf: Vec::with_capacity(READ_BYTES),
             pos: 0,
         }
     }
 
-    /// Reads more bytes; `Closed` at the end of the stream. Bounded: a
-    /// request can hold no more than a head and a body at their limits.
+    /// The read buffer's capacity, in bytes.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Reads more bytes; `Closed` at the end of the stream.
+    ///
+    /// The bytes already used are dropped first, so the buffer holds only
+    /// what is still to be parsed: a head, a chunk-size or trailer line,
+    /// or one read's worth of body on its way to the body. What a request
+    /// costs is then its body, not its wire (a body sent as 1-byte chunks
+    /// with 1 KiB extensions is 1,000 times longer on the wire). Each
+    /// parser bounds what it waits for (the head, a chunk-size line, the
+    /// trailer section), so the buffer stays within those bounds plus one
+    /// read; the check here is a last line of defence.
     async fn fill(&mut self, stream: &mut TcpStream) -> Result<(), ReadError> {
-        if self.buf.len() - self.pos > MAX_HEAD_BYTES + MAX_BODY_BYTES + 64 * 1024 {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        if self.buf.len() > MAX_HEAD_BYTES + READ_BYTES {
             return Err(bad(413, "request too large"));
         }
-        self.buf.reserve(8 * 1024);
+        self.buf.reserve(READ_BYTES);
         match stream.read_buf(&mut self.buf).await? {
             0 => Err(ReadError::Closed),
             _ => Ok(()),
         }
+    }
+
+    /// Moves up to `n` buffered bytes to `body`; how many it moved.
+    fn take_into(&mut self, body: &mut Vec<u8>, n: usize) -> usize {
+        let n = n.min(self.buf.len() - self.pos);
+        body.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        n
     }
 
     /// Waits for the peer to close, discarding what it sends: the silent
@@ -173,21 +200,28 @@ impl Reader {
             Framing::Length(n) => self.read_sized(stream, n).await?,
             Framing::Chunked => self.read_chunked(stream).await?,
         };
+        // Grown by doubling as it arrived; the record keeps it as long as
+        // it is.
+        request.body.shrink_to_fit();
         Ok(Some(request))
     }
 
+    /// A body of `n` bytes. It grows as the bytes arrive, so a
+    /// `Content-Length` that is never sent costs nothing.
     async fn read_sized(&mut self, stream: &mut TcpStream, n: usize) -> Result<Vec<u8>, ReadError> {
-        while self.buf.len() - self.pos < n {
+        let mut body = Vec::new();
+        let mut left = n - self.take_into(&mut body, n);
+        while left > 0 {
             self.fill(stream).await?;
+            left -= self.take_into(&mut body, left);
         }
-        let body = self.buf[self.pos..self.pos + n].to_vec();
-        self.pos += n;
         Ok(body)
     }
 
     /// A chunked body (RFC 9112 §7.1): size lines, data, each followed by
     /// CRLF, a last chunk of size 0, trailer fields (read and dropped),
-    /// and an empty line.
+    /// and an empty line. Data goes to the body as it arrives, not once
+    /// its chunk is whole.
     async fn read_chunked(&mut self, stream: &mut TcpStream) -> Result<Vec<u8>, ReadError> {
         let limits = Limits::default();
         let mut body = Vec::new();
@@ -209,15 +243,18 @@ impl Reader {
                 .ok()
                 .filter(|s| body.len().saturating_add(*s) <= MAX_BODY_BYTES)
                 .ok_or(bad(413, "request body too large"))?;
-            while self.buf.len() - self.pos < size + 2 {
+            let mut left = size - self.take_into(&mut body, size);
+            while left > 0 {
+                self.fill(stream).await?;
+                left -= self.take_into(&mut body, left);
+            }
+            while self.buf.len() - self.pos < 2 {
                 self.fill(stream).await?;
             }
-            let data = &self.buf[self.pos..self.pos + size + 2];
-            if !data.ends_with(b"\r\n") {
+            if &self.buf[self.pos..self.pos + 2] != b"\r\n" {
                 return Err(bad(400, "chunk data not followed by CRLF"));
             }
-            body.extend_from_slice(&data[..size]);
-            self.pos += size + 2;
+            self.pos += 2;
         }
         // The trailer section: field lines until the empty line.
         let mut trailer_bytes = 0;
@@ -230,6 +267,12 @@ impl Reader {
                 Ok(Line::Field(_, end)) => {
                     trailer_bytes += end - self.pos;
                     self.pos = end;
+                }
+                // A line that never ends is bounded too.
+                Ok(Line::Partial)
+                    if trailer_bytes + (self.buf.len() - self.pos) > limits.max_trailer_bytes =>
+                {
+                    return Err(bad(431, "trailer section too large"))
                 }
                 Ok(Line::Partial) => self.fill(stream).await?,
                 Err(_) => return Err(bad(400, "invalid trailer field")),

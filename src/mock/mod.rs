@@ -111,10 +111,15 @@
 //! it) unless a request says `Connection: close`.
 //!
 //! Every request that was read is recorded ([`MockServer::requests`]),
-//! up to the [record limit](MockServerBuilder::record_limit), with all its
-//! headers **as sent, credentials included** (`Authorization: Bearer
-//! ...`): this is a test server, and checking what a client sent is what
-//! the record is for. Keep real keys away from it.
+//! the latest within the [record limit](MockServerBuilder::record_limit)
+//! (10,000 requests) and the [byte limit](MockServerBuilder::record_bytes_limit)
+//! (64 MiB), with all its headers **as sent, credentials included**
+//! (`Authorization: Bearer ...`): this is a test server, and checking what
+//! a client sent is what the record is for. Keep real keys away from it.
+//! Only chat requests' bodies are parsed as JSON. What a request costs
+//! the server is its body, however it was framed: a body sent in 1-byte
+//! chunks is held as the body, not as the chunks
+//! ([`MockServer::peak_read_buffer`] shows it).
 //!
 //! The server runs on the tokio runtime it is started on, which needs its
 //! I/O and time drivers (`#[tokio::test]` gives both).
@@ -133,7 +138,7 @@ pub use script::{Answer, Flavour, Script};
 use record::Record;
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -155,6 +160,8 @@ pub(crate) struct Shared {
     connections: AtomicU64,
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    /// The largest capacity a connection's read buffer reached.
+    peak_read_buffer: AtomicUsize,
 }
 
 /// Locks a mutex, taking it back from a panicked holder: the data behind
@@ -336,6 +343,23 @@ impl MockServer {
     /// The most requests that were being answered at once.
     pub fn peak_in_flight(&self) -> u64 {
         self.shared.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The bytes the record holds now, as the server counts them: each
+    /// request's method, target, headers and body, and the parsed JSON of
+    /// chat requests (an estimate of its size in memory, which is larger
+    /// than its text). Never more than the [record byte
+    /// limit](MockServerBuilder::record_bytes_limit).
+    pub fn record_bytes(&self) -> usize {
+        lock(&self.shared.record).bytes()
+    }
+
+    /// The largest read buffer any connection has had, in bytes of
+    /// capacity: what the server held of the wire beyond the requests'
+    /// bodies. It stays near the largest head or chunk-size line a client
+    /// sent, however long the body and however it was chunked.
+    pub fn peak_read_buffer(&self) -> usize {
+        self.shared.peak_read_buffer.load(Ordering::Relaxed)
     }
 
     /// Stops the server and waits until it has: the port is closed and
