@@ -6,10 +6,17 @@ use super::script::{Answer, Script};
 /// What the record keeps by default, in bytes: eight bodies of the
 /// largest size the server reads.
 const DEFAULT_RECORD_BYTES: usize = 64 * 1024 * 1024;
+/// How long a request head may take by default: nginx's
+/// `client_header_timeout`.
+const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections served at once by default: the listen backlog, and room
+/// for the demo's 1,000 simultaneous calls.
+const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 use super::{server, set_route, MockServer, Routes, Shared};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Sets up a [`MockServer`] before it starts: its base path, its scripts
@@ -36,6 +43,8 @@ pub struct MockServerBuilder {
     paths: Vec<(String, Script)>,
     record_limit: usize,
     record_bytes_limit: usize,
+    head_timeout: Duration,
+    max_connections: usize,
 }
 
 impl MockServerBuilder {
@@ -47,6 +56,8 @@ impl MockServerBuilder {
             paths: Vec::new(),
             record_limit: 10_000,
             record_bytes_limit: DEFAULT_RECORD_BYTES,
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 
@@ -102,6 +113,29 @@ impl MockServerBuilder {
         self
     }
 
+    /// How long a client may take to send a request head (default 60 s),
+    /// counted from when the server starts waiting for it: the connection
+    /// opened, or the previous response ended. A head begun and not
+    /// finished in time is answered `408` and its connection closed; a
+    /// connection that sent nothing of a next request is closed without a
+    /// word (the idle keep-alive timeout). The same time bounds each wait
+    /// for a body's next bytes: a body that stalls that long is a `408`.
+    /// A duration past the clock's range waits for ever.
+    pub fn head_timeout(mut self, timeout: Duration) -> Self {
+        self.head_timeout = timeout;
+        self
+    }
+
+    /// The most connections served at once (default 4,096). A connection
+    /// past it is closed at once, unanswered (as nginx closes one past its
+    /// `worker_connections`), and not counted in
+    /// [`MockServer::connection_count`]; once a served connection ends,
+    /// its place is free again.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.max_connections = n;
+        self
+    }
+
     /// Binds `127.0.0.1` on a free port and starts serving on the current
     /// tokio runtime. Fails only if the port cannot be bound.
     pub async fn start(self) -> std::io::Result<MockServer> {
@@ -120,6 +154,8 @@ impl MockServerBuilder {
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
             peak_read_buffer: AtomicUsize::new(0),
+            head_timeout: self.head_timeout,
+            max_connections: self.max_connections,
         });
         let (down, down_rx) = watch::channel(false);
         let (applied_tx, applied) = watch::channel(false);

@@ -13,8 +13,10 @@ use crate::h1::body::chunk_size_line;
 use crate::h1::parse::{field_line, Line};
 use crate::h1::Limits;
 use std::io;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// A request head may take this many bytes, request line included.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -87,6 +89,9 @@ pub(crate) enum ReadError {
     Closed,
     /// The bytes are not a request this server reads.
     Bad(Bad),
+    /// The peer sent nothing within the wait (turned into a 408, or a
+    /// silent close, by whoever knows the phase).
+    TimedOut,
 }
 
 impl From<io::Error> for ReadError {
@@ -102,13 +107,21 @@ pub(crate) struct Reader {
     buf: Vec<u8>,
     /// Where the unread bytes of `buf` start.
     pos: usize,
+    /// How long a head may take to arrive, and the longest wait for a
+    /// body's next bytes.
+    timeout: Duration,
+    /// When the head being read must be whole; `None` while reading a
+    /// body, or when `timeout` reaches past the clock's range.
+    head_deadline: Option<Instant>,
 }
 
 impl Reader {
-    pub(crate) fn new() -> Reader {
+    pub(crate) fn new(timeout: Duration) -> Reader {
         Reader {
             buf: Vec::with_capacity(READ_BYTES),
             pos: 0,
+            timeout,
+            head_deadline: None,
         }
     }
 
@@ -136,7 +149,20 @@ impl Reader {
             return Err(bad(413, "request too large"));
         }
         self.buf.reserve(READ_BYTES);
-        match stream.read_buf(&mut self.buf).await? {
+        let read = stream.read_buf(&mut self.buf);
+        // A head must be whole by its deadline, however its bytes drip
+        // (a client sending one byte a second never times out a per-read
+        // wait); a body must keep moving.
+        let deadline = self
+            .head_deadline
+            .or_else(|| Instant::now().checked_add(self.timeout));
+        let n = match deadline {
+            Some(at) => tokio::time::timeout_at(at, read)
+                .await
+                .map_err(|_| ReadError::TimedOut)??,
+            None => read.await?,
+        };
+        match n {
             0 => Err(ReadError::Closed),
             _ => Ok(()),
         }
@@ -170,21 +196,11 @@ impl Reader {
         // Drop the previous request's bytes.
         self.buf.drain(..self.pos);
         self.pos = 0;
-        let (mut request, framing) = loop {
-            match parse_head(&self.buf)? {
-                Some((request, framing, used)) => {
-                    self.pos = used;
-                    break (request, framing);
-                }
-                None if self.buf.len() > MAX_HEAD_BYTES => {
-                    return Err(bad(431, "request head too large"))
-                }
-                None => match self.fill(stream).await {
-                    Err(ReadError::Closed) if self.buf.is_empty() => return Ok(None),
-                    Err(e) => return Err(e),
-                    Ok(()) => {}
-                },
-            }
+        self.head_deadline = Instant::now().checked_add(self.timeout);
+        let head = self.read_head(stream).await;
+        self.head_deadline = None;
+        let Some((mut request, framing)) = head? else {
+            return Ok(None);
         };
         // RFC 9110 §10.1.1: a client that waits for `100 Continue` before
         // sending its body gets one.
@@ -196,14 +212,47 @@ impl Reader {
             use tokio::io::AsyncWriteExt;
             stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
-        request.body = match framing {
-            Framing::Length(n) => self.read_sized(stream, n).await?,
-            Framing::Chunked => self.read_chunked(stream).await?,
+        let body = match framing {
+            Framing::Length(n) => self.read_sized(stream, n).await,
+            Framing::Chunked => self.read_chunked(stream).await,
         };
+        request.body = body.map_err(|e| match e {
+            ReadError::TimedOut => bad(408, "request body stalled"),
+            e => e,
+        })?;
         // Grown by doubling as it arrived; the record keeps it as long as
         // it is.
         request.body.shrink_to_fit();
         Ok(Some(request))
+    }
+
+    /// Reads a request head, by the head deadline. `Ok(None)` when the
+    /// peer closed, or kept still until the deadline, between requests:
+    /// an idle connection is closed without a word, as servers close idle
+    /// keep-alive connections; a head begun and not finished is a 408.
+    async fn read_head(
+        &mut self,
+        stream: &mut TcpStream,
+    ) -> Result<Option<(Request, Framing)>, ReadError> {
+        loop {
+            match parse_head(&self.buf)? {
+                Some((request, framing, used)) => {
+                    self.pos = used;
+                    return Ok(Some((request, framing)));
+                }
+                None if self.buf.len() > MAX_HEAD_BYTES => {
+                    return Err(bad(431, "request head too large"))
+                }
+                None => match self.fill(stream).await {
+                    Err(ReadError::Closed | ReadError::TimedOut) if self.buf.is_empty() => {
+                        return Ok(None)
+                    }
+                    Err(ReadError::TimedOut) => return Err(bad(408, "request head timed out")),
+                    Err(e) => return Err(e),
+                    Ok(()) => {}
+                },
+            }
+        }
     }
 
     /// A body of `n` bytes. It grows as the bytes arrive, so a
@@ -426,6 +475,7 @@ pub(crate) fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         413 => "Content Too Large",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",

@@ -108,7 +108,13 @@
 //! is `404`; another method `405`. Heads are bounded (64 KiB, 100 fields),
 //! bodies too (8 MiB). Connections are kept alive across requests (a
 //! client's pool reuses them, and [`MockServer::connection_count`] shows
-//! it) unless a request says `Connection: close`.
+//! it) unless a request says `Connection: close`. No client holds the
+//! server for ever: a head must arrive within the [head
+//! timeout](MockServerBuilder::head_timeout) (60 s; else `408`, or a
+//! silent close for an idle connection), and past [`max_connections`]
+//! (4,096) a new connection is closed at once.
+//!
+//! [`max_connections`]: MockServerBuilder::max_connections
 //!
 //! Every request that was read is recorded ([`MockServer::requests`]),
 //! the latest within the [record limit](MockServerBuilder::record_limit)
@@ -140,6 +146,7 @@ use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -162,6 +169,10 @@ pub(crate) struct Shared {
     peak_in_flight: AtomicU64,
     /// The largest capacity a connection's read buffer reached.
     peak_read_buffer: AtomicUsize,
+    /// How long a request head may take to arrive.
+    head_timeout: Duration,
+    /// The most connections served at once.
+    max_connections: usize,
 }
 
 /// Locks a mutex, taking it back from a panicked holder: the data behind

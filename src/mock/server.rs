@@ -75,6 +75,13 @@ pub(crate) async fn accept_loop(
         match woke {
             Woke::Switched(true) => return,
             Woke::Switched(false) => {}
+            // At the cap, a new connection is closed at once, unanswered,
+            // as nginx closes one past its `worker_connections`: what a
+            // client holds open (idle, or dripping a head until the head
+            // timeout) cannot grow the server without bound.
+            Woke::Accepted(Ok((stream, _))) if conns.len() >= shared.max_connections => {
+                drop(stream);
+            }
             Woke::Accepted(Ok((stream, _))) => {
                 let n = shared.connections.fetch_add(1, Ordering::Relaxed);
                 conns.spawn(serve(stream, shared.clone(), n));
@@ -134,7 +141,7 @@ impl Drop for InFlight<'_> {
 async fn serve(mut stream: TcpStream, shared: Arc<Shared>, conn: u64) {
     // Tokens must leave when they are written, not wait for Nagle.
     let _ = stream.set_nodelay(true);
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(shared.head_timeout);
     loop {
         let read = reader.read(&mut stream).await;
         shared
@@ -142,7 +149,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, conn: u64) {
             .fetch_max(reader.capacity(), Ordering::Relaxed);
         let request = match read {
             Ok(Some(r)) => r,
-            Ok(None) | Err(ReadError::Closed) => return,
+            Ok(None) | Err(ReadError::Closed | ReadError::TimedOut) => return,
             Err(ReadError::Bad(bad)) => {
                 let body =
                     render::server_error(&format!("mock: {}", bad.why), "invalid_request_error");
