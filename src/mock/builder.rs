@@ -45,6 +45,7 @@ pub struct MockServerBuilder {
     record_bytes_limit: usize,
     head_timeout: Duration,
     max_connections: usize,
+    addr: SocketAddr,
 }
 
 impl MockServerBuilder {
@@ -58,6 +59,7 @@ impl MockServerBuilder {
             record_bytes_limit: DEFAULT_RECORD_BYTES,
             head_timeout: DEFAULT_HEAD_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
 
@@ -136,10 +138,29 @@ impl MockServerBuilder {
         self
     }
 
-    /// Binds `127.0.0.1` on a free port and starts serving on the current
-    /// tokio runtime. Fails only if the port cannot be bound.
+    /// The address to listen on (default `127.0.0.1:0`: loopback, on a
+    /// free port the system picks). Another address is yours to choose,
+    /// for a server other machines or containers reach (`0.0.0.0:8000`),
+    /// but remember that the record keeps every request's credentials.
+    pub fn addr(mut self, addr: impl Into<SocketAddr>) -> Self {
+        self.addr = addr.into();
+        self
+    }
+
+    /// The port to listen on (default 0: a free port the system picks),
+    /// for a server other programs find at a known address: a Python or
+    /// Node test suite, `examples/mock.rs`. Taken, the port makes
+    /// [`start`](Self::start) fail (`AddrInUse`).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Binds the [address](Self::addr) (by default `127.0.0.1` on a free
+    /// port) and starts serving on the current tokio runtime. Fails only
+    /// if the address cannot be bound.
     pub async fn start(self) -> std::io::Result<MockServer> {
-        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let listener = server::listen(self.addr)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             base: self.base,

@@ -1,7 +1,8 @@
 //! A scriptable OpenAI-compatible chat server on a loopback port, for
 //! your own tests and for brisk's demo (feature `mock`).
 //!
-//! [`MockServer::start`] binds `127.0.0.1` on a free port and serves
+//! [`MockServer::start`] binds `127.0.0.1` on a free port (or the
+//! [port](MockServerBuilder::port) you give it) and serves
 //! `POST {base}/chat/completions` (base `/v1` unless
 //! [`MockServerBuilder::base_path`] says otherwise) and
 //! `GET {base}/models`, until it is dropped or [shut
@@ -143,7 +144,7 @@ pub use script::{Answer, Flavour, Script};
 
 use record::Record;
 use serde_json::Value;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -263,15 +264,23 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`: its address, or loopback when it listens
+    /// on every interface (`0.0.0.0`, `::`), which no client connects to.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}")
     }
 
     /// The API's base URL, what OpenAI-compatible clients take:
     /// `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.addr, self.shared.base)
+        format!("{}{}", self.url(), self.shared.base)
     }
 
     /// `{base_url}/chat/completions`.
