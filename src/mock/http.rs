@@ -13,8 +13,10 @@ use crate::h1::body::chunk_size_line;
 use crate::h1::parse::{field_line, Line};
 use crate::h1::Limits;
 use std::io;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 /// A request head may take this many bytes, request line included.
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -22,6 +24,8 @@ const MAX_HEAD_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 /// A request body may take this many bytes (de-chunked).
 pub(crate) const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// What one read asks the socket for.
+const READ_BYTES: usize = 8 * 1024;
 /// Empty lines skipped before a request line (RFC 9112 §2.2 asks a server
 /// to skip at least one: some clients send a CRLF after a POST body).
 const MAX_EMPTY_LINES: usize = 4;
@@ -85,6 +89,9 @@ pub(crate) enum ReadError {
     Closed,
     /// The bytes are not a request this server reads.
     Bad(Bad),
+    /// The peer sent nothing within the wait (turned into a 408, or a
+    /// silent close, by whoever knows the phase).
+    TimedOut,
 }
 
 impl From<io::Error> for ReadError {
@@ -100,27 +107,73 @@ pub(crate) struct Reader {
     buf: Vec<u8>,
     /// Where the unread bytes of `buf` start.
     pos: usize,
+    /// How long a head may take to arrive, and the longest wait for a
+    /// body's next bytes.
+    timeout: Duration,
+    /// When the head being read must be whole; `None` while reading a
+    /// body, or when `timeout` reaches past the clock's range.
+    head_deadline: Option<Instant>,
 }
 
 impl Reader {
-    pub(crate) fn new() -> Reader {
+    pub(crate) fn new(timeout: Duration) -> Reader {
         Reader {
-            buf: Vec::with_capacity(8 * 1024),
+            buf: Vec::with_capacity(READ_BYTES),
             pos: 0,
+            timeout,
+            head_deadline: None,
         }
     }
 
-    /// Reads more bytes; `Closed` at the end of the stream. Bounded: a
-    /// request can hold no more than a head and a body at their limits.
+    /// The read buffer's capacity, in bytes.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Reads more bytes; `Closed` at the end of the stream.
+    ///
+    /// The bytes already used are dropped first, so the buffer holds only
+    /// what is still to be parsed: a head, a chunk-size or trailer line,
+    /// or one read's worth of body on its way to the body. What a request
+    /// costs is then its body, not its wire (a body sent as 1-byte chunks
+    /// with 1 KiB extensions is 1,000 times longer on the wire). Each
+    /// parser bounds what it waits for (the head, a chunk-size line, the
+    /// trailer section), so the buffer stays within those bounds plus one
+    /// read; the check here is a last line of defence.
     async fn fill(&mut self, stream: &mut TcpStream) -> Result<(), ReadError> {
-        if self.buf.len() - self.pos > MAX_HEAD_BYTES + MAX_BODY_BYTES + 64 * 1024 {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        if self.buf.len() > MAX_HEAD_BYTES + READ_BYTES {
             return Err(bad(413, "request too large"));
         }
-        self.buf.reserve(8 * 1024);
-        match stream.read_buf(&mut self.buf).await? {
+        self.buf.reserve(READ_BYTES);
+        let read = stream.read_buf(&mut self.buf);
+        // A head must be whole by its deadline, however its bytes drip
+        // (a client sending one byte a second never times out a per-read
+        // wait); a body must keep moving.
+        let deadline = self
+            .head_deadline
+            .or_else(|| Instant::now().checked_add(self.timeout));
+        let n = match deadline {
+            Some(at) => tokio::time::timeout_at(at, read)
+                .await
+                .map_err(|_| ReadError::TimedOut)??,
+            None => read.await?,
+        };
+        match n {
             0 => Err(ReadError::Closed),
             _ => Ok(()),
         }
+    }
+
+    /// Moves up to `n` buffered bytes to `body`; how many it moved.
+    fn take_into(&mut self, body: &mut Vec<u8>, n: usize) -> usize {
+        let n = n.min(self.buf.len() - self.pos);
+        body.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        n
     }
 
     /// Waits for the peer to close, discarding what it sends: the silent
@@ -143,21 +196,11 @@ impl Reader {
         // Drop the previous request's bytes.
         self.buf.drain(..self.pos);
         self.pos = 0;
-        let (mut request, framing) = loop {
-            match parse_head(&self.buf)? {
-                Some((request, framing, used)) => {
-                    self.pos = used;
-                    break (request, framing);
-                }
-                None if self.buf.len() > MAX_HEAD_BYTES => {
-                    return Err(bad(431, "request head too large"))
-                }
-                None => match self.fill(stream).await {
-                    Err(ReadError::Closed) if self.buf.is_empty() => return Ok(None),
-                    Err(e) => return Err(e),
-                    Ok(()) => {}
-                },
-            }
+        self.head_deadline = Instant::now().checked_add(self.timeout);
+        let head = self.read_head(stream).await;
+        self.head_deadline = None;
+        let Some((mut request, framing)) = head? else {
+            return Ok(None);
         };
         // RFC 9110 §10.1.1: a client that waits for `100 Continue` before
         // sending its body gets one.
@@ -169,25 +212,65 @@ impl Reader {
             use tokio::io::AsyncWriteExt;
             stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
-        request.body = match framing {
-            Framing::Length(n) => self.read_sized(stream, n).await?,
-            Framing::Chunked => self.read_chunked(stream).await?,
+        let body = match framing {
+            Framing::Length(n) => self.read_sized(stream, n).await,
+            Framing::Chunked => self.read_chunked(stream).await,
         };
+        request.body = body.map_err(|e| match e {
+            ReadError::TimedOut => bad(408, "request body stalled"),
+            e => e,
+        })?;
+        // Grown by doubling as it arrived; the record keeps it as long as
+        // it is.
+        request.body.shrink_to_fit();
         Ok(Some(request))
     }
 
-    async fn read_sized(&mut self, stream: &mut TcpStream, n: usize) -> Result<Vec<u8>, ReadError> {
-        while self.buf.len() - self.pos < n {
-            self.fill(stream).await?;
+    /// Reads a request head, by the head deadline. `Ok(None)` when the
+    /// peer closed, or kept still until the deadline, between requests:
+    /// an idle connection is closed without a word, as servers close idle
+    /// keep-alive connections; a head begun and not finished is a 408.
+    async fn read_head(
+        &mut self,
+        stream: &mut TcpStream,
+    ) -> Result<Option<(Request, Framing)>, ReadError> {
+        loop {
+            match parse_head(&self.buf)? {
+                Some((request, framing, used)) => {
+                    self.pos = used;
+                    return Ok(Some((request, framing)));
+                }
+                None if self.buf.len() > MAX_HEAD_BYTES => {
+                    return Err(bad(431, "request head too large"))
+                }
+                None => match self.fill(stream).await {
+                    Err(ReadError::Closed | ReadError::TimedOut) if self.buf.is_empty() => {
+                        return Ok(None)
+                    }
+                    Err(ReadError::TimedOut) => return Err(bad(408, "request head timed out")),
+                    Err(e) => return Err(e),
+                    Ok(()) => {}
+                },
+            }
         }
-        let body = self.buf[self.pos..self.pos + n].to_vec();
-        self.pos += n;
+    }
+
+    /// A body of `n` bytes. It grows as the bytes arrive, so a
+    /// `Content-Length` that is never sent costs nothing.
+    async fn read_sized(&mut self, stream: &mut TcpStream, n: usize) -> Result<Vec<u8>, ReadError> {
+        let mut body = Vec::new();
+        let mut left = n - self.take_into(&mut body, n);
+        while left > 0 {
+            self.fill(stream).await?;
+            left -= self.take_into(&mut body, left);
+        }
         Ok(body)
     }
 
     /// A chunked body (RFC 9112 §7.1): size lines, data, each followed by
     /// CRLF, a last chunk of size 0, trailer fields (read and dropped),
-    /// and an empty line.
+    /// and an empty line. Data goes to the body as it arrives, not once
+    /// its chunk is whole.
     async fn read_chunked(&mut self, stream: &mut TcpStream) -> Result<Vec<u8>, ReadError> {
         let limits = Limits::default();
         let mut body = Vec::new();
@@ -209,15 +292,18 @@ impl Reader {
                 .ok()
                 .filter(|s| body.len().saturating_add(*s) <= MAX_BODY_BYTES)
                 .ok_or(bad(413, "request body too large"))?;
-            while self.buf.len() - self.pos < size + 2 {
+            let mut left = size - self.take_into(&mut body, size);
+            while left > 0 {
+                self.fill(stream).await?;
+                left -= self.take_into(&mut body, left);
+            }
+            while self.buf.len() - self.pos < 2 {
                 self.fill(stream).await?;
             }
-            let data = &self.buf[self.pos..self.pos + size + 2];
-            if !data.ends_with(b"\r\n") {
+            if &self.buf[self.pos..self.pos + 2] != b"\r\n" {
                 return Err(bad(400, "chunk data not followed by CRLF"));
             }
-            body.extend_from_slice(&data[..size]);
-            self.pos += size + 2;
+            self.pos += 2;
         }
         // The trailer section: field lines until the empty line.
         let mut trailer_bytes = 0;
@@ -230,6 +316,12 @@ impl Reader {
                 Ok(Line::Field(_, end)) => {
                     trailer_bytes += end - self.pos;
                     self.pos = end;
+                }
+                // A line that never ends is bounded too.
+                Ok(Line::Partial)
+                    if trailer_bytes + (self.buf.len() - self.pos) > limits.max_trailer_bytes =>
+                {
+                    return Err(bad(431, "trailer section too large"))
                 }
                 Ok(Line::Partial) => self.fill(stream).await?,
                 Err(_) => return Err(bad(400, "invalid trailer field")),
@@ -383,6 +475,7 @@ pub(crate) fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         413 => "Content Too Large",
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",

@@ -1,7 +1,8 @@
 //! A scriptable OpenAI-compatible chat server on a loopback port, for
 //! your own tests and for brisk's demo (feature `mock`).
 //!
-//! [`MockServer::start`] binds `127.0.0.1` on a free port and serves
+//! [`MockServer::start`] binds `127.0.0.1` on a free port (or the
+//! [port](MockServerBuilder::port) you give it) and serves
 //! `POST {base}/chat/completions` (base `/v1` unless
 //! [`MockServerBuilder::base_path`] says otherwise) and
 //! `GET {base}/models`, until it is dropped or [shut
@@ -108,66 +109,47 @@
 //! is `404`; another method `405`. Heads are bounded (64 KiB, 100 fields),
 //! bodies too (8 MiB). Connections are kept alive across requests (a
 //! client's pool reuses them, and [`MockServer::connection_count`] shows
-//! it) unless a request says `Connection: close`.
+//! it) unless a request says `Connection: close`. No client holds the
+//! server for ever: a head must arrive within the [head
+//! timeout](MockServerBuilder::head_timeout) (60 s; else `408`, or a
+//! silent close for an idle connection), and past [`max_connections`]
+//! (4,096) a new connection is closed at once.
+//!
+//! [`max_connections`]: MockServerBuilder::max_connections
 //!
 //! Every request that was read is recorded ([`MockServer::requests`]),
-//! up to the [record limit](MockServerBuilder::record_limit), with all its
-//! headers **as sent, credentials included** (`Authorization: Bearer
-//! ...`): this is a test server, and checking what a client sent is what
-//! the record is for. Keep real keys away from it.
+//! the latest within the [record limit](MockServerBuilder::record_limit)
+//! (10,000 requests) and the [byte limit](MockServerBuilder::record_bytes_limit)
+//! (64 MiB), with all its headers **as sent, credentials included**
+//! (`Authorization: Bearer ...`): this is a test server, and checking what
+//! a client sent is what the record is for. Keep real keys away from it.
+//! Only chat requests' bodies are parsed as JSON. What a request costs
+//! the server is its body, however it was framed: a body sent in 1-byte
+//! chunks is held as the body, not as the chunks
+//! ([`MockServer::peak_read_buffer`] shows it).
 //!
 //! The server runs on the tokio runtime it is started on, which needs its
 //! I/O and time drivers (`#[tokio::test]` gives both).
 
+mod builder;
 mod http;
+mod record;
 mod render;
 mod script;
 mod server;
 
+pub use builder::MockServerBuilder;
+pub use record::Recorded;
 pub use script::{Answer, Flavour, Script};
 
+use record::Record;
 use serde_json::Value;
-use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-
-/// One request the mock server received.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Recorded {
-    /// The method, as sent (`POST`).
-    pub method: String,
-    /// The request target, as sent: path and query (`/v1/chat/completions`).
-    pub path: String,
-    /// Every header field in order, names as the client spelled them,
-    /// values as sent (credentials included: see the module docs).
-    pub headers: Vec<(String, String)>,
-    /// The body, de-chunked.
-    pub body: Vec<u8>,
-    /// The body read as JSON, if it is JSON.
-    pub json: Option<Value>,
-    /// Which connection carried it: connections are numbered from 0 in
-    /// the order they were accepted.
-    pub connection: u64,
-}
-
-impl Recorded {
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The `model` the JSON body named.
-    pub fn model(&self) -> Option<&str> {
-        self.json.as_ref()?.get("model")?.as_str()
-    }
-}
 
 /// The scripts, by route.
 struct Routes {
@@ -181,12 +163,17 @@ pub(crate) struct Shared {
     /// The base path, without a trailing `/` (`/v1`).
     base: String,
     routes: Mutex<Routes>,
-    record: Mutex<VecDeque<Recorded>>,
-    record_limit: usize,
+    record: Mutex<Record>,
     requests: AtomicU64,
     connections: AtomicU64,
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    /// The largest capacity a connection's read buffer reached.
+    peak_read_buffer: AtomicUsize,
+    /// How long a request head may take to arrive.
+    head_timeout: Duration,
+    /// The most connections served at once.
+    max_connections: usize,
 }
 
 /// Locks a mutex, taking it back from a panicked holder: the data behind
@@ -201,14 +188,7 @@ impl Shared {
     }
 
     fn record(&self, r: Recorded) {
-        if self.record_limit == 0 {
-            return;
-        }
-        let mut record = lock(&self.record);
-        if record.len() == self.record_limit {
-            record.pop_front();
-        }
-        record.push_back(r);
+        lock(&self.record).push(r);
     }
 
     /// The answer for a chat request on `path` naming `model`.
@@ -247,111 +227,6 @@ fn set_route(list: &mut Vec<(String, Script)>, key: String, script: Script) {
     }
 }
 
-/// Sets up a [`MockServer`] before it starts: its base path, its scripts
-/// and its record limit.
-///
-/// ```
-/// use brisk::mock::{Answer, MockServer};
-///
-/// # #[tokio::main]
-/// # async fn main() -> std::io::Result<()> {
-/// let server = MockServer::builder()
-///     .base_path("/api/paas/v4")
-///     .default(Answer::text("你好"))
-///     .start()
-///     .await?;
-/// assert!(server.base_url().ends_with("/api/paas/v4"));
-/// # Ok(()) }
-/// ```
-#[derive(Debug)]
-pub struct MockServerBuilder {
-    base: String,
-    default: Script,
-    models: Vec<(String, Script)>,
-    paths: Vec<(String, Script)>,
-    record_limit: usize,
-}
-
-impl MockServerBuilder {
-    /// The path the API lives under (default `/v1`): chat completions are
-    /// served at `{base}/chat/completions`. `""` or `/` serves them at
-    /// `/chat/completions`.
-    pub fn base_path(mut self, base: impl Into<String>) -> Self {
-        let base = base.into();
-        let base = base.trim_end_matches('/');
-        self.base = if base.is_empty() || base.starts_with('/') {
-            base.to_string()
-        } else {
-            format!("/{base}")
-        };
-        self
-    }
-
-    /// The script of requests that no path or model rule takes (default:
-    /// echo).
-    pub fn default(mut self, script: impl Into<Script>) -> Self {
-        self.default = script.into();
-        self
-    }
-
-    /// The script for requests whose body names this `model`.
-    pub fn on_model(mut self, model: impl Into<String>, script: impl Into<Script>) -> Self {
-        set_route(&mut self.models, model.into(), script.into());
-        self
-    }
-
-    /// Serves chat completions at this path too (exact match, query
-    /// ignored), with its own script.
-    pub fn on_path(mut self, path: impl Into<String>, script: impl Into<Script>) -> Self {
-        set_route(&mut self.paths, path.into(), script.into());
-        self
-    }
-
-    /// How many requests [`MockServer::requests`] keeps (the latest;
-    /// default 10,000; 0 keeps none).
-    pub fn record_limit(mut self, n: usize) -> Self {
-        self.record_limit = n;
-        self
-    }
-
-    /// Binds `127.0.0.1` on a free port and starts serving on the current
-    /// tokio runtime. Fails only if the port cannot be bound.
-    pub async fn start(self) -> std::io::Result<MockServer> {
-        let listener = server::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-        let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            base: self.base,
-            routes: Mutex::new(Routes {
-                default: self.default,
-                models: self.models,
-                paths: self.paths,
-            }),
-            record: Mutex::new(VecDeque::new()),
-            record_limit: self.record_limit,
-            requests: AtomicU64::new(0),
-            connections: AtomicU64::new(0),
-            in_flight: AtomicU64::new(0),
-            peak_in_flight: AtomicU64::new(0),
-        });
-        let (down, down_rx) = watch::channel(false);
-        let (applied_tx, applied) = watch::channel(false);
-        let task = tokio::spawn(server::accept_loop(
-            listener,
-            addr,
-            shared.clone(),
-            down_rx,
-            applied_tx,
-        ));
-        Ok(MockServer {
-            addr,
-            shared,
-            down,
-            applied,
-            task,
-        })
-    }
-}
-
 /// A running mock chat server; it stops when dropped. See the [module
 /// docs](self).
 pub struct MockServer {
@@ -381,13 +256,7 @@ impl MockServer {
 
     /// A builder, to set the base path or scripts before starting.
     pub fn builder() -> MockServerBuilder {
-        MockServerBuilder {
-            base: "/v1".to_string(),
-            default: Script::always(Answer::echo()),
-            models: Vec::new(),
-            paths: Vec::new(),
-            record_limit: 10_000,
-        }
+        MockServerBuilder::new()
     }
 
     /// The address it listens on.
@@ -395,15 +264,23 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`: its address, or loopback when it listens
+    /// on every interface (`0.0.0.0`, `::`), which no client connects to.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let mut addr = self.addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}")
     }
 
     /// The API's base URL, what OpenAI-compatible clients take:
     /// `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        format!("http://{}{}", self.addr, self.shared.base)
+        format!("{}{}", self.url(), self.shared.base)
     }
 
     /// `{base_url}/chat/completions`.
@@ -458,7 +335,7 @@ impl MockServer {
     /// The requests received so far, oldest first (up to the record
     /// limit). Credentials are recorded as sent.
     pub fn requests(&self) -> Vec<Recorded> {
-        lock(&self.shared.record).iter().cloned().collect()
+        lock(&self.shared.record).to_vec()
     }
 
     /// Forgets the recorded requests (the counters stay).
@@ -486,6 +363,23 @@ impl MockServer {
     /// The most requests that were being answered at once.
     pub fn peak_in_flight(&self) -> u64 {
         self.shared.peak_in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The bytes the record holds now, as the server counts them: each
+    /// request's method, target, headers and body, and the parsed JSON of
+    /// chat requests (an estimate of its size in memory, which is larger
+    /// than its text). Never more than the [record byte
+    /// limit](MockServerBuilder::record_bytes_limit).
+    pub fn record_bytes(&self) -> usize {
+        lock(&self.shared.record).bytes()
+    }
+
+    /// The largest read buffer any connection has had, in bytes of
+    /// capacity: what the server held of the wire beyond the requests'
+    /// bodies. It stays near the largest head or chunk-size line a client
+    /// sent, however long the body and however it was chunked.
+    pub fn peak_read_buffer(&self) -> usize {
+        self.shared.peak_read_buffer.load(Ordering::Relaxed)
     }
 
     /// Stops the server and waits until it has: the port is closed and

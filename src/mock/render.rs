@@ -359,6 +359,8 @@ mod tests {
         }
         assert_eq!(tokens("Hello, world!"), ["Hello", ",", " world", "!"]);
         assert_eq!(tokens("你好"), ["你", "好"]);
+        // The example in `Answer::text`'s docs.
+        assert_eq!(tokens("Hello, 世界"), ["Hello", ",", " 世", "界"]);
     }
 
     #[test]

@@ -117,10 +117,39 @@ impl Answer {
         }
     }
 
-    /// A reply with this text. Streamed, it is cut into tokens: runs of
-    /// ASCII letters and digits with their leading spaces, and each other
-    /// character alone (`"Hello, 世界"` is `Hello` `,` ` ` `世` `界`), so the
-    /// deltas concatenate to exactly this text.
+    /// A reply with this text. Streamed, it is cut into tokens, one delta
+    /// each: a run of ASCII letters and digits, or any other single
+    /// character, each with the spaces before it (`"Hello, 世界"` is
+    /// `Hello` `,` ` 世` `界`), so the deltas concatenate to exactly this
+    /// text.
+    ///
+    /// ```
+    /// use brisk::mock::{Answer, MockServer};
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = MockServer::builder()
+    ///     .default(Answer::text("Hello, 世界"))
+    ///     .start()
+    ///     .await?;
+    /// let events = brisk::Client::new()
+    ///     .post(server.chat_url())
+    ///     .json(&serde_json::json!({"model": "m", "messages": [], "stream": true}))
+    ///     .send()
+    ///     .await?
+    ///     .text()
+    ///     .await?;
+    /// let mut deltas = Vec::new();
+    /// brisk::sse::Parser::new().feed(events.as_bytes(), |event| {
+    ///     let chunk: serde_json::Value = serde_json::from_str(event.data).unwrap_or_default();
+    ///     if let Some(text) = chunk.pointer("/choices/0/delta/content").and_then(|c| c.as_str()) {
+    ///         deltas.push(text.to_string());
+    ///     }
+    /// })?;
+    /// // The first delta carries the role, with empty content.
+    /// assert_eq!(deltas, ["", "Hello", ",", " 世", "界"]);
+    /// # Ok(()) }
+    /// ```
     pub fn text(text: impl Into<String>) -> Answer {
         Answer::chat(Content::Fixed(text.into()))
     }

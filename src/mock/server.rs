@@ -75,6 +75,13 @@ pub(crate) async fn accept_loop(
         match woke {
             Woke::Switched(true) => return,
             Woke::Switched(false) => {}
+            // At the cap, a new connection is closed at once, unanswered,
+            // as nginx closes one past its `worker_connections`: what a
+            // client holds open (idle, or dripping a head until the head
+            // timeout) cannot grow the server without bound.
+            Woke::Accepted(Ok((stream, _))) if conns.len() >= shared.max_connections => {
+                drop(stream);
+            }
             Woke::Accepted(Ok((stream, _))) => {
                 let n = shared.connections.fetch_add(1, Ordering::Relaxed);
                 conns.spawn(serve(stream, shared.clone(), n));
@@ -134,11 +141,15 @@ impl Drop for InFlight<'_> {
 async fn serve(mut stream: TcpStream, shared: Arc<Shared>, conn: u64) {
     // Tokens must leave when they are written, not wait for Nagle.
     let _ = stream.set_nodelay(true);
-    let mut reader = Reader::new();
+    let mut reader = Reader::new(shared.head_timeout);
     loop {
-        let request = match reader.read(&mut stream).await {
+        let read = reader.read(&mut stream).await;
+        shared
+            .peak_read_buffer
+            .fetch_max(reader.capacity(), Ordering::Relaxed);
+        let request = match read {
             Ok(Some(r)) => r,
-            Ok(None) | Err(ReadError::Closed) => return,
+            Ok(None) | Err(ReadError::Closed | ReadError::TimedOut) => return,
             Err(ReadError::Bad(bad)) => {
                 let body =
                     render::server_error(&format!("mock: {}", bad.why), "invalid_request_error");
@@ -164,18 +175,35 @@ async fn respond(
     n: u64,
 ) -> bool {
     let keep = request.keep_alive();
-    let path = request.target.split('?').next().unwrap_or("").to_string();
-    let json: Option<Value> = serde_json::from_slice(&request.body).ok();
+    let Request {
+        method,
+        target,
+        headers,
+        body,
+        ..
+    } = request;
+    let path = target.split('?').next().unwrap_or("").to_string();
+    let chat_path = format!("{}/chat/completions", shared.base);
+    let is_chat = path == chat_path || shared.lock_routes().paths.iter().any(|(p, _)| *p == path);
+    // Only a chat request's body is read as JSON: parsed, a body takes
+    // many times its size (a `Value` per number of an array), and no
+    // other route needs it.
+    let json: Option<Value> = if is_chat && method == "POST" {
+        serde_json::from_slice(&body).ok()
+    } else {
+        None
+    };
     shared.record(Recorded {
-        method: request.method.clone(),
-        path: request.target.clone(),
-        headers: request.headers.clone(),
-        body: request.body.clone(),
+        method: method.clone(),
+        path: target,
+        headers,
+        body_len: body.len(),
+        body,
         json: json.clone(),
         connection: conn,
     });
 
-    if request.method == "HEAD" {
+    if method == "HEAD" {
         // A response to HEAD has no body (RFC 9110 §9.3.2), and nothing
         // here answers HEAD: a bare 405, and the connection closed, so no
         // client can misread where the response ends.
@@ -183,11 +211,9 @@ async fn respond(
         let _ = stream.write_all(&head).await;
         return false;
     }
-    let chat_path = format!("{}/chat/completions", shared.base);
-    let is_chat = path == chat_path || shared.lock_routes().paths.iter().any(|(p, _)| *p == path);
     if !is_chat {
         let (status, body) = if path == format!("{}/models", shared.base) {
-            if request.method == "GET" {
+            if method == "GET" {
                 (200, shared.models_list())
             } else {
                 (
@@ -196,7 +222,7 @@ async fn respond(
                 )
             }
         } else {
-            let msg = format!("mock: no route for {} {path}", request.method);
+            let msg = format!("mock: no route for {} {path}", method);
             (404, render::server_error(&msg, "invalid_request_error"))
         };
         let allow: &[(&str, &str)] = if status == 405 {
@@ -206,7 +232,7 @@ async fn respond(
         };
         return write_json(stream, status, allow, &body, !keep).await && keep;
     }
-    if request.method != "POST" {
+    if method != "POST" {
         let body = render::server_error("mock: use POST", "invalid_request_error");
         return write_json(stream, 405, &[("allow", "POST")], &body, !keep).await && keep;
     }
