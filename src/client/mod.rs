@@ -7,7 +7,7 @@
 //! | `request_builder.rs` | [`RequestBuilder`] and `send()` |
 //! | `request.rs` | [`Request`]: the head on the wire (defaults, own fields, credentials) |
 //! | `body.rs` | [`Body`]: bytes or a stream, and its framing |
-//! | `call.rs` | one request's life as a `Call`: the state machine of admission, attempts, retries, waits and redirects |
+//! | `call/` | one request's life as a `Call`: `mod.rs` the state machine (admission, the attempt, redirects) with every transition in one loop; `decide.rs` the retry decision (policy, veto, budget) and the wait; `breaker.rs` admission by and reports to the host's circuit breaker |
 //! | `hop.rs` | what a hop is made of: its route, the try, the head and connection it got, what the request went through |
 //! | `exchange.rs` | one attempt: pool checkout or connect (a CONNECT tunnel through a proxy), write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |

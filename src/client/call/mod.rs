@@ -1,7 +1,7 @@
 //! One request's life, from `send()` to the response it returns: a
 //! [`Call`] owns the request, its deadline, its retry policy, what it has
 //! been through, and where its current hop goes. Its loop is a state
-//! machine, with every transition in [`Call::run`] and one small method
+//! machine, with every transition in [`Call::send`] and one small method
 //! per state (ureq-proto's `Call` is the model):
 //!
 //! ```text
@@ -29,27 +29,24 @@
 //! - **Follow**: the redirect's body is drained if cheap; the next hop
 //!   gets its own route and attempt count; then Admit.
 
+mod breaker;
+mod decide;
+
 use super::exchange::Exchange;
 use super::hop::{Failed, Hop, Route, Tries, Turn};
 use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
 use super::request::Request;
 use super::{Client, Response, Timings};
-use crate::breaker::{Admit, CircuitTransition, Outcome};
 use crate::deadline::Deadline;
-use crate::error::{Error, Kind, Phase, TlsFailure};
+use crate::error::Error;
 use crate::events::{emit, Event};
 use crate::guard::lock;
-use crate::h1::ParseError;
-use crate::pool::HostEntry;
-use crate::retry::{
-    AttemptContext, AttemptEnd, Decision, Fault, Progress, RetryPolicy, RetryRecord, StopReason,
-    IDEMPOTENCY_KEY, VETO_BODY_MAX, VETO_BODY_WAIT,
-};
+use crate::retry::{Progress, RetryPolicy, StopReason};
 use crate::url::Url;
 use crate::StatusCode;
+use breaker::ProbeTurn;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 /// What a hop ended with: a response head (the usual case), or a response
 /// whose body was already read ahead for the retry policy's veto.
@@ -58,7 +55,7 @@ enum Answer {
     Read(Box<Response>),
 }
 
-/// Where a call is in its life. Every transition is in [`Call::run`].
+/// Where a call is in its life. Every transition is in [`Call::send`].
 enum State {
     /// Ask the breaker, run the hook, validate, then attempt.
     Admit,
@@ -344,163 +341,6 @@ impl Call {
         }
     }
 
-    /// Decide: asks the policy once; a retry it grants then meets the
-    /// veto (which reads the body ahead) and the budget.
-    async fn decide(&mut self, result: Result<Hop, Failed>, opened: bool) -> Verdict {
-        let policy = self.policy();
-        let end = match &result {
-            Ok(hop) => policy.response_end(
-                hop.head.status,
-                |n| hop.head.headers.get(n)?.to_str().ok(),
-                SystemTime::now(),
-            ),
-            Err(failed) => AttemptEnd::Failed {
-                fault: fault_of(&failed.error, failed.progress),
-                progress: failed.progress,
-                reused: failed.reused,
-            },
-        };
-        // This attempt opened the circuit: no retry can pass it, so none
-        // is scheduled (or paid for).
-        let decision = match opened {
-            true => Decision::Stop(StopReason::CircuitOpen),
-            false => policy.decide(&self.context(end)),
-        };
-        let veto = match decision {
-            Decision::Retry { .. } => policy.veto_for(&end),
-            _ => None,
-        };
-        let mut answer = result.map(Answer::Head);
-        if let (Some(veto), Ok(Answer::Head(_))) = (veto, &answer) {
-            // A retry candidate meets the veto: its body is read ahead
-            // (bounded), kept in the response, and shown to the veto.
-            let Ok(Answer::Head(hop)) = answer else {
-                unreachable!("matched just above")
-            };
-            let mut resp = self.response(hop);
-            Box::pin(resp.read_at_most(VETO_BODY_MAX, VETO_BODY_WAIT)).await;
-            let vetoed = veto(resp.status(), resp.headers(), resp.ahead());
-            answer = Ok(Answer::Read(Box::new(resp)));
-            if vetoed {
-                return self.stop(answer, StopReason::Vetoed);
-            }
-        }
-        match decision {
-            Decision::Stop(stop) => self.stop(answer, stop),
-            Decision::ResendNow { reason } => {
-                self.client.count(|c| &c.resends);
-                self.again(answer.ok(), Duration::ZERO, reason, false, true)
-            }
-            Decision::Retry {
-                delay,
-                reason,
-                hinted,
-            } => {
-                let budget = self.route.host.guard().and_then(|g| g.budget.as_ref());
-                if !self
-                    .policy()
-                    .spend(budget.map(lock).as_deref_mut(), Instant::now())
-                {
-                    return self.stop(answer, StopReason::BudgetExhausted);
-                }
-                self.client.count(|c| &c.retries);
-                self.again(answer.ok(), delay, reason, hinted, false)
-            }
-        }
-    }
-
-    /// What the policy needs to know of the attempt that ended as `end`.
-    fn context(&self, end: AttemptEnd) -> AttemptContext<'_> {
-        let req = &self.req;
-        AttemptContext {
-            attempt: self.attempt,
-            resent: self.resent,
-            method: req.method.as_str(),
-            idempotency_key: req.has_header(IDEMPOTENCY_KEY),
-            marked_retryable: req.retryable,
-            replayable: req.body.is_replayable(),
-            time_left: self.deadline.time_left(),
-            end,
-        }
-    }
-
-    /// No further try: the answer goes to the caller, or its error fails
-    /// the call.
-    fn stop(&self, answer: Result<Answer, Failed>, stop: StopReason) -> Verdict {
-        if stop == StopReason::BudgetExhausted {
-            self.client.count(|c| &c.budget_refused);
-        }
-        match answer {
-            Ok(answer) => Verdict::Keep(answer),
-            Err(failed) => Verdict::Fail(failed.error, stop),
-        }
-    }
-
-    /// A retry (or a re-send) is on: recorded, and told to the hook.
-    fn again(
-        &mut self,
-        answer: Option<Answer>,
-        delay: Duration,
-        reason: crate::RetryReason,
-        hinted: bool,
-        resend: bool,
-    ) -> Verdict {
-        let attempt = self.attempt;
-        self.tries.records.push(RetryRecord {
-            attempt,
-            reason,
-            delay,
-            hinted,
-        });
-        let url = &self.req.url;
-        emit(&self.client.shared.hook, || Event::RetryScheduled {
-            url,
-            attempt,
-            delay,
-            reason,
-            hinted,
-        });
-        Verdict::Again(Again {
-            answer,
-            delay,
-            resend,
-        })
-    }
-
-    /// Wait: the answer that will be retried has its body read if that is
-    /// cheap and leaves time, as a redirect's is (otherwise its connection
-    /// is closed); then the delay.
-    async fn wait(&mut self, answer: Option<Answer>, delay: Duration) {
-        if let Some(answer) = answer {
-            let spare = self
-                .deadline
-                .time_left()
-                .map(|left| left.saturating_sub(delay));
-            let mut resp = match answer {
-                Answer::Head(hop) => self.response(hop),
-                Answer::Read(resp) => *resp,
-            };
-            if spare.is_none_or(|spare| spare > REDIRECT_DRAIN_WAIT) {
-                resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
-                    .await;
-            }
-        }
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    /// After a wait: the next attempt, or a free re-send of this one.
-    fn next_try(&mut self, resend: bool) {
-        self.now = tokio::time::Instant::now();
-        if resend {
-            self.resent = true;
-        } else {
-            self.attempt += 1;
-            self.resent = false;
-        }
-    }
-
     /// Finish: where the redirect policy sends the request next, if
     /// anywhere (the request is adjusted for that hop).
     fn redirect_target(&mut self, hop: &Hop) -> Result<Option<Url>, Error> {
@@ -571,109 +411,6 @@ impl Call {
         e.with_url(&self.req.url)
             .with_attempts(tries.attempts, tries.records, stop)
     }
-
-    /// Asks the host's breaker whether an attempt may go; the returned
-    /// turn is the half-open probe's, if it is one.
-    fn ask_breaker(&self) -> Result<ProbeTurn, Error> {
-        let host = &self.route.host;
-        let Some(breaker) = host.guard().and_then(|g| g.breaker.as_ref()) else {
-            return Ok(ProbeTurn::none());
-        };
-        let (admit, transition) = lock(breaker).admit(Instant::now());
-        self.circuit_changed(transition);
-        match admit {
-            Admit::Allow => Ok(ProbeTurn::none()),
-            Admit::Probe => Ok(ProbeTurn::probe(host.clone())),
-            Admit::Reject { retry_at } => {
-                self.client.count(|c| &c.circuit_rejected);
-                Err(Error::new(Kind::CircuitOpen { retry_at }))
-            }
-        }
-    }
-
-    /// Tells the breaker how an attempt went, and whether that opened the
-    /// circuit. Against the host count: connect failures, timeouts on the
-    /// way to it or from it, 5xx, and a fresh connection dropped before
-    /// any response byte (a backend that accepts and then fails every
-    /// request). What says nothing about the host is not recorded (a probe
-    /// that meets it gives its turn back):
-    /// - a stale pooled connection;
-    /// - the caller's own body stream failing;
-    /// - waiting in this client's own pool (its per-host limit), and a
-    ///   total deadline that ran out before a byte was sent: the host was
-    ///   never asked.
-    fn record_outcome(&self, probe: ProbeTurn, result: &Result<Hop, Failed>) -> bool {
-        let Some(breaker) = self.route.host.guard().and_then(|g| g.breaker.as_ref()) else {
-            return false;
-        };
-        let outcome = match result {
-            Ok(hop) if hop.head.status >= 500 => Outcome::Failure,
-            Ok(_) => Outcome::Success,
-            Err(f) if matches!(f.error.kind(), Kind::RequestBody) => return false,
-            Err(f) if f.error.phase() == Some(Phase::PoolWait) => return false,
-            Err(f) if f.error.is_total_timeout() && f.progress == Progress::NotSent => {
-                return false
-            }
-            Err(f) if f.error.is_connect() || f.error.is_timeout() => Outcome::Failure,
-            Err(f) if f.progress != Progress::ResponseStarted && f.reused => return false,
-            Err(f) if fault_of(&f.error, f.progress) == Fault::Transport => Outcome::Failure,
-            Err(_) => Outcome::Success,
-        };
-        let transition = lock(breaker).record(Instant::now(), outcome, probe.is_probe());
-        probe.done();
-        self.circuit_changed(transition);
-        transition.is_some_and(|t| t.to == crate::CircuitState::Open)
-    }
-
-    fn circuit_changed(&self, transition: Option<CircuitTransition>) {
-        if let Some(transition) = transition {
-            if transition.to == crate::CircuitState::Open {
-                self.client.count(|c| &c.circuit_opened);
-            }
-            let origin = self.req.url.origin();
-            emit(&self.client.shared.hook, || Event::Circuit {
-                origin,
-                transition,
-            });
-        }
-    }
-}
-
-/// Owns the half-open probe's turn until its outcome is recorded: a probe
-/// dropped before that (the caller's future cancelled, a hook panicking)
-/// gives the turn back, so the circuit is not held for a whole cool-down.
-struct ProbeTurn {
-    /// The host whose breaker gave the turn; `None` for an ordinary
-    /// attempt.
-    host: Option<Arc<HostEntry>>,
-}
-
-impl ProbeTurn {
-    fn none() -> ProbeTurn {
-        ProbeTurn { host: None }
-    }
-
-    fn probe(host: Arc<HostEntry>) -> ProbeTurn {
-        ProbeTurn { host: Some(host) }
-    }
-
-    fn is_probe(&self) -> bool {
-        self.host.is_some()
-    }
-
-    /// The outcome was recorded: nothing to give back.
-    fn done(mut self) {
-        self.host = None;
-    }
-}
-
-impl Drop for ProbeTurn {
-    fn drop(&mut self) {
-        let host = self.host.take();
-        if let Some(breaker) = host.as_ref().and_then(|h| h.guard()?.breaker.as_ref()) {
-            lock(breaker).probe_abandoned();
-        }
-    }
 }
 
 impl Client {
@@ -688,35 +425,4 @@ impl Client {
 fn finished(resp: &mut Response, earlier: Timings, tries: Tries) {
     resp.add_earlier_hops(earlier);
     resp.set_tries(tries);
-}
-
-/// What kind of failure an error is, for the retry policy.
-fn fault_of(error: &Error, progress: Progress) -> Fault {
-    match error.kind() {
-        Kind::Connect => Fault::Connect,
-        Kind::Tls(TlsFailure::Handshake) => Fault::Tls,
-        // A session that broke after the handshake is a broken connection.
-        Kind::Tls(TlsFailure::Session) if progress != Progress::ResponseStarted => Fault::Transport,
-        Kind::Tls(TlsFailure::Session) => Fault::Other,
-        Kind::Tls(_) => Fault::Certificate,
-        // The total deadline leaves no time for another try.
-        Kind::Timeout { total: true } => Fault::Other,
-        Kind::Timeout { total: false } => match error.phase() {
-            Some(Phase::Dns | Phase::Connect | Phase::Tls) => Fault::ConnectTimeout,
-            Some(Phase::ReadHead) => Fault::ReadHeadTimeout,
-            _ => Fault::Other,
-        },
-        Kind::Io if progress != Progress::ResponseStarted => Fault::Transport,
-        // The connection closed before any byte of a response.
-        Kind::Protocol
-            if progress != Progress::ResponseStarted
-                && matches!(
-                    error.parse_error(),
-                    Some(ParseError::EmptyResponse | ParseError::IncompleteMessage)
-                ) =>
-        {
-            Fault::Transport
-        }
-        _ => Fault::Other,
-    }
 }
