@@ -162,7 +162,31 @@ impl Call {
     /// method's future: each level of `async fn` would move the large
     /// exchange future once more per request.
     async fn send(client: Client, req: Result<Request, Error>) -> Result<Response, Error> {
-        let mut call = Call::start(client, req)?;
+        // The call is built here, in the future's own state: returned
+        // from a constructor, it would be copied (half a kilobyte).
+        let mut req = req?;
+        client.refuse_plain(&req.url)?;
+        let deadline = Deadline::start(req.budgets(client.shared.timeouts));
+        // One clock reading serves the host lookup, the budget and the
+        // first attempt's checkout: the request's start.
+        let now = deadline.started();
+        let route = match client.route(&req.url, now) {
+            Ok(route) => route,
+            Err(e) => return Err(e.with_url(&req.url)),
+        };
+        let mut call = Call {
+            own_policy: req.retry.take(),
+            client,
+            req,
+            deadline,
+            tries: Tries::default(),
+            followed: 0,
+            earlier: Timings::default(),
+            route,
+            attempt: 1,
+            resent: false,
+            now,
+        };
         let mut state = State::Admit;
         loop {
             state = match state {
@@ -202,7 +226,23 @@ impl Call {
                     State::Admit
                 }
                 State::Finish(hop) => match call.redirect_target(&hop) {
-                    Ok(None) => return Ok(call.into_response(hop)),
+                    Ok(None) => {
+                        // Done: the call's client and URL move into the
+                        // response, field by field (no clone, no copy of the
+                        // whole call).
+                        let Call {
+                            client,
+                            req,
+                            deadline,
+                            tries,
+                            earlier,
+                            ..
+                        } = call;
+                        let method = req.method.as_str();
+                        let mut resp = Response::new(client, method, hop, req.url, deadline);
+                        finished(&mut resp, earlier, tries);
+                        return Ok(resp);
+                    }
                     Ok(Some(next)) => State::Follow(hop, Box::new(next)),
                     Err(e) => State::Fail(e, None),
                 },
@@ -216,54 +256,6 @@ impl Call {
                 State::Fail(e, stop) => return Err(call.fail(e, stop)),
             }
         }
-    }
-
-    /// A call for `req`, started now: its deadline and its first route.
-    /// Inlined into [`Call::send`], so the call is built in the future's
-    /// own state rather than returned and copied (half a kilobyte).
-    #[inline(always)]
-    fn start(client: Client, req: Result<Request, Error>) -> Result<Call, Error> {
-        let mut req = req?;
-        client.refuse_plain(&req.url)?;
-        let deadline = Deadline::start(req.budgets(client.shared.timeouts));
-        // One clock reading serves the host lookup, the budget and the
-        // first attempt's checkout: the request's start.
-        let now = deadline.started();
-        let route = match client.route(&req.url, now) {
-            Ok(route) => route,
-            Err(e) => return Err(e.with_url(&req.url)),
-        };
-        Ok(Call {
-            own_policy: req.retry.take(),
-            client,
-            req,
-            deadline,
-            tries: Tries::default(),
-            followed: 0,
-            earlier: Timings::default(),
-            route,
-            attempt: 1,
-            resent: false,
-            now,
-        })
-    }
-
-    /// Done: the response to the final head. The call's client and URL
-    /// move into it, field by field (inlined: no copy of the whole call).
-    #[inline(always)]
-    fn into_response(self, hop: Hop) -> Response {
-        let Call {
-            client,
-            req,
-            deadline,
-            tries,
-            earlier,
-            ..
-        } = self;
-        let method = req.method.as_str();
-        let mut resp = Response::new(client, method, hop, req.url, deadline);
-        finished(&mut resp, earlier, tries);
-        resp
     }
 
     /// The policy in force: the request's own, else the client's.
