@@ -33,6 +33,17 @@ pub(super) struct Turn {
     pub(super) now: tokio::time::Instant,
 }
 
+impl Turn {
+    /// A hop's first try, starting at `now`.
+    pub(super) fn first(now: tokio::time::Instant) -> Turn {
+        Turn {
+            number: 1,
+            fresh: false,
+            now,
+        }
+    }
+}
+
 /// One response head and the connection it came on.
 pub(super) struct Hop {
     pub(super) head: ResponseHead,
@@ -59,4 +70,8 @@ pub(super) struct Tries {
     pub(super) attempts: u32,
     /// Every retry and re-send, over all hops.
     pub(super) records: Vec<RetryRecord>,
+    /// Redirects followed so far.
+    pub(super) followed: usize,
+    /// DNS, connect and TLS of earlier hops, added to the final one's.
+    pub(super) earlier: Timings,
 }

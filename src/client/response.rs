@@ -110,14 +110,13 @@ impl Response {
         resp
     }
 
-    /// Adds the DNS, connect and TLS times of earlier hops (redirects).
-    pub(super) fn add_earlier_hops(&mut self, earlier: Timings) {
-        self.timings.dns += earlier.dns;
-        self.timings.connect += earlier.connect;
-        self.timings.tls += earlier.tls;
-    }
-
+    /// What the call went through: its attempts and retries, and the DNS,
+    /// connect and TLS times of earlier hops (redirects), added to this
+    /// one's.
     pub(super) fn set_tries(&mut self, tries: Tries) {
+        self.timings.dns += tries.earlier.dns;
+        self.timings.connect += tries.earlier.connect;
+        self.timings.tls += tries.earlier.tls;
         self.attempts = tries.attempts.max(1);
         self.retries = tries.records;
     }

@@ -85,8 +85,8 @@ impl Call {
     pub(super) fn context(&self, end: AttemptEnd) -> AttemptContext<'_> {
         let req = &self.req;
         AttemptContext {
-            attempt: self.attempt,
-            resent: self.resent,
+            attempt: self.turn.number,
+            resent: self.turn.fresh,
             method: req.method.as_str(),
             idempotency_key: req.has_header(IDEMPOTENCY_KEY),
             marked_retryable: req.retryable,
@@ -117,7 +117,7 @@ impl Call {
         hinted: bool,
         resend: bool,
     ) -> Verdict {
-        let attempt = self.attempt;
+        let attempt = self.turn.number;
         self.tries.records.push(RetryRecord {
             attempt,
             reason,
@@ -141,8 +141,13 @@ impl Call {
 
     /// Wait: the answer that will be retried has its body read if that is
     /// cheap and leaves time, as a redirect's is (otherwise its connection
-    /// is closed); then the delay.
-    pub(super) async fn wait(&mut self, answer: Option<Answer>, delay: Duration) {
+    /// is closed); then the delay; then the next try.
+    pub(super) async fn wait(&mut self, next: Again) {
+        let Again {
+            answer,
+            delay,
+            resend,
+        } = next;
         if let Some(answer) = answer {
             let spare = self
                 .deadline
@@ -160,16 +165,17 @@ impl Call {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
+        self.next_try(resend);
     }
 
     /// After a wait: the next attempt, or a free re-send of this one.
-    pub(super) fn next_try(&mut self, resend: bool) {
-        self.now = tokio::time::Instant::now();
+    fn next_try(&mut self, resend: bool) {
+        self.turn.now = tokio::time::Instant::now();
         if resend {
-            self.resent = true;
+            self.turn.fresh = true;
         } else {
-            self.attempt += 1;
-            self.resent = false;
+            self.turn.number += 1;
+            self.turn.fresh = false;
         }
     }
 }

@@ -36,7 +36,7 @@ use super::exchange::Exchange;
 use super::hop::{Failed, Hop, Route, Tries, Turn};
 use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
 use super::request::Request;
-use super::{Client, Response, Timings};
+use super::{Client, Response};
 use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::events::{emit, Event};
@@ -103,19 +103,13 @@ pub(super) struct Call {
     deadline: Deadline,
     /// The request's own policy, if it has one (else the client's).
     own_policy: Option<Box<RetryPolicy>>,
+    /// Attempts, retries, redirects and earlier hops' times so far.
     tries: Tries,
-    /// Redirects followed so far.
-    followed: usize,
-    /// DNS, connect and TLS of earlier hops, added to the final one's.
-    earlier: Timings,
     /// Where the current hop goes.
     route: Route,
-    /// The current attempt's number on this hop, from 1.
-    attempt: u32,
-    /// Whether the current attempt is a free re-send.
-    resent: bool,
-    /// The clock reading the next attempt starts at.
-    now: tokio::time::Instant,
+    /// The current try: its number on this hop (from 1), whether it is a
+    /// free re-send, and the clock reading it starts at.
+    turn: Turn,
 }
 
 impl Client {
@@ -160,32 +154,30 @@ impl Call {
     /// The call, from start to the response: every transition, in one
     /// place. The attempt's exchange is awaited here, not through a
     /// method's future: each level of `async fn` would move the large
-    /// exchange future once more per request.
+    /// exchange future once more per request. The call is built here too,
+    /// in the future's own state (returned from a constructor, half a
+    /// kilobyte would be copied), and one clock reading, the request's
+    /// start, serves the host lookup, the budget and the first checkout.
+    /// The final response gets the call's client and URL by move, field
+    /// by field: no clone, and no copy of the whole call. The wait and a
+    /// redirect's drain are boxed: they are rare, and their futures would
+    /// make every request's future larger.
     async fn send(client: Client, req: Result<Request, Error>) -> Result<Response, Error> {
-        // The call is built here, in the future's own state: returned
-        // from a constructor, it would be copied (half a kilobyte).
         let mut req = req?;
         client.refuse_plain(&req.url)?;
         let deadline = Deadline::start(req.budgets(client.shared.timeouts));
-        // One clock reading serves the host lookup, the budget and the
-        // first attempt's checkout: the request's start.
         let now = deadline.started();
-        let route = match client.route(&req.url, now) {
-            Ok(route) => route,
-            Err(e) => return Err(e.with_url(&req.url)),
-        };
+        let route = client
+            .route(&req.url, now)
+            .map_err(|e| e.with_url(&req.url))?;
         let mut call = Call {
             own_policy: req.retry.take(),
             client,
             req,
             deadline,
             tries: Tries::default(),
-            followed: 0,
-            earlier: Timings::default(),
             route,
-            attempt: 1,
-            resent: false,
-            now,
+            turn: Turn::first(now),
         };
         let mut state = State::Admit;
         loop {
@@ -195,7 +187,7 @@ impl Call {
                     Err(e) => State::Fail(e, None),
                 },
                 State::Attempt(probe) => {
-                    let turn = call.turn();
+                    let turn = call.turn;
                     let x = Exchange {
                         req: &mut call.req,
                         route: &call.route,
@@ -218,41 +210,30 @@ impl Call {
                     Verdict::Again(next) => State::Wait(next),
                 },
                 State::Wait(next) => {
-                    let resend = next.resend;
-                    // Boxed: the wait is rare, and its futures would
-                    // otherwise make every request's future larger.
-                    Box::pin(call.wait(next.answer, next.delay)).await;
-                    call.next_try(resend);
+                    Box::pin(call.wait(next)).await;
                     State::Admit
                 }
                 State::Finish(hop) => match call.redirect_target(&hop) {
                     Ok(None) => {
-                        // Done: the call's client and URL move into the
-                        // response, field by field (no clone, no copy of the
-                        // whole call).
                         let Call {
                             client,
                             req,
                             deadline,
                             tries,
-                            earlier,
                             ..
                         } = call;
                         let method = req.method.as_str();
                         let mut resp = Response::new(client, method, hop, req.url, deadline);
-                        finished(&mut resp, earlier, tries);
+                        resp.set_tries(tries);
                         return Ok(resp);
                     }
                     Ok(Some(next)) => State::Follow(hop, Box::new(next)),
                     Err(e) => State::Fail(e, None),
                 },
-                State::Follow(hop, next) => {
-                    // Boxed, as the wait is: redirects are rare.
-                    match Box::pin(call.follow(hop, *next)).await {
-                        Ok(()) => State::Admit,
-                        Err(e) => State::Fail(e, None),
-                    }
-                }
+                State::Follow(hop, next) => match Box::pin(call.follow(hop, *next)).await {
+                    Ok(()) => State::Admit,
+                    Err(e) => State::Fail(e, None),
+                },
                 State::Fail(e, stop) => return Err(call.fail(e, stop)),
             }
         }
@@ -271,7 +252,7 @@ impl Call {
         let probe = match self.ask_breaker() {
             Ok(probe) => probe,
             Err(e) => {
-                let (url, attempt) = (&self.req.url, self.attempt);
+                let (url, attempt) = (&self.req.url, self.turn.number);
                 emit(&self.client.shared.hook, || Event::Error {
                     url,
                     attempt,
@@ -285,38 +266,27 @@ impl Call {
         emit(&self.client.shared.hook, || Event::RequestStart {
             method: req.method.as_str(),
             url: &req.url,
-            attempt: self.attempt,
+            attempt: self.turn.number,
             headers: &mut req.headers,
         });
         // Refused here, before a connection is spent on it (the probe's
         // turn goes back as `probe` drops).
         req.validate_head()?;
-        if !self.resent {
+        if !self.turn.fresh {
             self.tries.attempts += 1;
-            if self.attempt == 1 {
+            if self.turn.number == 1 {
                 if let Some(budget) = self.route.host.guard().and_then(|g| g.budget.as_ref()) {
-                    lock(budget).deposit(self.now.into_std());
+                    lock(budget).deposit(self.turn.now.into_std());
                 }
             }
         }
         Ok(probe)
     }
 
-    /// Attempt: which try this is. (What the exchange works on is
-    /// borrowed field by field in [`Call::send`], apart from the client
-    /// that runs it.)
-    fn turn(&self) -> Turn {
-        Turn {
-            number: self.attempt,
-            fresh: self.resent,
-            now: self.now,
-        }
-    }
-
     /// Attempt, done: the hook hears how it ended.
     fn report(&self, result: &Result<Hop, Failed>) {
         let hook = &self.client.shared.hook;
-        let (url, attempt) = (&self.req.url, self.attempt);
+        let (url, attempt) = (&self.req.url, self.turn.number);
         match result {
             Ok(hop) => emit(hook, || Event::ResponseHead {
                 url,
@@ -342,7 +312,7 @@ impl Call {
         }
         let next = self
             .client
-            .follow(&hop.head, &mut self.req, self.followed)?;
+            .follow(&hop.head, &mut self.req, self.tries.followed)?;
         if let Some(next) = &next {
             self.client.refuse_plain(next)?;
         }
@@ -355,10 +325,10 @@ impl Call {
     /// attempts (a redirect is a new request; the records of retries are
     /// kept across hops).
     async fn follow(&mut self, hop: Hop, next: Url) -> Result<(), Error> {
-        self.followed += 1;
-        self.earlier.dns += hop.timings.dns;
-        self.earlier.connect += hop.timings.connect;
-        self.earlier.tls += hop.timings.tls;
+        self.tries.followed += 1;
+        self.tries.earlier.dns += hop.timings.dns;
+        self.tries.earlier.connect += hop.timings.connect;
+        self.tries.earlier.tls += hop.timings.tls;
         let previous = std::mem::replace(&mut self.req.url, next);
         let mut resp = Response::new(
             self.client.clone(),
@@ -370,11 +340,9 @@ impl Call {
         resp.drain_redirect_body(REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT)
             .await;
         drop(resp);
-        self.now = tokio::time::Instant::now();
-        self.route = self.client.route(&self.req.url, self.now)?;
+        self.turn = Turn::first(tokio::time::Instant::now());
+        self.route = self.client.route(&self.req.url, self.turn.now)?;
         self.tries.attempts = 0;
-        self.attempt = 1;
-        self.resent = false;
         Ok(())
     }
 
@@ -392,7 +360,7 @@ impl Call {
     /// Done, with a response made earlier (read ahead for the veto): it
     /// carries what the call went through.
     fn respond(&mut self, mut resp: Response) -> Response {
-        finished(&mut resp, self.earlier, std::mem::take(&mut self.tries));
+        resp.set_tries(std::mem::take(&mut self.tries));
         resp
     }
 
@@ -410,11 +378,4 @@ impl Client {
     fn count(&self, which: impl FnOnce(&crate::pool::Counters) -> &std::sync::atomic::AtomicU64) {
         which(&self.shared.counters).fetch_add(1, Ordering::Relaxed);
     }
-}
-
-/// A response as the call hands it over: with the connect times of the
-/// hops before it, and what the call went through.
-fn finished(resp: &mut Response, earlier: Timings, tries: Tries) {
-    resp.add_earlier_hops(earlier);
-    resp.set_tries(tries);
 }
