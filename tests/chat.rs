@@ -558,3 +558,72 @@ async fn a_vetoed_response_keeps_its_whole_body() {
     assert_eq!(resp.attempts(), 2);
     assert_eq!(resp.text().await.unwrap(), "fine");
 }
+
+/// Six requests, two at a time, on a client allowed two connections to
+/// the host: each finished request must give its connection back before
+/// the batch ends, or the third waits in the pool for a connection held by
+/// a finished result, until the pool-wait timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_all_frees_each_connection_when_its_request_is_done() {
+    let (server, peak) = counting_server().await;
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .pool_max_per_host(2)
+        .pool_wait_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let requests = (0..6).map(|i| {
+        client
+            .post(server.url("/v1/chat/completions"))
+            .body(json!({"messages":[{"content":format!("r{i}")}]}).to_string())
+    });
+    let results = client.send_all(requests, 2).await;
+    assert_eq!(results.len(), 6);
+    let mut results = results.into_iter();
+    // The buffered body read in small pieces, then whole.
+    let mut first = results.next().unwrap().unwrap();
+    let (mut piece, mut body) = ([0u8; 7], Vec::new());
+    loop {
+        let n = first.read(&mut piece).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&piece[..n]);
+    }
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["choices"][0]["message"]["content"],
+        "r0"
+    );
+    for (i, result) in results.enumerate().map(|(i, r)| (i + 1, r)) {
+        let resp = result.unwrap_or_else(|e| panic!("request {i}: {e:?}"));
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["choices"][0]["message"]["content"], format!("r{i}"));
+    }
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+    assert!(server.accepted() <= 2, "{} connections", server.accepted());
+}
+
+/// The same bound for `chat_many`: two connections serve six calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_many_frees_each_connection_when_its_call_is_done() {
+    let (server, _peak) = counting_server().await;
+    let client = Client::builder()
+        .pool_max_per_host(2)
+        .pool_wait_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let chat = Chat::builder(Provider::Custom(server.url("/v1")))
+        .model("m")
+        .client(client)
+        .retry(RetryPolicy::none())
+        .build();
+    let requests = (0..6).map(|i| ChatRequest::new(vec![Message::user(format!("m{i}"))]));
+    let results = chat.chat_many(requests, 2).await;
+    for (i, result) in results.iter().enumerate() {
+        let reply = result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("call {i}: {e:?}"));
+        assert_eq!(reply.content, format!("m{i}"));
+    }
+    assert!(server.accepted() <= 2, "{} connections", server.accepted());
+}
