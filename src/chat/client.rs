@@ -340,12 +340,12 @@ impl Chat {
         }
         let http = self.prepare(&request, false)?;
         let key = inner.key.as_ref().map(|k| k.0.as_str());
-        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let attempts = resp.attempts();
         let status = resp.status();
         let headers = resp.headers().clone();
         if !status.is_success() {
-            let body = error_body(resp).await;
+            let body = error_body(&mut resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
@@ -408,13 +408,13 @@ impl Chat {
         let http = self
             .prepare(&request, true)?
             .header("Accept", "text/event-stream");
-        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let status = resp.status();
         if !status.is_success() {
             let attempts = resp.attempts();
             let headers = resp.headers().clone();
             let key = self.inner.key.as_ref().map(|k| k.0.as_str());
-            let body = error_body(resp).await;
+            let body = error_body(&mut resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
@@ -482,13 +482,16 @@ impl Chat {
 /// The most of an error answer's body that is read: error bodies are small
 /// JSON objects, and a gateway's endless page must not hold the call.
 const ERROR_BODY_MAX: usize = 64 * 1024;
-/// The longest wait for an error answer's body.
+/// The longest wait for an error answer's body, however it arrives: the
+/// read timeout alone would let a server that drips a byte per read
+/// budget hold the call for `ERROR_BODY_MAX` budgets.
 const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
 
 /// At most [`ERROR_BODY_MAX`] bytes of an error answer's body, waiting at
 /// most [`ERROR_BODY_WAIT`]; whatever arrived by then (an endless or
 /// stalled body, or one that failed midway, is classified on its start).
-async fn error_body(mut resp: crate::Response) -> Vec<u8> {
+/// Both a call's error status and a [`ChatStream`]'s read it here.
+pub(super) async fn error_body(resp: &mut crate::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let _ = tokio::time::timeout(ERROR_BODY_WAIT, async {
         while body.len() < ERROR_BODY_MAX {
