@@ -85,7 +85,7 @@ async fn the_largest_durations_are_no_limits() {
         );
         assert_eq!((a.as_str(), b.as_str()), ("fine", "fine"));
         assert_eq!(server.accepted(), 1, "the idle connection was kept");
-        let host = client.host_stats(&server.url("/")).unwrap();
+        let host = client.host_stats(server.url("/")).unwrap();
         assert!(host.budget.is_some() && host.circuit.is_some(), "{host:?}");
     }
 }
@@ -115,7 +115,7 @@ async fn a_circuit_open_for_ever_fails_fast() {
         let retry_at = err.retry_at().unwrap();
         assert!(retry_at > std::time::Instant::now() + Duration::from_secs(86_400 * 365));
         assert!(!err.to_string().is_empty());
-        let host = client.host_stats(&server.url("/")).unwrap();
+        let host = client.host_stats(server.url("/")).unwrap();
         let circuit = host.circuit.unwrap();
         assert_eq!(circuit.state, brisk::CircuitState::Open);
         assert_eq!((circuit.opened, circuit.rejected), (1, 1));
