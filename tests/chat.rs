@@ -8,7 +8,9 @@
 
 mod support;
 
-use brisk::chat::{Chat, ChatOptions, ChatRequest, ErrorKind, Message, Provider, Reply, Tool};
+use brisk::chat::{
+    Chat, ChatError, ChatOptions, ChatRequest, ErrorKind, Message, Provider, Reply, Tool,
+};
 use brisk::{Client, RetryPolicy};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -375,6 +377,48 @@ async fn transport_errors_are_typed() {
         let err = none.build().chat("q").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Config);
         assert!(err.message().contains("ZHIPUAI_API_KEY"), "{err}");
+    }
+}
+
+/// A reply that is not a completion, whole or streamed: a decode error
+/// whose source, the client's decode error, names the field.
+#[tokio::test]
+async fn a_reply_that_is_not_a_completion_names_its_field_in_the_source() {
+    let whole = r#"{"id":"c1","choices":[{"index":0,"finish_reason":"stop"}]}"#;
+    let streamed = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":5}}]}\n\n";
+    let rec = Recorder::start(vec![
+        response("200 OK", &[], whole),
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n{streamed}",
+            streamed.len()
+        )
+        .into_bytes(),
+    ])
+    .await;
+    let chat = rec.chat().retry(RetryPolicy::none()).build();
+    for (err, path) in [
+        (chat.chat("q").await.unwrap_err(), "choices[0].message"),
+        (
+            ChatError::from(
+                chat.stream("q", ChatOptions::default())
+                    .await
+                    .unwrap()
+                    .collect_reply()
+                    .await
+                    .unwrap_err(),
+            ),
+            "choices[0].delta.content",
+        ),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        let source = err.http().unwrap();
+        assert!(source.is_decode(), "{source:?}");
+        assert!(
+            source.to_string().contains(&format!(" at {path}")),
+            "{source}"
+        );
+        let chained = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(chained, source.to_string());
     }
 }
 

@@ -5,7 +5,7 @@ use super::error::{quota_is_final, ChatError};
 use super::parse::parse_reply;
 use super::provider::{redact_userinfo, Provider};
 use super::reply::Reply;
-use super::request::{ChatRequest, Message, Wire};
+use super::request::{ChatOptions, ChatRequest, Wire};
 use super::stream::ChatStream;
 use super::suggest::{DefaultSuggest, Suggest};
 use crate::{Client, RequestBuilder, RetryPolicy, Timeouts};
@@ -219,45 +219,6 @@ impl ChatBuilder {
     }
 }
 
-/// The options of a simple call ([`Chat::chat_with`]).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChatOptions {
-    /// The system prompt, in place of the client's default.
-    pub system: Option<String>,
-    /// Earlier turns, sent between the system prompt and the message.
-    pub history: Vec<Message>,
-    /// Sampling temperature.
-    pub temperature: Option<f64>,
-    /// The most tokens to generate.
-    pub max_tokens: Option<u32>,
-}
-
-impl ChatOptions {
-    /// Sets the system prompt.
-    pub fn system(mut self, prompt: impl Into<String>) -> Self {
-        self.system = Some(prompt.into());
-        self
-    }
-
-    /// Sets the history.
-    pub fn history(mut self, history: Vec<Message>) -> Self {
-        self.history = history;
-        self
-    }
-
-    /// Sets the temperature.
-    pub fn temperature(mut self, t: f64) -> Self {
-        self.temperature = Some(t);
-        self
-    }
-
-    /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, n: u32) -> Self {
-        self.max_tokens = Some(n);
-        self
-    }
-}
-
 /// A reply and the follow-up questions made from it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Suggested {
@@ -315,16 +276,7 @@ impl Chat {
 
     /// The request a simple call sends.
     fn simple_request(&self, message: &str, options: ChatOptions) -> ChatRequest {
-        let system = options.system.or_else(|| self.inner.system.clone());
-        let mut messages = Vec::with_capacity(options.history.len() + 2);
-        messages.extend(system.map(Message::system));
-        messages.extend(options.history);
-        messages.push(Message::user(message));
-        ChatRequest {
-            temperature: options.temperature,
-            max_tokens: options.max_tokens,
-            ..ChatRequest::new(messages)
-        }
+        options.into_request(self.inner.system.as_deref(), message)
     }
 
     /// Sends a request in its full form and reads the reply.
@@ -515,8 +467,8 @@ async fn reply_body(mut resp: crate::Response) -> Result<Vec<u8>, ChatError> {
     while let Some(piece) = resp.chunk().await.map_err(ChatError::from_http)? {
         if body.len() + piece.len() > DEFAULT_MAX_REPLY_BYTES {
             return Err(ChatError::decode(
-                "body",
-                format_args!("a reply over {DEFAULT_MAX_REPLY_BYTES} bytes"),
+                "",
+                format!("a reply over {DEFAULT_MAX_REPLY_BYTES} bytes"),
             ));
         }
         if body.is_empty() {

@@ -388,11 +388,9 @@ impl Response {
     pub async fn json<T: serde_core::de::DeserializeOwned>(self) -> Result<T, Error> {
         let url = self.url.clone();
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            // The error path alone pays for finding where it went wrong.
-            let at = crate::json_path::offset_of(&bytes, e.line(), e.column());
-            Error::decode(crate::json_path::path_at(&bytes, at), e).with_url(&url)
-        })
+        // The error path alone pays for finding where it went wrong.
+        serde_json::from_slice(&bytes)
+            .map_err(|e| crate::json_path::decode_error(&bytes, e).with_url(&url))
     }
 
     /// Reads up to `max` bytes of the body ahead, for at most `wait`
