@@ -417,7 +417,9 @@ impl Chat {
     /// Sends many requests, at most `concurrency` at a time, and returns
     /// each one's result in the order of `requests`, failures included:
     /// one failed call stops nothing. Built on the same bounded runner as
-    /// [`Client::send_all`].
+    /// [`Client::send_all`]. Each call reads its reply whole before its
+    /// place frees, so its connection is back in the pool by then: a
+    /// batch needs no more connections than `concurrency`.
     pub async fn chat_many(
         &self,
         requests: impl IntoIterator<Item = ChatRequest>,
