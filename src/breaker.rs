@@ -66,6 +66,11 @@ impl Default for CircuitBreaker {
     }
 }
 
+/// The longest cool-down, a century: an open circuit's end is the clock
+/// plus the cool-down, and `Instant + Duration::MAX` overflows (a panic),
+/// while any clock reading plus a century is an instant.
+const LONGEST_COOL_DOWN: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 /// The window over which requests are counted when no ratio rule sets one:
 /// the counts still show in [`CircuitSnapshot`].
 const STATS_WINDOW: Duration = Duration::from_secs(10);
@@ -98,9 +103,10 @@ impl CircuitBreaker {
     }
 
     /// How long the circuit stays open before it lets a probe through.
-    /// Default: 30 s.
+    /// Default: 30 s. At most a century (longer is
+    /// taken as that): `Duration::MAX` keeps an open circuit open for good.
     pub fn cool_down(mut self, cool_down: Duration) -> Self {
-        self.cool_down = cool_down;
+        self.cool_down = cool_down.min(LONGEST_COOL_DOWN);
         self
     }
 }
@@ -622,5 +628,32 @@ mod tests {
         let c = CircuitBreaker::default().failure_ratio(7.0, 3, SEC);
         assert_eq!(c.ratio.unwrap().ratio_milli, 1000);
         assert_eq!(CircuitState::HalfOpen.to_string(), "half-open");
+    }
+
+    #[test]
+    fn the_longest_cool_down_is_a_century_in_every_state() {
+        let century = LONGEST_COOL_DOWN;
+        let config = CircuitBreaker::default()
+            .consecutive_failures(1)
+            .failure_ratio(0.5, 1, Duration::MAX)
+            .cool_down(Duration::MAX);
+        assert_eq!(config.cool_down, century);
+        let t0 = Instant::now();
+        let mut b = BreakerState::new(config, t0);
+        assert_eq!(fail(&mut b, t0, 1), [OPENED]);
+        assert_eq!(b.snapshot(t0).retry_at, Some(t0 + century));
+        let reject = (
+            Admit::Reject {
+                retry_at: t0 + century,
+            },
+            None,
+        );
+        assert_eq!(b.admit(t0 + century / 2), reject);
+        // The probe, and one that was lost, in a century.
+        let t1 = t0 + century;
+        assert_eq!(b.admit(t1), (Admit::Probe, Some(HALF_OPENED)));
+        assert_eq!(b.snapshot(t1).retry_at, Some(t1 + century));
+        assert!(matches!(b.admit(t1 + SEC).0, Admit::Reject { .. }));
+        assert_eq!(b.admit(t1 + century).0, Admit::Probe);
     }
 }

@@ -11,6 +11,15 @@
 //! The scanner trusts serde_json to have read the text up to the offset:
 //! it only tells strings from structure, and never judges validity.
 
+/// The client's decode error for `json` that serde_json refused with `e`:
+/// the path of the place it failed (`choices[0].message.content`), with
+/// `e` beneath saying what was wrong there. `Response::json`, the chat
+/// reply and every chat chunk make theirs here, so they all read alike.
+pub(crate) fn decode_error(json: &[u8], e: serde_json::Error) -> crate::Error {
+    let at = offset_of(json, e.line(), e.column());
+    crate::Error::decode(path_at(json, at), e)
+}
+
 /// The path to the place `offset` bytes into `json`, e.g.
 /// `choices[0].message.content`; empty at the top level.
 ///

@@ -8,7 +8,9 @@
 
 mod support;
 
-use brisk::chat::{Chat, ChatOptions, ChatRequest, ErrorKind, Message, Provider, Reply, Tool};
+use brisk::chat::{
+    Chat, ChatError, ChatOptions, ChatRequest, ErrorKind, Message, Provider, Reply, Tool,
+};
 use brisk::{Client, RetryPolicy};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -378,6 +380,48 @@ async fn transport_errors_are_typed() {
     }
 }
 
+/// A reply that is not a completion, whole or streamed: a decode error
+/// whose source, the client's decode error, names the field.
+#[tokio::test]
+async fn a_reply_that_is_not_a_completion_names_its_field_in_the_source() {
+    let whole = r#"{"id":"c1","choices":[{"index":0,"finish_reason":"stop"}]}"#;
+    let streamed = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":5}}]}\n\n";
+    let rec = Recorder::start(vec![
+        response("200 OK", &[], whole),
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: {}\r\n\r\n{streamed}",
+            streamed.len()
+        )
+        .into_bytes(),
+    ])
+    .await;
+    let chat = rec.chat().retry(RetryPolicy::none()).build();
+    for (err, path) in [
+        (chat.chat("q").await.unwrap_err(), "choices[0].message"),
+        (
+            ChatError::from(
+                chat.stream("q", ChatOptions::default())
+                    .await
+                    .unwrap()
+                    .collect_reply()
+                    .await
+                    .unwrap_err(),
+            ),
+            "choices[0].delta.content",
+        ),
+    ] {
+        assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
+        let source = err.http().unwrap();
+        assert!(source.is_decode(), "{source:?}");
+        assert!(
+            source.to_string().contains(&format!(" at {path}")),
+            "{source}"
+        );
+        let chained = std::error::Error::source(&err).unwrap().to_string();
+        assert_eq!(chained, source.to_string());
+    }
+}
+
 #[tokio::test]
 async fn suggestions_come_from_the_reply() {
     let body = completion("## Best season\nAutumn.\n- Pingyao: walls\n");
@@ -557,4 +601,73 @@ async fn a_vetoed_response_keeps_its_whole_body() {
         .unwrap();
     assert_eq!(resp.attempts(), 2);
     assert_eq!(resp.text().await.unwrap(), "fine");
+}
+
+/// Six requests, two at a time, on a client allowed two connections to
+/// the host: each finished request must give its connection back before
+/// the batch ends, or the third waits in the pool for a connection held by
+/// a finished result, until the pool-wait timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_all_frees_each_connection_when_its_request_is_done() {
+    let (server, peak) = counting_server().await;
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .pool_max_per_host(2)
+        .pool_wait_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let requests = (0..6).map(|i| {
+        client
+            .post(server.url("/v1/chat/completions"))
+            .body(json!({"messages":[{"content":format!("r{i}")}]}).to_string())
+    });
+    let results = client.send_all(requests, 2).await;
+    assert_eq!(results.len(), 6);
+    let mut results = results.into_iter();
+    // The buffered body read in small pieces, then whole.
+    let mut first = results.next().unwrap().unwrap();
+    let (mut piece, mut body) = ([0u8; 7], Vec::new());
+    loop {
+        let n = first.read(&mut piece).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&piece[..n]);
+    }
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).unwrap()["choices"][0]["message"]["content"],
+        "r0"
+    );
+    for (i, result) in results.enumerate().map(|(i, r)| (i + 1, r)) {
+        let resp = result.unwrap_or_else(|e| panic!("request {i}: {e:?}"));
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["choices"][0]["message"]["content"], format!("r{i}"));
+    }
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+    assert!(server.accepted() <= 2, "{} connections", server.accepted());
+}
+
+/// The same bound for `chat_many`: two connections serve six calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_many_frees_each_connection_when_its_call_is_done() {
+    let (server, _peak) = counting_server().await;
+    let client = Client::builder()
+        .pool_max_per_host(2)
+        .pool_wait_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let chat = Chat::builder(Provider::Custom(server.url("/v1")))
+        .model("m")
+        .client(client)
+        .retry(RetryPolicy::none())
+        .build();
+    let requests = (0..6).map(|i| ChatRequest::new(vec![Message::user(format!("m{i}"))]));
+    let results = chat.chat_many(requests, 2).await;
+    for (i, result) in results.iter().enumerate() {
+        let reply = result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("call {i}: {e:?}"));
+        assert_eq!(reply.content, format!("m{i}"));
+    }
+    assert!(server.accepted() <= 2, "{} connections", server.accepted());
 }

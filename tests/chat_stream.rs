@@ -420,3 +420,42 @@ fn chat_delta_corpus_replays() {
     }
     assert!(replayed >= 4, "the seed corpus is there");
 }
+
+/// An error status whose body drips a byte at a time, each well within
+/// the read timeout, never ending: the stream reads it for a bounded time
+/// (about 2 s), then ends with the API error made of what arrived. Before
+/// the bound it read until 64 KiB had come: an hour at this pace.
+#[tokio::test]
+async fn a_dripping_error_body_is_read_for_a_bounded_time() {
+    let server = Scripted::start(|mut stream, _| async move {
+        read_request(&mut stream, &mut Vec::new()).await;
+        let head = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"error\":{\"message\":\"overloaded";
+        if stream.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if stream.write_all(b" ").await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let client = Client::builder()
+        .retry(RetryPolicy::none())
+        .read_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let stream = open(&client, &server).await;
+    let err = tokio::time::timeout(Duration::from_secs(60), stream.collect_reply())
+        .await
+        .expect("the error body's read has no total bound")
+        .unwrap_err();
+    let api = err.api().unwrap_or_else(|| panic!("{err:?}"));
+    assert_eq!(api.status, Some(503));
+    assert!(
+        api.message
+            .starts_with(r#"{"error":{"message":"overloaded"#),
+        "{api:?}"
+    );
+}

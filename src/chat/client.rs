@@ -5,7 +5,7 @@ use super::error::{quota_is_final, ChatError};
 use super::parse::parse_reply;
 use super::provider::{redact_userinfo, Provider};
 use super::reply::Reply;
-use super::request::{ChatRequest, Message, Wire};
+use super::request::{ChatOptions, ChatRequest, Wire};
 use super::stream::ChatStream;
 use super::suggest::{DefaultSuggest, Suggest};
 use crate::{Client, RequestBuilder, RetryPolicy, Timeouts};
@@ -219,45 +219,6 @@ impl ChatBuilder {
     }
 }
 
-/// The options of a simple call ([`Chat::chat_with`]).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ChatOptions {
-    /// The system prompt, in place of the client's default.
-    pub system: Option<String>,
-    /// Earlier turns, sent between the system prompt and the message.
-    pub history: Vec<Message>,
-    /// Sampling temperature.
-    pub temperature: Option<f64>,
-    /// The most tokens to generate.
-    pub max_tokens: Option<u32>,
-}
-
-impl ChatOptions {
-    /// Sets the system prompt.
-    pub fn system(mut self, prompt: impl Into<String>) -> Self {
-        self.system = Some(prompt.into());
-        self
-    }
-
-    /// Sets the history.
-    pub fn history(mut self, history: Vec<Message>) -> Self {
-        self.history = history;
-        self
-    }
-
-    /// Sets the temperature.
-    pub fn temperature(mut self, t: f64) -> Self {
-        self.temperature = Some(t);
-        self
-    }
-
-    /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, n: u32) -> Self {
-        self.max_tokens = Some(n);
-        self
-    }
-}
-
 /// A reply and the follow-up questions made from it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Suggested {
@@ -315,16 +276,7 @@ impl Chat {
 
     /// The request a simple call sends.
     fn simple_request(&self, message: &str, options: ChatOptions) -> ChatRequest {
-        let system = options.system.or_else(|| self.inner.system.clone());
-        let mut messages = Vec::with_capacity(options.history.len() + 2);
-        messages.extend(system.map(Message::system));
-        messages.extend(options.history);
-        messages.push(Message::user(message));
-        ChatRequest {
-            temperature: options.temperature,
-            max_tokens: options.max_tokens,
-            ..ChatRequest::new(messages)
-        }
+        options.into_request(self.inner.system.as_deref(), message)
     }
 
     /// Sends a request in its full form and reads the reply.
@@ -340,12 +292,12 @@ impl Chat {
         }
         let http = self.prepare(&request, false)?;
         let key = inner.key.as_ref().map(|k| k.0.as_str());
-        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let attempts = resp.attempts();
         let status = resp.status();
         let headers = resp.headers().clone();
         if !status.is_success() {
-            let body = error_body(resp).await;
+            let body = error_body(&mut resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
@@ -408,13 +360,13 @@ impl Chat {
         let http = self
             .prepare(&request, true)?
             .header("Accept", "text/event-stream");
-        let resp = http.send().await.map_err(ChatError::from_http)?;
+        let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let status = resp.status();
         if !status.is_success() {
             let attempts = resp.attempts();
             let headers = resp.headers().clone();
             let key = self.inner.key.as_ref().map(|k| k.0.as_str());
-            let body = error_body(resp).await;
+            let body = error_body(&mut resp).await;
             return Err(
                 ChatError::from_answer(status, &headers, &body, key).with_attempts(attempts)
             );
@@ -465,7 +417,9 @@ impl Chat {
     /// Sends many requests, at most `concurrency` at a time, and returns
     /// each one's result in the order of `requests`, failures included:
     /// one failed call stops nothing. Built on the same bounded runner as
-    /// [`Client::send_all`].
+    /// [`Client::send_all`]. Each call reads its reply whole before its
+    /// place frees, so its connection is back in the pool by then: a
+    /// batch needs no more connections than `concurrency`.
     pub async fn chat_many(
         &self,
         requests: impl IntoIterator<Item = ChatRequest>,
@@ -482,13 +436,16 @@ impl Chat {
 /// The most of an error answer's body that is read: error bodies are small
 /// JSON objects, and a gateway's endless page must not hold the call.
 const ERROR_BODY_MAX: usize = 64 * 1024;
-/// The longest wait for an error answer's body.
+/// The longest wait for an error answer's body, however it arrives: the
+/// read timeout alone would let a server that drips a byte per read
+/// budget hold the call for `ERROR_BODY_MAX` budgets.
 const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
 
 /// At most [`ERROR_BODY_MAX`] bytes of an error answer's body, waiting at
 /// most [`ERROR_BODY_WAIT`]; whatever arrived by then (an endless or
 /// stalled body, or one that failed midway, is classified on its start).
-async fn error_body(mut resp: crate::Response) -> Vec<u8> {
+/// Both a call's error status and a [`ChatStream`]'s read it here.
+pub(super) async fn error_body(resp: &mut crate::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let _ = tokio::time::timeout(ERROR_BODY_WAIT, async {
         while body.len() < ERROR_BODY_MAX {
@@ -512,8 +469,8 @@ async fn reply_body(mut resp: crate::Response) -> Result<Vec<u8>, ChatError> {
     while let Some(piece) = resp.chunk().await.map_err(ChatError::from_http)? {
         if body.len() + piece.len() > DEFAULT_MAX_REPLY_BYTES {
             return Err(ChatError::decode(
-                "body",
-                format_args!("a reply over {DEFAULT_MAX_REPLY_BYTES} bytes"),
+                "",
+                format!("a reply over {DEFAULT_MAX_REPLY_BYTES} bytes"),
             ));
         }
         if body.is_empty() {

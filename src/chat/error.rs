@@ -148,7 +148,8 @@ impl ChatError {
     }
 
     /// The client's error underneath a transport, timeout or
-    /// configuration failure.
+    /// configuration failure, or a reply that could not be read (a
+    /// [decode error](crate::Error::is_decode) that names the field).
     pub fn http(&self) -> Option<&crate::Error> {
         self.0.http.as_ref()
     }
@@ -171,10 +172,16 @@ impl ChatError {
         ChatError::bare(ErrorKind::Config, message)
     }
 
-    /// A reply that is not a chat completion; `field` names what was
-    /// missing or wrong (`choices[0].message`).
-    pub(crate) fn decode(field: &str, detail: impl fmt::Display) -> ChatError {
-        ChatError::bare(ErrorKind::Decode, format!("{field}: {detail}"))
+    /// A reply that is not a chat completion: `path` names the field that
+    /// is missing or wrong (`choices[0].message`; empty for the whole
+    /// body), `detail` what is wrong with it. The path lives in the
+    /// source, the client's decode error, as it does for a chunk that
+    /// serde_json refused and for [`Response::json`](crate::Response::json).
+    pub(crate) fn decode(
+        path: &str,
+        detail: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> ChatError {
+        ChatError::from_http(crate::Error::decode(path.to_string(), detail))
     }
 
     pub(crate) fn with_request_id(mut self, id: Option<String>) -> ChatError {
@@ -199,7 +206,15 @@ impl ChatError {
         } else {
             ErrorKind::Transport
         };
-        let mut err = ChatError::bare(kind, e.to_string());
+        // A decode error's path and what was wrong there are its point:
+        // the message is the whole chain ("… at choices[0].message:
+        // missing").
+        let message = if kind == ErrorKind::Decode {
+            format!("{e:#}")
+        } else {
+            e.to_string()
+        };
+        let mut err = ChatError::bare(kind, message);
         err.0.attempts = e.attempts();
         err.0.status = e.status();
         err.0.http = Some(e);

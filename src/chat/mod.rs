@@ -45,7 +45,8 @@
 //! missing `object` or `usage`, `usage: {}`, `null` content, unknown
 //! fields, an empty `choices` list and any finish reason are all fine; a
 //! field the reply cannot do without is an [`ErrorKind::Decode`] error
-//! that names it (`choices[0].message`).
+//! whose source, the client's decode error ([`ChatError::http`]), names
+//! it (`choices[0].message`), as `Response::json` does.
 //!
 //! [`RetryPolicy`]: crate::RetryPolicy
 //! [`RetryPolicy::default`]: crate::RetryPolicy::default
@@ -63,11 +64,11 @@ mod stream;
 mod suggest;
 
 pub use assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
-pub use client::{Chat, ChatBuilder, ChatOptions, Suggested, DEFAULT_TIMEOUT};
+pub use client::{Chat, ChatBuilder, Suggested, DEFAULT_TIMEOUT};
 pub use delta::{ChunkError, Delta, ErrorEvent, ToolCallDelta, MAX_TOOL_CALLS};
 pub use error::{ChatError, ErrorKind};
 pub use provider::Provider;
 pub use reply::{Reply, ToolCall, Usage};
-pub use request::{ChatRequest, Message, Role, Tool};
+pub use request::{ChatOptions, ChatRequest, Message, Role, Tool};
 pub use stream::{ChatStream, StreamError, StreamErrorKind};
 pub use suggest::{DefaultSuggest, Suggest};

@@ -26,8 +26,12 @@ use serde_json::{Map, Value};
 pub(crate) fn parse_reply(body: &[u8], header_id: Option<&str>) -> Result<Reply, ChatError> {
     let top = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(top)) => top,
-        Ok(_) => return Err(ChatError::decode("(body)", "not a JSON object")),
-        Err(e) => return Err(ChatError::decode("(body)", format_args!("not JSON: {e}"))),
+        Ok(_) => return Err(ChatError::decode("", "not a JSON object")),
+        Err(e) => {
+            return Err(ChatError::from_http(crate::json_path::decode_error(
+                body, e,
+            )))
+        }
     };
     let request_id = header_id.map(str::to_string).or_else(|| {
         ["request_id", "id"]
@@ -180,7 +184,7 @@ mod tests {
     #[test]
     fn missing_fields_are_named() {
         for (body, field) in [
-            (r#"{"object":"chat.completion"}"#, "choices"),
+            (r#"{"object":"chat.completion"}"#, " at choices"),
             (
                 r#"{"choices":[{"finish_reason":"stop"}]}"#,
                 "choices[0].message",
@@ -189,12 +193,17 @@ mod tests {
                 r#"{"choices":[{"message":{"tool_calls":[{"id":"c","function":{}}]}}]}"#,
                 "choices[0].message.tool_calls[0].function.name",
             ),
-            ("[1]", "(body)"),
-            ("<html>", "(body)"),
+            ("[1]", "could not decode the response body"),
+            ("<html>", "could not decode the response body"),
         ] {
             let e = parse(body).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Decode);
-            assert!(e.message().starts_with(field), "{body}: {e}");
+            // The path is the source's, the client's decode error.
+            let source = e.http().unwrap();
+            assert!(source.is_decode());
+            let shown = source.to_string();
+            assert!(shown.ends_with(field), "{body}: {shown}");
+            assert!(e.message().starts_with(&shown), "{body}: {e}");
         }
     }
 

@@ -249,6 +249,71 @@ impl Serialize for Tool {
     }
 }
 
+/// The setters of the sampling options that a simple call
+/// ([`ChatOptions`]) and the full form ([`ChatRequest`]) share: written
+/// once, so that the two cannot drift apart.
+macro_rules! sampling_setters {
+    () => {
+        /// Sets the sampling temperature (`temperature`).
+        pub fn temperature(mut self, t: f64) -> Self {
+            self.temperature = Some(t);
+            self
+        }
+
+        /// Sets the most tokens to generate (`max_tokens`).
+        pub fn max_tokens(mut self, n: u32) -> Self {
+            self.max_tokens = Some(n);
+            self
+        }
+    };
+}
+
+/// The options of a simple call ([`Chat::chat_with`](super::Chat::chat_with)):
+/// the few a question needs; [`ChatRequest`] has every field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChatOptions {
+    /// The system prompt, in place of the client's default.
+    pub system: Option<String>,
+    /// Earlier turns, sent between the system prompt and the message.
+    pub history: Vec<Message>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// The most tokens to generate.
+    pub max_tokens: Option<u32>,
+}
+
+impl ChatOptions {
+    /// Sets the system prompt.
+    pub fn system(mut self, prompt: impl Into<String>) -> Self {
+        self.system = Some(prompt.into());
+        self
+    }
+
+    /// Sets the history.
+    pub fn history(mut self, history: Vec<Message>) -> Self {
+        self.history = history;
+        self
+    }
+
+    sampling_setters!();
+
+    /// The request that asks `message`: the system prompt (these
+    /// options', else `default_system`, else none), the history, then
+    /// `message` as the user's turn.
+    pub(crate) fn into_request(self, default_system: Option<&str>, message: &str) -> ChatRequest {
+        let system = self.system.or_else(|| default_system.map(str::to_string));
+        let mut messages = Vec::with_capacity(self.history.len() + 2);
+        messages.extend(system.map(Message::system));
+        messages.extend(self.history);
+        messages.push(Message::user(message));
+        ChatRequest {
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            ..ChatRequest::new(messages)
+        }
+    }
+}
+
 /// The full request form of a chat completion: every field the API
 /// takes that brisk models, and any other as raw JSON
 /// ([`ChatRequest::extra`]).
@@ -331,17 +396,7 @@ impl ChatRequest {
         self
     }
 
-    /// Sets the temperature.
-    pub fn temperature(mut self, t: f64) -> Self {
-        self.temperature = Some(t);
-        self
-    }
-
-    /// Sets `max_tokens`.
-    pub fn max_tokens(mut self, n: u32) -> Self {
-        self.max_tokens = Some(n);
-        self
-    }
+    sampling_setters!();
 
     /// Appends a tool.
     pub fn tool(mut self, tool: Tool) -> Self {

@@ -11,6 +11,7 @@
 //! keeps, and what is bounded.
 
 use super::assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
+use super::client::error_body;
 use super::delta::{parse_error_body, ChunkError, Delta, ErrorEvent};
 use super::Reply;
 use crate::sse::{ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
@@ -18,9 +19,6 @@ use crate::Response;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// How much of an error status's body is read for the error it holds.
-const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// After `[DONE]`, how long and how far the rest of the body is read so the
 /// connection can be reused (the body's last chunk normally follows at
@@ -90,7 +88,8 @@ const DRAIN_BYTES: usize = 64 * 1024;
 ///
 /// A response that is not a stream is read too: an error status (4xx, 5xx)
 /// gives [`StreamErrorKind::Api`] with the status and the error the body
-/// holds (at most 64 KiB of it is read), and a `2xx` with an
+/// holds (at most 64 KiB of it is read, for at most 2 s: what arrived by
+/// then is the error), and a `2xx` with an
 /// `application/json` body (a server that ignored `"stream": true`) gives
 /// the whole completion as one delta.
 ///
@@ -284,17 +283,11 @@ impl ChatStream {
         }
     }
 
-    /// An error status's body: at most [`MAX_ERROR_BODY`] of it, read as
-    /// a provider's error JSON, or kept as text if it is not one.
+    /// An error status's body (at most 64 KiB of it, read for at most
+    /// 2 s), read as a provider's error JSON, or kept as text if it is
+    /// not one.
     async fn read_error_status(&mut self) -> ErrorEvent {
-        let mut body = Vec::new();
-        while body.len() < MAX_ERROR_BODY {
-            match self.response.chunk().await {
-                Ok(Some(bytes)) => body.extend_from_slice(&bytes),
-                Ok(None) | Err(_) => break,
-            }
-        }
-        body.truncate(MAX_ERROR_BODY);
+        let body = error_body(&mut self.response).await;
         let mut error = parse_error_body(&body).unwrap_or_else(|| ErrorEvent {
             message: String::from_utf8_lossy(&body).trim().to_owned(),
             ..ErrorEvent::default()

@@ -17,9 +17,23 @@ impl Client {
     /// retry policy, so the batch uses every worker of a multi-threaded
     /// runtime. A request is started only when a place is free: `requests`
     /// is read lazily, and at most `concurrency` requests (and their
-    /// connections) exist at once. The responses come back with their
-    /// bodies unread; read them as usual. The requests may come from any
-    /// client (each carries its own); the pool each uses is its client's.
+    /// connections) exist at once.
+    ///
+    /// A place is free once its response's body is read: each task reads
+    /// the body into memory, as [`Response::bytes`] would (within
+    /// [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes), under
+    /// the request's deadline), and gives the connection back to the pool
+    /// before the next request starts. So a batch needs no more
+    /// connections than `concurrency`, and a finished response never
+    /// holds one while the rest run (as httpx and `aiohttp` users read
+    /// the body inside each gathered task). Read the responses as usual:
+    /// `bytes`, `text`, `json`, `chunk` and `read` serve the buffered body
+    /// without I/O. A body that fails to arrive makes its request's result
+    /// that error. For bodies too large to hold in memory, send the
+    /// requests yourself and stream each one.
+    ///
+    /// The requests may come from any client (each carries its own); the
+    /// pool each uses is its client's.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), brisk::Error> {
@@ -41,7 +55,12 @@ impl Client {
         requests: impl IntoIterator<Item = RequestBuilder>,
         concurrency: usize,
     ) -> Vec<Result<Response, Error>> {
-        run_bounded(requests.into_iter().map(RequestBuilder::send), concurrency).await
+        let buffered = requests.into_iter().map(|request| async move {
+            let mut resp = request.send().await?;
+            resp.buffer_body().await?;
+            Ok(resp)
+        });
+        run_bounded(buffered, concurrency).await
     }
 }
 

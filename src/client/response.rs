@@ -39,9 +39,13 @@ pub struct Response {
     attempts: u32,
     /// Why each retry or re-send happened.
     retries: Vec<RetryRecord>,
-    /// Body bytes read ahead before the response was handed over (for
-    /// the retry policy's veto): served before anything else is read.
+    /// Body bytes read before the response was handed over (up to 64 KiB
+    /// for the retry policy's veto, or all of it in a batch): served
+    /// before anything else is read, from `ahead_from` on.
     ahead: Vec<u8>,
+    /// The first byte of `ahead` not yet handed out: a cursor, so that
+    /// reading a large buffered body in small pieces never shifts it.
+    ahead_from: usize,
 }
 
 impl fmt::Debug for Response {
@@ -102,6 +106,7 @@ impl Response {
             attempts: 1,
             retries: Vec::new(),
             ahead: Vec::new(),
+            ahead_from: 0,
         };
         // A response without a body gives its connection back at once.
         if empty {
@@ -249,10 +254,11 @@ impl Response {
         if buf.is_empty() {
             return Ok(0);
         }
-        if !self.ahead.is_empty() {
-            let n = self.ahead.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.ahead[..n]);
-            self.ahead.drain(..n);
+        let pending = self.ahead();
+        if !pending.is_empty() {
+            let n = pending.len().min(buf.len());
+            buf[..n].copy_from_slice(&pending[..n]);
+            self.ahead_from += n;
             return Ok(n);
         }
         let Some((conn, _)) = self.body.as_mut() else {
@@ -284,6 +290,14 @@ impl Response {
     /// set, a larger body fails (`is_too_large()`): at once if its
     /// `Content-Length` says so, else as soon as it grows past the cap.
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
+        self.buffer_body().await?;
+        Ok(self.take_ahead())
+    }
+
+    /// Reads the rest of the body into memory (where the body's readers
+    /// find it first) and so gives the connection back to the pool; fails
+    /// as [`bytes`](Self::bytes) does, the connection then closed.
+    pub(super) async fn buffer_body(&mut self) -> Result<(), Error> {
         let limit = self.client.shared.limits.max_body_bytes.unwrap_or(u64::MAX);
         if self.content_length.is_some_and(|n| n > limit) {
             return Err(self.too_large());
@@ -291,13 +305,15 @@ impl Response {
         // What the server announces is trusted up to 1 MiB; beyond that the
         // buffer grows with the bytes that actually arrive.
         let cap = self.content_length.unwrap_or(0).min(1024 * 1024) as usize;
-        let mut out = Vec::with_capacity(cap);
+        let mut out = self.take_ahead();
+        out.reserve(cap.saturating_sub(out.len()));
         while self.next_part(&mut out, true).await? {
             if out.len() as u64 > limit {
                 return Err(self.too_large());
             }
         }
-        Ok(out)
+        self.ahead = out;
+        Ok(())
     }
 
     fn too_large(&self) -> Error {
@@ -355,11 +371,9 @@ impl Response {
     pub async fn json<T: serde_core::de::DeserializeOwned>(self) -> Result<T, Error> {
         let url = self.url.clone();
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
-            // The error path alone pays for finding where it went wrong.
-            let at = crate::json_path::offset_of(&bytes, e.line(), e.column());
-            Error::decode(crate::json_path::path_at(&bytes, at), e).with_url(&url)
-        })
+        // The error path alone pays for finding where it went wrong.
+        serde_json::from_slice(&bytes)
+            .map_err(|e| crate::json_path::decode_error(&bytes, e).with_url(&url))
     }
 
     /// Reads up to `max` bytes of the body ahead, for at most `wait`, and
@@ -370,7 +384,7 @@ impl Response {
     /// loses nothing (a socket read is either done or not started); a
     /// failed read is kept for the body's readers to meet.
     pub(super) async fn read_at_most(&mut self, max: usize, wait: Duration) {
-        let mut ahead = std::mem::take(&mut self.ahead);
+        let mut ahead = self.take_ahead();
         let read = async {
             while ahead.len() < max {
                 match self.next_part(&mut ahead, false).await {
@@ -385,15 +399,27 @@ impl Response {
 
     /// The body bytes read ahead and not yet handed out.
     pub(super) fn ahead(&self) -> &[u8] {
-        &self.ahead
+        &self.ahead[self.ahead_from..]
+    }
+
+    /// The body bytes read ahead and not yet handed out, taken out.
+    fn take_ahead(&mut self) -> Vec<u8> {
+        let mut ahead = std::mem::take(&mut self.ahead);
+        ahead.drain(..std::mem::take(&mut self.ahead_from));
+        ahead
     }
 
     /// Appends the next piece of body to `out`; false at the end. With
     /// `direct`, a large body may be read straight into `out` in one read
     /// of up to 4 MiB.
     async fn next_part(&mut self, out: &mut Vec<u8>, direct: bool) -> Result<bool, Error> {
-        if !self.ahead.is_empty() {
-            out.append(&mut self.ahead);
+        if !self.ahead().is_empty() {
+            let ahead = self.take_ahead();
+            if out.is_empty() {
+                *out = ahead;
+            } else {
+                out.extend_from_slice(&ahead);
+            }
             return Ok(true);
         }
         let Some((conn, _)) = self.body.as_mut() else {

@@ -31,13 +31,12 @@ pub(super) fn parse(data: &str) -> Result<Delta, ChunkError> {
             Err(ChunkError::Api(error))
         }
         Ok(chunk) => Ok(chunk.delta),
-        Err(e) => {
-            // As `Response::json` does: the error path alone pays for
-            // naming the field.
-            let at = json_path::offset_of(data.as_bytes(), e.line(), e.column());
-            let path = json_path::path_at(data.as_bytes(), at);
-            Err(ChunkError::Decode(crate::Error::decode(path, e)))
-        }
+        // As `Response::json` does: the error path alone pays for naming
+        // the field.
+        Err(e) => Err(ChunkError::Decode(json_path::decode_error(
+            data.as_bytes(),
+            e,
+        ))),
     }
 }
 
@@ -54,45 +53,53 @@ struct Chunk {
     error: Option<ErrorEvent>,
 }
 
-/// Walks the keys of an object, handing the position of each known name
-/// in `names` to `each` (which must read its value) and skipping the value
-/// of every other key.
+/// Walks the keys of an object, handing each key found in `names` to
+/// `each` (which reads its value, matching on the name) and skipping the
+/// value of every other key.
+///
+/// `each` matches by name, so the order of `names` means nothing; a name
+/// it has no arm for must be read past with [`skip`].
 fn fields<'de, A: MapAccess<'de>>(
     map: &mut A,
     names: &'static [&'static str],
-    mut each: impl FnMut(usize, &mut A) -> Result<(), A::Error>,
+    mut each: impl FnMut(&'static str, &mut A) -> Result<(), A::Error>,
 ) -> Result<(), A::Error> {
     while let Some(key) = map.next_key_seed(Key(names))? {
         match key {
-            Some(i) => each(i, map)?,
-            None => {
-                map.next_value::<IgnoredAny>()?;
-            }
+            Some(name) => each(name, map)?,
+            None => skip(map)?,
         }
     }
     Ok(())
 }
 
-/// An object key, looked up among known names without being copied.
+/// Reads past the value of the key just read.
+fn skip<'de, A: MapAccess<'de>>(map: &mut A) -> Result<(), A::Error> {
+    map.next_value::<IgnoredAny>().map(drop)
+}
+
+/// An object key, looked up among known names without being copied: the
+/// known name it is (a `&'static str`, so the key's text is not kept), or
+/// `None`.
 struct Key(&'static [&'static str]);
 
 impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Option<usize>;
+    type Value = Option<&'static str>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_identifier(self)
     }
 }
 
 impl Visitor<'_> for Key {
-    type Value = Option<usize>;
+    type Value = Option<&'static str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<usize>, E> {
-        Ok(self.0.iter().position(|name| *name == v))
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.iter().copied().find(|name| *name == v))
     }
 }
 
@@ -110,13 +117,14 @@ impl<'de> Visitor<'de> for ChunkVisitor {
         let mut choice = None;
         let mut error = None;
         const NAMES: &[&str] = &["id", "model", "choices", "usage", "error"];
-        fields(&mut map, NAMES, |i, map| {
-            match i {
-                0 => delta.id = map.next_value()?,
-                1 => delta.model = map.next_value()?,
-                2 => choice = map.next_value::<Option<Choices>>()?.and_then(|c| c.0),
-                3 => delta.usage = map.next_value::<Option<UsageDe>>()?.and_then(|u| u.0),
-                _ => error = map.next_value::<Option<ErrorDe>>()?.map(|e| e.0),
+        fields(&mut map, NAMES, |name, map| {
+            match name {
+                "id" => delta.id = map.next_value()?,
+                "model" => delta.model = map.next_value()?,
+                "choices" => choice = map.next_value::<Option<Choices>>()?.and_then(|c| c.0),
+                "usage" => delta.usage = map.next_value::<Option<UsageDe>>()?.and_then(|u| u.0),
+                "error" => error = map.next_value::<Option<ErrorDe>>()?.map(|e| e.0),
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -193,13 +201,14 @@ impl<'de> Visitor<'de> for ChoiceVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Choice, A::Error> {
         let mut c = Choice::default();
         const NAMES: &[&str] = &["index", "delta", "message", "finish_reason", "usage"];
-        fields(&mut map, NAMES, |i, map| {
-            match i {
-                0 => c.index = map.next_value()?,
+        fields(&mut map, NAMES, |name, map| {
+            match name {
+                "index" => c.index = map.next_value()?,
                 // A whole completion's `message` reads as one big delta.
-                1 | 2 => c.body = map.next_value()?,
-                3 => c.finish_reason = map.next_value()?,
-                _ => c.usage = map.next_value::<Option<UsageDe>>()?.and_then(|u| u.0),
+                "delta" | "message" => c.body = map.next_value()?,
+                "finish_reason" => c.finish_reason = map.next_value()?,
+                "usage" => c.usage = map.next_value::<Option<UsageDe>>()?.and_then(|u| u.0),
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -241,13 +250,14 @@ impl<'de> Visitor<'de> for BodyVisitor {
             "reasoning",
             "tool_calls",
         ];
-        fields(&mut map, NAMES, |i, map| {
-            match i {
-                0 => b.role = map.next_value()?,
-                1 => b.content = map.next_value()?,
-                2 => b.reasoning_content = map.next_value()?,
-                3 => b.reasoning = map.next_value()?,
-                _ => b.tool_calls = map.next_value()?,
+        fields(&mut map, NAMES, |name, map| {
+            match name {
+                "role" => b.role = map.next_value()?,
+                "content" => b.content = map.next_value()?,
+                "reasoning_content" => b.reasoning_content = map.next_value()?,
+                "reasoning" => b.reasoning = map.next_value()?,
+                "tool_calls" => b.tool_calls = map.next_value()?,
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -304,16 +314,17 @@ impl<'de> Visitor<'de> for ToolCallVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ToolCallDe, A::Error> {
         let mut call = ToolCallDelta::default();
-        fields(&mut map, &["index", "id", "function"], |i, map| {
-            match i {
-                0 => call.index = map.next_value()?,
-                1 => call.id = map.next_value()?,
-                _ => {
+        fields(&mut map, &["index", "id", "function"], |name, map| {
+            match name {
+                "index" => call.index = map.next_value()?,
+                "id" => call.id = map.next_value()?,
+                "function" => {
                     if let Some(f) = map.next_value::<Option<Function>>()? {
                         call.name = f.name;
                         call.arguments = f.arguments.and_then(|a| a.0);
                     }
                 }
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -344,10 +355,11 @@ impl<'de> Visitor<'de> for FunctionVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Function, A::Error> {
         let mut function = Function::default();
-        fields(&mut map, &["name", "arguments"], |i, map| {
-            match i {
-                0 => function.name = map.next_value()?,
-                _ => function.arguments = map.next_value()?,
+        fields(&mut map, &["name", "arguments"], |name, map| {
+            match name {
+                "name" => function.name = map.next_value()?,
+                "arguments" => function.arguments = map.next_value()?,
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -447,14 +459,15 @@ impl<'de> Visitor<'de> for UsageVisitor {
             // DeepSeek's name for cached prompt tokens.
             "prompt_cache_hit_tokens",
         ];
-        fields(&mut map, NAMES, |i, map| {
-            match i {
-                0 => prompt = map.next_value()?,
-                1 => completion = map.next_value()?,
-                2 => total = map.next_value()?,
-                3 => prompt_details = map.next_value()?,
-                4 => completion_details = map.next_value()?,
-                _ => cache_hit = map.next_value()?,
+        fields(&mut map, NAMES, |name, map| {
+            match name {
+                "prompt_tokens" => prompt = map.next_value()?,
+                "completion_tokens" => completion = map.next_value()?,
+                "total_tokens" => total = map.next_value()?,
+                "prompt_tokens_details" => prompt_details = map.next_value()?,
+                "completion_tokens_details" => completion_details = map.next_value()?,
+                "prompt_cache_hit_tokens" => cache_hit = map.next_value()?,
+                _ => skip(map)?,
             }
             Ok(())
         })?;
@@ -501,10 +514,11 @@ impl<'de> Visitor<'de> for DetailsVisitor {
         fields(
             &mut map,
             &["cached_tokens", "reasoning_tokens"],
-            |i, map| {
-                match i {
-                    0 => d.cached = map.next_value()?,
-                    _ => d.reasoning = map.next_value()?,
+            |name, map| {
+                match name {
+                    "cached_tokens" => d.cached = map.next_value()?,
+                    "reasoning_tokens" => d.reasoning = map.next_value()?,
+                    _ => skip(map)?,
                 }
                 Ok(())
             },
@@ -540,11 +554,12 @@ impl<'de> Visitor<'de> for ErrorVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorDe, A::Error> {
         let mut e = ErrorEvent::default();
-        fields(&mut map, &["code", "message", "type"], |i, map| {
-            match i {
-                0 => e.code = map.next_value::<Option<Code>>()?.and_then(|c| c.0),
-                1 => e.message = map.next_value::<Option<String>>()?.unwrap_or_default(),
-                _ => e.kind = map.next_value()?,
+        fields(&mut map, &["code", "message", "type"], |name, map| {
+            match name {
+                "code" => e.code = map.next_value::<Option<Code>>()?.and_then(|c| c.0),
+                "message" => e.message = map.next_value::<Option<String>>()?.unwrap_or_default(),
+                "type" => e.kind = map.next_value()?,
+                _ => skip(map)?,
             }
             Ok(())
         })?;
