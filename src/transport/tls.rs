@@ -122,9 +122,21 @@ fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// aws-lc-rs's default provider, whose key exchange groups start with the
 /// post-quantum hybrid X25519MLKEM768 (rustls 0.23.48 puts it first
 /// unconditionally: its `prefer-post-quantum` feature is obsolete).
+///
+/// aws-lc sets itself up on first use (CPU features, its random
+/// generator): 80 ms in a test build on the 2-core test machine. A key
+/// share made once, when the first client is built, keeps that out of the
+/// first request's deadline.
 #[cfg(feature = "aws-lc-rs")]
 fn built_in_provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::aws_lc_rs::default_provider()
+    static SET_UP: std::sync::Once = std::sync::Once::new();
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    SET_UP.call_once(|| {
+        if let Some(group) = provider.kx_groups.first() {
+            let _ = group.start();
+        }
+    });
+    provider
 }
 
 /// ring's provider. rustls 0.23.48 deprecates `ring::default_provider` for
