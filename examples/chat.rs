@@ -2,7 +2,7 @@
 //! the reply printed whole or token by token.
 //!
 //! ```sh
-//! chat [--provider openai|zhipu|qianfan] [--base-url URL] [--model M]
+//! chat [--provider openai|zhipu|qianfan|custom] [--base-url URL] [--model M]
 //!      [--stream] [--system TEXT] [--tools FILE] [--json] MESSAGE
 //! ```
 //!
@@ -12,11 +12,23 @@
 //! says so on stderr, so it always runs offline (the mock needs the `mock`
 //! feature, on by default: `cargo run --example chat -- "hello"`).
 //!
+//! A local or self-hosted server (Ollama, vLLM, llama.cpp, litellm) is
+//! `--base-url URL` (the part before `/chat/completions`, such as
+//! `http://127.0.0.1:11434/v1`): without the provider's key in the
+//! environment the call goes out keyless, as `--provider custom` does;
+//! with it, the key is sent, as openai-python sends `OPENAI_API_KEY` to any
+//! base URL. The URL is checked before anything else. The model is
+//! `--model`, else the provider's default (`gpt-4o-mini` for openai);
+//! `--provider custom` has none, so it needs `--model`.
+//!
 //! `--tools FILE` reads a JSON array of tools, in OpenAI's form
 //! (`{"type":"function","function":{...}}`) or flat (`{"name",
 //! "description", "parameters"}`). `--json` prints the assembled reply as
-//! one JSON object. An API error (quota, auth, a bad reply) exits non-zero
-//! with its kind and message.
+//! one JSON object, its `tool_calls` in OpenAI's own shape (`{"id",
+//! "type": "function", "function": {"name", "arguments"}}`), so that
+//! `role`, `content` and `tool_calls` go back to any OpenAI-compatible API
+//! as the assistant's message unchanged. An API error (quota, auth, a bad
+//! reply) exits non-zero with its kind and message.
 
 use brisk::chat::{
     Chat, ChatError, ChatRequest, ErrorKind, Message, Provider, Reply, StreamError, Tool,
@@ -26,7 +38,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-struct Args {
+/// The parsed command line.
+pub struct Args {
     provider: String,
     base_url: Option<String>,
     model: Option<String>,
@@ -37,10 +50,11 @@ struct Args {
     message: String,
 }
 
-const USAGE: &str = "usage: chat [--provider openai|zhipu|qianfan] [--base-url URL] [--model M] \
-[--stream] [--system TEXT] [--tools FILE] [--json] MESSAGE";
+const USAGE: &str = "usage: chat [--provider openai|zhipu|qianfan|custom] [--base-url URL] \
+[--model M] [--stream] [--system TEXT] [--tools FILE] [--json] MESSAGE";
 
-fn parse_args() -> Result<Args, String> {
+/// Parses the arguments (after the program name).
+pub fn parse_args(words_in: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut args = Args {
         provider: "openai".into(),
         base_url: None,
@@ -52,7 +66,7 @@ fn parse_args() -> Result<Args, String> {
         message: String::new(),
     };
     let mut words = Vec::new();
-    let mut it = std::env::args().skip(1);
+    let mut it = words_in;
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
         match a.as_str() {
@@ -75,17 +89,36 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-fn provider(name: &str, base_url: Option<&str>) -> Result<Provider, String> {
-    Ok(match (name, base_url) {
-        (_, Some(url)) if name == "custom" => Provider::Custom(url.to_string()),
-        ("openai", _) => Provider::OpenAi,
-        ("zhipu", _) => Provider::Zhipu,
-        ("qianfan", _) => Provider::Qianfan,
-        (other, _) => {
+/// The provider the command line names, with the base URL checked
+/// first. A `--base-url` without the named provider's key in the
+/// environment is a keyless custom server, keeping the named provider's
+/// default model; with the key, it is that provider at another address.
+fn provider(
+    name: &str,
+    base_url: Option<&str>,
+    has_key: impl Fn(&Provider) -> bool,
+) -> Result<(Provider, Option<&'static str>), String> {
+    if let Some(url) = base_url {
+        brisk::Url::parse(url).map_err(|e| format!("--base-url {url:?}: {e}"))?;
+    }
+    let named = match name {
+        "openai" => Provider::OpenAi,
+        "zhipu" => Provider::Zhipu,
+        "qianfan" => Provider::Qianfan,
+        "custom" => match base_url {
+            Some(url) => Provider::Custom(url.to_string()),
+            None => return Err("--provider custom needs --base-url URL".into()),
+        },
+        other => {
             return Err(format!(
-                "unknown provider {other}: openai, zhipu or qianfan"
+                "unknown provider {other}: openai, zhipu, qianfan or custom"
             ))
         }
+    };
+    let model = named.default_model();
+    Ok(match base_url {
+        Some(url) if !has_key(&named) => (Provider::Custom(url.to_string()), model),
+        _ => (named, model),
     })
 }
 
@@ -113,14 +146,14 @@ fn read_tools(path: &str) -> Result<Vec<Tool>, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args() {
+    let args = match parse_args(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    match run(args).await {
+    match run(args, &mut std::io::stdout()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("chat: {e}");
@@ -129,20 +162,27 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let provider = provider(&args.provider, args.base_url.as_deref())?;
+/// Asks the question; the reply goes to `out`, notes to stderr.
+pub async fn run(args: Args, out: &mut dyn Write) -> Result<(), String> {
+    let has_key = |p: &Provider| std::env::var(p.key_variable()).is_ok_and(|k| !k.is_empty());
+    let (provider, default_model) = provider(&args.provider, args.base_url.as_deref(), has_key)?;
+    if matches!(provider, Provider::Custom(_)) && args.model.is_none() && default_model.is_none() {
+        return Err("--provider custom needs --model (the model the server serves)".into());
+    }
     let tools = match &args.tools {
         Some(path) => read_tools(path)?,
         None => Vec::new(),
     };
-    let has_key = std::env::var(provider.key_variable()).is_ok_and(|k| !k.is_empty());
     let mut builder = Chat::builder(provider.clone());
     // Kept alive for the whole call: the mock stops when dropped.
     #[cfg(feature = "mock")]
     let mut _mock = None;
     if let Some(url) = &args.base_url {
         builder = builder.base_url(url.clone());
-    } else if !has_key {
+        if let (Provider::Custom(_), Some(model)) = (&provider, default_model) {
+            builder = builder.model(model);
+        }
+    } else if !has_key(&provider) {
         #[cfg(feature = "mock")]
         {
             let server = offline_server(&tools).await?;
@@ -173,19 +213,35 @@ async fn run(args: Args) -> Result<(), String> {
 
     let started = Instant::now();
     let reply = if args.stream {
-        stream(&chat, request, args.json, started).await?
+        stream(&chat, request, args.json, started, out).await?
     } else {
         chat.send(request).await.map_err(describe)?
     };
-    if args.json {
-        println!("{}", reply_json(&reply));
+    let written = if args.json {
+        writeln!(out, "{}", reply_json(&reply))
     } else if !args.stream {
-        if !reply.content.is_empty() || reply.tool_calls.is_empty() {
-            println!("{}", reply.content);
-        }
-        for call in &reply.tool_calls {
-            println!("[tool call {}] {}({})", call.id, call.name, call.arguments);
-        }
+        print_reply(&reply, out)
+    } else {
+        Ok(())
+    };
+    written.map_err(|e| format!("writing the reply: {e}"))
+}
+
+/// The reply's text, then its tool calls, one a line.
+fn print_reply(reply: &Reply, out: &mut dyn Write) -> std::io::Result<()> {
+    if !reply.content.is_empty() || reply.tool_calls.is_empty() {
+        writeln!(out, "{}", reply.content)?;
+    }
+    print_tool_calls(reply, out)
+}
+
+fn print_tool_calls(reply: &Reply, out: &mut dyn Write) -> std::io::Result<()> {
+    for call in &reply.tool_calls {
+        writeln!(
+            out,
+            "[tool call {}] {}({})",
+            call.id, call.name, call.arguments
+        )?;
     }
     Ok(())
 }
@@ -197,7 +253,9 @@ async fn stream(
     request: ChatRequest,
     json: bool,
     started: Instant,
+    out: &mut dyn Write,
 ) -> Result<Reply, String> {
+    let write_err = |e: std::io::Error| format!("writing the reply: {e}");
     let mut stream = chat.stream_request(request).await.map_err(describe)?;
     let mut first = None;
     while let Some(delta) = stream.next().await {
@@ -205,17 +263,15 @@ async fn stream(
         if !delta.text().is_empty() {
             first.get_or_insert_with(|| started.elapsed());
             if !json {
-                print!("{}", delta.text());
-                let _ = std::io::stdout().flush();
+                write!(out, "{}", delta.text()).map_err(write_err)?;
+                out.flush().map_err(write_err)?;
             }
         }
     }
     let reply = stream.into_reply();
     if !json {
-        println!();
-        for call in &reply.tool_calls {
-            println!("[tool call {}] {}({})", call.id, call.name, call.arguments);
-        }
+        writeln!(out).map_err(write_err)?;
+        print_tool_calls(&reply, out).map_err(write_err)?;
         if let Some(t) = first {
             eprintln!("chat: first token after {:.0} ms", t.as_secs_f64() * 1e3);
         }
@@ -223,12 +279,17 @@ async fn stream(
     Ok(reply)
 }
 
-fn reply_json(reply: &Reply) -> Value {
+/// The reply as one JSON object: `role`, `content` and `tool_calls` as an
+/// assistant message in OpenAI's shape, then what brisk learned besides.
+pub fn reply_json(reply: &Reply) -> Value {
     json!({
+        "role": "assistant",
         "content": reply.content,
         "reasoning": reply.reasoning,
         "tool_calls": reply.tool_calls.iter().map(|c| json!({
-            "id": c.id, "name": c.name, "arguments": c.arguments,
+            "id": c.id,
+            "type": "function",
+            "function": {"name": c.name, "arguments": c.arguments},
         })).collect::<Vec<_>>(),
         "finish_reason": reply.finish_reason,
         "usage": reply.usage.map(|u| json!({

@@ -7,8 +7,10 @@
 //! Options:
 //!
 //! - `-i`, `--include`: put the final response's status line and header
-//!   fields before its body (`HTTP/1.1 200 OK`, `Name: value` lines, a blank
-//!   line; CRLF line ends, as on the wire).
+//!   fields before its body (`HTTP/1.1 200 OK`, `name: value` lines, a blank
+//!   line; CRLF line ends). Field names come out in lowercase, whatever case
+//!   the server wrote them in: brisk keeps names lowercased (case carries no
+//!   meaning in HTTP), as HTTP/2 sends them; values are as received.
 //! - `-X METHOD`, `--request METHOD`: the method (default `GET`, or `POST`
 //!   with `-d`).
 //! - `-H 'Name: value'`, `--header 'Name: value'`: a request header; may be
@@ -22,21 +24,30 @@
 //! - `-o FILE`, `--output FILE`: write the bodies (and the heads, with `-i`)
 //!   to FILE instead of stdout, one after the other, with a progress bar
 //!   (bytes/total) on stderr when stderr is a terminal.
-//! - `--retry N`: make at most N attempts in all (default 3, the
-//!   client's default policy); `--no-retry`: one attempt only.
+//! - `--retry N`: retry a failed request up to N times after its first
+//!   attempt, as curl does (`--retry 0`: no retry; default: 2 retries, 3
+//!   attempts in all, the client's default policy); `--no-retry` is
+//!   `--retry 0`.
 //! - `-v`, `--verbose`: print each retry on stderr, with its reason and
 //!   delay (`get: retry after attempt 1 in 0.412s: status 503`).
 //! - `-w`, `--write-out`: after each request, one line on stderr:
-//!   `status=200 reused=false dns=0.0012 connect=0.0003 tls=0.0041 ttfb=0.0060 total=0.0062`
-//!   (seconds; `total` includes reading the body).
+//!   `status=200 reused=false dns=0.0012 connect=0.0003 tls=0.0041 ttfb=0.0060 total=0.0062 attempts=1 call=0.0062`
+//!   (seconds). `dns` to `total` are the answering attempt's own: `ttfb`
+//!   from its start to the response head, `total` to the body's last byte.
+//!   `call` is the whole request's time, retry waits and redirects
+//!   included. A request that fails gets the line too, as with curl, with
+//!   what is known: `status=000`, the times so far, then `phase=` (where it
+//!   failed, or `-`) and `error="..."`.
 //!
 //! Several URLs are fetched one after the other on one client, so a second
 //! request to the same host reuses the first one's connection (see
 //! `reused=` with `-w`). Redirects are followed (up to 10).
 //!
 //! Exit status: 0 when every request got an HTTP response, whatever its
-//! status; 1 when one failed (a one-line `get: <error>` on stderr, and the
-//! remaining URLs are still fetched); 2 for a bad command line.
+//! status; 1 when one failed (a one-line `get: <error>` on stderr, naming
+//! the URL, and the remaining URLs are still fetched); 2 for a bad command
+//! line. An `https://` URL whose server answers in plain HTTP gets a hint
+//! to try `http://`.
 //!
 //! ```text
 //! cargo run --example get -- -i -w http://127.0.0.1:8080/hello.txt http://127.0.0.1:8080/
@@ -47,6 +58,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: get [-i] [-X METHOD] [-H 'Name: value']... [-d DATA] \
@@ -55,7 +67,7 @@ const USAGE: &str = "usage: get [-i] [-X METHOD] [-H 'Name: value']... [-d DATA]
 
 /// The parsed command line.
 #[derive(Debug, Default)]
-struct Options {
+pub struct Options {
     include: bool,
     method: Option<String>,
     headers: Vec<(String, String)>,
@@ -64,14 +76,14 @@ struct Options {
     cacert: Option<String>,
     output: Option<String>,
     write_out: bool,
-    /// Attempts in all; `Some(1)` with `--no-retry`.
+    /// Retries after the first attempt; `Some(0)` with `--no-retry`.
     retry: Option<u32>,
     verbose: bool,
     urls: Vec<String>,
 }
 
 /// What the command line asks for.
-enum Command {
+pub enum Command {
     Run(Options),
     Help,
 }
@@ -103,7 +115,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if runtime.block_on(run(options)) {
+    let stdout = io::stdout();
+    if runtime.block_on(run(options, &mut stdout.lock(), &mut io::stderr())) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -112,7 +125,7 @@ fn main() -> ExitCode {
 
 /// Parses the arguments (after the program name). Options and URLs may be
 /// mixed; `--` ends the options. Long options also take `--name=value`.
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
+pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut o = Options::default();
     let mut args = args.peekable();
     let mut only_urls = false;
@@ -152,12 +165,12 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
             "-h" | "--help" => return Ok(Command::Help),
             "-i" | "--include" => o.include = true,
             "-w" | "--write-out" => o.write_out = true,
-            "--no-retry" => o.retry = Some(1),
+            "--no-retry" => o.retry = Some(0),
             "-v" | "--verbose" => o.verbose = true,
             "--retry" => {
-                let text = value("a number of attempts")?;
-                let n: u32 = text.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    format!("--retry {text:?} is not a number of attempts (1 or more)")
+                let text = value("a number of retries")?;
+                let n: u32 = text.parse().ok().filter(|n| *n < 100).ok_or_else(|| {
+                    format!("--retry {text:?} is not a number of retries (0 to 99)")
                 })?;
                 o.retry = Some(n);
             }
@@ -202,59 +215,108 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
     Ok(Command::Run(o))
 }
 
-/// Fetches every URL in turn; false if any failed.
-async fn run(options: Options) -> bool {
-    let client = match build_client(&options) {
+/// Fetches every URL in turn, bodies to `stdout` (or `-o`'s file),
+/// messages and `-w` lines to `stderr`; false if any failed.
+pub async fn run(options: Options, stdout: &mut dyn Write, stderr: &mut dyn Write) -> bool {
+    let clock = Arc::new(Mutex::new(AttemptClock::default()));
+    let client = match build_client(&options, &clock) {
         Ok(client) => client,
         Err(message) => {
-            eprintln!("get: {message}");
+            let _ = writeln!(stderr, "get: {message}");
             return false;
         }
     };
-    let mut out: Box<dyn Write> = match &options.output {
+    let mut file;
+    let out: &mut dyn Write = match &options.output {
         Some(path) => match File::create(path) {
-            Ok(f) => Box::new(BufWriter::new(f)),
+            Ok(f) => {
+                file = BufWriter::new(f);
+                &mut file
+            }
             Err(e) => {
-                eprintln!("get: creating {path}: {e}");
+                let _ = writeln!(stderr, "get: creating {path}: {e}");
                 return false;
             }
         },
-        None => Box::new(BufWriter::new(io::stdout().lock())),
+        None => stdout,
     };
     let progress = options.output.is_some() && io::stderr().is_terminal();
     let mut all_ok = true;
     for url in &options.urls {
-        if let Err(message) = fetch(&client, &options, url, &mut *out, progress).await {
-            eprintln!("get: {message}");
+        *lock(&clock) = AttemptClock::default();
+        let call = Instant::now();
+        let result = fetch(&client, &options, url, &mut *out, progress).await;
+        let ended = Instant::now();
+        if options.write_out {
+            let line = write_out_line(&lock(&clock), &result, call, ended);
+            let _ = writeln!(stderr, "{line}");
+        }
+        if let Err(failure) = result {
+            let _ = writeln!(stderr, "get: {}", failure.message(url));
             all_ok = false;
         }
     }
     all_ok
 }
 
-fn build_client(options: &Options) -> Result<brisk::Client, String> {
+/// The times of the attempt under way, kept by the client's event hook
+/// for `-w`: each attempt (a retry, a redirect's next hop) starts afresh,
+/// so what is left at the end is the answering attempt's.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttemptClock {
+    /// When the attempt started.
+    started: Option<Instant>,
+    /// Its connection's DNS, connect and TLS times (zero when reused).
+    connection: Option<brisk::Timings>,
+    reused: bool,
+    /// When its response head arrived.
+    head: Option<Instant>,
+}
+
+fn lock(clock: &Mutex<AttemptClock>) -> std::sync::MutexGuard<'_, AttemptClock> {
+    clock.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn build_client(
+    options: &Options,
+    clock: &Arc<Mutex<AttemptClock>>,
+) -> Result<brisk::Client, String> {
     let mut builder = brisk::Client::builder();
-    if let Some(attempts) = options.retry {
-        builder = builder.retry(brisk::RetryPolicy::default().attempts(attempts));
+    if let Some(retries) = options.retry {
+        builder = builder.retry(brisk::RetryPolicy::default().attempts(retries + 1));
     }
-    if options.verbose {
-        builder = builder.on_event(|event| {
-            if let brisk::Event::RetryScheduled {
-                attempt,
-                delay,
-                reason,
-                hinted,
-                ..
-            } = event
-            {
-                let from = if *hinted { " (server's hint)" } else { "" };
-                eprintln!(
-                    "get: retry after attempt {attempt} in {:.3}s{from}: {reason}",
-                    delay.as_secs_f64()
-                );
-            }
-        });
-    }
+    let verbose = options.verbose;
+    let clock = clock.clone();
+    builder = builder.on_event(move |event| match event {
+        brisk::Event::RequestStart { .. } => {
+            *lock(&clock) = AttemptClock {
+                started: Some(Instant::now()),
+                ..AttemptClock::default()
+            };
+        }
+        brisk::Event::Connected {
+            reused, timings, ..
+        } => {
+            let mut c = lock(&clock);
+            c.connection = Some(*timings);
+            c.reused = *reused;
+        }
+        brisk::Event::ResponseHead { .. } => lock(&clock).head = Some(Instant::now()),
+        brisk::Event::RetryScheduled {
+            attempt,
+            delay,
+            reason,
+            hinted,
+            ..
+        } if verbose => {
+            let from = if *hinted { " (server's hint)" } else { "" };
+            eprintln!(
+                "get: retry after attempt {attempt} in {:.3}s{from}: {reason}",
+                delay.as_secs_f64()
+            );
+        }
+        _ => {}
+    });
     #[cfg(feature = "tls")]
     if let Some(path) = &options.cacert {
         let pem = std::fs::read(path).map_err(|e| format!("reading {path}: {e}"))?;
@@ -267,20 +329,62 @@ fn build_client(options: &Options) -> Result<brisk::Client, String> {
             builder = builder.add_root_certificate(cert);
         }
     }
-    #[cfg(not(feature = "tls"))]
-    let _ = options;
     builder.build().map_err(|e| format!("{e:#}"))
 }
 
+/// How a request failed.
+pub enum Failure {
+    /// brisk's error, with the attempts it took.
+    Request(brisk::Error),
+    /// Writing the body out failed (the file's name, and why).
+    Write(String),
+}
+
+impl Failure {
+    /// The line after `get: `. An error that does not name its URL (one
+    /// brisk could not parse) is prefixed with it, so that a list of URLs
+    /// says which was bad; an `https://` URL whose server answered in plain
+    /// HTTP gets a hint.
+    fn message(&self, url: &str) -> String {
+        let e = match self {
+            Failure::Write(message) => return message.clone(),
+            Failure::Request(e) => e,
+        };
+        let mut text = format!("{e:#}");
+        if e.url().is_none() {
+            text = format!("{url:?}: {text}");
+        }
+        if answered_in_plain_http(e) {
+            text.push_str(" (the server answered in plain HTTP? try http://)");
+        }
+        text
+    }
+
+    fn error(&self) -> Option<&brisk::Error> {
+        match self {
+            Failure::Request(e) => Some(e),
+            Failure::Write(_) => None,
+        }
+    }
+}
+
+/// A TLS handshake that failed on its first record because what came back
+/// was not TLS: rustls reads a plain HTTP answer (`HTTP/1.1 400 ...`) as a
+/// record of type `0x48` ('H') and reports an invalid content type.
+fn answered_in_plain_http(e: &brisk::Error) -> bool {
+    let https = e.url().is_some_and(|u| u.scheme() == "https");
+    https && e.is_tls() && format!("{e:#}").contains("InvalidContentType")
+}
+
 /// One request: sends it, writes the head (with `-i`) and the body to
-/// `out`, and the `-w` line to stderr.
+/// `out`.
 async fn fetch(
     client: &brisk::Client,
     options: &Options,
     url: &str,
     out: &mut dyn Write,
     progress: bool,
-) -> Result<(), String> {
+) -> Result<Done, Failure> {
     let method = match (&options.method, &options.data) {
         (Some(m), _) => m.as_str(),
         (None, Some(_)) => "POST",
@@ -296,11 +400,13 @@ async fn fetch(
     if let Some(t) = options.timeout {
         req = req.timeout(t);
     }
-    let mut resp = req.send().await.map_err(|e| format!("{e:#}"))?;
+    let mut resp = req.send().await.map_err(Failure::Request)?;
 
-    let write_err = |e: io::Error| match &options.output {
-        Some(path) => format!("writing {path}: {e}"),
-        None => format!("writing stdout: {e}"),
+    let write_err = |e: io::Error| {
+        Failure::Write(match &options.output {
+            Some(path) => format!("writing {path}: {e}"),
+            None => format!("writing stdout: {e}"),
+        })
     };
     if options.include {
         out.write_all(&head_bytes(&resp)).map_err(write_err)?;
@@ -315,7 +421,7 @@ async fn fetch(
                 }
             }
             Ok(None) => break Ok(()),
-            Err(e) => break Err(format!("{e:#}")),
+            Err(e) => break Err(Failure::Request(e)),
         }
     };
     if let Some(bar) = bar.as_mut() {
@@ -323,10 +429,60 @@ async fn fetch(
     }
     out.flush().map_err(write_err)?;
     body?;
-    if options.write_out {
-        eprintln!("{}", write_out_line(&resp));
+    Ok(Done {
+        status: resp.status().as_u16(),
+        attempts: resp.attempts(),
+    })
+}
+
+/// What a request that succeeded leaves for the `-w` line.
+pub struct Done {
+    status: u16,
+    attempts: u32,
+}
+
+/// `status=200 reused=false dns=… connect=… tls=… ttfb=… total=…
+/// attempts=1 call=…`, and for a failure `status=000 …` with `phase=` and
+/// `error=` at the end. Times the request did not reach are 0, as in curl.
+fn write_out_line(
+    clock: &AttemptClock,
+    result: &Result<Done, Failure>,
+    call: Instant,
+    ended: Instant,
+) -> String {
+    let secs = |d: Duration| format!("{:.4}", d.as_secs_f64());
+    let since_start = |t: Option<Instant>| match (clock.started, t) {
+        (Some(s), Some(t)) => t.saturating_duration_since(s),
+        _ => Duration::ZERO,
+    };
+    let connection = clock.connection.unwrap_or_default();
+    let (status, attempts) = match result {
+        Ok(done) => (done.status, done.attempts),
+        // 0 attempts: the request never went out (a URL brisk refused).
+        Err(f) => (0, f.error().map_or(1, brisk::Error::attempts)),
+    };
+    let mut line = format!(
+        "status={status:03} reused={} dns={} connect={} tls={} ttfb={} total={} attempts={attempts} call={}",
+        clock.reused,
+        secs(connection.dns),
+        secs(connection.connect),
+        secs(connection.tls),
+        secs(since_start(clock.head)),
+        secs(since_start(Some(ended))),
+        secs(ended - call),
+    );
+    if let Err(f) = result {
+        let phase = f
+            .error()
+            .and_then(|e| e.phase())
+            .map_or("-".to_string(), |p| p.to_string());
+        let error = match f {
+            Failure::Request(e) => e.to_string(),
+            Failure::Write(m) => m.clone(),
+        };
+        line.push_str(&format!(" phase={phase} error={error:?}"));
     }
-    Ok(())
+    line
 }
 
 /// The status line and header fields, CRLF-terminated, then a blank line.
@@ -345,21 +501,6 @@ fn head_bytes(resp: &brisk::Response) -> Vec<u8> {
     }
     head.extend_from_slice(b"\r\n");
     head
-}
-
-/// `status=200 reused=false dns=… connect=… tls=… ttfb=… total=…`.
-fn write_out_line(resp: &brisk::Response) -> String {
-    let t = resp.timings();
-    format!(
-        "status={} reused={} dns={:.4} connect={:.4} tls={:.4} ttfb={:.4} total={:.4}",
-        resp.status(),
-        resp.reused(),
-        t.dns.as_secs_f64(),
-        t.connect.as_secs_f64(),
-        t.tls.as_secs_f64(),
-        t.ttfb.as_secs_f64(),
-        t.total.as_secs_f64(),
-    )
 }
 
 /// A one-line progress bar on stderr, redrawn at most ten times a second.

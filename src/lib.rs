@@ -1,39 +1,57 @@
 //! brisk: a lean async HTTP/1.1 client.
 //!
 //! Services that call LLMs and other APIs spend most of their time waiting
-//! on HTTP. brisk makes those calls non-blocking, fast and small:
+//! on HTTP. brisk makes those calls non-blocking, fast and small. A GET,
+//! your own types sent and read as JSON, and a chat reply streamed token
+//! by token:
+//!
+//! ```no_run
+//! # #[cfg(feature = "json")]
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! use brisk::chat::{Chat, ChatOptions, Provider};
+//! use serde::{Deserialize, Serialize};
+//!
+//! let client = brisk::Client::new(); // create once, clone freely
+//!
+//! let page = client.get("https://example.com/").send().await?.text().await?;
+//!
+//! #[derive(Serialize)]
+//! struct Search<'a> { query: &'a str, limit: u32 }
+//! #[derive(Deserialize)]
+//! struct Hits { total: u64 }
+//! let hits: Hits = client
+//!     .post("https://api.example.com/v1/search")
+//!     .json(&Search { query: "pingyao", limit: 10 })
+//!     .send()
+//!     .await?
+//!     .error_for_status()?
+//!     .json()
+//!     .await?;
+//!
+//! // The key from OPENAI_API_KEY; any compatible server by its base URL.
+//! let chat = Chat::builder(Provider::OpenAi).client(client.clone()).build();
+//! let mut stream = chat.stream("When is Pingyao at its best?", ChatOptions::default()).await?;
+//! while let Some(delta) = stream.next().await {
+//!     print!("{}", delta?.text());
+//! }
+//! # let _ = (page, hits.total);
+//! # Ok(()) }
+//! ```
+//!
+//! What is inside:
 //!
 //! - a hand-rolled HTTP/1.1 codec, [`h1`], sans-IO: it never touches a
 //!   socket, so it is fuzzed and tested byte by byte;
 //! - a sans-IO parser for server-sent events, [`sse`], for streamed LLM
 //!   replies and any other `text/event-stream`;
 //! - transport on tokio: TCP with Happy Eyeballs, and TLS through rustls
-//!   (ring, webpki-roots) with its own small adapter;
+//!   (ring, or aws-lc-rs with post-quantum key exchange; webpki-roots)
+//!   with its own small adapter;
 //! - its own keep-alive pool (per-host limits, idle expiry, the server's
 //!   `Keep-Alive: timeout`), never reusing a connection it cannot trust;
 //! - one deadline per request, with a budget per phase (connect, TLS,
 //!   write, read-idle, pool-wait), and errors that name the phase;
 //! - an API shaped like reqwest's.
-//!
-//! ```no_run
-//! # async fn run() -> Result<(), brisk::Error> {
-//! use std::time::Duration;
-//!
-//! let client = brisk::Client::builder()
-//!     .timeout(Duration::from_secs(30))
-//!     .build()?;
-//! let resp = client
-//!     .post("https://api.example.com/v1/echo")
-//!     .bearer_auth("token")
-//!     .body(r#"{"hello":"world"}"#)
-//!     .header("Content-Type", "application/json")
-//!     .send()
-//!     .await?
-//!     .error_for_status()?;
-//! println!("{} after {:?}", resp.status(), resp.timings().ttfb);
-//! let text = resp.text().await?;
-//! # Ok(()) }
-//! ```
 //!
 //! Coming from reqwest? Most code compiles after renaming the crate; the
 //! [`from_reqwest`] page lists every difference and why it differs.
@@ -72,7 +90,16 @@
 //!
 //! # Features
 //!
-//! - `tls` (default): HTTPS through rustls with the webpki-roots anchors.
+//! - `tls` (default): HTTPS through rustls (ring provider) with the
+//!   webpki-roots anchors.
+//! - `aws-lc-rs` (off; implies `tls`): rustls's aws-lc-rs provider instead
+//!   of ring, for the post-quantum hybrid key exchange X25519MLKEM768,
+//!   offered first, as rustls prefers it (ring has no post-quantum key
+//!   exchange, and rustls 0.23.48 deprecates its provider for that). Off
+//!   by default: aws-lc-sys is a C build (a C compiler is enough on Linux
+//!   x86_64 and aarch64) and adds crates; ring stays in the build, unused.
+//!   A provider the program installs as rustls's process default
+//!   (`CryptoProvider::install_default`) is used before either.
 //! - `json` (default): [`RequestBuilder::json`] and [`Response::json`],
 //!   through serde_json.
 //! - `mock` (default; needs `json`): [`mock`], a scriptable

@@ -354,6 +354,24 @@ async fn error_shapes_and_the_key_kept_out() {
     assert_eq!(rec.requests().len(), 4);
 }
 
+/// vLLM's error body repeats the status as its code (`"code": 400`); the
+/// message says the status once and names the error's type instead.
+#[tokio::test]
+async fn an_error_code_that_repeats_the_status_is_not_shown_twice() {
+    let rec = Recorder::start(vec![response(
+        "400 Bad Request",
+        &[],
+        r#"{"object":"error","message":"max_tokens is too large","type":"BadRequestError","param":null,"code":400}"#,
+    )])
+    .await;
+    let err = rec.chat().build().chat("q").await.unwrap_err();
+    assert_eq!(err.code(), Some("400"));
+    assert_eq!(
+        err.to_string(),
+        "api error (HTTP 400, BadRequestError): max_tokens is too large"
+    );
+}
+
 #[tokio::test]
 async fn transport_errors_are_typed() {
     // A port nothing listens on.

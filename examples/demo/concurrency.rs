@@ -3,6 +3,7 @@
 //! reuse under steady traffic).
 
 use crate::console::{heading, human, open_file_limit, peak_memory_text, thousands, with_progress};
+use crate::judge::Probe;
 use crate::timeline::{Bar, EventLog, Section};
 use crate::{Demo, DemoResult};
 use brisk::chat::{ChatRequest, Message};
@@ -59,6 +60,7 @@ pub async fn serial_vs_concurrent(demo: &mut Demo) -> DemoResult<Client> {
     // The same ten at once, on the same client: one task each.
     log.reset_done();
     let mut concurrent = Section::new("the same 10 at once: one tokio task each, one client");
+    let probe = Probe::start();
     let origin = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..10 {
@@ -71,6 +73,10 @@ pub async fn serial_vs_concurrent(demo: &mut Demo) -> DemoResult<Client> {
     }
     let mut ended = with_progress("concurrent", 10, &log.done, tasks.join_all()).await;
     let concurrent_total = origin.elapsed();
+    let concurrent_busy = probe.stop();
+    // The serial calls never had more than one in flight: a peak of ten
+    // says all ten were at the server together.
+    let together = demo.server.peak_in_flight();
     ended.sort_by_key(|e| e.0);
     for (i, t0, t1, result) in ended {
         result?;
@@ -91,10 +97,12 @@ pub async fn serial_vs_concurrent(demo: &mut Demo) -> DemoResult<Client> {
     for n in [100, big] {
         log.reset_done();
         let requests = (0..n).map(|i| ChatRequest::new(vec![Message::user(format!("q{i}"))]));
+        let probe = Probe::start();
         let t0 = Instant::now();
         let label = format!("{} at once", thousands(n as u64));
         let results = with_progress(&label, n, &log.done, chat.chat_many(requests, n)).await;
         let took = t0.elapsed();
+        let busy = probe.stop();
         let failed = results.iter().filter(|r| r.is_err()).count();
         if let Some(Err(e)) = results.into_iter().find(|r| r.is_err()) {
             return Err(format!("{failed} of {n} calls failed, the first: {e}").into());
@@ -109,7 +117,7 @@ pub async fn serial_vs_concurrent(demo: &mut Demo) -> DemoResult<Client> {
             Bar::new(format!("{} calls", thousands(n as u64)), t0, t0, t0 + took)
                 .note(format!("all {} done", thousands(n as u64))),
         );
-        bursts.push(took);
+        bursts.push((took, busy));
     }
     println!(
         "peak memory (client and server, one process): {}",
@@ -126,15 +134,47 @@ pub async fn serial_vs_concurrent(demo: &mut Demo) -> DemoResult<Client> {
         } else {
             String::new()
         },
-        human(bursts[0]),
-        seed.as_secs_f64() / bursts[0].as_secs_f64()
+        human(bursts[0].0),
+        seed.as_secs_f64() / bursts[0].0.as_secs_f64()
     );
 
-    let f = &mut demo.figures;
-    f.serial = serial_total;
-    f.concurrent = concurrent_total;
-    f.burst_100 = bursts[0];
-    f.burst_big = bursts[1];
+    let checks = &mut demo.checks;
+    checks.behaviour(
+        together == 10,
+        format!("10 calls at once were at the server together (its peak: {together} in flight)"),
+    );
+    let s = client.stats();
+    checks.behaviour(
+        s.connections_opened <= big as u64 && s.requests_reused >= 120,
+        format!(
+            "{} connections for {} calls: each burst reused what the one before left ({} reused, 120 or more)",
+            thousands(s.connections_opened),
+            thousands(s.requests_sent),
+            thousands(s.requests_reused)
+        ),
+    );
+    checks.timing(
+        concurrent_total,
+        serial_total,
+        concurrent_busy,
+        format!(
+            "10 at once ({}) faster than one after another ({})",
+            human(concurrent_total),
+            human(serial_total)
+        ),
+    );
+    let (burst_big, burst_busy) = bursts[1];
+    checks.timing(
+        burst_big,
+        call * 3,
+        burst_busy,
+        format!(
+            "{} at once ({}) within 3 calls' time ({})",
+            thousands(big as u64),
+            human(burst_big),
+            human(call * 3)
+        ),
+    );
     demo.timeline.sections.push(serial);
     demo.timeline.sections.push(concurrent);
     demo.cfg.big = big;
@@ -201,7 +241,15 @@ pub async fn reuse(demo: &mut Demo, bursts: Client) -> DemoResult<()> {
         SEED_REUSE * 100.0,
         s.reuse_ratio() * 100.0
     );
-    demo.figures.steady_reuse = s.reuse_ratio();
+    demo.checks.behaviour(
+        s.connections_opened <= cfg.steady_in_flight as u64 && s.reuse_ratio() > 0.9,
+        format!(
+            "steady traffic: {} connections for {} in flight, reuse ratio {:.3} above 0.9",
+            s.connections_opened,
+            cfg.steady_in_flight,
+            s.reuse_ratio()
+        ),
+    );
     Ok(())
 }
 

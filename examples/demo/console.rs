@@ -15,9 +15,10 @@ pub fn heading(n: u32, title: &str) {
 }
 
 /// Awaits `work` while a line counts the calls `done` says have finished:
-/// redrawn in place every 100 ms on a terminal, a plain line every second
-/// otherwise (a CI log or a pipe gets no carriage returns). The line is
-/// erased when `work` ends, so the step's own result line takes its place.
+/// redrawn in place every 100 ms on a terminal; otherwise (a CI log, a
+/// pipe: no carriage returns) a plain line when [`ProgressLines`] says so.
+/// The line is erased when `work` ends, so the step's own result line takes
+/// its place.
 pub async fn with_progress<T>(
     label: &str,
     total: usize,
@@ -25,27 +26,21 @@ pub async fn with_progress<T>(
     work: impl Future<Output = T>,
 ) -> T {
     let tty = std::io::stdout().is_terminal();
-    let every = if tty {
-        Duration::from_millis(100)
-    } else {
-        Duration::from_secs(1)
-    };
+    let every = Duration::from_millis(if tty { 100 } else { 20 });
     let start = Instant::now();
+    let mut lines = ProgressLines::new(label, total);
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     tokio::pin!(work);
     let out = loop {
         tokio::select! {
             out = &mut work => break out,
             _ = ticks.tick() => {
-                let line = format!(
-                    "   {label}: {}/{total} done, {:.1} s",
-                    done.load(Ordering::Relaxed),
-                    start.elapsed().as_secs_f64()
-                );
+                let now = start.elapsed();
+                let count = done.load(Ordering::Relaxed);
                 if tty {
-                    print!("\r\x1b[2K{line}");
+                    print!("\r\x1b[2K{}", lines.line(count, now));
                     let _ = std::io::stdout().flush();
-                } else {
+                } else if let Some(line) = lines.poll(count, now) {
                     println!("{line}");
                 }
             }
@@ -56,6 +51,54 @@ pub async fn with_progress<T>(
         let _ = std::io::stdout().flush();
     }
     out
+}
+
+/// When a log without carriage returns gets a progress line: when the
+/// count has moved and a second has passed since the last line, or after
+/// five seconds without news. A line printed on a fixed second races the
+/// calls that end on that second (a serial run of 1 s calls showed
+/// `0/10 done, 1.0 s` … `9/10 done, 10.0 s`); one printed as the count
+/// moves says `1/10 done, 1.0 s`.
+pub struct ProgressLines {
+    label: String,
+    total: usize,
+    /// When the last line was printed, and the count it showed.
+    last: Option<(Duration, usize)>,
+}
+
+impl ProgressLines {
+    /// A stretch with `total` calls to go.
+    pub fn new(label: &str, total: usize) -> ProgressLines {
+        ProgressLines {
+            label: label.to_string(),
+            total,
+            last: None,
+        }
+    }
+
+    /// The line to print now, if any, given `done` calls `elapsed` into
+    /// the stretch.
+    pub fn poll(&mut self, done: usize, elapsed: Duration) -> Option<String> {
+        let (since, shown) = self.last.unwrap_or((Duration::ZERO, 0));
+        let waited = elapsed.saturating_sub(since);
+        let news = done != shown && waited >= Duration::from_secs(1);
+        let quiet = waited >= Duration::from_secs(5);
+        if !(news || quiet) {
+            return None;
+        }
+        self.last = Some((elapsed, done));
+        Some(self.line(done, elapsed))
+    }
+
+    /// `   serial: 3/10 done, 3.0 s`.
+    pub fn line(&self, done: usize, elapsed: Duration) -> String {
+        format!(
+            "   {}: {done}/{} done, {:.1} s",
+            self.label,
+            self.total,
+            elapsed.as_secs_f64()
+        )
+    }
 }
 
 /// A duration in the unit that reads best: `3 µs`, `1.8 ms`, `1.004 s`.
@@ -122,5 +165,40 @@ mod tests {
         assert_eq!(human(Duration::from_millis(1004)), "1.004 s");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
+    }
+
+    /// Ten serial calls of 1 s, each ending a few ms past its second,
+    /// polled every 20 ms: each line shows the calls done by its time.
+    #[test]
+    fn progress_lines_count_what_is_done_at_their_time() {
+        let mut lines = ProgressLines::new("serial", 10);
+        let ends: Vec<Duration> = (1..=10)
+            .map(|i| Duration::from_millis(i * 1000 + 4 * i))
+            .collect();
+        let mut printed = Vec::new();
+        let mut now = Duration::ZERO;
+        while now < ends[9] {
+            now += Duration::from_millis(20);
+            let done = ends.iter().filter(|&&e| e <= now).count();
+            printed.extend(lines.poll(done, now));
+        }
+        let expected: Vec<String> = (1..=9)
+            .map(|i| format!("   serial: {i}/10 done, {i}.0 s"))
+            .chain(["   serial: 10/10 done, 10.0 s".to_string()])
+            .collect();
+        assert_eq!(printed, expected);
+    }
+
+    /// Nothing to report for a long while: a line every 5 s all the same.
+    #[test]
+    fn progress_lines_say_they_are_alive() {
+        let mut lines = ProgressLines::new("hang", 1);
+        let printed: Vec<String> = (1..=600)
+            .filter_map(|t| lines.poll(0, Duration::from_millis(t * 20)))
+            .collect();
+        assert_eq!(
+            printed,
+            ["   hang: 0/1 done, 5.0 s", "   hang: 0/1 done, 10.0 s"]
+        );
     }
 }

@@ -12,18 +12,25 @@
 //! `demo-timeline.svg`, one bar per request.
 //!
 //! `--quick` makes every delay a tenth (calls of 0.1 s, shorter backoffs
-//! and cool-downs) and checks that the figures hang together: concurrent
-//! faster than serial, a reuse ratio above 0.9, the timeout within 50 ms
-//! of its deadline, the retries and the circuit as scripted. A failed
-//! check is printed and the demo exits with status 1, so CI runs this one
-//! command. `--check` runs the checks at full length too.
+//! and cool-downs) and checks what brisk did: calls in flight together,
+//! connections opened and reused, the timeout's phase and deadline, the
+//! retries' attempts and waits, the circuit's transitions. A failed check
+//! is printed and the demo exits with status 1, so CI runs this one
+//! command (`--check` runs the checks at full length too). Timing figures
+//! (a burst within three calls' time, the timeout cut within 50 ms of its
+//! deadline) are judged too, but a miss that the machine's load explains
+//! is reported as "machine too busy to judge", not failed: see `judge.rs`.
+//! `.ci/demo-under-load` runs `--quick` five times beside six busy loops.
 //!
-//! The files: `concurrency.rs` (steps 1 and 2), `resilience.rs` (3 to 5),
-//! `talk.rs` (6 and 7), `timeline.rs` (what is recorded), `svg.rs` (the
-//! picture), `console.rs` (headings, the progress line, peak memory).
+//! The files: `concurrency.rs` (steps 1 and 2), `resilience.rs` (3 and 4),
+//! `circuit.rs` (5), `talk.rs` (6 and 7), `judge.rs` (the checks),
+//! `timeline.rs` (what is recorded), `svg.rs` (the picture), `console.rs`
+//! (headings, the progress line, peak memory).
 
+mod circuit;
 mod concurrency;
 mod console;
+mod judge;
 mod resilience;
 mod svg;
 mod talk;
@@ -32,6 +39,7 @@ mod timeline;
 use brisk::chat::{Chat, ChatBuilder, Provider};
 use brisk::mock::MockServer;
 use brisk::Client;
+use judge::Checks;
 use std::time::{Duration, Instant};
 use timeline::Timeline;
 
@@ -83,32 +91,13 @@ impl Config {
     }
 }
 
-/// What the checks look at, filled in by the steps.
-#[derive(Default)]
-pub struct Figures {
-    pub serial: Duration,
-    pub concurrent: Duration,
-    pub burst_100: Duration,
-    pub burst_big: Duration,
-    pub steady_reuse: f64,
-    pub timeout_elapsed: Duration,
-    pub timeout_phase: String,
-    pub retry_attempts: u32,
-    pub quota_attempts: u32,
-    pub circuit_opened: bool,
-    pub circuit_closed: bool,
-    pub fast_fail: Duration,
-    pub streamed_tokens: usize,
-    pub suggestions: usize,
-}
-
-/// What every step shares: the mock server, the settings, and what has
-/// been recorded so far.
+/// What every step shares: the mock server, the settings, what has been
+/// recorded so far and the checks made.
 pub struct Demo {
     pub server: MockServer,
     pub cfg: Config,
     pub timeline: Timeline,
-    pub figures: Figures,
+    pub checks: Checks,
 }
 
 impl Demo {
@@ -140,7 +129,7 @@ async fn main() {
             "-h" | "--help" => {
                 println!("usage: demo [--quick] [--check]");
                 println!("  --quick  delays a tenth as long (a few seconds); implies --check");
-                println!("  --check  exit 1 if the figures are inconsistent");
+                println!("  --check  exit 1 if brisk did not do what each step expects");
                 return;
             }
             other => {
@@ -177,7 +166,7 @@ async fn run(cfg: Config, check: bool) -> DemoResult<bool> {
         server,
         cfg,
         timeline: Timeline::default(),
-        figures: Figures::default(),
+        checks: Checks::default(),
     };
     demo.timeline.subtitle = format!(
         "{} run, {}; mock server on loopback, one chat call = {} s",
@@ -190,7 +179,7 @@ async fn run(cfg: Config, check: bool) -> DemoResult<bool> {
     concurrency::reuse(&mut demo, bursts).await?;
     resilience::timeout(&mut demo).await?;
     resilience::retry(&mut demo).await?;
-    resilience::circuit_breaker(&mut demo).await?;
+    circuit::circuit_breaker(&mut demo).await?;
     talk::streaming(&mut demo).await?;
     talk::suggestions(&mut demo).await?;
 
@@ -204,84 +193,7 @@ async fn run(cfg: Config, check: bool) -> DemoResult<bool> {
         console::peak_memory_text()
     );
     if check {
-        return Ok(checks(&demo));
+        return Ok(demo.checks.report());
     }
     Ok(true)
-}
-
-/// The figures must hang together; prints each check, and whether all
-/// passed.
-fn checks(demo: &Demo) -> bool {
-    let f = &demo.figures;
-    let late = f.timeout_elapsed.saturating_sub(demo.cfg.deadline);
-    let list = [
-        (
-            f.concurrent < f.serial,
-            format!(
-                "concurrent ({:.3} s) faster than serial ({:.3} s)",
-                f.concurrent.as_secs_f64(),
-                f.serial.as_secs_f64()
-            ),
-        ),
-        (
-            f.burst_big < demo.cfg.call * 3,
-            format!(
-                "{} at once ({:.3} s) within 3 calls' time",
-                f.burst_big_label(demo.cfg.big),
-                f.burst_big.as_secs_f64()
-            ),
-        ),
-        (
-            f.steady_reuse > 0.9,
-            format!("reuse ratio {:.3} above 0.9", f.steady_reuse),
-        ),
-        (
-            f.timeout_elapsed >= demo.cfg.deadline && late <= Duration::from_millis(50),
-            format!(
-                "timeout cut {} after its deadline (at most 50 ms), phase {}",
-                console::human(late),
-                f.timeout_phase
-            ),
-        ),
-        (
-            f.retry_attempts == 4,
-            format!("retried call took 4 attempts ({})", f.retry_attempts),
-        ),
-        (
-            f.quota_attempts == 1,
-            format!("quota error not retried ({} attempt)", f.quota_attempts),
-        ),
-        (
-            f.circuit_opened && f.circuit_closed,
-            "circuit opened, then a probe closed it".to_string(),
-        ),
-        (
-            f.fast_fail < Duration::from_millis(5),
-            format!("open circuit failed fast ({})", console::human(f.fast_fail)),
-        ),
-        (
-            f.streamed_tokens > 1 && f.suggestions > 0,
-            format!(
-                "{} tokens streamed, {} suggestions",
-                f.streamed_tokens, f.suggestions
-            ),
-        ),
-    ];
-    println!();
-    println!("checks");
-    let mut all = true;
-    for (ok, what) in &list {
-        println!("  {} {what}", if *ok { "ok  " } else { "FAIL" });
-        all &= ok;
-    }
-    if !all {
-        eprintln!("demo: some checks failed");
-    }
-    all
-}
-
-impl Figures {
-    fn burst_big_label(&self, n: usize) -> String {
-        format!("{} calls", console::thousands(n as u64))
-    }
 }

@@ -1,15 +1,17 @@
-//! Steps 3 to 5: what keeps a service alive when its LLM backend is not:
-//! a deadline on every call, retries with jittered backoff (and none where
-//! waiting cannot help), and a circuit breaker that stops calling a
-//! backend that is down.
+//! Steps 3 and 4: what keeps a service alive when its LLM backend is not:
+//! a deadline on every call, and retries with jittered backoff (and none
+//! where waiting cannot help). Step 5, the circuit breaker, is in
+//! `circuit.rs`.
 
 use crate::console::{heading, human};
-use crate::timeline::{brief, secs, Bar, EventLog, Logged, Mark, Outcome, Section, Shade};
+use crate::judge::Probe;
+use crate::timeline::{secs, Bar, EventLog, Logged, Mark, Outcome, Section, Shade};
 use crate::{Demo, DemoResult};
 use brisk::chat::ErrorKind;
 use brisk::mock::{Answer, Script};
-use brisk::{CircuitBreaker, CircuitState, Client, RetryPolicy};
-use std::time::{Duration, Instant};
+use brisk::{Client, RetryPolicy};
+use std::time::Duration;
+use std::time::Instant;
 
 /// Step 3: a call to an endpoint that never answers ends at its deadline.
 pub async fn timeout(demo: &mut Demo) -> DemoResult<()> {
@@ -22,9 +24,11 @@ pub async fn timeout(demo: &mut Demo) -> DemoResult<()> {
         "chat.timeout({}) on a call the server reads and never answers",
         human(deadline)
     );
+    let probe = Probe::start();
     let t0 = Instant::now();
     let result = chat.chat("Are you there?").await;
     let elapsed = t0.elapsed();
+    let busy = probe.stop();
     let Err(e) = result else {
         return Err("the call that never gets an answer got one".into());
     };
@@ -54,8 +58,28 @@ pub async fn timeout(demo: &mut Demo) -> DemoResult<()> {
         label: format!("deadline {}", human(deadline)),
     });
     demo.timeline.sections.push(section);
-    demo.figures.timeout_elapsed = elapsed;
-    demo.figures.timeout_phase = phase;
+    demo.checks.behaviour(
+        e.kind() == brisk::chat::ErrorKind::Timeout
+            && phase == "read-head"
+            && total
+            && e.attempts() == 1
+            && elapsed >= deadline,
+        format!(
+            "timeout: phase {phase}, {} deadline, {} attempt, not before the deadline",
+            if total { "the total" } else { "a phase's" },
+            e.attempts()
+        ),
+    );
+    let late = elapsed.saturating_sub(deadline);
+    demo.checks.timing(
+        late,
+        Duration::from_millis(50),
+        busy,
+        format!(
+            "timeout cut {} after its deadline (at most 50 ms)",
+            human(late)
+        ),
+    );
     Ok(())
 }
 
@@ -96,6 +120,11 @@ pub async fn retry(demo: &mut Demo) -> DemoResult<()> {
     let events = log.take();
     let mut bar = Bar::new("503, 503, 429, 200", t0, t0, t1);
     let mut waiting_since = None;
+    // What the checks look at: the statuses in order, and each wait with
+    // what bounded it.
+    let mut statuses = Vec::new();
+    let mut waits_within = true;
+    let mut hinted_wait = None;
     for (at, event) in &events {
         let s = secs(t0, *at);
         match event {
@@ -106,6 +135,7 @@ pub async fn retry(demo: &mut Demo) -> DemoResult<()> {
                 println!("  {s:>7.3} s  attempt {attempt} sent");
             }
             Logged::Head { attempt, status } => {
+                statuses.push(*status);
                 println!("  {s:>7.3} s  attempt {attempt} answered {status}");
                 if *status >= 400 {
                     bar.marks.push(Mark {
@@ -121,10 +151,12 @@ pub async fn retry(demo: &mut Demo) -> DemoResult<()> {
                 attempt,
             } => {
                 let why = if *hinted {
+                    hinted_wait = Some(*delay);
                     "the server's hint: retry-after-ms".to_string()
                 } else {
-                    let cap = cfg.backoff * 2u32.pow(attempt - 1);
-                    format!("backoff: random below {}", human(cap.min(cfg.backoff * 16)))
+                    let cap = (cfg.backoff * 2u32.pow(attempt - 1)).min(cfg.backoff * 16);
+                    waits_within &= *delay <= cap;
+                    format!("backoff: random below {}", human(cap))
                 };
                 println!(
                     "  {s:>7.3} s  retry after {} ({why}), reason: {reason}",
@@ -181,196 +213,33 @@ pub async fn retry(demo: &mut Demo) -> DemoResult<()> {
             .note(format!("429, not retried ({})", human(q1 - q0))),
     );
     demo.timeline.sections.push(section);
-    demo.figures.retry_attempts = reply.attempts;
-    demo.figures.quota_attempts = err.attempts();
-    Ok(())
-}
-
-/// Step 5: the backend goes down; the circuit opens, calls fail at once;
-/// the backend comes back and one probe closes the circuit.
-pub async fn circuit_breaker(demo: &mut Demo) -> DemoResult<()> {
-    let cfg = &demo.cfg;
-    heading(5, "Circuit breaker: a backend that is down");
-    const FAILURES: u32 = 5;
-    demo.server
-        .on_model("backend", Answer::text("Back in business."));
-    let log = EventLog::new();
-    let client = Client::builder()
-        .circuit_breaker(
-            CircuitBreaker::default()
-                .consecutive_failures(FAILURES)
-                .cool_down(cfg.cool_down),
-        )
-        .on_event(log.hook())
-        .build()?;
-    let chat = demo
-        .chat_builder(&client, "backend")
-        .retry(RetryPolicy::default().backoff(cfg.backoff, cfg.backoff * 16))
-        .build();
-    println!(
-        "CircuitBreaker::default().consecutive_failures({FAILURES}).cool_down({}); 3 attempts a call",
-        human(cfg.cool_down)
+    let checks = &mut demo.checks;
+    checks.behaviour(
+        reply.attempts == 4 && statuses == [503, 503, 429, 200],
+        format!(
+            "retried call: answered {} in {} attempts",
+            statuses
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            reply.attempts
+        ),
     );
-    chat.chat("warm-up").await?;
-    log.take();
-
-    demo.server.set_down(true).await;
-    let origin = Instant::now();
-    println!("  {:>7.3} s  backend down (connections refused)", 0.0);
-    let mut section =
-        Section::new("circuit breaker: backend down, circuit open (shaded), probe closes it");
-    let mut open_at = None;
-    let mut half_open_at = None;
-    let mut retry_at = None;
-    let mut fast = Vec::new();
-    let mut call = 0;
-    // Calls until the circuit has refused six of them, spread over the
-    // cool-down.
-    while fast.len() < 6 {
-        call += 1;
-        let t0 = Instant::now();
-        let result = chat.chat("Still there?").await;
-        let t1 = Instant::now();
-        let Err(e) = result else {
-            return Err("a call to the downed backend got an answer".into());
-        };
-        let mut bar = Bar::new(format!("call {call}"), origin, t0, t1);
-        let mut opened_now = false;
-        let mut waiting_since = None;
-        for (at, event) in log.take() {
-            match event {
-                // A call the open circuit refused never reached the
-                // backend: its bar's colour says so, no mark.
-                Logged::Failed { error } if error == "circuit open" => {}
-                Logged::Failed { error } => bar.marks.push(Mark {
-                    at: secs(origin, at),
-                    label: if error == "connection refused" {
-                        "refused".to_string()
-                    } else {
-                        error
-                    },
-                }),
-                Logged::Retry { .. } => waiting_since = Some(secs(origin, at)),
-                Logged::Start { .. } => {
-                    if let Some(w) = waiting_since.take() {
-                        bar.waits.push((w, secs(origin, at)));
-                    }
-                }
-                Logged::Circuit {
-                    to: CircuitState::Open,
-                    ..
-                } => {
-                    open_at = Some(at);
-                    opened_now = true;
-                }
-                _ => {}
-            }
-        }
-        if e.http().is_some_and(|h| h.is_circuit_open()) {
-            retry_at = e.http().and_then(|h| h.retry_at());
-            fast.push(t1 - t0);
-            println!(
-                "  {:>7.3} s  call {call}: refused at once in {} (circuit open, nothing sent)",
-                secs(origin, t0),
-                human(t1 - t0)
-            );
-            bar = bar
-                .outcome(Outcome::Rejected)
-                .note(format!("refused at once, {}", human(t1 - t0)));
-            tokio::time::sleep(cfg.cool_down / 10).await;
-        } else {
-            println!(
-                "  {:>7.3} s  call {call}: failed in {} after {} attempts ({}){}",
-                secs(origin, t0),
-                human(t1 - t0),
-                e.attempts(),
-                e.http().map_or("?".to_string(), brief),
-                if opened_now {
-                    format!(": {FAILURES} failures in a row, the circuit opened")
-                } else {
-                    String::new()
-                }
-            );
-            let note = format!("{} attempts, {}", e.attempts(), human(t1 - t0));
-            bar = bar.outcome(Outcome::Failed).note(note);
-        }
-        section.bars.push(bar);
-        if call > 20 {
-            return Err("the circuit never opened".into());
-        }
-    }
-
-    demo.server.set_down(false).await;
-    let up = Instant::now();
-    println!(
-        "  {:>7.3} s  backend up again; the circuit stays open until its cool-down ends",
-        secs(origin, up)
+    checks.behaviour(
+        waits_within && hinted_wait == Some(cfg.hint),
+        format!(
+            "retry waits: each backoff below its cap, the 429's wait its Retry-After ({})",
+            hinted_wait.map_or("none".to_string(), human)
+        ),
     );
-    if let Some(at) = retry_at {
-        tokio::time::sleep_until(at.into()).await;
-    }
-    let t0 = Instant::now();
-    let reply = chat.chat("Still there?").await?;
-    let t1 = Instant::now();
-    let mut closed = false;
-    for (at, event) in log.take() {
-        if let Logged::Circuit { from, to } = event {
-            println!("  {:>7.3} s  circuit {from} -> {to}", secs(origin, at));
-            if to == CircuitState::HalfOpen {
-                half_open_at = Some(at);
-            }
-            closed |= to == CircuitState::Closed;
-        }
-    }
-    println!(
-        "  {:>7.3} s  call {}: the probe, answered in {}: {:?}",
-        secs(origin, t0),
-        call + 1,
-        human(t1 - t0),
-        reply.content
+    checks.behaviour(
+        err.attempts() == 1 && err.kind() == ErrorKind::QuotaExhausted,
+        format!(
+            "quota error not retried ({} attempt, {:?})",
+            err.attempts(),
+            err.kind()
+        ),
     );
-    section.bars.push(
-        Bar::new(format!("call {} (probe)", call + 1), origin, t0, t1).note(format!(
-            "probe answered, circuit closed ({})",
-            human(t1 - t0)
-        )),
-    );
-    if let Some(open) = open_at {
-        section.shades.push(Shade {
-            start: secs(origin, open),
-            end: secs(origin, half_open_at.unwrap_or(t0)),
-            label: "circuit open".to_string(),
-        });
-    }
-    section.lines.push(Shade {
-        start: secs(origin, up),
-        end: secs(origin, up),
-        label: "backend up".to_string(),
-    });
-    fast.sort();
-    let median = fast[fast.len() / 2];
-    let before: Vec<Duration> = section
-        .bars
-        .iter()
-        .filter(|b| b.outcome == Outcome::Failed)
-        .map(|b| Duration::from_secs_f64(b.end - b.start))
-        .collect();
-    if let Some(slowest) = before.iter().max() {
-        println!(
-            "a failed call took up to {} while the circuit was closed (it waited out its retries); \
-             {} (median) once open",
-            human(*slowest),
-            human(median)
-        );
-    }
-    let stats = client.stats();
-    println!(
-        "client stats: circuits opened {}, requests refused by the circuit {}, retries {}",
-        stats.circuits_opened, stats.circuit_rejected, stats.retries
-    );
-    demo.timeline.sections.push(section);
-    demo.figures.circuit_opened = open_at.is_some();
-    demo.figures.circuit_closed = closed;
-    demo.figures.fast_fail = median;
     Ok(())
 }

@@ -67,7 +67,16 @@ pub async fn streaming(demo: &mut Demo) -> DemoResult<()> {
     if reply.content != STORY {
         return Err("the assembled reply differs from what was sent".into());
     }
-    demo.figures.streamed_tokens = tokens;
+    // The first token cannot come before the server sent it: a lower
+    // bound holds on any machine.
+    demo.checks.behaviour(
+        tokens > 1 && ttft >= cfg.first_token,
+        format!(
+            "stream: {tokens} tokens, the first after {} (the server waited {})",
+            human(ttft),
+            human(cfg.first_token)
+        ),
+    );
     Ok(())
 }
 
@@ -102,11 +111,17 @@ pub async fn suggestions(demo: &mut Demo) -> DemoResult<()> {
     for s in &out.suggestions {
         println!("  - {s}");
     }
+    let seen = demo.server.request_count() - seen;
     println!(
-        "{} in all; the server saw {} request(s) for it",
+        "{} in all; the server saw {seen} request(s) for it",
         human(t0.elapsed()),
-        demo.server.request_count() - seen
     );
-    demo.figures.suggestions = out.suggestions.len();
+    demo.checks.behaviour(
+        out.suggestions.len() == 3 && seen == 1,
+        format!(
+            "{} suggestions from {seen} request (3 from 1)",
+            out.suggestions.len()
+        ),
+    );
     Ok(())
 }

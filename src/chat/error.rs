@@ -266,8 +266,15 @@ impl fmt::Display for ChatError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.kind.as_str())?;
         if let Some(status) = self.0.status {
-            write!(f, " (HTTP {}", status.as_u16())?;
-            if let Some(code) = self.0.code.as_deref().or(self.0.error_type.as_deref()) {
+            let number = status.as_u16().to_string();
+            write!(f, " (HTTP {number}")?;
+            // Some servers (vLLM) send the status again as the code: say
+            // it once, and name the error's type instead.
+            let named = [self.0.code.as_deref(), self.0.error_type.as_deref()]
+                .into_iter()
+                .flatten()
+                .find(|c| *c != number);
+            if let Some(code) = named {
                 write!(f, ", {code}")?;
             }
             f.write_str(")")?;

@@ -7,6 +7,8 @@
 //! The chat layer classifies what a provider answered; it never loops on
 //! its own.
 //!
+//! A reply whole, and one streamed token by token, side by side:
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), brisk::chat::ChatError> {
 //! use brisk::chat::{Chat, ChatOptions, ErrorKind, Provider};
@@ -15,13 +17,32 @@
 //! let chat = Chat::builder(Provider::Zhipu)
 //!     .system_prompt("You are a concise travel guide.")
 //!     .build();
+//!
+//! // Whole: one reply, after the model has finished.
 //! match chat.chat("When is Pingyao at its best?").await {
 //!     Ok(reply) => println!("{} ({} attempts)", reply.content, reply.attempts),
 //!     Err(e) if e.kind() == ErrorKind::QuotaExhausted => eprintln!("top up: {e}"),
 //!     Err(e) => return Err(e),
 //! }
+//!
+//! // Streamed: each delta as it arrives, then the same reply, assembled.
+//! let mut stream = chat.stream("And Datong?", ChatOptions::default()).await?;
+//! while let Some(delta) = stream.next().await {
+//!     print!("{}", delta?.text());
+//! }
+//! let reply = stream.into_reply();
+//! println!("\n({:?}, {:?})", reply.finish_reason, reply.usage);
+//! # Ok(()) }
+//! ```
+//!
+//! Follow-up questions made from a reply's structure, with no second call:
+//!
+//! ```no_run
+//! # async fn run(chat: brisk::chat::Chat) -> Result<(), brisk::chat::ChatError> {
+//! use brisk::chat::ChatOptions;
+//!
 //! let more = chat
-//!     .chat_with_suggestions("And Datong?", ChatOptions::default().temperature(0.3))
+//!     .chat_with_suggestions("And Taiyuan?", ChatOptions::default().temperature(0.3))
 //!     .await?;
 //! println!("{}\nnext: {:?}", more.reply.content, more.suggestions);
 //! # Ok(()) }

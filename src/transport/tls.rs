@@ -85,8 +85,9 @@ impl Certificate {
     }
 }
 
-/// Builds the client's TLS configuration: TLS 1.3 and 1.2 with the ring
-/// provider, ALPN `http/1.1`, webpki-roots unless dropped, plus `extra`.
+/// Builds the client's TLS configuration: TLS 1.3 and 1.2 with the
+/// [crypto provider](crypto_provider), ALPN `http/1.1`, webpki-roots unless
+/// dropped, plus `extra`.
 pub(crate) fn config(
     builtin_roots: bool,
     extra: &[Certificate],
@@ -100,14 +101,57 @@ pub(crate) fn config(
             .add(CertificateDer::from(cert.der.clone()))
             .map_err(crate::error::Error::builder)?;
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ClientConfig::builder_with_provider(provider)
+    let mut config = ClientConfig::builder_with_provider(crypto_provider())
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
         .map_err(crate::error::Error::builder)?
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The crypto provider: the process default if the program installed one
+/// (`rustls::crypto::CryptoProvider::install_default`, rustls's way to
+/// choose for a whole process, which reqwest honours too), else brisk's own:
+/// aws-lc-rs under the `aws-lc-rs` feature, ring otherwise.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    match rustls::crypto::CryptoProvider::get_default() {
+        Some(installed) => Arc::clone(installed),
+        None => Arc::new(built_in_provider()),
+    }
+}
+
+/// aws-lc-rs's default provider, whose key exchange groups start with the
+/// post-quantum hybrid X25519MLKEM768 (rustls 0.23.48 puts it first
+/// unconditionally: its `prefer-post-quantum` feature is obsolete).
+///
+/// aws-lc sets itself up on first use (CPU features, its random
+/// generator): 80 ms in a test build on the 2-core test machine. A key
+/// share made once, when the first client is built, keeps that out of the
+/// first request's deadline.
+#[cfg(feature = "aws-lc-rs")]
+fn built_in_provider() -> rustls::crypto::CryptoProvider {
+    static SET_UP: std::sync::Once = std::sync::Once::new();
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    SET_UP.call_once(|| {
+        if let Some(group) = provider.kx_groups.first() {
+            let _ = group.start();
+        }
+    });
+    provider
+}
+
+/// ring's provider. rustls 0.23.48 deprecates `ring::default_provider` for
+/// want of post-quantum key exchange and offers no other way to name ring's
+/// provider (its random source and key loader are private); rustls's
+/// crate-feature default would reach the same provider, but panics when a
+/// dependency also turns on rustls's aws-lc-rs. ring stays the default
+/// (no C toolchain beyond ring's own, fewer crates); post-quantum key
+/// exchange is what the `aws-lc-rs` feature is for.
+#[cfg(not(feature = "aws-lc-rs"))]
+#[allow(deprecated)]
+fn built_in_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::ring::default_provider()
 }
 
 /// Classifies a TLS failure carried inside an `io::Error`, by what rustls

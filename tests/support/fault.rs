@@ -626,14 +626,27 @@ pub fn tls_setup() -> (Arc<rustls::ServerConfig>, Vec<u8>) {
     let key = PrivateKeyDer::from_pem_file(&certs.server_key).unwrap();
     let ca = std::fs::read(&certs.ca_cert).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let config = rustls::ServerConfig::builder_with_provider(server_provider())
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .unwrap();
     (Arc::new(config), ca)
+}
+
+/// The test servers' crypto provider: the one brisk's client uses, so
+/// that a server offers what the client prefers (aws-lc-rs, with the
+/// post-quantum group, under the `aws-lc-rs` feature; ring otherwise).
+pub fn server_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    #[cfg(feature = "aws-lc-rs")]
+    let provider = rustls::crypto::aws_lc_rs::default_provider();
+    // Deprecated in rustls 0.23.48 for want of post-quantum key exchange,
+    // and the only way to name ring's provider (see src/transport/tls.rs).
+    #[cfg(not(feature = "aws-lc-rs"))]
+    #[allow(deprecated)]
+    let provider = rustls::crypto::ring::default_provider();
+    Arc::new(provider)
 }
 
 /// One way to reach a fault server: plain, or TLS with the test CA.
