@@ -119,6 +119,9 @@ fn check_status(status: u16) -> Result<(), BoxError> {
 pub fn tls_config(root_der: &[u8]) -> Result<Arc<rustls::ClientConfig>, BoxError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(root_der.to_vec()))?;
+    // ring, as brisk uses by default (rustls 0.23.48 deprecates its provider
+    // for want of post-quantum key exchange).
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
