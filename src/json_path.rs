@@ -15,9 +15,9 @@
 /// the path of the place it failed (`choices[0].message.content`), with
 /// `e` beneath saying what was wrong there. `Response::json`, the chat
 /// reply and every chat chunk make theirs here, so they all read alike.
-pub(crate) fn decode_error(json: &[u8], e: serde_json::Error) -> crate::Error {
+pub(crate) fn decode_error(json: &[u8], e: serde_json::Error) -> crate::error::Error {
     let at = offset_of(json, e.line(), e.column());
-    crate::Error::decode(path_at(json, at), e)
+    crate::error::Error::decode(path_at(json, at), e)
 }
 
 /// The path to the place `offset` bytes into `json`, e.g.

@@ -1,7 +1,7 @@
 //! [`Chat`]: a configured chat client, and the calls it makes.
 
 use super::assemble::DEFAULT_MAX_REPLY_BYTES;
-use super::error::{quota_is_final, ChatError};
+use super::error::{error_body, quota_is_final, ChatError};
 use super::parse::parse_reply;
 use super::provider::{redact_userinfo, Provider};
 use super::reply::Reply;
@@ -434,34 +434,6 @@ impl Chat {
 }
 
 /// The most of an error answer's body that is read: error bodies are small
-/// JSON objects, and a gateway's endless page must not hold the call.
-const ERROR_BODY_MAX: usize = 64 * 1024;
-/// The longest wait for an error answer's body, however it arrives: the
-/// read timeout alone would let a server that drips a byte per read
-/// budget hold the call for `ERROR_BODY_MAX` budgets.
-const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
-
-/// At most [`ERROR_BODY_MAX`] bytes of an error answer's body, waiting at
-/// most [`ERROR_BODY_WAIT`]; whatever arrived by then (an endless or
-/// stalled body, or one that failed midway, is classified on its start).
-/// Both a call's error status and a [`ChatStream`]'s read it here.
-pub(super) async fn error_body(resp: &mut crate::Response) -> Vec<u8> {
-    let mut body = Vec::new();
-    let _ = tokio::time::timeout(ERROR_BODY_WAIT, async {
-        while body.len() < ERROR_BODY_MAX {
-            match resp.chunk().await {
-                Ok(Some(piece)) => {
-                    let room = ERROR_BODY_MAX - body.len();
-                    body.extend_from_slice(&piece[..piece.len().min(room)]);
-                }
-                _ => break,
-            }
-        }
-    })
-    .await;
-    body
-}
-
 /// A completion's body, refused past [`DEFAULT_MAX_REPLY_BYTES`]: the
 /// total timeout bounds its time, this its memory.
 async fn reply_body(mut resp: crate::Response) -> Result<Vec<u8>, ChatError> {

@@ -470,6 +470,34 @@ impl From<super::StreamError> for ChatError {
     }
 }
 
+/// JSON objects, and a gateway's endless page must not hold the call.
+const ERROR_BODY_MAX: usize = 64 * 1024;
+/// The longest wait for an error answer's body, however it arrives: the
+/// read timeout alone would let a server that drips a byte per read
+/// budget hold the call for `ERROR_BODY_MAX` budgets.
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(2);
+
+/// At most [`ERROR_BODY_MAX`] bytes of an error answer's body, waiting at
+/// most [`ERROR_BODY_WAIT`]; whatever arrived by then (an endless or
+/// stalled body, or one that failed midway, is classified on its start).
+/// Both a call's error status and a [`ChatStream`](super::ChatStream)'s read it here.
+pub(super) async fn error_body(resp: &mut crate::Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    let _ = tokio::time::timeout(ERROR_BODY_WAIT, async {
+        while body.len() < ERROR_BODY_MAX {
+            match resp.chunk().await {
+                Ok(Some(piece)) => {
+                    let room = ERROR_BODY_MAX - body.len();
+                    body.extend_from_slice(&piece[..piece.len().min(room)]);
+                }
+                _ => break,
+            }
+        }
+    })
+    .await;
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,8 +11,8 @@
 //! keeps, and what is bounded.
 
 use super::assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
-use super::client::error_body;
 use super::delta::{parse_error_body, ChunkError, Delta, ErrorEvent};
+use super::error::error_body;
 use super::Reply;
 use crate::sse::{ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
 use crate::Response;
