@@ -4,6 +4,7 @@
 pub mod certs;
 pub mod fault;
 pub mod nginx;
+pub mod process;
 pub mod server;
 pub mod tinyproxy;
 
