@@ -114,7 +114,7 @@ async fn credentials_in_the_proxy_url_are_sent_and_never_as_authorization() {
         .proxy(Proxy::all(url).unwrap())
         .build()
         .unwrap();
-    client.get("http://origin.example/").send().await.unwrap();
+    support::fetch(&client, "http://origin.example/").await;
     let req = seen.recv().await.unwrap();
     assert_eq!(req.header("proxy-authorization"), Some(USER_PASS));
     assert_eq!(req.header("authorization"), None);
@@ -293,7 +293,7 @@ async fn plain_proxy_connections_are_kept_per_origin() {
         "http://a.example/2",
         "http://b.example/",
     ] {
-        client.get(url).send().await.unwrap().bytes().await.unwrap();
+        support::fetch(&client, url).await;
     }
     // a's second request reused a's connection; b got its own.
     assert_eq!(client.stats().connections_opened, 2);
@@ -309,17 +309,7 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
     let port = origin.addr.port();
     // By default a loopback host never goes through an environment proxy.
     let client = env_client(&[("HTTP_PROXY", proxy.url(""))]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
     assert_eq!(
         request_line(&direct.recv().await.unwrap()),
         "GET /x HTTP/1.1"
@@ -329,17 +319,7 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
         ("http_proxy", proxy.url("")),
         ("NO_PROXY", "<-loopback>".into()),
     ]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "via proxy"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"via proxy");
     assert_eq!(
         request_line(&via_proxy.recv().await.unwrap()),
         format!("GET http://127.0.0.1:{port}/x HTTP/1.1")
@@ -355,15 +335,8 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
             ("http_proxy", proxy.url("")),
             ("no_proxy", no_proxy.clone()),
         ]);
-        let body = client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(body, "direct", "{no_proxy}");
+        let body = support::fetch(&client, &target).await;
+        assert_eq!(body, b"direct", "{no_proxy}");
         direct.recv().await.unwrap();
     }
     // Another port is not exempt.
@@ -374,34 +347,14 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
             format!("<-loopback>,127.0.0.1:{}", port.wrapping_add(1)),
         ),
     ]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "via proxy"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"via proxy");
     // Uppercase HTTP_PROXY is ignored under CGI.
     let client = env_client(&[
         ("HTTP_PROXY", proxy.url("")),
         ("REQUEST_METHOD", "GET".into()),
         ("NO_PROXY", "<-loopback>".into()),
     ]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
     // `no_proxy()` turns the environment off; `proxy()` replaces it.
     let client = Client::builder()
         .proxy_env_lookup({
@@ -411,17 +364,7 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
         .no_proxy()
         .build()
         .unwrap();
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
 }
 
 #[tokio::test]
@@ -673,33 +616,13 @@ async fn tinyproxy_no_proxy_host_goes_direct() {
             format!("<-loopback>,127.0.0.1:{}", origin.addr.port()),
         ),
     ]);
-    assert_eq!(
-        client
-            .get(origin.url("/direct"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "hi"
-    );
+    assert_eq!(support::fetch(&client, origin.url("/direct")).await, b"hi");
     seen.recv().await.unwrap();
     let log = tp.log();
     assert!(!log.contains("/direct"), "{log}");
     // Not exempt: through tinyproxy.
     let client = env_client(&[("HTTP_PROXY", tp.url()), ("NO_PROXY", "<-loopback>".into())]);
-    assert_eq!(
-        client
-            .get(origin.url("/proxied"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "hi"
-    );
+    assert_eq!(support::fetch(&client, origin.url("/proxied")).await, b"hi");
     seen.recv().await.unwrap();
     assert!(tp.log().contains("/proxied"), "{}", tp.log());
 }
