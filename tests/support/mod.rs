@@ -13,3 +13,17 @@ pub mod tinyproxy;
 pub async fn fetch(client: &brisk::Client, url: impl brisk::IntoUrl) -> Vec<u8> {
     client.get(url).send().await.unwrap().bytes().await.unwrap()
 }
+
+/// A client that reads its proxy settings from `vars` only (never from
+/// the process's environment), with retries off.
+pub fn env_client(vars: &[(&str, String)]) -> brisk::Client {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    brisk::Client::builder()
+        .proxy_env_lookup(move |name| map.get(name).cloned())
+        .retry(brisk::RetryPolicy::none())
+        .build()
+        .unwrap()
+}
