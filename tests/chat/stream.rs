@@ -2,9 +2,8 @@
 //! as chunked `text/event-stream` bodies in odd pieces with pauses between
 //! writes, error events, bodies that end without `[DONE]`, a server that
 //! stalls, error statuses, and the connection going back to the pool.
-#![cfg(feature = "json")]
 
-mod support;
+use crate::support;
 
 use brisk::chat::{ChatStream, Delta, Reply, StreamErrorKind, ToolCall};
 use brisk::{Client, RetryPolicy};
@@ -13,9 +12,9 @@ use support::server::{read_request, Scripted};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-const OPENAI: &str = include_str!("fixtures/chat/openai_stream.sse");
-const OPENAI_TOOLS: &str = include_str!("fixtures/chat/openai_stream_tool_calls.sse");
-const ZHIPU: &str = include_str!("fixtures/chat/zhipu_stream.sse");
+const OPENAI: &str = include_str!("../fixtures/chat/openai_stream.sse");
+const OPENAI_TOOLS: &str = include_str!("../fixtures/chat/openai_stream_tool_calls.sse");
+const ZHIPU: &str = include_str!("../fixtures/chat/zhipu_stream.sse");
 
 /// Piece sizes that cut the stream everywhere: inside `data:`, inside
 /// multi-byte UTF-8, between CR and LF of the chunk framing.
