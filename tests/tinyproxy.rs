@@ -9,7 +9,6 @@
 
 mod support;
 
-use brisk::{Client, Proxy, RetryPolicy};
 use support::env_client;
 use support::server::recording;
 use support::tinyproxy::Tinyproxy;
@@ -18,6 +17,7 @@ use support::tinyproxy::Tinyproxy;
 #[cfg(feature = "tls")]
 mod tls {
     use super::*;
+    use brisk::{Client, Proxy, RetryPolicy};
     use support::nginx::{Nginx, HELLO_BODY};
 
     fn nginx_client(nginx: &Nginx, proxy: Proxy) -> Client {
