@@ -14,7 +14,7 @@ type Check = fn(&[u8]);
 /// Targets whose checks live in the library, and the function that runs
 /// them. `request_encode` and `differential_httparse` finish their checks
 /// with httparse, in the fuzz crate; their library half still runs here
-/// (it must not panic). `chat_delta` is replayed by `tests/chat_stream.rs`.
+/// (it must not panic). `chat_delta` is replayed by `tests/chat/stream.rs`.
 const TARGETS: &[(&str, Check)] = &[
     ("response_head", brisk::fuzzing::response_head),
     ("response_stream", brisk::fuzzing::response_stream),

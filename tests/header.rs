@@ -1,6 +1,7 @@
 //! The `header` module and `Method` on the wire: typed names and values,
 //! maps, sensitive values across redirects, methods as constants and as
-//! strings, and response headers read the way reqwest code reads them.
+//! strings, response headers read the way reqwest code reads them, and
+//! `Debug` output that never shows a secret.
 
 mod support;
 
@@ -289,4 +290,27 @@ async fn default_fields_are_checked_when_the_client_is_built() {
     let f = fields(&req);
     assert_eq!(f[0], "Host: own.example");
     assert_eq!(f.iter().filter(|l| l.starts_with("Host:")).count(), 1);
+}
+
+#[test]
+fn debug_output_never_shows_a_secret() {
+    let builder = Client::builder()
+        .default_header("Authorization", "Bearer sk-secret-1")
+        .default_header("X-Api-Key", "sk-secret-2")
+        .default_header("X-Tenant-Token", "sk-secret-3")
+        .sensitive_header("X-Tenant-Token")
+        .default_header("X-Trace", "visible");
+    let shown = format!("{builder:?}");
+    for secret in ["sk-secret-1", "sk-secret-2", "sk-secret-3"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(shown.contains("visible"), "{shown}");
+    let client = builder.build().unwrap();
+    let request = client
+        .get("http://user:pw-secret@example.com/")
+        .sensitive_header("X-Session", "sk-secret-4");
+    let shown = format!("{client:?} {request:?}");
+    for secret in ["pw-secret", "sk-secret"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
 }

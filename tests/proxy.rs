@@ -1,37 +1,22 @@
 //! Proxies: the exact bytes brisk sends to a proxy (a scripted fake one),
-//! the environment rules end to end, and interop with a real proxy we did
-//! not write (tinyproxy, started per test like nginx; the tinyproxy tests
-//! are named `tinyproxy_*` and skip with a warning when it is absent,
-//! unless `BRISK_REQUIRE_TINYPROXY=1`).
+//! and the environment rules end to end (hostile `NO_PROXY` entries
+//! included). Interop with a real proxy is in `tests/tinyproxy.rs`.
 //!
 //! No test here sets a process environment variable: environment proxies
 //! are read through `ClientBuilder::proxy_env_lookup`.
 
 mod support;
 
+use support::env_client;
+
 use brisk::{Client, Proxy, RetryPolicy};
-use std::collections::HashMap;
 use std::time::Duration;
 use support::server::{ok, read_request, recording, serve_each, Received, Scripted};
-use support::tinyproxy::Tinyproxy;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// `Basic base64("user:pass")`.
 const USER_PASS: &str = "Basic dXNlcjpwYXNz";
-
-/// A client that reads its proxy settings from `vars` only.
-fn env_client(vars: &[(&str, String)]) -> Client {
-    let map: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect();
-    Client::builder()
-        .proxy_env_lookup(move |name| map.get(name).cloned())
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
 
 /// A fake proxy: records each request head and answers with `reply`.
 async fn fake_proxy(reply: fn(&Received) -> Vec<u8>) -> (Scripted, UnboundedReceiver<Received>) {
@@ -54,10 +39,6 @@ fn proxy_ok(_: &Received) -> Vec<u8> {
     ok("via proxy")
 }
 
-fn request_line(req: &Received) -> &str {
-    req.head.split("\r\n").next().unwrap()
-}
-
 #[tokio::test]
 async fn http_targets_go_to_the_proxy_in_absolute_form_with_its_credentials() {
     let (proxy, mut seen) = fake_proxy(proxy_ok).await;
@@ -78,7 +59,7 @@ async fn http_targets_go_to_the_proxy_in_absolute_form_with_its_credentials() {
     assert_eq!(resp.text().await.unwrap(), "via proxy");
     let req = seen.recv().await.unwrap();
     assert_eq!(
-        request_line(&req),
+        req.request_line(),
         "GET http://origin.example:8080/a%20b?q=1 HTTP/1.1"
     );
     assert_eq!(req.header("host"), Some("origin.example:8080"));
@@ -93,7 +74,7 @@ async fn http_targets_go_to_the_proxy_in_absolute_form_with_its_credentials() {
         .await
         .unwrap();
     let req = seen.recv().await.unwrap();
-    assert_eq!(request_line(&req), "GET http://origin.example/ HTTP/1.1");
+    assert_eq!(req.request_line(), "GET http://origin.example/ HTTP/1.1");
     assert_eq!(
         req.head
             .to_ascii_lowercase()
@@ -114,7 +95,7 @@ async fn credentials_in_the_proxy_url_are_sent_and_never_as_authorization() {
         .proxy(Proxy::all(url).unwrap())
         .build()
         .unwrap();
-    client.get("http://origin.example/").send().await.unwrap();
+    support::fetch(&client, "http://origin.example/").await;
     let req = seen.recv().await.unwrap();
     assert_eq!(req.header("proxy-authorization"), Some(USER_PASS));
     assert_eq!(req.header("authorization"), None);
@@ -293,7 +274,7 @@ async fn plain_proxy_connections_are_kept_per_origin() {
         "http://a.example/2",
         "http://b.example/",
     ] {
-        client.get(url).send().await.unwrap().bytes().await.unwrap();
+        support::fetch(&client, url).await;
     }
     // a's second request reused a's connection; b got its own.
     assert_eq!(client.stats().connections_opened, 2);
@@ -309,19 +290,9 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
     let port = origin.addr.port();
     // By default a loopback host never goes through an environment proxy.
     let client = env_client(&[("HTTP_PROXY", proxy.url(""))]);
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
     assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
-    assert_eq!(
-        request_line(&direct.recv().await.unwrap()),
+        direct.recv().await.unwrap().request_line(),
         "GET /x HTTP/1.1"
     );
     // `<-loopback>` lifts that: now it does.
@@ -329,19 +300,9 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
         ("http_proxy", proxy.url("")),
         ("NO_PROXY", "<-loopback>".into()),
     ]);
+    assert_eq!(support::fetch(&client, &target).await, b"via proxy");
     assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "via proxy"
-    );
-    assert_eq!(
-        request_line(&via_proxy.recv().await.unwrap()),
+        via_proxy.recv().await.unwrap().request_line(),
         format!("GET http://127.0.0.1:{port}/x HTTP/1.1")
     );
     // And NO_PROXY entries exempt hosts again: by IP, by port, by range.
@@ -355,15 +316,8 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
             ("http_proxy", proxy.url("")),
             ("no_proxy", no_proxy.clone()),
         ]);
-        let body = client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(body, "direct", "{no_proxy}");
+        let body = support::fetch(&client, &target).await;
+        assert_eq!(body, b"direct", "{no_proxy}");
         direct.recv().await.unwrap();
     }
     // Another port is not exempt.
@@ -374,34 +328,14 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
             format!("<-loopback>,127.0.0.1:{}", port.wrapping_add(1)),
         ),
     ]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "via proxy"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"via proxy");
     // Uppercase HTTP_PROXY is ignored under CGI.
     let client = env_client(&[
         ("HTTP_PROXY", proxy.url("")),
         ("REQUEST_METHOD", "GET".into()),
         ("NO_PROXY", "<-loopback>".into()),
     ]);
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
     // `no_proxy()` turns the environment off; `proxy()` replaces it.
     let client = Client::builder()
         .proxy_env_lookup({
@@ -411,17 +345,7 @@ async fn environment_proxies_follow_no_proxy_and_skip_loopback_by_default() {
         .no_proxy()
         .build()
         .unwrap();
-    assert_eq!(
-        client
-            .get(&target)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "direct"
-    );
+    assert_eq!(support::fetch(&client, &target).await, b"direct");
 }
 
 #[tokio::test]
@@ -439,7 +363,7 @@ async fn the_proxy_is_chosen_again_for_each_redirect() {
     assert_eq!(resp.url().as_str(), to);
     assert_eq!(resp.text().await.unwrap(), "direct");
     assert_eq!(
-        request_line(&direct.recv().await.unwrap()),
+        direct.recv().await.unwrap().request_line(),
         "GET /landed HTTP/1.1"
     );
 }
@@ -470,236 +394,56 @@ async fn a_proxy_sending_bytes_into_the_tunnel_first_is_refused() {
     assert_eq!(err.phase(), Some(brisk::Phase::Connect));
 }
 
-// --- tinyproxy ---------------------------------------------------------
-
-/// The tinyproxy tests that talk TLS to nginx through it.
-#[cfg(feature = "tls")]
-mod tls {
-    use super::*;
-    use support::nginx::{Nginx, HELLO_BODY};
-
-    fn nginx_client(nginx: &Nginx, proxy: Proxy) -> Client {
-        let pem = std::fs::read(&nginx.certs.ca_cert).unwrap();
-        Client::builder()
-            .add_root_certificate(brisk::Certificate::from_pem(&pem).unwrap())
-            .proxy(proxy)
+/// Hostile `NO_PROXY` entries never panic: each is ignored or read.
+#[tokio::test]
+async fn hostile_no_proxy_entries_do_not_panic() {
+    use support::server::recording;
+    let (origin, _rx) = recording("direct").await;
+    let entries = [
+        "10.0.0.0/99",
+        "[::1",
+        "[::1]:",
+        "[::1]:x",
+        ":80",
+        ",,,",
+        "ü.com",
+        "*.",
+        ".",
+        "[]:1",
+        "1.2.3.4/33",
+        "::ffff:1.2.3.4/200",
+        "/",
+        "/8",
+        "a/b/c",
+        "0.0.0.0/0",
+        "::/0",
+        "[fe80::1%eth0]",
+        "host:99999",
+        "*",
+        "\u{200b}",
+        "xn--",
+        "[::]/0:80",
+        "1.2.3.4:0",
+        "*.*.",
+    ];
+    for e in entries {
+        let no_proxy = e.to_string();
+        let client = brisk::Client::builder()
+            .proxy_env_lookup(move |name| match name {
+                "HTTP_PROXY" => Some("http://127.0.0.1:9".to_string()),
+                "NO_PROXY" => Some(no_proxy.clone()),
+                _ => None,
+            })
             .retry(RetryPolicy::none())
             .build()
-            .unwrap()
-    }
-
-    #[tokio::test]
-    async fn tinyproxy_plain_http_reaches_our_origin_without_proxy_credentials() {
-        let Some(tp) = Tinyproxy::start("") else {
-            return;
-        };
-        let (origin, mut seen) = recording("hello via tinyproxy").await;
-        let client = Client::builder()
-            .proxy(Proxy::http(tp.url()).unwrap())
-            .build()
             .unwrap();
-        let resp = client.get(origin.url("/plain?x=1")).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "{}", tp.log());
-        assert_eq!(resp.text().await.unwrap(), "hello via tinyproxy");
-        let req = seen.recv().await.unwrap();
-        assert_eq!(request_line(&req), "GET /plain?x=1 HTTP/1.1");
-        assert_eq!(req.header("proxy-authorization"), None);
+        // Loopback goes direct whatever the list says (but `<-loopback>`).
+        let resp = client.get(origin.url("/")).send().await.unwrap();
+        assert_eq!(resp.text().await.unwrap(), "direct", "{e}");
+        let _ = client
+            .get("http://example.invalid/")
+            .timeout(Duration::from_millis(200))
+            .send()
+            .await;
     }
-
-    #[tokio::test]
-    async fn tinyproxy_tls_through_connect_to_nginx() {
-        let Some(nginx) = Nginx::start() else { return };
-        let Some(tp) = Tinyproxy::start(&format!("ConnectPort {}", nginx.https_port)) else {
-            return;
-        };
-        let client = nginx_client(&nginx, Proxy::all(tp.url()).unwrap());
-        for i in 0..2 {
-            let resp = client
-                .get(nginx.https_url("/hello.txt"))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{e:?}\n{}", tp.log()));
-            assert_eq!(resp.status(), 200);
-            assert_eq!(
-                resp.reused(),
-                i > 0,
-                "the tunnel carries the second request"
-            );
-            assert_eq!(resp.text().await.unwrap(), HELLO_BODY);
-        }
-        // Another origin through the same proxy (the same nginx under another
-        // name) gets its own tunnel: a tunnel leads to one origin only.
-        let other = format!("https://127.0.0.1:{}/hello.txt", nginx.https_port);
-        let resp = client.get(other).send().await.unwrap();
-        assert!(!resp.reused());
-        assert_eq!(resp.text().await.unwrap(), HELLO_BODY);
-        assert_eq!(client.stats().connections_opened, 2);
-        // The certificate is checked against the origin's name, not the
-        // proxy's: a name the certificate does not cover fails.
-        let wrong = format!("https://localhost:{}/hello.txt", nginx.wrong_host_port);
-        let tp2 = Tinyproxy::start(&format!("ConnectPort {}", nginx.wrong_host_port)).unwrap();
-        let client = nginx_client(&nginx, Proxy::all(tp2.url()).unwrap());
-        let err = client.get(wrong).send().await.unwrap_err();
-        assert_eq!(
-            err.tls_failure(),
-            Some(brisk::TlsFailure::NotValidForName),
-            "{err:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn tinyproxy_basic_auth() {
-        let Some(nginx) = Nginx::start() else { return };
-        let Some(tp) = Tinyproxy::start("BasicAuth user pass") else {
-            return;
-        };
-        let good = nginx_client(
-            &nginx,
-            Proxy::all(tp.url()).unwrap().basic_auth("user", "pass"),
-        );
-        let resp = good
-            .get(nginx.https_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.text().await.unwrap(), HELLO_BODY);
-        let resp = good.get(nginx.http_url("/hello.txt")).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "{}", tp.log());
-        assert_eq!(resp.text().await.unwrap(), HELLO_BODY);
-        // Credentials from the URL work the same.
-        let in_url = format!("http://user:pass@127.0.0.1:{}", tp.port);
-        let resp = nginx_client(&nginx, Proxy::all(in_url).unwrap())
-            .get(nginx.https_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 200);
-
-        let bad = nginx_client(
-            &nginx,
-            Proxy::all(tp.url()).unwrap().basic_auth("user", "wrong"),
-        );
-        let err = bad
-            .get(nginx.https_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(err.is_proxy_auth(), "{err:?}");
-        // tinyproxy 1.11 answers a CONNECT with wrong credentials with a 401,
-        // not a 407; both count as the proxy's auth demand.
-        let status = err.proxy_status().map(|s| s.as_u16());
-        assert!(matches!(status, Some(401 | 407)), "{status:?}");
-        // Plain http: the proxy's 407 is the response, as in reqwest.
-        let resp = bad.get(nginx.http_url("/hello.txt")).send().await.unwrap();
-        assert!(
-            matches!(resp.status().as_u16(), 401 | 407),
-            "{}",
-            resp.status()
-        );
-        let none_plain = nginx_client(&nginx, Proxy::all(tp.url()).unwrap());
-        let resp = none_plain
-            .get(nginx.http_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 407);
-        let none = nginx_client(&nginx, Proxy::all(tp.url()).unwrap());
-        let err = none.get(nginx.https_url("/")).send().await.unwrap_err();
-        assert!(err.is_proxy_auth(), "{err:?}");
-    }
-
-    #[tokio::test]
-    async fn tinyproxy_refusals() {
-        let Some(nginx) = Nginx::start() else { return };
-        // Tunnels only to port 443: the test port is denied with a 403.
-        let Some(tp) = Tinyproxy::start("ConnectPort 443") else {
-            return;
-        };
-        let client = nginx_client(&nginx, Proxy::all(tp.url()).unwrap());
-        let err = client
-            .get(nginx.https_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(err.is_proxy() && !err.is_proxy_auth(), "{err:?}");
-        assert_eq!(err.proxy_status().map(|s| s.as_u16()), Some(403));
-        // A filter that denies every host: 403 to absolute-form requests
-        // (an ordinary response) and to CONNECT (a typed error).
-        let filter_dir = tempdir_filter();
-        let Some(filtering) = Tinyproxy::start(&format!(
-            "Filter \"{}\"\nFilterURLs On\nFilterDefaultDeny Yes",
-            filter_dir.display()
-        )) else {
-            return;
-        };
-        let client = nginx_client(&nginx, Proxy::all(filtering.url()).unwrap());
-        let resp = client
-            .get(nginx.http_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 403, "{}", filtering.log());
-        let err = client
-            .get(nginx.https_url("/hello.txt"))
-            .send()
-            .await
-            .unwrap_err();
-        assert!(err.is_proxy(), "{err:?}\n{}", filtering.log());
-        assert_eq!(err.proxy_status().map(|s| s.as_u16()), Some(403));
-        let _ = std::fs::remove_file(filter_dir);
-    }
-
-    /// An empty filter file: with `FilterDefaultDeny`, tinyproxy denies all.
-    fn tempdir_filter() -> std::path::PathBuf {
-        let path =
-            std::env::temp_dir().join(format!("brisk-tinyproxy-filter-{}", std::process::id()));
-        std::fs::write(&path, "").unwrap();
-        path
-    }
-}
-
-#[tokio::test]
-async fn tinyproxy_no_proxy_host_goes_direct() {
-    let Some(tp) = Tinyproxy::start("") else {
-        return;
-    };
-    let (origin, mut seen) = recording("hi").await;
-    // Through the environment: the origin is exempt, so tinyproxy sees
-    // nothing (its log stays free of the request).
-    let client = env_client(&[
-        ("HTTP_PROXY", tp.url()),
-        (
-            "NO_PROXY",
-            format!("<-loopback>,127.0.0.1:{}", origin.addr.port()),
-        ),
-    ]);
-    assert_eq!(
-        client
-            .get(origin.url("/direct"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "hi"
-    );
-    seen.recv().await.unwrap();
-    let log = tp.log();
-    assert!(!log.contains("/direct"), "{log}");
-    // Not exempt: through tinyproxy.
-    let client = env_client(&[("HTTP_PROXY", tp.url()), ("NO_PROXY", "<-loopback>".into())]);
-    assert_eq!(
-        client
-            .get(origin.url("/proxied"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-        "hi"
-    );
-    seen.recv().await.unwrap();
-    assert!(tp.log().contains("/proxied"), "{}", tp.log());
 }

@@ -1,5 +1,8 @@
-//! Requests built once and sent later, cloned, and changed in between,
-//! over real sockets: what reaches the wire each time.
+//! Requests on the wire, over real sockets: built once and sent later,
+//! cloned, and changed in between, what reaches the wire each time; and
+//! the fields brisk writes itself: one `Host`, one `Authorization`,
+//! `Content-Length: 0` where servers expect it, and numeric hosts read as
+//! IPv4, never resolved as names.
 
 mod support;
 
@@ -126,4 +129,107 @@ async fn build_split_and_from_parts_round_trip() {
     assert_eq!(resp.status(), 200);
     let got = seen.recv().await.unwrap();
     assert_eq!((got.header("x"), got.header("y")), (Some("1"), Some("2")));
+}
+
+#[tokio::test]
+async fn two_host_fields_are_refused_before_anything_is_sent() {
+    let (server, _seen) = recording("hi").await;
+    let client = Client::new();
+    // Validation used to look at the last Host and the encoder write the
+    // first: here the bad one would have gone out.
+    let err = client
+        .get(server.url("/"))
+        .header("Host", "x/y")
+        .header("Host", "ok.example")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_builder(), "{err}");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(server.accepted(), 0);
+    // One Host of the caller's is validated and is the one written.
+    let (server, mut seen) = recording("hi").await;
+    let resp = client
+        .get(server.url("/"))
+        .header("Host", "api.example:8443")
+        .send()
+        .await
+        .unwrap();
+    resp.bytes().await.unwrap();
+    let req = seen.recv().await.unwrap();
+    assert_eq!(req.all("host"), ["api.example:8443"]);
+}
+
+#[tokio::test]
+async fn exactly_one_authorization_is_sent() {
+    let (server, mut seen) = recording("hi").await;
+    let client = Client::builder()
+        .default_header("Authorization", "Bearer client-default")
+        .build()
+        .unwrap();
+    let with_userinfo = server.url("/").replace("http://", "http://user:pw@");
+    // URL userinfo over the client's default.
+    support::fetch(&client, &with_userinfo).await;
+    let req = seen.recv().await.unwrap();
+    assert_eq!(req.all("authorization"), ["Basic dXNlcjpwdw=="]);
+    // The request's own over both.
+    let resp = client
+        .get(&with_userinfo)
+        .bearer_auth("own")
+        .send()
+        .await
+        .unwrap();
+    resp.bytes().await.unwrap();
+    let req = seen.recv().await.unwrap();
+    assert_eq!(req.all("authorization"), ["Bearer own"]);
+    // The default when nothing else is given.
+    support::fetch(&client, server.url("/")).await;
+    let req = seen.recv().await.unwrap();
+    assert_eq!(req.all("authorization"), ["Bearer client-default"]);
+}
+
+#[tokio::test]
+async fn methods_that_expect_content_say_content_length_0_when_empty() {
+    let (server, mut seen) = recording("hi").await;
+    let client = Client::new();
+    for method in ["POST", "PUT", "PATCH", "GET", "DELETE", "OPTIONS"] {
+        let resp = client
+            .request(method, server.url("/"))
+            .send()
+            .await
+            .unwrap();
+        resp.bytes().await.unwrap();
+        let req = seen.recv().await.unwrap();
+        let expected: &[&str] = if matches!(method, "POST" | "PUT" | "PATCH") {
+            &["0"]
+        } else {
+            &[]
+        };
+        assert_eq!(req.all("content-length"), expected, "{method}");
+        assert!(req.all("transfer-encoding").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn numeric_hosts_are_read_as_ipv4_never_resolved_as_names() {
+    let (server, mut seen) = recording("hi").await;
+    let port = server.addr.port();
+    let client = Client::new();
+    for host in ["0x7f000001", "0177.0.0.1", "127.1", "2130706433", "0x7f.1"] {
+        let resp = client
+            .get(format!("http://{host}:{port}/"))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{host}: {e}"));
+        assert_eq!(resp.url().as_str(), format!("http://127.0.0.1:{port}/"));
+        resp.bytes().await.unwrap();
+        let req = seen.recv().await.unwrap();
+        assert_eq!(req.all("host"), [format!("127.0.0.1:{port}").as_str()]);
+    }
+    // One connection served them all: the pool keys them as one origin.
+    assert_eq!(server.accepted(), 1);
+    for bad in ["1.2.3.4.5", "0x100000000", "256.256.256.256", "127.0.0.09"] {
+        let err = client.get(format!("http://{bad}:{port}/")).send().await;
+        assert!(err.unwrap_err().is_builder(), "{bad}");
+    }
 }

@@ -4,7 +4,9 @@
 
 mod support;
 
-use brisk::{CircuitBreaker, CircuitState, Client, Event, RetryBudget, RetryPolicy, RetryReason};
+use brisk::{
+    Body, CircuitBreaker, CircuitState, Client, Event, RetryBudget, RetryPolicy, RetryReason,
+};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -473,4 +475,44 @@ async fn attempts_count_per_hop_not_redirects() {
     let resp = client.get(server.url("/a")).send().await.unwrap();
     assert_eq!(resp.attempts(), 1);
     assert!(resp.retries().is_empty());
+}
+
+/// A caller's body stream that stalls past the write budget is the
+/// caller's failure (the server did nothing wrong), yet it is reported as
+/// a write timeout and counted against the host by the circuit breaker:
+/// two stalled local readers open the circuit for a healthy server.
+#[tokio::test]
+async fn a_stalled_request_body_stream_does_not_open_the_hosts_circuit() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |_| ok("fine")).await;
+    })
+    .await;
+    let client = Client::builder()
+        .timeouts(brisk::Timeouts {
+            write: Some(Duration::from_millis(200)),
+            ..brisk::Timeouts::default()
+        })
+        .circuit_breaker(brisk::CircuitBreaker::default().consecutive_failures(2))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        // A reader that never yields (a pipe whose writer went quiet).
+        let (_keep, reader) = tokio::io::duplex(64);
+        let err = client
+            .post(server.url("/upload"))
+            .body(Body::from_reader(reader))
+            .send()
+            .await
+            .unwrap_err();
+        // (It comes back as `Timeout { total: false }` in `Phase::Write`,
+        // `is_body()` false: the caller cannot tell it from a slow server.)
+        assert!(err.is_timeout() || err.is_body(), "{err:?}");
+    }
+    let resp = client.get(server.url("/")).send().await;
+    assert!(
+        resp.is_ok(),
+        "a healthy host is refused after local body stalls: {:?}",
+        resp.err()
+    );
 }

@@ -6,8 +6,8 @@ mod support;
 
 use brisk::{Body, Client, RequestBuilder};
 use std::time::Duration;
-use support::server::{ok, read_request, recording, Received, Scripted};
-use tokio::io::AsyncReadExt;
+use support::server::{ok, read_request, recording, serve_each, Received, Scripted};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 #[tokio::test]
@@ -109,4 +109,63 @@ fn bodies_builders_and_clients_are_send_and_sync() {
     send_sync::<Client>();
     send_sync::<brisk::Error>();
     send_sync::<brisk::Response>();
+}
+
+/// A sized body whose reader is short: the request fails as a body
+/// error, and the next request does not reuse the connection.
+#[tokio::test]
+async fn a_short_sized_body_fails_and_its_connection_is_not_reused() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |_| ok("fine")).await;
+    })
+    .await;
+    let client = Client::new();
+    let err = client
+        .put(server.url("/"))
+        .body(Body::sized(&b"12345"[..], 10))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_body(), "{err:?}");
+    let resp = client.get(server.url("/")).send().await.unwrap();
+    assert_eq!(resp.text().await.unwrap(), "fine");
+    assert_eq!(server.accepted(), 2);
+}
+
+/// A sized body whose reader has more than its declared length: brisk
+/// reports a body error, but by then it has already written the whole
+/// declared length, so the server holds a complete, valid request (a
+/// truncated upload it will store) while the caller is told it failed.
+/// The overrun should be found before the last declared byte goes out,
+/// so that the server sees an incomplete request and drops it.
+#[tokio::test]
+async fn an_overlong_sized_body_never_reaches_the_server_as_a_complete_request() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let server = Scripted::start(move |mut stream, _| {
+        let tx = tx.clone();
+        async move {
+            let mut pending = Vec::new();
+            if let Some(req) = read_request(&mut stream, &mut pending).await {
+                let _ = tx.send(req.body.clone());
+                let _ = stream.write_all(&ok("stored")).await;
+            }
+        }
+    })
+    .await;
+    let client = Client::new();
+    let err = client
+        .put(server.url("/object"))
+        .body(Body::sized(&b"0123456789ABCDE"[..], 10))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_body(), "{err:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The caller was told the upload failed: the server must not have a
+    // complete request to act on.
+    assert_eq!(
+        rx.try_recv().ok(),
+        None,
+        "server received a complete request"
+    );
 }

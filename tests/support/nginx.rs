@@ -35,16 +35,12 @@
 //! the same locations but a bad certificate: `expired_port`,
 //! `wrong_host_port` and `unknown_ca_port`.
 
-use std::fs::{self, File};
-use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
 
 use super::certs::{self, Certs};
+use super::process::{Program, Running};
 
 /// Body of `/hello.txt`.
 pub const HELLO_BODY: &str = "hello from nginx\n";
@@ -62,19 +58,19 @@ pub fn big_body() -> Vec<u8> {
     (0..BIG_LEN).map(|i| (i % 251) as u8).collect()
 }
 
-/// How long to wait for nginx to accept connections on all of its ports.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often to poll the ports while waiting.
-const POLL_INTERVAL: Duration = Duration::from_millis(20);
-/// How often to retry with fresh ports if one was taken in the meantime.
-const START_ATTEMPTS: usize = 5;
-
 /// A search string `sub_filter` never finds in any served file: it only
 /// serves to make nginx drop `Content-Length` and answer with chunked
 /// transfer encoding. (`big.bin` contains runs like `xyz`, so no letters.)
 const NEVER_MATCHES: &str = "@@brisk-never-matches@@";
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static NGINX: Program = Program {
+    name: "nginx",
+    binary_var: "BRISK_NGINX",
+    installed_at: &["/usr/sbin/nginx"],
+    require_var: "BRISK_REQUIRE_NGINX",
+    keep_var: "BRISK_KEEP_NGINX_DIR",
+    logs: &["error.log"],
+};
 
 /// A running nginx; killed, and its temp dir removed, on drop.
 pub struct Nginx {
@@ -95,8 +91,7 @@ pub struct Nginx {
     pub certs: Certs,
     /// The document root.
     pub root: PathBuf,
-    child: Child,
-    dir: PathBuf,
+    running: Running,
 }
 
 impl Nginx {
@@ -106,90 +101,37 @@ impl Nginx {
     /// Panics, with nginx's error log, if nginx is installed but does not
     /// come up.
     pub fn start() -> Option<Nginx> {
-        let Some(nginx) = find_nginx() else {
-            if require_nginx() {
-                panic!(
-                    "nginx is required (BRISK_REQUIRE_NGINX=1) but was not found; \
-                     install it with apt-get install nginx"
-                );
-            }
-            warn(
-                "WARNING: nginx not found: skipping nginx interop tests \
-                 (install nginx or set BRISK_REQUIRE_NGINX=1 to fail)",
-            );
-            return None;
-        };
-
-        let dir = make_temp_dir();
+        let nginx = NGINX.find()?;
+        let dir = NGINX.temp_dir();
         check_nginx_safe(&dir);
         let certs = certs::generate(&dir.join("certs"));
         let root = dir.join("root");
         write_root(&root);
         let supports_e = supports_error_log_flag(&nginx);
-
-        let mut last_failure = String::new();
-        for attempt in 1..=START_ATTEMPTS {
-            let ports = free_ports::<5>();
-            let conf = config(&dir, &root, &certs, ports);
+        let (running, ports) = NGINX.start(dir.clone(), |ports: [u16; 5]| {
             let conf_path = dir.join("nginx.conf");
-            write(&conf_path, conf.as_bytes());
+            write(&conf_path, config(&dir, &root, &certs, ports).as_bytes());
             let error_log = dir.join("error.log");
             let _ = fs::remove_file(&error_log);
-            let stderr_path = dir.join("stderr.log");
-            let stderr = File::create(&stderr_path)
-                .unwrap_or_else(|e| panic!("creating {}: {e}", stderr_path.display()));
-
             let mut command = Command::new(&nginx);
             command.arg("-p").arg(&dir);
             if supports_e {
                 command.arg("-e").arg(&error_log);
             }
+            command.arg("-c").arg(&conf_path);
             command
-                .arg("-c")
-                .arg(&conf_path)
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::from(stderr));
-            let mut child = command
-                .spawn()
-                .unwrap_or_else(|e| panic!("failed to spawn {}: {e}", nginx.display()));
-
-            match wait_ready(&mut child, &ports) {
-                Ok(()) => {
-                    return Some(Nginx {
-                        http_port: ports[0],
-                        https_port: ports[1],
-                        expired_port: ports[2],
-                        wrong_host_port: ports[3],
-                        unknown_ca_port: ports[4],
-                        certs,
-                        root,
-                        child,
-                        dir,
-                    });
-                }
-                Err(why) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    let logs = read_logs(&dir);
-                    last_failure = format!(
-                        "attempt {attempt}/{START_ATTEMPTS} with {}: {why}\n{logs}",
-                        conf_path.display()
-                    );
-                    // Another process may have grabbed one of the ports
-                    // between our probe and nginx's bind: try fresh ones.
-                    if !logs.contains("Address already in use") {
-                        break;
-                    }
-                }
-            }
-        }
-        panic!(
-            "nginx ({}) did not start; files kept in {}:\n{last_failure}",
-            nginx.display(),
-            dir.display()
-        );
+        });
+        let [http_port, https_port, expired_port, wrong_host_port, unknown_ca_port] = ports;
+        Some(Nginx {
+            http_port,
+            https_port,
+            expired_port,
+            wrong_host_port,
+            unknown_ca_port,
+            certs,
+            root,
+            running,
+        })
     }
 
     /// `http://127.0.0.1:<http_port><path>`; `path` should start with `/`.
@@ -205,58 +147,14 @@ impl Nginx {
 
     /// The temp dir holding the config, logs, certs and document root.
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.running.dir()
     }
 
     /// The current content of nginx's error log (useful in assertion
     /// messages).
     pub fn error_log(&self) -> String {
-        read_logs(&self.dir)
+        self.running.logs()
     }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if env_flag("BRISK_KEEP_NGINX_DIR") {
-            warn(&format!("nginx dir kept: {}", self.dir.display()));
-        } else {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn env_flag(name: &str) -> bool {
-    matches!(std::env::var(name).as_deref(), Ok("1" | "true" | "yes"))
-}
-
-fn require_nginx() -> bool {
-    env_flag("BRISK_REQUIRE_NGINX")
-}
-
-/// Writes straight to the process's stderr: `eprintln!` inside a test is
-/// captured by the test harness and only shown if the test fails, which
-/// would hide the warning in a passing run.
-fn warn(message: &str) {
-    let line = "*".repeat(78);
-    let _ = writeln!(std::io::stderr(), "\n{line}\n{message}\n{line}\n");
-}
-
-/// `$BRISK_NGINX`, then `/usr/sbin/nginx`, then `nginx` on `PATH`.
-fn find_nginx() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("BRISK_NGINX") {
-        let path = PathBuf::from(path);
-        return path.is_file().then_some(path);
-    }
-    let default = PathBuf::from("/usr/sbin/nginx");
-    if default.is_file() {
-        return Some(default);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("nginx"))
-        .find(|candidate| candidate.is_file())
 }
 
 /// `-e` (error log before the config is read) exists since nginx 1.19.5.
@@ -270,27 +168,6 @@ fn supports_error_log_flag(nginx: &Path) -> bool {
             text.push_str(&String::from_utf8_lossy(&out.stderr));
             text.contains("-e filename")
         })
-}
-
-/// Creates a fresh, unique directory under the system temp dir.
-fn make_temp_dir() -> PathBuf {
-    let base = std::env::temp_dir();
-    loop {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!(
-            "brisk-nginx-{}-{}-{nanos}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = base.join(name);
-        match fs::create_dir(&dir) {
-            Ok(()) => return dir,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => panic!("creating {}: {e}", dir.display()),
-        }
-    }
 }
 
 /// The paths go into nginx.conf inside double quotes, where `"` and `\` are
@@ -319,61 +196,6 @@ fn write_root(root: &Path) {
     write(&root.join("big-chunked.bin"), &big);
 }
 
-/// Picks `N` distinct free loopback ports (all listeners are held at once so
-/// the ports differ, then released for nginx to bind).
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<TcpListener> = (0..N)
-        .map(|_| {
-            TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .unwrap_or_else(|e| panic!("binding 127.0.0.1:0: {e}"))
-        })
-        .collect();
-    let mut ports = [0u16; N];
-    for (port, listener) in ports.iter_mut().zip(&listeners) {
-        *port = listener
-            .local_addr()
-            .unwrap_or_else(|e| panic!("local_addr: {e}"))
-            .port();
-    }
-    ports
-}
-
-/// Waits until nginx accepts TCP connections on every port.
-fn wait_ready(child: &mut Child, ports: &[u16]) -> Result<(), String> {
-    let deadline = Instant::now() + STARTUP_TIMEOUT;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Err(format!("nginx exited during startup: {status}")),
-            Ok(None) => {}
-            Err(e) => return Err(format!("waiting for nginx: {e}")),
-        }
-        let ready = ports.iter().all(|&port| {
-            let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-            TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-        });
-        if ready {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "nginx did not accept connections on ports {ports:?} within {STARTUP_TIMEOUT:?}"
-            ));
-        }
-        thread::sleep(POLL_INTERVAL);
-    }
-}
-
-fn read_logs(dir: &Path) -> String {
-    let mut out = String::new();
-    for name in ["error.log", "stderr.log"] {
-        let path = dir.join(name);
-        let text = fs::read_to_string(&path).unwrap_or_else(|e| format!("<unreadable: {e}>"));
-        out.push_str(&format!("--- {} ---\n{text}\n", path.display()));
-    }
-    out
-}
-
-/// The locations shared by every server block.
 fn locations(root: &Path, http_port: u16) -> String {
     let root = root.display();
     format!(

@@ -74,11 +74,26 @@ pub struct Received {
 }
 
 impl Received {
+    /// The first value of header `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.split("\r\n").skip(1).find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
+        self.all(name).into_iter().next()
+    }
+
+    /// The request line (`GET /path HTTP/1.1`).
+    pub fn request_line(&self) -> &str {
+        self.head.split("\r\n").next().unwrap_or_default()
+    }
+
+    /// Every value of header `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.head
+            .split("\r\n")
+            .skip(1)
+            .filter_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim())
+            })
+            .collect()
     }
 }
 

@@ -1,13 +1,13 @@
 //! What the default retry policy makes of the faults of `support::fault`
 //! that are safe to ride through, plain and over TLS, and of one that is
-//! not. (`tests/faults.rs` shows each fault with retries off.) Backoff is
+//! not. (`one_attempt` shows each fault with retries off.) Backoff is
 //! shortened and exact (20 ms, 40 ms...) so the test is quick; everything
 //! else is the default policy.
 //!
 //! Each case asserts the outcome, the attempts and their reasons, that it
 //! ended within its deadline, and that no descriptor leaked.
 
-mod support;
+use crate::support;
 
 use brisk::{Client, RetryPolicy, RetryReason};
 use std::time::{Duration, Instant};
@@ -72,6 +72,8 @@ async fn recovers(
 
 #[tokio::test]
 async fn retries_ride_through_what_is_safe_and_only_that() {
+    // Descriptors are counted: nothing else may run beside it.
+    let _alone = crate::DESCRIPTORS.lock().await;
     let before = open_fds();
     let mut rows = Vec::new();
     for t in transports() {

@@ -1,4 +1,4 @@
-//! The fault matrix: every fault of `support::fault`, plain and over TLS.
+//! Every fault of `support::fault`, plain and over TLS, met by one attempt.
 //!
 //! For each case and transport the test asserts:
 //! - the typed error a user would expect, or the recovered success;
@@ -10,15 +10,16 @@
 //! - that the client's counters add up (`client.stats()`, compared whole).
 //!
 //! Retries are off here, so that each row shows what one attempt meets;
-//! `tests/fault_retries.rs` shows what the default retry policy makes of
-//! the faults it may ride through.
+//! `retried` shows what the default retry policy makes of the faults it
+//! may ride through.
 //!
 //! One test runs the whole matrix in sequence: descriptors are counted
-//! per process, so nothing else may run beside it. Every case runs even
+//! per process, so nothing else may run beside it (it holds
+//! [`DESCRIPTORS`](crate::DESCRIPTORS)). Every case runs even
 //! when one fails; the failures are listed at the end. With
 //! `--nocapture` the matrix is printed, fault × transport → outcome.
 
-mod support;
+use crate::support;
 
 use brisk::h1::ParseError;
 use brisk::{Client, ClientStats, ClosedCounts, Error, Phase, RequestBuilder, RetryPolicy};
@@ -298,7 +299,7 @@ impl Case {
             Case::Refused => {
                 let url = format!("{}://{}/", t.scheme, refused_addr());
                 let (result, took) = send(client.get(url)).await?;
-                // With retries: see tests/fault_retries.rs.
+                // With retries: see `retried`.
                 let outcome = expect_err(
                     result,
                     took,
@@ -420,7 +421,7 @@ impl Case {
                 let server = t.server(&[Fault::None, Fault::Hangup]);
                 clean_get(&client, &server, "/first").await?;
                 let (result, took) = send(client.post(server.url("/post")).body("{}")).await?;
-                // With retries: see tests/fault_retries.rs.
+                // With retries: see `retried`.
                 let o = expect_err(
                     result,
                     took,
@@ -488,7 +489,7 @@ impl Case {
                 };
                 let server = t.server(&[fault]);
                 let (result, took) = send(client.get(server.url("/first"))).await?;
-                // With retries: see tests/fault_retries.rs.
+                // With retries: see `retried`.
                 let o = expect_err(
                     result,
                     took,
@@ -563,7 +564,7 @@ impl Case {
                 let server = t.server(&[Fault::Unavailable]);
                 let (result, _) = send(client.get(server.url("/first"))).await?;
                 let got = result.map_err(|e| format!("expected the 503, got {}", describe(&e)))?;
-                // With retries: see tests/fault_retries.rs.
+                // With retries: see `retried`.
                 ensure!(got.status == 503, "status {}", got.status);
                 ensure!(
                     got.retry_after.as_deref() == Some("1"),
@@ -637,6 +638,7 @@ async fn settled_fds(before: usize) -> usize {
 
 #[tokio::test]
 async fn fault_matrix() {
+    let _alone = crate::DESCRIPTORS.lock().await;
     let transports = transports();
     // Anything the first requests set up for good (the runtime's blocking
     // pool for name lookups) is set up before descriptors are counted.

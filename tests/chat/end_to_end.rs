@@ -1,7 +1,6 @@
 //! The chat client against brisk's own mock server, over loopback:
 //! streaming end to end, errors before and inside a stream, and the key
 //! kept out of what the caller sees.
-#![cfg(feature = "mock")]
 
 use brisk::chat::{Chat, ChatError, ChatOptions, ErrorKind, Provider};
 use brisk::mock::{Answer, MockServer, Script};
@@ -182,7 +181,7 @@ async fn a_429_waits_for_the_exhausted_limits_reset() {
 /// Memory of 1,000 concurrent streamed chats on one client against the
 /// mock server (client and server in this one process). A measurement,
 /// not a check: run it with
-/// `cargo test --release --all-features --test chat_mock -- --ignored --nocapture`.
+/// `cargo test --release --all-features --test chat end_to_end -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn memory_of_a_thousand_concurrent_streams() {

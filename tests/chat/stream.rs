@@ -2,9 +2,8 @@
 //! as chunked `text/event-stream` bodies in odd pieces with pauses between
 //! writes, error events, bodies that end without `[DONE]`, a server that
 //! stalls, error statuses, and the connection going back to the pool.
-#![cfg(feature = "json")]
 
-mod support;
+use crate::support;
 
 use brisk::chat::{ChatStream, Delta, Reply, StreamErrorKind, ToolCall};
 use brisk::{Client, RetryPolicy};
@@ -13,9 +12,9 @@ use support::server::{read_request, Scripted};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-const OPENAI: &str = include_str!("fixtures/chat/openai_stream.sse");
-const OPENAI_TOOLS: &str = include_str!("fixtures/chat/openai_stream_tool_calls.sse");
-const ZHIPU: &str = include_str!("fixtures/chat/zhipu_stream.sse");
+const OPENAI: &str = include_str!("../fixtures/chat/openai_stream.sse");
+const OPENAI_TOOLS: &str = include_str!("../fixtures/chat/openai_stream_tool_calls.sse");
+const ZHIPU: &str = include_str!("../fixtures/chat/zhipu_stream.sse");
 
 /// Piece sizes that cut the stream everywhere: inside `data:`, inside
 /// multi-byte UTF-8, between CR and LF of the chunk framing.
@@ -457,5 +456,51 @@ async fn a_dripping_error_body_is_read_for_a_bounded_time() {
         api.message
             .starts_with(r#"{"error":{"message":"overloaded"#),
         "{api:?}"
+    );
+}
+
+/// `Chat::stream` answered by an error status whose body never ends (a
+/// gateway streaming an error page, or a hostile server): the error body
+/// is read with `Response::bytes`, with no byte cap (the default client
+/// has no `max_body_bytes`) and no total deadline (a stream only has a
+/// read budget), so the call neither returns nor stops growing. The
+/// non-streaming path's `ChatStream` reads at most 64 KiB of an error
+/// body; this one should too.
+#[cfg(feature = "json")]
+#[tokio::test]
+async fn chat_stream_error_status_with_an_endless_body_returns() {
+    use brisk::chat::{Chat, ChatOptions, Provider};
+    let server = Scripted::start(|mut stream, _| async move {
+        let mut pending = Vec::new();
+        if read_request(&mut stream, &mut pending).await.is_some() {
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
+                .await;
+            let piece = format!("400\r\n{}\r\n", "e".repeat(0x400));
+            // 1 KiB every 5 ms, for up to ~50 s.
+            for _ in 0..10_000 {
+                if stream.write_all(piece.as_bytes()).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    })
+    .await;
+    let chat = Chat::builder(Provider::Custom(server.url("/v1")))
+        .model("m")
+        .api_key("sk-test")
+        .timeout(Duration::from_secs(1))
+        .build();
+    let t = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(6),
+        chat.stream("hi", ChatOptions::default()),
+    )
+    .await;
+    assert!(
+        r.is_ok(),
+        "Chat::stream still reading an endless error body after {:?}",
+        t.elapsed()
     );
 }
