@@ -636,9 +636,12 @@ async fn settled_fds(before: usize) -> usize {
     now
 }
 
-#[tokio::test]
-async fn fault_matrix() {
-    let _alone = crate::DESCRIPTORS.lock().await;
+#[test]
+fn fault_matrix() {
+    crate::alone(every_fault_once());
+}
+
+async fn every_fault_once() {
     let transports = transports();
     // Anything the first requests set up for good (the runtime's blocking
     // pool for name lookups) is set up before descriptors are counted.

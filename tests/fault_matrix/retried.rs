@@ -70,10 +70,13 @@ async fn recovers(
     )
 }
 
-#[tokio::test]
-async fn retries_ride_through_what_is_safe_and_only_that() {
+#[test]
+fn retries_ride_through_what_is_safe_and_only_that() {
     // Descriptors are counted: nothing else may run beside it.
-    let _alone = crate::DESCRIPTORS.lock().await;
+    crate::alone(retries_ride_through());
+}
+
+async fn retries_ride_through() {
     let before = open_fds();
     let mut rows = Vec::new();
     for t in transports() {
