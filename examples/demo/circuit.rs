@@ -133,10 +133,11 @@ pub async fn circuit_breaker(demo: &mut Demo) -> DemoResult<()> {
         human(cfg.cool_down)
     );
     // The backend answers before it goes down: asked on a client of its
-    // own, so that no kept-alive connection is left in this client's pool.
-    // (`MockServer::set_down` returns before the dropped connections'
-    // tasks have ended: a request on such a connection, made at once, was
-    // answered 2 times in 300 in a loop, and once here.)
+    // own, so that this client's pool holds no connection the server then
+    // drops, and every attempt below is a refused connect. (Such a
+    // connection is never answered once `set_down(true)` has returned;
+    // before the mock waited for its connections to end, one was, 2 times
+    // in 300 in a loop.)
     let warm_up = demo.chat_builder(&Client::new(), "backend").build();
     warm_up.chat("warm-up").await?;
 

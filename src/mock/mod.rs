@@ -318,8 +318,13 @@ impl MockServer {
     /// down, the port refuses connections and every open connection is
     /// dropped, as when a backend's process dies; back up, it listens on
     /// the same port again, with its scripts and record as they were.
-    /// Returns once that is done: connecting right after `set_down(true)`
-    /// is refused, and right after `set_down(false)` accepted.
+    /// (Meanwhile the port stays bound, without listening, so that no
+    /// other program's connection or free-port pick takes it.)
+    ///
+    /// Returns once that is done: right after `set_down(true)`, connecting
+    /// is refused and every connection it had has ended, so a request on a
+    /// client's kept-alive connection is never read, let alone answered;
+    /// right after `set_down(false)`, connecting is accepted.
     pub async fn set_down(&self, down: bool) {
         self.down.send_replace(down);
         let mut applied = self.applied.clone();
@@ -383,11 +388,17 @@ impl MockServer {
     }
 
     /// Stops the server and waits until it has: the port is closed and
-    /// every connection dropped when this returns.
+    /// every connection has ended when this returns, so nothing more is
+    /// read or answered. (Dropping the server stops it too, without
+    /// waiting.)
     pub async fn shutdown(mut self) {
-        self.task.abort();
-        // Aborted, the task ends at its next await; `Drop` then aborts it
-        // again, harmlessly.
+        // The switch's sender gone tells the accept loop to stop: it ends
+        // its connections and waits for them, as going down does.
+        // Aborting the loop instead would drop them unwaited.
+        drop(std::mem::replace(&mut self.down, watch::channel(false).0));
+        // A loop that has stopped already (it could not bind the port
+        // again) has nothing left to wait for; `Drop` then aborts a
+        // finished task, harmlessly.
         let _ = (&mut self.task).await;
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -27,11 +27,15 @@ enum Woke {
 
 /// Accepts connections until the server is dropped, each served by its own
 /// task in `conns`. The tasks live in a `JoinSet` owned by this loop, so
-/// aborting the loop (drop, shutdown) drops every connection with it.
+/// aborting the loop (drop) drops every connection with it; a shutdown
+/// (the `down` sender gone) ends them and waits, as going down does.
 ///
 /// While the server is down the listener is closed, so connecting is
 /// refused (`ECONNREFUSED`) as with a backend that is not running, and
 /// every open connection is dropped, as a crashed process's would be.
+/// The port stays bound meanwhile (a socket that does not listen), so
+/// that no other program's connection or free-port pick takes it, and
+/// coming back up listens on that very socket.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     addr: SocketAddr,
@@ -44,17 +48,21 @@ pub(crate) async fn accept_loop(
     loop {
         if *down.borrow_and_update() {
             drop(listener.take());
-            conns.abort_all();
+            end_all(&mut conns).await;
+            let held = bound(addr).ok();
             applied.send_replace(true);
             while *down.borrow_and_update() {
                 if down.changed().await.is_err() {
                     return;
                 }
             }
-            // Back up: the same port again. With SO_REUSEADDR the old
-            // connections' TIME_WAIT does not stand in the way; only
-            // another process taking the port in between could.
-            listener = rebind(addr).await;
+            // Back up: the same port again, on the socket that held it.
+            // Should that fail (another program bound the port with
+            // SO_REUSEADDR meanwhile and listens), try anew for a while.
+            listener = match held.map(|s| s.listen(BACKLOG)) {
+                Some(Ok(l)) => Some(l),
+                _ => rebind(addr).await,
+            };
             applied.send_replace(false);
             continue;
         }
@@ -73,7 +81,11 @@ pub(crate) async fn accept_loop(
             .await
         };
         match woke {
-            Woke::Switched(true) => return,
+            Woke::Switched(true) => {
+                drop(listener.take());
+                end_all(&mut conns).await;
+                return;
+            }
             Woke::Switched(false) => {}
             // At the cap, a new connection is closed at once, unanswered,
             // as nginx closes one past its `worker_connections`: what a
@@ -93,19 +105,37 @@ pub(crate) async fn accept_loop(
     }
 }
 
-/// Listens on `addr` with room for a burst of connections: the demo opens
-/// 1,000 at once, and a full accept queue drops SYNs, which clients resend
-/// only after a second. (The kernel caps the queue at `somaxconn`.)
+/// Ends every connection and waits until each task has. `abort` alone
+/// only asks: a task in the middle of a poll on another worker finishes
+/// that poll first, and could read a request sent after the caller went
+/// on, and answer it. Once joined, a task's socket is closed.
+async fn end_all(conns: &mut JoinSet<()>) {
+    conns.abort_all();
+    while conns.join_next().await.is_some() {}
+}
+
+/// Room for a burst of connections: the demo opens 1,000 at once, and a
+/// full accept queue drops SYNs, which clients resend only after a second.
+/// (The kernel caps the queue at `somaxconn`.)
+const BACKLOG: u32 = 4096;
+
+/// Listens on `addr`.
 pub(crate) fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    bound(addr)?.listen(BACKLOG)
+}
+
+/// A socket bound to `addr`, not yet listening.
+fn bound(addr: SocketAddr) -> std::io::Result<TcpSocket> {
     let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
+        TcpSocket::new_v4()?
     } else {
-        tokio::net::TcpSocket::new_v6()?
+        TcpSocket::new_v6()?
     };
-    // Rebinding the port after "down" must not wait out TIME_WAIT.
+    // Rebinding the port after "down" must not wait out TIME_WAIT (the
+    // server closed its connections first, so their ends linger).
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
-    socket.listen(4096)
+    Ok(socket)
 }
 
 async fn rebind(addr: SocketAddr) -> Option<TcpListener> {
