@@ -74,12 +74,10 @@ async fn many_pooled_connections_hold_about_one_descriptor_each() {
 /// `reuse.rs`'s test with a kept handle.
 #[tokio::test]
 async fn without_a_kept_handle_a_fin_after_the_response_is_still_seen() {
-    use std::sync::atomic::Ordering;
-    use std::time::Duration;
     brisk::fuzzing::set_kept_peek_handles(0);
-    let (addr, written_after_close) = support::server::fin_after_response(b"{}", Duration::ZERO);
+    let server = support::server::FinAfterResponse::start(b"{}");
     let client = Client::new();
-    let url = format!("http://{addr}/v1/chat/completions");
+    let url = format!("http://{}/v1/chat/completions", server.addr);
     let mut failed = Vec::new();
     for i in 0..200 {
         let result = async { client.post(&url).body("{}").send().await?.text().await }.await;
@@ -87,13 +85,17 @@ async fn without_a_kept_handle_a_fin_after_the_response_is_still_seen() {
             failed.push(format!("{i}: {e}"));
         }
         // Busy synchronous work: the FIN arrives, the reactor does not turn.
-        std::thread::sleep(Duration::from_millis(2));
+        server.close_and_wait();
     }
     assert!(
         failed.is_empty(),
         "{} of 200 failed: {failed:?}",
         failed.len()
     );
-    assert_eq!(written_after_close.load(Ordering::SeqCst), 0);
-    assert_eq!(client.stats().connections_opened, 200);
+    let stats = client.stats();
+    drop(client);
+    assert_eq!(server.written_after_close(), 0);
+    assert_eq!(stats.connections_opened, 200, "{stats:?}");
+    assert_eq!(stats.closed.server_closed, 199, "{stats:?}");
+    assert_eq!(stats.resends, 0, "{stats:?}");
 }

@@ -7,7 +7,6 @@ mod support;
 use brisk::{Client, Event};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 /// Past the first 256 connections, the liveness check duplicates the
 /// socket for each check. When that fails (EMFILE: the state a process
@@ -20,10 +19,9 @@ use std::time::Duration;
 #[tokio::test]
 async fn out_of_descriptors_a_closed_idle_connection_is_not_reused() {
     brisk::fuzzing::set_kept_peek_handles(0);
-    // The FIN follows the answer a little later, while the client's
-    // reactor is not turning.
-    let (addr, written_after_close) =
-        support::server::fin_after_response(b"", Duration::from_millis(30));
+    // The FIN follows the answer once the client has pooled the
+    // connection, while the client's reactor is not turning.
+    let server = support::server::FinAfterResponse::start(b"");
     // Armed for the second request: its hook fills the descriptor table
     // just before the checkout, and frees it once a connection is chosen.
     let exhaust = Arc::new(AtomicBool::new(false));
@@ -52,17 +50,17 @@ async fn out_of_descriptors_a_closed_idle_connection_is_not_reused() {
         })
         .build()
         .unwrap();
-    let url = format!("http://{addr}/");
+    let url = format!("http://{}/", server.addr);
     let first = client.get(&url).send().await.unwrap().text().await.unwrap();
     assert_eq!(first, "done");
     // Busy synchronous work: the FIN arrives, the reactor does not turn.
-    std::thread::sleep(Duration::from_millis(150));
+    server.close_and_wait();
     exhaust.store(true, Ordering::SeqCst);
     let _ = client.get(&url).send().await;
     held.lock().unwrap().clear();
-    std::thread::sleep(Duration::from_millis(400));
+    drop(client);
     assert_eq!(
-        written_after_close.load(Ordering::SeqCst),
+        server.written_after_close(),
         0,
         "a request was written into a connection the server had closed \
          (connections chosen, reused or not: {:?})",

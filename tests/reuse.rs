@@ -133,20 +133,39 @@ async fn back_to_back_posts_are_never_written_into_a_connection_the_server_close
 
 #[tokio::test]
 async fn the_liveness_check_is_not_fooled_by_the_cooperative_budget() {
-    // Closes each connection 20 ms after its one response: after the
-    // client has pooled it, and while it sleeps (so the reactor sees the
-    // FIN).
-    let server = Scripted::start(|mut stream, _| async move {
-        let mut pending = Vec::new();
-        if read_request(&mut stream, &mut pending).await.is_some() {
+    // Each connection answers once. The first then closes, once the
+    // client has pooled it, and says when the client's kernel has the
+    // FIN; the client lets its reactor turn, so tokio has seen it too.
+    let (pooled, pooled_rx) = tokio::sync::oneshot::channel::<()>();
+    let (fin_arrived, fin_rx) = tokio::sync::oneshot::channel::<()>();
+    let first = std::sync::Mutex::new(Some((pooled_rx, fin_arrived)));
+    let server = Scripted::start(move |mut stream, _| {
+        let signals = first.lock().unwrap().take();
+        async move {
+            let mut pending = Vec::new();
+            if read_request(&mut stream, &mut pending).await.is_none() {
+                return;
+            }
             let _ = stream.write_all(&ok("once")).await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            let Some((pooled, fin_arrived)) = signals else {
+                return;
+            };
+            let _ = pooled.await;
+            let client = stream.peer_addr().unwrap();
+            let server = stream.local_addr().unwrap();
+            drop(stream);
+            support::server::wait_for_close_wait(client, server);
+            let _ = fin_arrived.send(());
         }
     })
     .await;
     let client = Client::new();
     support::fetch(&client, server.url("/")).await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    pooled.send(()).unwrap();
+    fin_rx.await.unwrap();
+    // The runtime parks on its driver (nothing else is ready), and the
+    // reactor takes the FIN's readiness, however long the wait.
+    tokio::time::sleep(Duration::from_millis(1)).await;
     // Use up this task's budget: from here every tokio resource answers
     // `Pending` until the task yields.
     while tokio::task::coop::has_budget_remaining() {
@@ -263,28 +282,36 @@ async fn an_early_answer_stops_the_upload_and_the_connection_is_not_reused() {
 #[tokio::test]
 async fn a_fin_a_moment_after_the_response_is_seen_before_the_next_post() {
     // A plain `write(); shutdown()` server on its own thread: the FIN
-    // leaves in a segment of its own, just after the response. The client
-    // then blocks its thread for 2 ms (as busy synchronous work would), so
-    // the FIN has arrived but tokio's reactor has had no turn to notice
-    // it: only asking the kernel finds it. (A FIN still in flight when the
-    // request is written is a race no check can close.)
-    let (addr, written_after_close) = support::server::fin_after_response(b"{}", Duration::ZERO);
+    // leaves in a segment of its own, after the client has the response
+    // and has pooled the connection. The client blocks its thread until
+    // the FIN is in its kernel (as busy synchronous work would), so
+    // tokio's reactor has had no turn to notice it: only asking the
+    // kernel finds it. (A FIN still in flight when the request is written
+    // is a race no check can close.)
+    let server = support::server::FinAfterResponse::start(b"{}");
     let client = Client::new();
-    let url = format!("http://{addr}/v1/chat/completions");
+    let url = format!("http://{}/v1/chat/completions", server.addr);
     let mut failed = Vec::new();
     for i in 0..200 {
         let result = async { client.post(&url).body("{}").send().await?.text().await }.await;
         if let Err(e) = result {
             failed.push(format!("{i}: {e}"));
         }
-        std::thread::sleep(Duration::from_millis(2));
+        server.close_and_wait();
     }
     assert!(
         failed.is_empty(),
         "{} of 200 failed: {failed:?}",
         failed.len()
     );
-    assert_eq!(written_after_close.load(Ordering::SeqCst), 0);
+    let stats = client.stats();
+    drop(client);
+    assert_eq!(server.written_after_close(), 0);
+    // Each closed connection was found closed at the next checkout, and
+    // no request had to be sent again.
+    assert_eq!(stats.connections_opened, 200, "{stats:?}");
+    assert_eq!(stats.closed.server_closed, 199, "{stats:?}");
+    assert_eq!(stats.resends, 0, "{stats:?}");
 }
 
 #[tokio::test]
@@ -343,17 +370,17 @@ async fn an_early_2xx_from_a_full_duplex_server_does_not_cut_the_upload() {
 #[tokio::test]
 async fn idle_connections_expire_at_their_timeout_and_not_before() {
     let server = Scripted::start(|stream, _| serve_each(stream, |_| ok("hi"))).await;
-    let client = Client::builder()
-        .pool_idle_timeout(Duration::from_millis(150))
-        .build()
-        .unwrap();
+    // Long enough that no busy machine stalls the next request past it;
+    // the wait after it needs no margin (a sleep is never short).
+    const IDLE: Duration = Duration::from_secs(1);
+    let client = Client::builder().pool_idle_timeout(IDLE).build().unwrap();
     // Three connections idle at once.
     open_at_once(&client, &server.url("/"), 3).await;
     assert_eq!(client.stats().idle_connections, 3);
     let resp = client.get(server.url("/")).send().await.unwrap();
     assert!(resp.reused(), "within the timeout");
     resp.bytes().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(250)).await;
+    tokio::time::sleep(IDLE + Duration::from_millis(10)).await;
     let resp = client.get(server.url("/")).send().await.unwrap();
     assert!(!resp.reused(), "past the timeout");
     resp.bytes().await.unwrap();

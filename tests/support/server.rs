@@ -238,48 +238,162 @@ pub fn open_fds() -> usize {
 }
 
 /// A plain blocking server, a thread per connection, that closes each
-/// connection just after its first answer: it reads one request (the head,
-/// then a body ending in `body`; empty for none), writes a 4-byte `done`,
-/// waits `fin_after`, then sends its FIN. It then counts the connections
-/// on which the client wrote anything more: a request written into a
-/// connection the server had closed. Returns the address and that count.
+/// connection just after its first answer, at the moment the test chooses,
+/// and tells the test once the client's kernel has the FIN. It reads one
+/// request (the head, then a body ending in `body`; empty for none) and
+/// writes a 4-byte `done`; on [`close_and_wait`](Self::close_and_wait) it
+/// sends its FIN. It then counts the connections on which the client wrote
+/// anything more: a request written into a connection the server had
+/// closed.
 ///
-/// On its own threads, so the FIN's timing does not depend on the
-/// client's runtime: a client that blocks its thread after a response
-/// leaves the FIN arrived but unseen by tokio's reactor.
-pub fn fin_after_response(
-    body: &'static [u8],
-    fin_after: std::time::Duration,
-) -> (SocketAddr, Arc<AtomicUsize>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let written_after_close = Arc::new(AtomicUsize::new(0));
-    let counter = written_after_close.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { return };
-            let counter = counter.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut got = Vec::new();
-                while !(got.windows(4).any(|w| w == b"\r\n\r\n") && got.ends_with(body)) {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
-                if !fin_after.is_zero() {
-                    std::thread::sleep(fin_after);
-                }
-                let _ = s.shutdown(std::net::Shutdown::Write);
-                let _ = s.set_read_timeout(Some(std::time::Duration::from_millis(300)));
-                if matches!(s.read(&mut buf), Ok(n) if n > 0) {
-                    counter.fetch_add(1, Ordering::SeqCst);
-                }
-            });
+/// On its own threads, so the FIN does not depend on the client's
+/// runtime: a client that blocks its thread in `close_and_wait` has the
+/// FIN arrived but unseen by tokio's reactor, whatever the machine's
+/// speed.
+pub struct FinAfterResponse {
+    pub addr: SocketAddr,
+    /// For each connection that answered, the switch that closes it; sent
+    /// before the answer, so it is here once the client has the answer.
+    answered: std::sync::mpsc::Receiver<std::sync::mpsc::Sender<()>>,
+    /// One message per closed connection whose FIN the client's kernel has.
+    fin_arrived: std::sync::mpsc::Receiver<()>,
+    /// One message per closed connection the server is done with: whether
+    /// the client wrote into it after the FIN.
+    verdicts: std::sync::mpsc::Receiver<bool>,
+    closed: AtomicUsize,
+}
+
+/// Far beyond any healthy wait: a bound on waiting for an event that
+/// does come, so that a broken test fails instead of hanging.
+const NEVER: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl FinAfterResponse {
+    pub fn start(body: &'static [u8]) -> FinAfterResponse {
+        use std::sync::mpsc::channel;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (answered_tx, answered) = channel();
+        let (fin_tx, fin_arrived) = channel();
+        let (verdict_tx, verdicts) = channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let (answered_tx, fin_tx, verdict_tx) =
+                    (answered_tx.clone(), fin_tx.clone(), verdict_tx.clone());
+                std::thread::spawn(move || {
+                    answer_then_close(stream, body, &answered_tx, &fin_tx, &verdict_tx)
+                });
+            }
+        });
+        FinAfterResponse {
+            addr,
+            answered,
+            fin_arrived,
+            verdicts,
+            closed: AtomicUsize::new(0),
         }
-    });
-    (addr, written_after_close)
+    }
+
+    /// Has the server close every connection that has answered since the
+    /// last call (one, unless the client sent a request again), and blocks
+    /// this thread (as busy synchronous work would: tokio's reactor gets
+    /// no turn) until each FIN is in the client's kernel.
+    pub fn close_and_wait(&self) {
+        let mut closing = 0;
+        while let Ok(close) = self.answered.try_recv() {
+            if close.send(()).is_ok() {
+                closing += 1;
+            }
+        }
+        self.closed.fetch_add(closing, Ordering::SeqCst);
+        for _ in 0..closing {
+            self.fin_arrived
+                .recv_timeout(NEVER)
+                .expect("the FIN never reached the client");
+        }
+    }
+
+    /// The closed connections into which the client wrote after the FIN.
+    /// Waits until the server is done with each (the client wrote, or
+    /// closed its end): drop the client first.
+    pub fn written_after_close(&self) -> usize {
+        (0..self.closed.load(Ordering::SeqCst))
+            .filter(|_| {
+                self.verdicts
+                    .recv_timeout(NEVER)
+                    .expect("a closed connection was never ended")
+            })
+            .count()
+    }
+}
+
+fn answer_then_close(
+    mut s: std::net::TcpStream,
+    body: &[u8],
+    answered: &std::sync::mpsc::Sender<std::sync::mpsc::Sender<()>>,
+    fin_arrived: &std::sync::mpsc::Sender<()>,
+    verdicts: &std::sync::mpsc::Sender<bool>,
+) {
+    use std::io::{Read, Write};
+    let mut buf = [0u8; 4096];
+    let mut got = Vec::new();
+    while !(got.windows(4).any(|w| w == b"\r\n\r\n") && got.ends_with(body)) {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    let (close, closing) = std::sync::mpsc::channel();
+    if answered.send(close).is_err() {
+        return;
+    }
+    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+    // A connection the test never closes (the server is dropped first)
+    // just ends.
+    if closing.recv().is_err() {
+        return;
+    }
+    let client = s.peer_addr().unwrap();
+    let server = s.local_addr().unwrap();
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    wait_for_close_wait(client, server);
+    let _ = fin_arrived.send(());
+    // The client either closes its end (read gives 0) or writes.
+    let _ = s.set_read_timeout(Some(NEVER));
+    let _ = verdicts.send(matches!(s.read(&mut buf), Ok(n) if n > 0));
+}
+
+/// Waits until the client's end of the connection `client` -> `server`
+/// has taken the server's FIN: in Linux's `/proc/net/tcp` it is past
+/// ESTABLISHED, in CLOSE_WAIT (or further on, had the client closed).
+/// A poll of the kernel's state, not a guess at how long delivery takes.
+pub fn wait_for_close_wait(client: SocketAddr, server: SocketAddr) {
+    let hex = |a: SocketAddr| match a {
+        SocketAddr::V4(a) => format!(
+            "{:08X}:{:04X}",
+            u32::from_ne_bytes(a.ip().octets()),
+            a.port()
+        ),
+        SocketAddr::V6(_) => unreachable!("the server listens on 127.0.0.1"),
+    };
+    let (local, remote) = (hex(client), hex(server));
+    let started = std::time::Instant::now();
+    let mut seen = false;
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let state = table.lines().skip(1).find_map(|line| {
+            let mut fields = line.split_whitespace().skip(1);
+            let (l, r, st) = (fields.next()?, fields.next()?, fields.next()?);
+            (l == local && r == remote).then(|| st.to_string())
+        });
+        match state.as_deref() {
+            // ESTABLISHED: the FIN is still on its way.
+            Some("01") => seen = true,
+            Some(_) => return,
+            None if seen => return,
+            None => panic!("{client} -> {server} is not in /proc/net/tcp"),
+        }
+        assert!(started.elapsed() < NEVER, "the FIN never arrived");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
