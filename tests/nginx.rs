@@ -528,7 +528,16 @@ async fn nginx_tls_redirect_close_and_post() {
     let (status, _, _) = get(&nginx, &client, &nginx.https_url("/hello.txt")).await;
     assert_eq!(status, 200);
     let stats = client.stats();
-    assert_eq!(stats.connections_opened, 2, "{stats:?}");
+    // A connection is opened after each one that could not carry the next
+    // request: the `/close` answer's, and the POST's if nginx answered 405
+    // while the body was still going out (the upload is then cut short),
+    // which depends on the machine's timing. Nothing failed either way.
+    assert_eq!(
+        stats.connections_opened,
+        1 + stats.closed.not_reusable,
+        "{stats:?}"
+    );
+    assert!((1..=2).contains(&stats.closed.not_reusable), "{stats:?}");
     assert_eq!(stats.closed.error, 0, "{stats:?}");
 }
 
