@@ -285,6 +285,8 @@ pub mod fuzzing;
 mod guard;
 pub mod h1;
 pub mod header;
+#[cfg(feature = "compression")]
+pub mod inflate;
 #[cfg(feature = "json")]
 mod json_path;
 mod method;

@@ -1,0 +1,641 @@
+//! A sans-IO decoder for DEFLATE (RFC 1951) and its two wrappers, zlib
+//! (RFC 1950) and gzip (RFC 1952): compressed bytes in, decoded bytes out,
+//! no I/O, resumable at any byte boundary.
+//!
+//! This is what decodes `Content-Encoding: gzip` and `deflate` bodies, and
+//! WebSocket's permessage-deflate. It is written from the RFCs, in safe
+//! Rust, with no dependency:
+//!
+//! - [`Inflate`] is fed input in pieces of any size and writes into output
+//!   of any size; it keeps a 32 KiB window (and a bounded buffer after it)
+//!   allocated once, so memory stays constant however large the output —
+//!   a "zip bomb" costs time, never memory.
+//! - [`crc32`] and [`adler32`] are the wrappers' checksums, exposed for
+//!   whoever else needs them.
+//!
+//! ```
+//! use brisk::inflate::{Format, Inflate};
+//!
+//! // "hello, hello, hello!" as gzip (Python's zlib, level 9).
+//! let gz = [
+//!     0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xcb, 0x48, 0xcd, 0xc9,
+//!     0xc9, 0xd7, 0x51, 0xc8, 0x40, 0xa2, 0x14, 0x01, 0xa7, 0xbb, 0xd2, 0xfe, 0x14, 0x00,
+//!     0x00, 0x00,
+//! ];
+//! let mut inflate = Inflate::new(Format::Gzip);
+//! let mut out = [0u8; 64];
+//! let progress = inflate.decode(&gz, &mut out)?;
+//! assert_eq!(&out[..progress.produced], b"hello, hello, hello!");
+//! // The body ended: one empty call confirms that nothing is missing.
+//! inflate.decode(&[], &mut out)?;
+//! assert!(inflate.is_done());
+//! # Ok::<(), brisk::inflate::InflateError>(())
+//! ```
+//!
+//! # Complete or truncated
+//!
+//! Running out of input is never an error: a decoder simply waits for
+//! more. So at the end of a body, call [`Inflate::decode`] once more with
+//! an empty input (to drain what is pending) and ask [`Inflate::is_done`]:
+//! `true` means the stream ended properly — for gzip, the last member's
+//! CRC-32 and length were checked; for zlib, its Adler-32; for raw
+//! DEFLATE, the final block ended — and `false` means the body was cut
+//! short.
+//!
+//! # Policy choices
+//!
+//! | input | brisk | why |
+//! | --- | --- | --- |
+//! | gzip: several members back to back | decoded as one output (RFC 1952 §2.2); [`Inflate::is_done`] is true between members | `gzip -c a b` and gzip's own tool do this |
+//! | bytes after the last gzip member that do not start a member (`1f`) | [`InflateError::TrailingData`], zero bytes included | a body must be intact; gzip(1) tolerates zero padding for tapes, which HTTP does not have |
+//! | bytes after the end of a zlib or raw DEFLATE stream | [`InflateError::TrailingData`] | same |
+//! | `deflate` content-coding ([`Format::ZlibOrRaw`]) | zlib if the first two bytes are a valid zlib header (method 8, window ≤ 32 KiB, header check), otherwise raw DEFLATE | servers have sent both since the 1990s; browsers and curl accept both |
+//! | zlib preset dictionary (FDICT) | [`InflateError::ZlibDictionary`] | no HTTP coding defines a dictionary |
+//! | gzip FTEXT, MTIME, XFL, OS, FEXTRA, FNAME, FCOMMENT | read and ignored | informational only |
+//! | gzip FHCRC | checked: the low 16 bits of the header's CRC-32 | RFC 1952 §2.3.1 |
+//! | gzip reserved flag bits, method other than 8 | [`InflateError::BadGzipHeader`] | RFC 1952 §2.3.1.2: must refuse |
+//! | incomplete Huffman code | refused, except a single one-bit code (literal/length or distance) and an empty distance code | what zlib and libdeflate allow; miniz_oxide also accepts any single code of any length |
+//! | length code 284 with extra bits 31 (length 258, outside its RFC range) | accepted as 258 | zlib, libdeflate and miniz_oxide decode it so |
+//! | literal/length 286–287, distance 30–31 | [`InflateError::BadSymbol`] when used | RFC 1951 §3.2.6: they never occur in compressed data |
+//! | more than 286 literal/length or 30 distance codes declared | [`InflateError::TooManyCodes`] | as zlib |
+//! | a match reaching before the start of the stream (or member) | [`InflateError::DistanceTooFarBack`] | as zlib; each gzip member is its own stream |
+//!
+//! # WebSocket permessage-deflate
+//!
+//! RFC 7692 sends each message as raw DEFLATE ending in a sync flush (an
+//! empty stored block, `00 00 ff ff`, which the sender strips and the
+//! receiver puts back). Use [`Format::Raw`] and keep one decoder for the
+//! connection: a call decodes everything the input allows, so when a
+//! message's bytes (plus `00 00 ff ff`) are in, all of its output is out,
+//! and the window carries over to the next message. With
+//! `no_context_takeover`, call [`Inflate::reset`] between messages. If a
+//! sender ends a message with a final block instead, call
+//! [`Inflate::start_message`] before the next one.
+
+mod checksum;
+mod deflate;
+mod error;
+mod huffman;
+#[cfg(test)]
+mod tests;
+
+pub use self::checksum::{adler32, crc32};
+pub use self::error::InflateError;
+
+use self::deflate::{Bits, Block, Pause};
+
+/// Which wrapper surrounds the DEFLATE data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// Bare DEFLATE (RFC 1951), as in permessage-deflate.
+    Raw,
+    /// zlib (RFC 1950): a 2-byte header, DEFLATE, an Adler-32.
+    Zlib,
+    /// gzip (RFC 1952): a header, DEFLATE, a CRC-32 and the length; one or
+    /// more members back to back.
+    Gzip,
+    /// The HTTP "deflate" coding: zlib-wrapped, or raw if the first two
+    /// bytes are not a valid zlib header (as browsers and curl accept).
+    ZlibOrRaw,
+}
+
+/// What one [`Inflate::decode`] call did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// How many input bytes were consumed (the rest must be offered again).
+    pub consumed: usize,
+    /// How many bytes were written at the start of the output.
+    pub produced: usize,
+    /// Whether the end of the stream was reached; see
+    /// [`Inflate::is_done`].
+    pub done: bool,
+}
+
+/// The size of the DEFLATE window: the farthest a match can reach back.
+const WINDOW: usize = 32 * 1024;
+/// The decoder's buffer: the window, then room for fresh output. Output is
+/// decoded here and copied out; when the room runs low the last window's
+/// worth slides to the front.
+const BUFFER: usize = 4 * WINDOW;
+
+/// Where the decoder stands, outside the DEFLATE data itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The zlib header: `have` of its 2 bytes read.
+    ZlibHeader { have: u8, bytes: [u8; 2] },
+    /// The gzip header.
+    GzipHeader(GzipHeader),
+    /// The DEFLATE blocks.
+    Deflate,
+    /// The trailer (zlib: Adler-32, 4 bytes; gzip: CRC-32 and ISIZE, 8).
+    Trailer { have: u8, bytes: [u8; 8] },
+    /// A gzip member ended: another may follow.
+    MemberEnd,
+    /// The stream ended.
+    End,
+}
+
+/// Progress through a gzip header (RFC 1952 §2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct GzipHeader {
+    part: GzipPart,
+    /// The flags byte (FLG).
+    flags: u8,
+    /// Bytes read of the current fixed-size part.
+    have: u8,
+    bytes: [u8; 10],
+    /// FEXTRA bytes still to skip.
+    extra_left: u16,
+    /// CRC-32 of the header so far, for FHCRC.
+    crc: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GzipPart {
+    /// ID1 ID2 CM FLG MTIME(4) XFL OS: 10 bytes.
+    Fixed,
+    /// XLEN, if FEXTRA.
+    ExtraLength,
+    /// The XLEN bytes of extra field.
+    Extra,
+    /// A zero-terminated file name, if FNAME.
+    Name,
+    /// A zero-terminated comment, if FCOMMENT.
+    Comment,
+    /// CRC16, if FHCRC.
+    HeaderCrc,
+    /// The header is complete.
+    Done,
+}
+
+const FHCRC: u8 = 1 << 1;
+const FEXTRA: u8 = 1 << 2;
+const FNAME: u8 = 1 << 3;
+const FCOMMENT: u8 = 1 << 4;
+const FRESERVED: u8 = 0xE0;
+
+impl GzipHeader {
+    fn new() -> GzipHeader {
+        GzipHeader {
+            part: GzipPart::Fixed,
+            flags: 0,
+            have: 0,
+            bytes: [0; 10],
+            extra_left: 0,
+            crc: 0,
+        }
+    }
+
+    /// Moves past the optional parts the flags leave out (and past an
+    /// extra field once read).
+    fn skip_absent_parts(&mut self) {
+        loop {
+            let (absent, next) = match self.part {
+                GzipPart::ExtraLength => (self.flags & FEXTRA == 0, GzipPart::Name),
+                GzipPart::Extra => (self.extra_left == 0, GzipPart::Name),
+                GzipPart::Name => (self.flags & FNAME == 0, GzipPart::Comment),
+                GzipPart::Comment => (self.flags & FCOMMENT == 0, GzipPart::HeaderCrc),
+                GzipPart::HeaderCrc => (self.flags & FHCRC == 0, GzipPart::Done),
+                GzipPart::Fixed | GzipPart::Done => return,
+            };
+            if !absent {
+                return;
+            }
+            self.part = next;
+        }
+    }
+}
+
+/// Which checksum the trailer carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    None,
+    Adler,
+    Crc,
+}
+
+/// A streaming DEFLATE / zlib / gzip decoder. See the [module
+/// docs](self).
+///
+/// It owns a buffer of 128 KiB (the 32 KiB window and room for fresh
+/// output) and its Huffman tables, all allocated by [`Inflate::new`] and
+/// never again.
+pub struct Inflate {
+    format: Format,
+    stage: Stage,
+    error: Option<InflateError>,
+    bits: Bits,
+    block: Block,
+    last_block: bool,
+    /// Whether the tables hold the fixed codes (so a run of fixed blocks
+    /// builds them once).
+    fixed_tables: bool,
+    litlen: Vec<u32>,
+    dist: Vec<u32>,
+    precode: Vec<u32>,
+    /// Code lengths of the dynamic block being read.
+    lengths: [u8; 320],
+    litlen_count: u16,
+    dist_count: u16,
+    precode_count: u8,
+    /// The window buffer: `window[flushed..pos]` is decoded but not yet
+    /// handed out; matches may reach back to `stream_start`.
+    window: Vec<u8>,
+    pos: usize,
+    flushed: usize,
+    stream_start: usize,
+    check: Check,
+    /// Running checksum of the member's output.
+    checksum: u32,
+    /// Output of the member, mod 2^32 (gzip's ISIZE).
+    size: u32,
+}
+
+impl std::fmt::Debug for Inflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inflate")
+            .field("format", &self.format)
+            .field("stage", &self.stage)
+            .field("block", &self.block)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inflate {
+    /// A decoder for one stream of `format`.
+    pub fn new(format: Format) -> Inflate {
+        let mut inflate = Inflate {
+            format,
+            stage: Stage::Deflate,
+            error: None,
+            bits: Bits::default(),
+            block: Block::Header,
+            last_block: false,
+            fixed_tables: false,
+            litlen: Vec::with_capacity(huffman::LITLEN_CAPACITY),
+            dist: Vec::with_capacity(huffman::DIST_CAPACITY),
+            precode: Vec::with_capacity(1 << huffman::PRECODE_ROOT),
+            lengths: [0; 320],
+            litlen_count: 0,
+            dist_count: 0,
+            precode_count: 0,
+            window: vec![0; BUFFER],
+            pos: 0,
+            flushed: 0,
+            stream_start: 0,
+            check: Check::None,
+            checksum: 0,
+            size: 0,
+        };
+        inflate.reset();
+        inflate
+    }
+
+    /// Forgets the window and all state, as [`Inflate::new`] would (for
+    /// WebSocket's `no_context_takeover`), without reallocating.
+    pub fn reset(&mut self) {
+        self.stage = match self.format {
+            Format::Raw => Stage::Deflate,
+            Format::Zlib | Format::ZlibOrRaw => Stage::ZlibHeader {
+                have: 0,
+                bytes: [0; 2],
+            },
+            Format::Gzip => Stage::GzipHeader(GzipHeader::new()),
+        };
+        self.error = None;
+        self.bits = Bits::default();
+        self.block = Block::Header;
+        self.last_block = false;
+        self.pos = 0;
+        self.flushed = 0;
+        self.stream_start = 0;
+        self.start_checksum(match self.format {
+            Format::Raw => Check::None,
+            Format::Zlib | Format::ZlibOrRaw => Check::Adler,
+            Format::Gzip => Check::Crc,
+        });
+    }
+
+    /// Begins a new raw DEFLATE stream that may still refer back into the
+    /// output of the previous one: for permessage-deflate (RFC 7692
+    /// §7.2.3.3) when a message ended with a final block rather than a sync
+    /// flush. Keeps the window; clears the end state and the bits left over
+    /// after the final block. Pending output is kept.
+    pub fn start_message(&mut self) {
+        self.stage = Stage::Deflate;
+        self.error = None;
+        self.bits = Bits::default();
+        self.block = Block::Header;
+        self.last_block = false;
+    }
+
+    /// True once the end was reached: the final block ended and the
+    /// trailer (if any) checked. For gzip: a member ended and no byte after
+    /// it has been offered since (a byte `1f` would start the next member).
+    pub fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::End | Stage::MemberEnd) && self.flushed == self.pos
+    }
+
+    /// Decodes from `input` into `output`. Resumable at any byte boundary
+    /// of input and any output size.
+    ///
+    /// Returns how much input was consumed and output produced; `done` once
+    /// the stream's end (final block and trailer checked; for gzip, a
+    /// member's end with no more input) is reached and all output handed
+    /// out. It consumes all the input it can: `consumed < input.len()` only
+    /// when the output is full or the stream is done. An empty `output`
+    /// makes no progress.
+    ///
+    /// # Errors
+    ///
+    /// An [`InflateError`] when the input is not a valid stream; then every
+    /// later call returns it too, until [`Inflate::reset`].
+    pub fn decode(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress, InflateError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let mut at = 0;
+        let mut produced = 0;
+        let result = self.run(input, &mut at, output, &mut produced);
+        if let Err(error) = result {
+            self.error = Some(error);
+            return Err(error);
+        }
+        Ok(Progress {
+            consumed: at,
+            produced,
+            done: self.is_done(),
+        })
+    }
+
+    fn run(
+        &mut self,
+        input: &[u8],
+        at: &mut usize,
+        output: &mut [u8],
+        produced: &mut usize,
+    ) -> Result<(), InflateError> {
+        loop {
+            // Hand out what is pending first.
+            let n = (self.pos - self.flushed).min(output.len() - *produced);
+            output[*produced..*produced + n]
+                .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
+            self.flushed += n;
+            *produced += n;
+            if *produced == output.len() {
+                return Ok(());
+            }
+            // Nothing is pending now: the room left is the whole of it.
+            let room = output.len() - *produced;
+            match self.stage {
+                Stage::ZlibHeader {
+                    mut have,
+                    mut bytes,
+                } => {
+                    while have < 2 {
+                        let Some(byte) = self.bits.take_byte(input, at) else {
+                            self.stage = Stage::ZlibHeader { have, bytes };
+                            return Ok(());
+                        };
+                        bytes[have as usize] = byte;
+                        have += 1;
+                    }
+                    self.zlib_header(bytes)?;
+                }
+                Stage::GzipHeader(header) => {
+                    if !self.gzip_header(header, input, at)? {
+                        return Ok(());
+                    }
+                }
+                Stage::Deflate => {
+                    self.make_room();
+                    let start = self.pos;
+                    let limit = (self.pos + room).min(self.window.len());
+                    let pause = self.inflate(input, at, limit);
+                    self.update_checksum(start);
+                    match pause? {
+                        Pause::Input => {
+                            if self.pos == start {
+                                return Ok(());
+                            }
+                        }
+                        Pause::Output => {}
+                        Pause::Finished => {
+                            self.bits.align();
+                            self.stage = match self.check {
+                                Check::None => Stage::End,
+                                Check::Adler | Check::Crc => Stage::Trailer {
+                                    have: 0,
+                                    bytes: [0; 8],
+                                },
+                            };
+                        }
+                    }
+                }
+                Stage::Trailer {
+                    mut have,
+                    mut bytes,
+                } => {
+                    let want = if self.check == Check::Crc { 8 } else { 4 };
+                    while have < want {
+                        let Some(byte) = self.bits.take_byte(input, at) else {
+                            self.stage = Stage::Trailer { have, bytes };
+                            return Ok(());
+                        };
+                        bytes[have as usize] = byte;
+                        have += 1;
+                    }
+                    self.trailer(&bytes)?;
+                }
+                Stage::MemberEnd => {
+                    // RFC 1952 §2.2: members follow one another. A byte
+                    // that cannot start one is trailing garbage.
+                    let Some(byte) = self.bits.take_byte(input, at) else {
+                        return Ok(());
+                    };
+                    if byte != 0x1f {
+                        return Err(InflateError::TrailingData);
+                    }
+                    let mut header = GzipHeader::new();
+                    header.bytes[0] = byte;
+                    header.have = 1;
+                    header.crc = crc32(0, &[byte]);
+                    self.stage = Stage::GzipHeader(header);
+                    self.new_member();
+                }
+                Stage::End => {
+                    if self.bits.count >= 8 || *at < input.len() {
+                        return Err(InflateError::TrailingData);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Slides the last window's worth of output to the front of the buffer
+    /// when less than a window of room is left after it.
+    fn make_room(&mut self) {
+        if self.window.len() - self.pos >= WINDOW {
+            return;
+        }
+        let keep_from = self.flushed.min(self.pos - WINDOW);
+        self.window.copy_within(keep_from..self.pos, 0);
+        self.pos -= keep_from;
+        self.flushed -= keep_from;
+        self.stream_start = self.stream_start.saturating_sub(keep_from);
+    }
+
+    fn start_checksum(&mut self, check: Check) {
+        self.check = check;
+        self.checksum = match check {
+            Check::Adler => 1,
+            Check::None | Check::Crc => 0,
+        };
+        self.size = 0;
+    }
+
+    /// Adds `window[start..pos]`, just decoded, to the checksum.
+    fn update_checksum(&mut self, start: usize) {
+        let fresh = &self.window[start..self.pos];
+        self.size = self.size.wrapping_add(fresh.len() as u32);
+        self.checksum = match self.check {
+            Check::None => 0,
+            Check::Adler => adler32(self.checksum, fresh),
+            Check::Crc => crc32(self.checksum, fresh),
+        };
+    }
+
+    /// A new gzip member: a new DEFLATE stream, whose matches may not reach
+    /// into the previous member's output.
+    fn new_member(&mut self) {
+        self.block = Block::Header;
+        self.last_block = false;
+        self.stream_start = self.pos;
+        self.start_checksum(Check::Crc);
+    }
+
+    /// Checks a zlib header (RFC 1950 §2.2), or for [`Format::ZlibOrRaw`]
+    /// falls back to raw DEFLATE when it is not one.
+    fn zlib_header(&mut self, bytes: [u8; 2]) -> Result<(), InflateError> {
+        let [cmf, flg] = bytes;
+        let valid =
+            cmf & 0x0F == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0;
+        if valid {
+            if flg & 0x20 != 0 {
+                return Err(InflateError::ZlibDictionary);
+            }
+            self.stage = Stage::Deflate;
+            return Ok(());
+        }
+        if self.format != Format::ZlibOrRaw {
+            return Err(InflateError::BadZlibHeader);
+        }
+        // Raw DEFLATE: the two bytes are its first; the bit reader was
+        // empty (nothing came before them).
+        self.bits = Bits {
+            buf: u64::from(u16::from_le_bytes(bytes)),
+            count: 16,
+        };
+        self.start_checksum(Check::None);
+        self.stage = Stage::Deflate;
+        Ok(())
+    }
+
+    /// Reads the gzip header (RFC 1952 §2.3) as far as the input allows;
+    /// true once it is complete.
+    fn gzip_header(
+        &mut self,
+        mut header: GzipHeader,
+        input: &[u8],
+        at: &mut usize,
+    ) -> Result<bool, InflateError> {
+        loop {
+            header.skip_absent_parts();
+            if header.part == GzipPart::Done {
+                self.stage = Stage::Deflate;
+                return Ok(true);
+            }
+            let Some(byte) = self.bits.take_byte(input, at) else {
+                self.stage = Stage::GzipHeader(header);
+                return Ok(false);
+            };
+            if header.part != GzipPart::HeaderCrc {
+                header.crc = crc32(header.crc, &[byte]);
+            }
+            match header.part {
+                GzipPart::Fixed => {
+                    // ID1, ID2, CM, FLG are checked as they arrive, so that
+                    // a body that is not gzip is refused at its first byte.
+                    let valid = match header.have {
+                        0 => byte == 0x1f,
+                        1 => byte == 0x8b,
+                        2 => byte == 8,
+                        3 => byte & FRESERVED == 0,
+                        _ => true,
+                    };
+                    if !valid {
+                        return Err(InflateError::BadGzipHeader);
+                    }
+                    if header.have == 3 {
+                        header.flags = byte;
+                    }
+                    header.have += 1;
+                    if header.have == 10 {
+                        header.have = 0;
+                        header.part = GzipPart::ExtraLength;
+                    }
+                }
+                GzipPart::ExtraLength => {
+                    header.bytes[header.have as usize] = byte;
+                    header.have += 1;
+                    if header.have == 2 {
+                        header.have = 0;
+                        header.extra_left = u16::from_le_bytes([header.bytes[0], header.bytes[1]]);
+                        header.part = GzipPart::Extra;
+                    }
+                }
+                GzipPart::Extra => header.extra_left -= 1,
+                GzipPart::Name if byte == 0 => header.part = GzipPart::Comment,
+                GzipPart::Comment if byte == 0 => header.part = GzipPart::HeaderCrc,
+                GzipPart::Name | GzipPart::Comment => {}
+                GzipPart::HeaderCrc => {
+                    header.bytes[header.have as usize] = byte;
+                    header.have += 1;
+                    if header.have == 2 {
+                        let stored = u16::from_le_bytes([header.bytes[0], header.bytes[1]]);
+                        if stored != header.crc as u16 {
+                            return Err(InflateError::GzipHeaderCrcMismatch);
+                        }
+                        header.part = GzipPart::Done;
+                    }
+                }
+                GzipPart::Done => {}
+            }
+        }
+    }
+
+    /// Checks the trailer against the member's output.
+    fn trailer(&mut self, bytes: &[u8; 8]) -> Result<(), InflateError> {
+        if self.check == Check::Adler {
+            // RFC 1950: the Adler-32, most significant byte first.
+            let stored = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            if stored != self.checksum {
+                return Err(InflateError::AdlerMismatch);
+            }
+            self.stage = Stage::End;
+            return Ok(());
+        }
+        // RFC 1952: CRC-32 then ISIZE, least significant byte first.
+        let crc = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+        let size = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+        if crc != self.checksum {
+            return Err(InflateError::GzipCrcMismatch);
+        }
+        if size != self.size {
+            return Err(InflateError::GzipSizeMismatch);
+        }
+        self.stage = Stage::MemberEnd;
+        Ok(())
+    }
+}
