@@ -342,9 +342,6 @@ impl Inflate {
                         }
                         continue;
                     }
-                    if self.pos == limit {
-                        return Ok(Pause::Output);
-                    }
                     let Some(e) = lookup(
                         &self.litlen,
                         huffman::LITLEN_ROOT,
@@ -354,6 +351,12 @@ impl Inflate {
                     ) else {
                         return Ok(Pause::Input);
                     };
+                    // An end of block needs no room: taking it even when
+                    // the output is full lets a caller whose buffer is
+                    // exactly the size of the data see the end.
+                    if self.pos == limit && e & KIND != END {
+                        return Ok(Pause::Output);
+                    }
                     let len = entry_len(e);
                     match e & KIND {
                         LITERAL => {

@@ -343,8 +343,9 @@ impl Inflate {
     /// the stream's end (final block and trailer checked; for gzip, a
     /// member's end with no more input) is reached and all output handed
     /// out. It consumes all the input it can: `consumed < input.len()` only
-    /// when the output is full or the stream is done. An empty `output`
-    /// makes no progress.
+    /// when the output is full or the stream is done. Headers, block ends and
+    /// trailers need no room, so a buffer exactly the size of the data (or
+    /// an empty one, once all data is out) still reaches the end.
     ///
     /// # Errors
     ///
@@ -382,10 +383,12 @@ impl Inflate {
                 .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
             self.flushed += n;
             *produced += n;
-            if *produced == output.len() {
+            if self.flushed < self.pos {
                 return Ok(());
             }
-            // Nothing is pending now: the room left is the whole of it.
+            // Nothing is pending now: the room left is the whole of it. With
+            // no room, the steps that produce nothing (headers, block ends,
+            // trailers) still run.
             let room = output.len() - *produced;
             match self.stage {
                 Stage::ZlibHeader {
@@ -419,7 +422,11 @@ impl Inflate {
                                 return Ok(());
                             }
                         }
-                        Pause::Output => {}
+                        Pause::Output => {
+                            if room == 0 {
+                                return Ok(());
+                            }
+                        }
                         Pause::Finished => {
                             self.bits.align();
                             self.stage = match self.check {

@@ -1041,3 +1041,19 @@ fn zlib_made_streams_decode_every_way() {
     }
     let _ = text6;
 }
+
+#[test]
+fn an_output_of_exactly_the_data_size_reaches_the_end_in_one_call() {
+    for (format, stream) in [
+        (Format::Gzip, &vector!("mixed.gz")[..]),
+        (Format::Zlib, vector!("text.zz")),
+        (Format::Raw, vector!("text.6-default.deflate")),
+        (Format::Gzip, vector!("empty.gz")),
+    ] {
+        let (expect, _) = decode_with(format, stream, Feed::Whole).unwrap();
+        let mut out = vec![0u8; expect.len()];
+        let p = Inflate::new(format).decode(stream, &mut out).unwrap();
+        assert_eq!((p.consumed, p.produced, p.done), (stream.len(), expect.len(), true));
+        assert_eq!(out, expect);
+    }
+}
