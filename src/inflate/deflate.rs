@@ -11,8 +11,8 @@
 //! would have, so the two agree by construction.
 
 use super::huffman::{
-    self, entry_extra, entry_len, entry_value, Alphabet, Entry, END, INVALID, KIND, LENGTH,
-    LITERAL, SUBTABLE,
+    self, entry_extra, entry_len, entry_value, Alphabet, Entry, END, KIND, LENGTH, LITERAL,
+    SUBTABLE,
 };
 use super::{Inflate, InflateError};
 
@@ -336,7 +336,7 @@ impl Inflate {
                     self.block = Block::Codes;
                 }
                 Block::Codes => {
-                    if *at + 8 <= input.len() && self.pos + MAX_MATCH <= limit {
+                    if *at + 16 <= input.len() && self.pos + MAX_MATCH + 3 <= limit {
                         if self.fast(input, at, limit)? {
                             self.block = self.end_of_block();
                         }
@@ -446,94 +446,5 @@ impl Inflate {
             .and_then(|()| huffman::build(Alphabet::Dist, &[5; 32], &mut self.dist));
         debug_assert!(built.is_ok());
         self.fixed_tables = true;
-    }
-
-    /// The fast loop over literal/length symbols. Runs while 8 bytes of
-    /// input and a longest match of room remain; returns true at the end of
-    /// the block (its end-of-block code consumed), false when it ran out of
-    /// input or room, leaving `Block::Codes` for the slow path.
-    fn fast(&mut self, input: &[u8], at: &mut usize, limit: usize) -> Result<bool, InflateError> {
-        let mut buf = self.bits.buf;
-        let mut count = self.bits.count;
-        let mut p = *at;
-        let start_p = p;
-        let mut pos = self.pos;
-        let stream_start = self.stream_start;
-        let litlen = &self.litlen[..];
-        let dist = &self.dist[..];
-        let window = &mut self.window[..];
-        let mut ended = false;
-        while p + 8 <= input.len() && pos + MAX_MATCH <= limit {
-            // Refill to 56–63 bits: the bytes past the whole ones taken are
-            // read again by the next refill, at the same place, so OR-ing
-            // them in twice is harmless.
-            let word = u64::from_le_bytes(input[p..p + 8].try_into().unwrap_or([0; 8]));
-            buf |= word << count;
-            p += (63 - count as usize) >> 3;
-            count |= 56;
-
-            // 56 bits cover a literal/length code (≤ 15), its extra bits
-            // (≤ 5), a distance code (≤ 15) and its extra bits (≤ 13).
-            let mut e = litlen[(buf & ((1 << huffman::LITLEN_ROOT) - 1)) as usize];
-            if e & KIND == SUBTABLE {
-                let index = (buf >> huffman::LITLEN_ROOT) & ((1 << entry_extra(e)) - 1);
-                e = litlen[entry_value(e) as usize + index as usize];
-            }
-            let len = entry_len(e);
-            match e & KIND {
-                LITERAL => {
-                    buf >>= len;
-                    count -= len;
-                    window[pos] = entry_value(e) as u8;
-                    pos += 1;
-                }
-                LENGTH => {
-                    let extra = entry_extra(e);
-                    let length =
-                        entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
-                    buf >>= len + extra;
-                    count -= len + extra;
-                    let mut d = dist[(buf & ((1 << huffman::DIST_ROOT) - 1)) as usize];
-                    if d & KIND == SUBTABLE {
-                        let index = (buf >> huffman::DIST_ROOT) & ((1 << entry_extra(d)) - 1);
-                        d = dist[entry_value(d) as usize + index as usize];
-                    }
-                    if d & KIND != LENGTH {
-                        return Err(InflateError::BadSymbol);
-                    }
-                    let dlen = entry_len(d);
-                    let dextra = entry_extra(d);
-                    let distance =
-                        entry_value(d) as usize + ((buf >> dlen) & ((1 << dextra) - 1)) as usize;
-                    buf >>= dlen + dextra;
-                    count -= dlen + dextra;
-                    if distance > pos - stream_start {
-                        return Err(InflateError::DistanceTooFarBack);
-                    }
-                    copy_match(window, pos, distance, length);
-                    pos += length;
-                }
-                END => {
-                    buf >>= len;
-                    count -= len;
-                    ended = true;
-                    break;
-                }
-                _ => {
-                    debug_assert_eq!(e & KIND, INVALID);
-                    return Err(InflateError::BadSymbol);
-                }
-            }
-        }
-        // Hand back the whole bytes read ahead, so that the input position
-        // is exact again and the bits above `count` are zero.
-        let ahead = ((count / 8) as usize).min(p - start_p);
-        p -= ahead;
-        count -= 8 * ahead as u32;
-        buf &= (1u64 << count) - 1;
-        self.bits = Bits { buf, count };
-        *at = p;
-        self.pos = pos;
-        Ok(ended)
     }
 }

@@ -75,6 +75,7 @@
 mod checksum;
 mod deflate;
 mod error;
+mod fast;
 mod huffman;
 #[cfg(test)]
 mod tests;
@@ -279,7 +280,7 @@ impl Inflate {
             litlen_count: 0,
             dist_count: 0,
             precode_count: 0,
-            window: vec![0; BUFFER],
+            window: vec![0; BUFFER + fast::SLACK],
             pos: 0,
             flushed: 0,
             stream_start: 0,
@@ -413,7 +414,7 @@ impl Inflate {
                 Stage::Deflate => {
                     self.make_room();
                     let start = self.pos;
-                    let limit = (self.pos + room).min(self.window.len());
+                    let limit = (self.pos + room).min(BUFFER);
                     let pause = self.inflate(input, at, limit);
                     self.update_checksum(start);
                     match pause? {
@@ -483,7 +484,7 @@ impl Inflate {
     /// Slides the last window's worth of output to the front of the buffer
     /// when less than a window of room is left after it.
     fn make_room(&mut self) {
-        if self.window.len() - self.pos >= WINDOW {
+        if BUFFER - self.pos >= WINDOW {
             return;
         }
         let keep_from = self.flushed.min(self.pos - WINDOW);

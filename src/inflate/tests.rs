@@ -1053,7 +1053,10 @@ fn an_output_of_exactly_the_data_size_reaches_the_end_in_one_call() {
         let (expect, _) = decode_with(format, stream, Feed::Whole).unwrap();
         let mut out = vec![0u8; expect.len()];
         let p = Inflate::new(format).decode(stream, &mut out).unwrap();
-        assert_eq!((p.consumed, p.produced, p.done), (stream.len(), expect.len(), true));
+        assert_eq!(
+            (p.consumed, p.produced, p.done),
+            (stream.len(), expect.len(), true)
+        );
         assert_eq!(out, expect);
     }
 }

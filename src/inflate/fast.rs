@@ -1,0 +1,211 @@
+//! The fast loop: the same decoding as [`Block::Codes`](super::deflate::Block)
+//! and its successors, for the common case where plenty of input and
+//! output room remain, so that no step needs to check for either.
+//!
+//! Why it is fast (the techniques of libdeflate and zlib's inffast, in
+//! safe Rust):
+//!
+//! - the bit buffer is refilled 64 bits at a time, branch-free: one
+//!   unaligned little-endian load, OR-ed in above the bits held, and the
+//!   input pointer advanced by the whole bytes that fit;
+//! - 56 bits after a refill cover any one symbol with its distance and
+//!   extra bits, or up to three literals, so a literal run costs a table
+//!   load, a shift and a store per byte;
+//! - matches are copied 8 or 16 bytes at a time, allowed to run past their
+//!   end into the buffer's slack (the bytes there are not output yet, and
+//!   are overwritten later), instead of one `memmove` call per match.
+
+use super::deflate::{copy_match, Bits, MAX_MATCH};
+use super::huffman::{
+    entry_extra, entry_len, entry_value, DIST_ROOT, END, KIND, LENGTH, LITERAL, LITLEN_ROOT,
+    SUBTABLE,
+};
+use super::{Inflate, InflateError};
+
+/// Bytes past `limit` (and past the buffer's nominal end) that a chunked
+/// copy may write.
+pub(super) const SLACK: usize = 32;
+
+/// Input the loop needs at its top: two refills of at most 7 bytes each,
+/// each reading 8.
+const INPUT_MARGIN: usize = 16;
+
+/// Output room the loop needs at its top: three literals, or two literals
+/// and a longest match.
+const OUTPUT_MARGIN: usize = MAX_MATCH + 3;
+
+impl Inflate {
+    /// Runs while [`INPUT_MARGIN`] bytes of input and [`OUTPUT_MARGIN`]
+    /// bytes of room remain. Returns true at the end of the block (its
+    /// end-of-block code consumed), false when input or room ran low,
+    /// leaving the state the slow path expects (`Block::Codes`).
+    pub(super) fn fast(
+        &mut self,
+        input: &[u8],
+        at: &mut usize,
+        limit: usize,
+    ) -> Result<bool, InflateError> {
+        let mut buf = self.bits.buf;
+        let mut count = self.bits.count;
+        let mut p = *at;
+        let start_p = p;
+        let mut pos = self.pos;
+        let stream_start = self.stream_start;
+        let litlen = &self.litlen[..];
+        let dist = &self.dist[..];
+        // The root tables as fixed-size arrays: indexing them with a
+        // masked value needs no bounds check.
+        let litlen_root: &[u32; 1 << LITLEN_ROOT] = litlen[..1 << LITLEN_ROOT]
+            .try_into()
+            .unwrap_or(&[0; 1 << LITLEN_ROOT]);
+        let dist_root: &[u32; 1 << DIST_ROOT] = dist[..1 << DIST_ROOT]
+            .try_into()
+            .unwrap_or(&[0; 1 << DIST_ROOT]);
+        let window = &mut self.window[..];
+        debug_assert!(limit + SLACK <= window.len());
+        let in_end = input.len().saturating_sub(INPUT_MARGIN);
+        let out_end = limit.saturating_sub(OUTPUT_MARGIN);
+        const LITLEN_MASK: u64 = (1 << LITLEN_ROOT) - 1;
+        const DIST_MASK: u64 = (1 << DIST_ROOT) - 1;
+
+        macro_rules! refill {
+            () => {
+                // The bytes past the whole ones taken are read again by
+                // the next refill, at the same place, so OR-ing them in
+                // twice is harmless.
+                let word = u64::from_le_bytes(input[p..p + 8].try_into().unwrap_or([0; 8]));
+                buf |= word << count;
+                p += (63 - count as usize) >> 3;
+                count |= 56;
+            };
+        }
+
+        let mut ended = false;
+        while p <= in_end && pos <= out_end {
+            refill!();
+            let mut e = litlen_root[(buf & LITLEN_MASK) as usize];
+            if e & KIND == LITERAL {
+                // Up to three literals on one refill (3 × 15 ≤ 56 bits).
+                buf >>= entry_len(e);
+                count -= entry_len(e);
+                window[pos] = entry_value(e) as u8;
+                pos += 1;
+                e = litlen_root[(buf & LITLEN_MASK) as usize];
+                if e & KIND == LITERAL {
+                    buf >>= entry_len(e);
+                    count -= entry_len(e);
+                    window[pos] = entry_value(e) as u8;
+                    pos += 1;
+                    e = litlen_root[(buf & LITLEN_MASK) as usize];
+                    if e & KIND == LITERAL {
+                        buf >>= entry_len(e);
+                        count -= entry_len(e);
+                        window[pos] = entry_value(e) as u8;
+                        pos += 1;
+                        continue;
+                    }
+                }
+                // `e` was looked up with at least 26 bits at hand, enough
+                // for any code; a length needs its distance too, so top up.
+                refill!();
+            }
+            if e & KIND == SUBTABLE {
+                let index = (buf >> LITLEN_ROOT) & ((1 << entry_extra(e)) - 1);
+                e = litlen[entry_value(e) as usize + index as usize];
+            }
+            let len = entry_len(e);
+            let kind = e & KIND;
+            if kind == LITERAL {
+                buf >>= len;
+                count -= len;
+                window[pos] = entry_value(e) as u8;
+                pos += 1;
+                continue;
+            }
+            if kind != LENGTH {
+                if kind == END {
+                    buf >>= len;
+                    count -= len;
+                    ended = true;
+                    break;
+                }
+                return Err(InflateError::BadSymbol);
+            }
+            let extra = entry_extra(e);
+            let length = entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
+            buf >>= len + extra;
+            count -= len + extra;
+
+            let mut d = dist_root[(buf & DIST_MASK) as usize];
+            if d & KIND == SUBTABLE {
+                let index = (buf >> DIST_ROOT) & ((1 << entry_extra(d)) - 1);
+                d = dist[entry_value(d) as usize + index as usize];
+            }
+            if d & KIND != LENGTH {
+                return Err(InflateError::BadSymbol);
+            }
+            let dlen = entry_len(d);
+            let dextra = entry_extra(d);
+            let distance = entry_value(d) as usize + ((buf >> dlen) & ((1 << dextra) - 1)) as usize;
+            buf >>= dlen + dextra;
+            count -= dlen + dextra;
+            if distance > pos - stream_start {
+                return Err(InflateError::DistanceTooFarBack);
+            }
+            copy_fast(window, pos, distance, length);
+            pos += length;
+        }
+        // Hand back the whole bytes read ahead, so that the input position
+        // is exact again and the bits above `count` are zero.
+        let ahead = ((count / 8) as usize).min(p - start_p);
+        p -= ahead;
+        count -= 8 * ahead as u32;
+        buf &= (1u64 << count) - 1;
+        self.bits = Bits { buf, count };
+        *at = p;
+        self.pos = pos;
+        Ok(ended)
+    }
+}
+
+/// Copies a match within `window`, writing up to [`SLACK`] bytes past its
+/// end. The source is within the stream; `pos + length + SLACK` fits.
+#[inline(always)]
+fn copy_fast(window: &mut [u8], pos: usize, distance: usize, length: usize) {
+    let end = pos + length;
+    let mut src = pos - distance;
+    let mut dst = pos;
+    if distance >= 16 {
+        // Each 16-byte chunk reads only bytes written before it.
+        loop {
+            let chunk: [u8; 16] = window[src..src + 16].try_into().unwrap_or([0; 16]);
+            window[dst..dst + 16].copy_from_slice(&chunk);
+            src += 16;
+            dst += 16;
+            if dst >= end {
+                break;
+            }
+        }
+    } else if distance >= 8 {
+        loop {
+            let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
+            window[dst..dst + 8].copy_from_slice(&chunk);
+            src += 8;
+            dst += 8;
+            if dst >= end {
+                break;
+            }
+        }
+    } else if distance == 1 {
+        let fill = [window[src]; 16];
+        loop {
+            window[dst..dst + 16].copy_from_slice(&fill);
+            dst += 16;
+            if dst >= end {
+                break;
+            }
+        }
+    } else {
+        copy_match(window, pos, distance, length);
+    }
+}
