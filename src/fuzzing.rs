@@ -5,11 +5,17 @@
 //! corpora in `cargo test`, on stable Rust.
 
 mod h1;
+#[cfg(feature = "compression")]
+mod inflate;
 mod request;
 mod sse;
 mod url;
 
 pub use self::h1::{chunked, read_head, response_head, response_stream, HeadReading};
+#[cfg(feature = "compression")]
+pub use self::inflate::{
+    inflate, inflate_format, inflate_pieces, inflate_whole_and_pieces, InflateOutcome,
+};
 pub use self::request::{request_encode, FuzzRequest};
 pub use self::sse::sse;
 pub use self::url::url;

@@ -13,7 +13,7 @@ type Check = fn(&[u8]);
 
 /// Targets whose checks live in the library, and the function that runs
 /// them. `request_encode` and `differential_httparse` finish their checks
-/// with httparse, in the fuzz crate; their library half still runs here
+/// with httparse, in the fuzz crate (the inflate targets with miniz_oxide); their library half still runs here
 /// (it must not panic). `chat_delta` is replayed by `tests/chat/stream.rs`.
 const TARGETS: &[(&str, Check)] = &[
     ("response_head", brisk::fuzzing::response_head),
@@ -27,6 +27,10 @@ const TARGETS: &[(&str, Check)] = &[
     ("differential_httparse", |data| {
         let _ = brisk::fuzzing::read_head(data, 32);
     }),
+    // The inflate targets compare with miniz_oxide in the fuzz crate; the
+    // library's half (whole against pieces, the API's promises) runs here.
+    ("inflate_differential", brisk::fuzzing::inflate),
+    ("inflate_roundtrip", brisk::fuzzing::inflate),
 ];
 
 /// Targets replayed elsewhere.

@@ -81,6 +81,8 @@ impl Inflate {
         }
 
         let mut ended = false;
+        // An error still hands back the output decoded before it.
+        let mut failed = None;
         while p <= in_end && pos <= out_end {
             refill!();
             let mut e = litlen_root[(buf & LITLEN_MASK) as usize];
@@ -129,7 +131,8 @@ impl Inflate {
                     ended = true;
                     break;
                 }
-                return Err(InflateError::BadSymbol);
+                failed = Some(InflateError::BadSymbol);
+                break;
             }
             let extra = entry_extra(e);
             let length = entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
@@ -142,7 +145,8 @@ impl Inflate {
                 d = dist[entry_value(d) as usize + index as usize];
             }
             if d & KIND != LENGTH {
-                return Err(InflateError::BadSymbol);
+                failed = Some(InflateError::BadSymbol);
+                break;
             }
             let dlen = entry_len(d);
             let dextra = entry_extra(d);
@@ -150,7 +154,8 @@ impl Inflate {
             buf >>= dlen + dextra;
             count -= dlen + dextra;
             if distance > pos - stream_start {
-                return Err(InflateError::DistanceTooFarBack);
+                failed = Some(InflateError::DistanceTooFarBack);
+                break;
             }
             copy_fast(window, pos, distance, length);
             pos += length;
@@ -164,7 +169,10 @@ impl Inflate {
         self.bits = Bits { buf, count };
         *at = p;
         self.pos = pos;
-        Ok(ended)
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(ended),
+        }
     }
 }
 

@@ -187,36 +187,36 @@ pub(super) fn build(
         next[len] = code;
     }
 
-    // Short codes straight into the root table. Long codes are collected
-    // (in code order, which canonical codes keep grouped by prefix) to be
-    // placed into subtables afterwards.
+    // Short codes straight into the root table; long codes are collected
+    // to be placed into subtables afterwards. RFC 1951 §3.2.2 step 3:
+    // codes of one length go to symbols in increasing order, so one pass
+    // over the symbols assigns them all.
     let mut long = [(0u32, 0u8, 0u16); 288];
     let mut long_count = 0;
-    for len in 1..=MAX_LEN as u32 {
-        for (symbol, &l) in lengths.iter().enumerate() {
-            if l as u32 != len {
-                continue;
+    for (symbol, &len) in lengths.iter().enumerate() {
+        let len = len as u32;
+        if len == 0 {
+            continue;
+        }
+        let code = next[len as usize];
+        next[len as usize] += 1;
+        let reversed = reverse(code, len);
+        if len <= root {
+            let e = alphabet.entry(symbol, len);
+            let mut slot = reversed as usize;
+            while slot < 1 << root {
+                table[slot] = e;
+                slot += 1 << len;
             }
-            let code = next[len as usize];
-            next[len as usize] += 1;
-            let reversed = reverse(code, len);
-            if len <= root {
-                let e = alphabet.entry(symbol, len);
-                let mut slot = reversed as usize;
-                while slot < 1 << root {
-                    table[slot] = e;
-                    slot += 1 << len;
-                }
-            } else {
-                long[long_count] = (reversed, len as u8, symbol as u16);
-                long_count += 1;
-            }
+        } else {
+            long[long_count] = (reversed, len as u8, symbol as u16);
+            long_count += 1;
         }
     }
 
-    // Codes are assigned in (length, symbol) order, which is also the
-    // order of their prefixes; so codes sharing a root prefix are
-    // contiguous once sorted by prefix. Sort by prefix then take runs.
+    // Group the long codes by their root prefix (sorted, codes sharing a
+    // prefix are contiguous); each group gets a subtable as wide as its
+    // longest code needs.
     let long = &mut long[..long_count];
     long.sort_unstable_by_key(|&(rev, len, _)| (rev & ((1 << root) - 1), len));
     let mut i = 0;

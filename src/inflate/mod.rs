@@ -292,6 +292,11 @@ impl Inflate {
         inflate
     }
 
+    /// The format this decoder reads.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
     /// Forgets the window and all state, as [`Inflate::new`] would (for
     /// WebSocket's `no_context_takeover`), without reallocating.
     pub fn reset(&mut self) {
@@ -333,8 +338,11 @@ impl Inflate {
     /// True once the end was reached: the final block ended and the
     /// trailer (if any) checked. For gzip: a member ended and no byte after
     /// it has been offered since (a byte `1f` would start the next member).
+    /// Never true after an error.
     pub fn is_done(&self) -> bool {
-        matches!(self.stage, Stage::End | Stage::MemberEnd) && self.flushed == self.pos
+        matches!(self.stage, Stage::End | Stage::MemberEnd)
+            && self.flushed == self.pos
+            && self.error.is_none()
     }
 
     /// Decodes from `input` into `output`. Resumable at any byte boundary
@@ -351,17 +359,41 @@ impl Inflate {
     /// # Errors
     ///
     /// An [`InflateError`] when the input is not a valid stream; then every
-    /// later call returns it too, until [`Inflate::reset`].
+    /// later call returns it too, until [`Inflate::reset`]. When a call has
+    /// already produced output before it meets the error, it returns that
+    /// output (with `consumed` short of the input although the output is
+    /// not full), and the calls after it hand out the rest of that output
+    /// and then return the error.
     pub fn decode(&mut self, input: &[u8], output: &mut [u8]) -> Result<Progress, InflateError> {
         if let Some(error) = self.error {
-            return Err(error);
+            // Output decoded before the error goes out first.
+            let produced = self.flush(output, 0);
+            if produced == 0 {
+                return Err(error);
+            }
+            return Ok(Progress {
+                consumed: 0,
+                produced,
+                done: false,
+            });
         }
         let mut at = 0;
         let mut produced = 0;
         let result = self.run(input, &mut at, output, &mut produced);
         if let Err(error) = result {
             self.error = Some(error);
-            return Err(error);
+            // The output decoded before the error is good: hand it out now
+            // and report the error on a later call, so that what a caller
+            // sees does not depend on where the input was cut.
+            produced = self.flush(output, produced);
+            if produced == 0 {
+                return Err(error);
+            }
+            return Ok(Progress {
+                consumed: at,
+                produced,
+                done: false,
+            });
         }
         Ok(Progress {
             consumed: at,
@@ -379,11 +411,7 @@ impl Inflate {
     ) -> Result<(), InflateError> {
         loop {
             // Hand out what is pending first.
-            let n = (self.pos - self.flushed).min(output.len() - *produced);
-            output[*produced..*produced + n]
-                .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
-            self.flushed += n;
-            *produced += n;
+            *produced = self.flush(output, *produced);
             if self.flushed < self.pos {
                 return Ok(());
             }
@@ -479,6 +507,16 @@ impl Inflate {
                 }
             }
         }
+    }
+
+    /// Copies pending output into `output[produced..]`; returns the new
+    /// `produced`.
+    fn flush(&mut self, output: &mut [u8], produced: usize) -> usize {
+        let n = (self.pos - self.flushed).min(output.len() - produced);
+        output[produced..produced + n]
+            .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
+        self.flushed += n;
+        produced + n
     }
 
     /// Slides the last window's worth of output to the front of the buffer

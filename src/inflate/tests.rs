@@ -61,11 +61,12 @@ fn decode_with(format: Format, input: &[u8], feed: Feed) -> Result<(Vec<u8>, boo
         let progress = inflate.decode(chunk, &mut buf[..room])?;
         assert!(progress.consumed <= chunk.len());
         assert!(progress.produced <= room);
-        if progress.consumed < chunk.len() {
-            assert!(
-                progress.produced == room || progress.done,
-                "input left over: {progress:?}"
-            );
+        if progress.consumed < chunk.len() && progress.produced < room && !progress.done {
+            // Output before an error: the error comes next.
+            out.extend_from_slice(&buf[..progress.produced]);
+            return Err(inflate
+                .decode(&[], &mut buf[..1])
+                .expect_err("input left over"));
         }
         assert_eq!(progress.done, inflate.is_done());
         out.extend_from_slice(&buf[..progress.produced]);
