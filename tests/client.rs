@@ -36,7 +36,8 @@ async fn get_sends_exactly_these_bytes() {
     assert_eq!(
         req.head,
         format!(
-            "GET /a%20b/%C3%A9?x=1&q=a+b%26c HTTP/1.1\r\nHost: {}\r\nUser-Agent: {UA}\r\nAccept: */*\r\n\r\n",
+            "GET /a%20b/%C3%A9?x=1&q=a+b%26c HTTP/1.1\r\nHost: {}\r\nUser-Agent: {UA}\r\nAccept: */*\r\n\
+             Accept-Encoding: gzip, deflate\r\n\r\n",
             server.addr
         )
     );
@@ -62,7 +63,7 @@ async fn bodies_auth_and_headers_are_framed_once() {
         req.head,
         format!(
             "POST /form HTTP/1.1\r\nHost: {}\r\nUser-Agent: test-agent\r\nAccept: */*\r\nX-Default: d\r\n\
-             Authorization: Basic YWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\
+             Accept-Encoding: gzip, deflate\r\nAuthorization: Basic YWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\
              Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\n",
             server.addr
         )

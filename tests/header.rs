@@ -61,6 +61,7 @@ async fn typed_names_values_and_maps_reach_the_wire() {
             "User-Agent: agent/1",
             "x-default: d",
             "cache-control: no-cache",
+            "Accept-Encoding: gzip, deflate",
             "accept: application/json",
             "X-Replaced: new",
             "X-Count: 5",

@@ -7,6 +7,8 @@
 //!
 //! Alone in its file, so that no other test's memory counts.
 
+#![cfg(feature = "compression")]
+
 use brisk::inflate::{crc32, Format, Inflate};
 
 const ONE_GB: u64 = 1_000_000_000;

@@ -14,6 +14,8 @@
 //! Every stream is decoded whole and in pieces into outputs of varied
 //! sizes, which must agree (`brisk::fuzzing::inflate_whole_and_pieces`).
 
+#![cfg(feature = "compression")]
+
 use std::path::Path;
 
 use brisk::fuzzing::inflate_whole_and_pieces;

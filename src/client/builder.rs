@@ -40,6 +40,7 @@ pub struct ClientBuilder {
     #[cfg(feature = "tls")]
     roots: Vec<crate::Certificate>,
     https_only: bool,
+    codings: super::codings::Codings,
 }
 
 impl Default for ClientBuilder {
@@ -68,6 +69,7 @@ impl Default for ClientBuilder {
             #[cfg(feature = "tls")]
             roots: Vec::new(),
             https_only: false,
+            codings: super::codings::Codings::DEFAULT,
         }
     }
 }
@@ -77,6 +79,7 @@ impl fmt::Debug for ClientBuilder {
         let sensitive = HeaderDefaults {
             fields: HeaderMap::new(),
             sensitive: self.sensitive.clone(),
+            accept_encoding: None,
         };
         // Marked sensitive, a value shows as `Sensitive`.
         let headers: HeaderMap = self
@@ -288,6 +291,49 @@ impl ClientBuilder {
         self
     }
 
+    /// Asks for gzip bodies and decodes them: `Accept-Encoding: gzip` is
+    /// sent (with `deflate` unless that is off), and a body that comes with
+    /// `Content-Encoding: gzip` reads decoded from every reader
+    /// ([`Response::bytes`](crate::Response::bytes), `text`, `json`, `chunk`,
+    /// `read`, and the chat and SSE streams). On by default with the
+    /// `compression` feature (which is on by default), as with reqwest's
+    /// `gzip` feature.
+    ///
+    /// A decoded response's [`headers`](crate::Response::headers) leave out
+    /// `Content-Encoding` and `Content-Length`;
+    /// [`wire_headers`](crate::Response::wire_headers) has them. A request
+    /// that sets its own `Accept-Encoding` sends that instead; one that sets
+    /// `Range` sends none, and a `206` answer is never decoded. See
+    /// [`RequestBuilder::decompress`](crate::RequestBuilder::decompress) to
+    /// turn decoding off for one request.
+    #[cfg(feature = "compression")]
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.codings.gzip = on;
+        self
+    }
+
+    /// Asks for `deflate` bodies and decodes them, as
+    /// [`gzip`](Self::gzip) does gzip. Both the zlib-wrapped data
+    /// RFC 9110 names and raw deflate data (which some servers send) are
+    /// read. On by default with the `compression` feature.
+    #[cfg(feature = "compression")]
+    pub fn deflate(mut self, on: bool) -> Self {
+        self.codings.deflate = on;
+        self
+    }
+
+    /// `gzip(false)`, by reqwest's name.
+    #[cfg(feature = "compression")]
+    pub fn no_gzip(self) -> Self {
+        self.gzip(false)
+    }
+
+    /// `deflate(false)`, by reqwest's name.
+    #[cfg(feature = "compression")]
+    pub fn no_deflate(self) -> Self {
+        self.deflate(false)
+    }
+
     /// Sends requests through `proxy` (those of the schemes it is for).
     /// Proxies are tried in the order added; the first that covers a
     /// request's scheme is used. Adding one turns off the environment
@@ -379,9 +425,20 @@ impl ClientBuilder {
                 .iter()
                 .map(|(n, v)| (n.clone(), v.clone())),
         );
+        // `Accept-Encoding` for the codings brisk decodes, unless the
+        // caller's defaults name their own.
+        let accept_encoding = self
+            .codings
+            .header_value()
+            .filter(|_| !self.default_headers.contains_key("accept-encoding"))
+            .map(|v| {
+                let name = HeaderName::from_static("Accept-Encoding");
+                (name, HeaderValue::from_static(v))
+            });
         let default_headers = HeaderDefaults {
             fields: fixed_headers,
             sensitive: self.sensitive,
+            accept_encoding,
         };
         default_headers.validate()?;
         Ok(Client {
@@ -396,6 +453,7 @@ impl ClientBuilder {
                 hook: self.hook,
                 proxies: Proxies::new(self.proxies, &self.proxy_env),
                 https_only: self.https_only,
+                codings: self.codings,
                 #[cfg(feature = "tls")]
                 tls,
             }),

@@ -475,6 +475,7 @@ mod tests {
         let defaults = HeaderDefaults {
             fields: map(&[("Proxy-Authorization", "Basic default")]),
             sensitive: Vec::new(),
+            accept_encoding: None,
         };
         let mut out = Vec::new();
         req.encode_head(&defaults, via, &mut out);

@@ -22,6 +22,7 @@ mod batch;
 mod body;
 mod builder;
 mod call;
+mod codings;
 mod exchange;
 mod hop;
 mod redirect;
@@ -148,6 +149,9 @@ pub(crate) struct Shared {
     pub(crate) proxies: crate::proxy::Proxies,
     /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
     pub(crate) https_only: bool,
+    /// The content codings requests accept and responses are decoded
+    /// from ([`ClientBuilder::gzip`], [`ClientBuilder::deflate`]).
+    pub(crate) codings: codings::Codings,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

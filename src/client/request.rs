@@ -2,6 +2,7 @@
 //! wire (the client's default fields, the request's own, credentials).
 
 use super::body::{Body, BodyKind};
+use super::codings::Codings;
 use crate::deadline::{Budget, Budgets};
 use crate::error::Error;
 use crate::h1::{self, BodyFraming, RequestHead};
@@ -54,6 +55,10 @@ pub(crate) struct HeaderDefaults {
     /// Header names dropped on a redirect to another origin, and redacted
     /// in `Debug` output, beyond the built-in ones.
     pub(crate) sensitive: Vec<String>,
+    /// The `Accept-Encoding` sent for the codings brisk decodes, when the
+    /// caller's defaults have none; a request leaves it out if it sets
+    /// its own, sends `Range`, or turns decoding off.
+    pub(crate) accept_encoding: Option<(HeaderName, HeaderValue)>,
 }
 
 impl HeaderDefaults {
@@ -120,6 +125,9 @@ pub struct Request {
     /// Set once a redirect has left the first origin: from then on no
     /// credential is sent, not even one from the client's defaults.
     pub(super) cross_origin: bool,
+    /// Compressed bodies are decoded, if the client accepts their coding
+    /// ([`RequestBuilder::decompress`](super::RequestBuilder::decompress)).
+    pub(super) decompress: bool,
 }
 
 /// Whether `name` is `Proxy-Authorization`.
@@ -145,6 +153,7 @@ impl Request {
             retry: None,
             retryable: false,
             cross_origin: false,
+            decompress: true,
         }
     }
 
@@ -208,6 +217,7 @@ impl Request {
             retry: self.retry.clone(),
             retryable: self.retryable,
             cross_origin: self.cross_origin,
+            decompress: self.decompress,
         })
     }
 
@@ -237,6 +247,14 @@ impl fmt::Debug for Request {
 
 impl Request {
     /// Whether the request carries a header field `name`.
+    pub(super) fn codings(&self, client: Codings) -> Codings {
+        if self.decompress && !self.headers.contains_key("range") {
+            client
+        } else {
+            Codings::NONE
+        }
+    }
+
     pub(super) fn has_header(&self, name: &str) -> bool {
         self.headers.contains_key(name)
     }
@@ -319,8 +337,16 @@ impl Request {
                 .map(|v| (HeaderName::from_static("Authorization"), v))
         })
         .flatten();
+        // The client's `Accept-Encoding`, unless this request names its own
+        // or must not ask for a coding (see `codings`).
+        let accept_encoding = defaults.accept_encoding.as_ref().filter(|_| {
+            self.decompress
+                && !self.headers.contains_key("range")
+                && !self.headers.contains_key("accept-encoding")
+        });
         let headers = HeaderIter {
             defaults: defaults.fields.iter(),
+            accept_encoding,
             client: defaults,
             own: &self.headers,
             userinfo_auth: userinfo_auth.is_some(),
@@ -367,6 +393,8 @@ pub(crate) enum Via<'a> {
 #[derive(Clone)]
 struct HeaderIter<'a> {
     defaults: crate::header::Iter<'a>,
+    /// The client's `Accept-Encoding`, written after its defaults.
+    accept_encoding: Option<&'a (HeaderName, HeaderValue)>,
     client: &'a HeaderDefaults,
     own: &'a HeaderMap,
     /// Basic auth from the URL's userinfo follows: it replaces a default
@@ -395,6 +423,9 @@ impl<'a> Iterator for HeaderIter<'a> {
             {
                 return Some((n, v));
             }
+        }
+        if let Some((n, v)) = self.accept_encoding.take() {
+            return Some((n, v));
         }
         for (n, v) in self.rest.by_ref() {
             if !(self.drop_proxy_auth && is_proxy_auth(n)) {

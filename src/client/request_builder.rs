@@ -26,6 +26,7 @@ pub struct RequestBuilder {
     /// Boxed: rare, and large (it would grow every request future).
     retry: Option<Box<RetryPolicy>>,
     retryable: bool,
+    decompress: bool,
     body: Body,
     timeouts: Budgets,
     timeout: Option<Duration>,
@@ -59,6 +60,7 @@ impl RequestBuilder {
             headers: HeaderMap::new(),
             retry: None,
             retryable: false,
+            decompress: true,
             body: Body::empty(),
             timeouts,
             timeout: None,
@@ -323,6 +325,17 @@ impl RequestBuilder {
         self
     }
 
+    /// Whether this request's compressed answer is decoded (`true`, the
+    /// default, decodes what the client accepts: see
+    /// [`ClientBuilder::gzip`](crate::ClientBuilder::gzip)). With `false`
+    /// no `Accept-Encoding` is sent for it (unless set as a header), and
+    /// the body is handed over as it came, `Content-Encoding` and all: for
+    /// a caller that stores `.gz` files as they are.
+    pub fn decompress(mut self, on: bool) -> Self {
+        self.decompress = on;
+        self
+    }
+
     /// Marks the request as safe to send more than once, so that the retry
     /// policy may repeat it whatever its method: for a POST whose server
     /// deduplicates (the chat API marks its calls so). A request with an
@@ -409,6 +422,7 @@ impl RequestBuilder {
                 retry: self.retry,
                 retryable: self.retryable,
                 cross_origin: false,
+                decompress: self.decompress,
             }),
         };
         (self.client, req)
@@ -425,6 +439,7 @@ impl RequestBuilder {
             headers: request.headers,
             retry: request.retry,
             retryable: request.retryable,
+            decompress: request.decompress,
             body: request.body,
             timeout: request.timeout,
             error: None,
@@ -444,6 +459,7 @@ impl RequestBuilder {
             headers: self.headers.clone(),
             retry: self.retry.clone(),
             retryable: self.retryable,
+            decompress: self.decompress,
             body: self.body.try_clone()?,
             timeouts: self.timeouts,
             timeout: self.timeout,

@@ -23,6 +23,7 @@ fn tiny_limits() -> Limits {
         max_informational: 2,
         max_empty_lines: 1,
         max_body_bytes: None,
+        max_decoded_bytes: 0,
     }
 }
 

@@ -135,6 +135,13 @@ pub struct Limits {
     /// `Response::chunk` is not capped: the caller holds what it keeps.
     /// The codec itself does not use it.
     pub max_body_bytes: Option<u64>,
+    /// The most bytes a compressed body that brisk decodes (see
+    /// `ClientBuilder::gzip`) may inflate to in `Response::bytes`, `text`
+    /// and `json`, whatever `max_body_bytes` says (the smaller cap
+    /// applies): a body of a few megabytes can inflate to gigabytes.
+    /// Default 256 MiB. Streaming reads are not capped: they decode into
+    /// the caller's buffer, so memory stays constant.
+    pub max_decoded_bytes: u64,
 }
 
 impl Default for Limits {
@@ -149,6 +156,7 @@ impl Default for Limits {
             max_informational: 16,
             max_empty_lines: 4,
             max_body_bytes: None,
+            max_decoded_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -45,6 +45,7 @@ pub struct MockServerBuilder {
     record_bytes_limit: usize,
     head_timeout: Duration,
     max_connections: usize,
+    compression: bool,
     addr: SocketAddr,
 }
 
@@ -59,6 +60,7 @@ impl MockServerBuilder {
             record_bytes_limit: DEFAULT_RECORD_BYTES,
             head_timeout: DEFAULT_HEAD_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            compression: true,
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         }
     }
@@ -138,6 +140,17 @@ impl MockServerBuilder {
         self
     }
 
+    /// Whether answers are compressed when the request asks
+    /// (`Accept-Encoding: gzip`, else `deflate`), as OpenAI's API does: the
+    /// JSON replies and errors whole, a stream event by event (each one
+    /// flushed, so it is readable as it arrives). On by default, so that a
+    /// client that decodes is tested on compressed answers; a request
+    /// without `Accept-Encoding` gets plain ones either way.
+    pub fn compression(mut self, on: bool) -> Self {
+        self.compression = on;
+        self
+    }
+
     /// The address to listen on (default `127.0.0.1:0`: loopback, on a
     /// free port the system picks). Another address is yours to choose,
     /// for a server other machines or containers reach (`0.0.0.0:8000`),
@@ -177,6 +190,7 @@ impl MockServerBuilder {
             peak_read_buffer: AtomicUsize::new(0),
             head_timeout: self.head_timeout,
             max_connections: self.max_connections,
+            compression: self.compression,
         });
         let (down, down_rx) = watch::channel(false);
         let (applied_tx, applied) = watch::channel(false);

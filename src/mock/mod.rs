@@ -132,6 +132,7 @@
 //! I/O and time drivers (`#[tokio::test]` gives both).
 
 mod builder;
+mod compress;
 mod http;
 mod record;
 mod render;
@@ -174,6 +175,8 @@ pub(crate) struct Shared {
     head_timeout: Duration,
     /// The most connections served at once.
     max_connections: usize,
+    /// Answers are compressed when the request asks.
+    compression: bool,
 }
 
 /// Locks a mutex, taking it back from a panicked holder: the data behind

@@ -1,6 +1,7 @@
 //! The running server: the accept loop (and "down"), one task per
 //! connection, and each request routed to its answer.
 
+use super::compress::{Coding, Encoder};
 use super::http::{self, ReadError, Reader, Request};
 use super::render::{self, Context, Resolved};
 use super::script::{Answer, Kind};
@@ -183,7 +184,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, conn: u64) {
             Err(ReadError::Bad(bad)) => {
                 let body =
                     render::server_error(&format!("mock: {}", bad.why), "invalid_request_error");
-                let _ = write_json(&mut stream, bad.status, &[], &body, true).await;
+                let _ = write_json(&mut stream, bad.status, &[], &body, true, None).await;
                 return;
             }
         };
@@ -212,6 +213,15 @@ async fn respond(
         body,
         ..
     } = request;
+    let coding = shared
+        .compression
+        .then(|| {
+            let asked = headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("accept-encoding"));
+            Coding::negotiate(asked.map(|(_, v)| v.as_str()))
+        })
+        .flatten();
     let path = target.split('?').next().unwrap_or("").to_string();
     let chat_path = format!("{}/chat/completions", shared.base);
     let is_chat = path == chat_path || shared.lock_routes().paths.iter().any(|(p, _)| *p == path);
@@ -260,16 +270,16 @@ async fn respond(
         } else {
             &[]
         };
-        return write_json(stream, status, allow, &body, !keep).await && keep;
+        return write_json(stream, status, allow, &body, !keep, coding).await && keep;
     }
     if method != "POST" {
         let body = render::server_error("mock: use POST", "invalid_request_error");
-        return write_json(stream, 405, &[("allow", "POST")], &body, !keep).await && keep;
+        return write_json(stream, 405, &[("allow", "POST")], &body, !keep, coding).await && keep;
     }
     let Some(json) = json else {
         let body =
             render::server_error("mock: the body is not valid JSON", "invalid_request_error");
-        return write_json(stream, 400, &[], &body, !keep).await && keep;
+        return write_json(stream, 400, &[], &body, !keep, coding).await && keep;
     };
     let model = json.get("model").and_then(Value::as_str);
     let messages_ok = json.get("messages").is_some_and(Value::is_array);
@@ -278,7 +288,7 @@ async fn respond(
             "mock: a chat request needs a string `model` and a `messages` list",
             "invalid_request_error",
         );
-        return write_json(stream, 400, &[], &body, !keep).await && keep;
+        return write_json(stream, 400, &[], &body, !keep, coding).await && keep;
     };
 
     let answer = shared.next_answer(&path, model);
@@ -291,7 +301,7 @@ async fn respond(
         request: &json,
     };
     let request_id = format!("req_mock_{n}");
-    perform(stream, reader, answer, &ctx, &request_id, keep).await
+    perform(stream, reader, answer, &ctx, &request_id, keep, coding).await
 }
 
 /// Carries out one answer; whether the connection may carry another.
@@ -302,6 +312,7 @@ async fn perform(
     ctx: &Context<'_>,
     request_id: &str,
     keep: bool,
+    coding: Option<Coding>,
 ) -> bool {
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
@@ -314,7 +325,8 @@ async fn perform(
         }
         Kind::Disconnect => return false,
         Kind::Error { status, body } => {
-            return write_with(stream, *status, &ids, &answer.headers, body, !keep).await && keep
+            return write_with(stream, *status, &ids, &answer.headers, body, !keep, coding).await
+                && keep
         }
         Kind::Chat(chat) => chat,
     };
@@ -324,19 +336,13 @@ async fn perform(
         let body = reply.completion(ctx);
         if chat.reset_after.is_some() {
             // Head and half the body, then a reset.
-            let head = http::head(
-                200,
-                &json_type(&ids),
-                &answer.headers,
-                Some(body.len()),
-                false,
-            );
+            let (head, body) = json_response(200, &ids, &answer.headers, &body, false, coding);
             let _ = stream.write_all(&head).await;
-            let _ = stream.write_all(&body.as_bytes()[..body.len() / 2]).await;
+            let _ = stream.write_all(&body[..body.len() / 2]).await;
             reset(stream);
             return false;
         }
-        return write_with(stream, 200, &ids, &answer.headers, &body, !keep).await && keep;
+        return write_with(stream, 200, &ids, &answer.headers, &body, !keep, coding).await && keep;
     }
 
     let include_usage = ctx
@@ -345,11 +351,17 @@ async fn perform(
         .and_then(Value::as_bool)
         == Some(true);
     let events = reply.events(ctx, include_usage);
-    let headers = [
+    let mut headers = vec![
         ("content-type", "text/event-stream"),
         ("cache-control", "no-cache"),
         ("x-request-id", request_id),
     ];
+    // Compressed, each event is flushed on its own, as a server that
+    // streams through gzip must do for the tokens to arrive as they come.
+    let mut encoder = coding.map(|c| {
+        headers.push(("content-encoding", c.name()));
+        Encoder::new(c)
+    });
     let head = http::head(200, &headers, &answer.headers, None, !keep);
     if stream.write_all(&head).await.is_err() {
         return false;
@@ -367,23 +379,35 @@ async fn perform(
         }
         if let Some((_, body)) = chat.error_after.as_ref().filter(|(n, _)| cut_here(*n)) {
             let event = format!("data: {body}\n\n");
-            let ok = stream
-                .write_all(&http::chunk(event.as_bytes()))
-                .await
-                .is_ok()
+            let mut last = event_chunk(&mut encoder, event.as_bytes());
+            if let Some(e) = encoder.take() {
+                last.extend_from_slice(&http::chunk(&e.finish()));
+            }
+            let ok = stream.write_all(&last).await.is_ok()
                 && stream.write_all(b"0\r\n\r\n").await.is_ok();
             return ok && keep;
         }
         let Some(event) = events.get(i) else { break };
-        if stream
-            .write_all(&http::chunk(event.as_bytes()))
-            .await
-            .is_err()
-        {
+        let chunk = event_chunk(&mut encoder, event.as_bytes());
+        if stream.write_all(&chunk).await.is_err() {
             return false;
         }
     }
-    stream.write_all(b"0\r\n\r\n").await.is_ok() && keep
+    let mut end = match encoder.take() {
+        Some(e) => http::chunk(&e.finish()),
+        None => Vec::new(),
+    };
+    end.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&end).await.is_ok() && keep
+}
+
+/// One event as a chunk of the body, compressed and flushed if the
+/// stream is.
+fn event_chunk(encoder: &mut Option<Encoder>, event: &[u8]) -> Vec<u8> {
+    match encoder.as_mut() {
+        Some(e) => http::chunk(&e.piece(event)),
+        None => http::chunk(event),
+    }
 }
 
 /// Arms a TCP reset: with a zero linger time, closing the socket (when
@@ -401,6 +425,27 @@ fn json_type<'a>(ids: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     h
 }
 
+/// A whole JSON response, in `coding` if the client asked for one.
+fn json_response(
+    status: u16,
+    headers: &[(&str, &str)],
+    extra: &[(String, String)],
+    body: &str,
+    close: bool,
+    coding: Option<Coding>,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut fields = json_type(headers);
+    let body = match coding {
+        Some(c) => {
+            fields.push(("content-encoding", c.name()));
+            Encoder::whole(c, body.as_bytes())
+        }
+        None => body.as_bytes().to_vec(),
+    };
+    let head = http::head(status, &fields, extra, Some(body.len()), close);
+    (head, body)
+}
+
 /// Writes a whole JSON response; whether it was written.
 async fn write_with(
     stream: &mut TcpStream,
@@ -409,9 +454,10 @@ async fn write_with(
     extra: &[(String, String)],
     body: &str,
     close: bool,
+    coding: Option<Coding>,
 ) -> bool {
-    let mut out = http::head(status, &json_type(headers), extra, Some(body.len()), close);
-    out.extend_from_slice(body.as_bytes());
+    let (mut out, body) = json_response(status, headers, extra, body, close, coding);
+    out.extend_from_slice(&body);
     stream.write_all(&out).await.is_ok()
 }
 
@@ -421,6 +467,7 @@ async fn write_json(
     headers: &[(&str, &str)],
     body: &str,
     close: bool,
+    coding: Option<Coding>,
 ) -> bool {
-    write_with(stream, status, headers, &[], body, close).await
+    write_with(stream, status, headers, &[], body, close, coding).await
 }

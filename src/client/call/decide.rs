@@ -51,7 +51,7 @@ impl Call {
             };
             let mut resp = self.response(hop);
             Box::pin(resp.read_at_most(VETO_BODY_MAX, VETO_BODY_WAIT)).await;
-            let vetoed = veto(resp.status(), resp.headers(), resp.ahead());
+            let vetoed = veto(resp.status(), resp.headers(), &resp.ahead_decoded());
             answer = Ok(Answer::Read(Box::new(resp)));
             if vetoed {
                 return self.stop(answer, StopReason::Vetoed);

@@ -32,6 +32,7 @@
 mod breaker;
 mod decide;
 
+use super::codings::Codings;
 use super::exchange::Exchange;
 use super::hop::{Failed, Hop, Route, Tries, Turn};
 use super::redirect::{REDIRECT_BODY_MAX, REDIRECT_DRAIN_WAIT};
@@ -223,7 +224,9 @@ impl Call {
                             ..
                         } = call;
                         let method = req.method.as_str();
-                        let mut resp = Response::new(client, method, hop, req.url, deadline);
+                        let codings = req.codings(client.shared.codings);
+                        let mut resp =
+                            Response::new(client, method, codings, hop, req.url, deadline);
                         resp.set_tries(tries);
                         return Ok(resp);
                     }
@@ -330,9 +333,11 @@ impl Call {
         self.tries.earlier.connect += hop.timings.connect;
         self.tries.earlier.tls += hop.timings.tls;
         let previous = std::mem::replace(&mut self.req.url, next);
+        // Its body is drained unread: nothing to decode.
         let mut resp = Response::new(
             self.client.clone(),
             self.req.method.as_str(),
+            Codings::NONE,
             hop,
             previous,
             self.deadline,
@@ -351,6 +356,7 @@ impl Call {
         Response::new(
             self.client.clone(),
             self.req.method.as_str(),
+            self.req.codings(self.client.shared.codings),
             hop,
             self.req.url.clone(),
             self.deadline,

@@ -1,5 +1,9 @@
 //! [`Response`]: status and headers at once, the body on demand.
 
+#[cfg(feature = "compression")]
+mod decoding;
+
+use super::codings::Codings;
 use super::hop::{Hop, Tries};
 use super::{Client, StatusCode, Timings};
 use crate::conn::{BodyPart, Conn, Dest};
@@ -46,6 +50,11 @@ pub struct Response {
     /// The first byte of `ahead` not yet handed out: a cursor, so that
     /// reading a large buffered body in small pieces never shifts it.
     ahead_from: usize,
+    /// The body is compressed and its readers decode it (boxed: rare, and
+    /// it holds the decoder's window). While it is active, `ahead` holds
+    /// encoded bytes.
+    #[cfg(feature = "compression")]
+    decoding: Option<Box<decoding::Decoding>>,
 }
 
 impl fmt::Debug for Response {
@@ -62,6 +71,7 @@ impl Response {
     pub(super) fn new(
         client: Client,
         method: &str,
+        codings: Codings,
         hop: Hop,
         url: Url,
         deadline: Deadline,
@@ -91,6 +101,19 @@ impl Response {
             _ => None,
         };
         let empty = matches!(framing, Some(h1::Framing::NoBody | h1::Framing::Length(0)));
+        // A HEAD answer has no body to decode (`empty`), whatever it says.
+        #[cfg(feature = "compression")]
+        let mut head = head;
+        #[cfg(feature = "compression")]
+        let decoding = if empty {
+            None
+        } else {
+            decoding::Decoding::detect(&mut head, codings)
+        };
+        #[cfg(feature = "compression")]
+        let content_length = content_length.filter(|_| decoding.is_none());
+        #[cfg(not(feature = "compression"))]
+        let _ = codings;
         let mut resp = Response {
             client,
             remote: conn.remote_addr(),
@@ -107,6 +130,8 @@ impl Response {
             retries: Vec::new(),
             ahead: Vec::new(),
             ahead_from: 0,
+            #[cfg(feature = "compression")]
+            decoding,
         };
         // A response without a body gives its connection back at once.
         if empty {
@@ -155,13 +180,29 @@ impl Response {
         &self.head.headers
     }
 
+    /// The header fields exactly as they came on the wire.
+    ///
+    /// The same as [`headers`](Self::headers), unless brisk decodes the
+    /// body (see [`ClientBuilder::gzip`](crate::ClientBuilder::gzip)):
+    /// then `headers` leaves out `Content-Encoding` and `Content-Length`,
+    /// which describe the compressed bytes, and these keep them.
+    pub fn wire_headers(&self) -> &Headers {
+        #[cfg(feature = "compression")]
+        if let Some(dec) = self.decoding.as_deref() {
+            return &dec.wire_headers;
+        }
+        &self.head.headers
+    }
+
     /// The reason phrase, as sent.
     pub fn reason(&self) -> &[u8] {
         self.head.reason()
     }
 
     /// The body length from `Content-Length`, when the body is framed by it.
-    /// For a response to `HEAD`, the length the body would have had.
+    /// For a response to `HEAD`, the length the body would have had. `None`
+    /// when brisk decodes the body: the length on the wire is not what the
+    /// readers get ([`wire_headers`](Self::wire_headers) still has it).
     pub fn content_length(&self) -> Option<u64> {
         self.content_length
     }
@@ -219,6 +260,10 @@ impl Response {
 
     /// The next piece of the body, `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        #[cfg(feature = "compression")]
+        if self.decoding() {
+            return self.chunk_decoded().await;
+        }
         let mut out = Vec::new();
         Ok(self.next_part(&mut out, true).await?.then_some(out))
     }
@@ -253,6 +298,10 @@ impl Response {
     pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        #[cfg(feature = "compression")]
+        if self.decoding() {
+            return self.read_decoded(buf).await;
         }
         let pending = self.ahead();
         if !pending.is_empty() {
@@ -289,6 +338,10 @@ impl Response {
     /// With [`Limits::max_body_bytes`](crate::h1::Limits::max_body_bytes)
     /// set, a larger body fails (`is_too_large()`): at once if its
     /// `Content-Length` says so, else as soon as it grows past the cap.
+    /// A compressed body that brisk decodes is measured decoded, against
+    /// that cap and [`Limits::max_decoded_bytes`](crate::h1::Limits::max_decoded_bytes),
+    /// and fails as soon as it passes either: a small gzip that would
+    /// inflate to gigabytes never does.
     pub async fn bytes(mut self) -> Result<Vec<u8>, Error> {
         self.buffer_body().await?;
         Ok(self.take_ahead())
@@ -301,6 +354,11 @@ impl Response {
         let limit = self.client.shared.limits.max_body_bytes.unwrap_or(u64::MAX);
         if self.content_length.is_some_and(|n| n > limit) {
             return Err(self.too_large());
+        }
+        #[cfg(feature = "compression")]
+        if self.decoding() {
+            let decoded = self.client.shared.limits.max_decoded_bytes;
+            return self.buffer_decoded(limit.min(decoded)).await;
         }
         // What the server announces is trusted up to 1 MiB; beyond that the
         // buffer grows with the bytes that actually arrive.
@@ -395,6 +453,13 @@ impl Response {
         };
         let _ = tokio::time::timeout(wait, read).await;
         self.ahead = ahead;
+    }
+
+    /// The body read ahead, for the retry policy's veto (nothing to
+    /// decode without the `compression` feature).
+    #[cfg(not(feature = "compression"))]
+    pub(in crate::client) fn ahead_decoded(&self) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(self.ahead())
     }
 
     /// The body bytes read ahead and not yet handed out.
