@@ -569,3 +569,42 @@ async fn the_mock_answers_compressed_and_chat_reads_it() {
     let resp = client.post(&url).json(&ask(false)).send().await.unwrap();
     assert_eq!(resp.wire_headers().get("content-encoding"), None);
 }
+
+#[tokio::test]
+async fn the_retry_veto_reads_a_compressed_error_decoded() {
+    // OpenAI's "out of quota" is a 429 that must not be retried; gateways
+    // send it gzip'd. The veto looks for the code in the body.
+    let message = "You exceeded your current quota, please check your plan. ".repeat(20);
+    let error = format!(r#"{{"error":{{"code":"insufficient_quota","message":"{message}"}}}}"#);
+    let error = gzip(error.as_bytes());
+    assert!(
+        !error.windows(18).any(|w| w == b"insufficient_quota"),
+        "stored, not compressed"
+    );
+    let (server, seen) = server(move |_| {
+        let mut out = format!(
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Encoding: gzip\r\nretry-after-ms: 1\r\nContent-Length: {}\r\n\r\n",
+            error.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(&error);
+        out
+    })
+    .await;
+    let policy = brisk::RetryPolicy::default().never_retry_if(|status, _, body| {
+        status.as_u16() == 429 && body.windows(18).any(|w| w == b"insufficient_quota")
+    });
+    let resp = brisk::Client::builder()
+        .retry(policy)
+        .build()
+        .unwrap()
+        .get(server.url("/v1/chat/completions"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.attempts(), 1, "the veto saw gzip, not the error");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "insufficient_quota");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}

@@ -659,3 +659,91 @@ async fn nginx_tls_redirect_to_http_is_refused_unless_allowed() {
     assert_eq!(resp.url().scheme(), brisk::Scheme::Http);
     assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
 }
+
+#[cfg(all(feature = "compression", feature = "tls"))]
+#[tokio::test]
+async fn nginx_gzip_on_the_fly_is_decoded_and_the_connection_reused() {
+    use support::nginx::json_body;
+    let Some(nginx) = Nginx::start() else { return };
+    let client = Client::new();
+    for path in ["/gz/data.json", "/gz/big.bin"] {
+        let resp = ok(&nginx, client.get(nginx.http_url(path)).send().await);
+        assert_eq!(resp.status(), 200);
+        // nginx compressed it (chunked: the size is not known up front).
+        assert_eq!(resp.wire_headers()["content-encoding"], "gzip", "{path}");
+        assert_eq!(resp.headers().get("content-encoding"), None, "{path}");
+        let body = ok(&nginx, resp.bytes().await);
+        let expected = if path.ends_with(".json") {
+            json_body()
+        } else {
+            big_body()
+        };
+        assert!(
+            body == expected,
+            "{path}: decoded body differs (len {})",
+            body.len()
+        );
+    }
+    // Streamed in small reads, over TLS too.
+    let client = tls_client(&nginx);
+    let mut resp = ok(
+        &nginx,
+        client.get(nginx.https_url("/gz/data.json")).send().await,
+    );
+    let mut body = Vec::new();
+    let mut buf = [0; 1000];
+    loop {
+        let n = ok(&nginx, resp.read(&mut buf).await);
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
+    assert!(body == json_body());
+    let (_, reused, _) = get(&nginx, &client, &nginx.https_url("/gz/data.json")).await;
+    assert!(
+        reused,
+        "a decoded body read to its end returns its connection"
+    );
+    // Asked for nothing, nginx sends it plain.
+    let resp = ok(
+        &nginx,
+        client
+            .get(nginx.https_url("/gz/data.json"))
+            .decompress(false)
+            .send()
+            .await,
+    );
+    assert_eq!(resp.headers().get("content-encoding"), None);
+    assert!(ok(&nginx, resp.bytes().await) == json_body());
+}
+
+#[cfg(feature = "compression")]
+#[tokio::test]
+async fn nginx_gzip_static_serves_the_gz_file_decoded() {
+    let Some(nginx) = Nginx::start() else { return };
+    let client = Client::new();
+    let resp = ok(
+        &nginx,
+        client.get(nginx.http_url("/static/data.json")).send().await,
+    );
+    assert_eq!(resp.wire_headers()["content-encoding"], "gzip");
+    // The .gz file's own length on the wire; none once decoded.
+    assert!(resp.wire_headers().get("content-length").is_some());
+    assert_eq!(resp.content_length(), None);
+    let value: serde_json::Value = ok(&nginx, resp.json().await);
+    assert_eq!(value["data"][3999]["index"], 3999);
+    // Without Accept-Encoding, the plain file.
+    let resp = ok(
+        &nginx,
+        client
+            .get(nginx.http_url("/static/data.json"))
+            .decompress(false)
+            .send()
+            .await,
+    );
+    assert_eq!(
+        ok(&nginx, resp.text().await),
+        r#"{"served":"the plain file"}"#
+    );
+}

@@ -53,6 +53,27 @@ pub const CLOSE_BODY: &str = "closing\n";
 /// Length of `/big.bin` and `/big-chunked.bin`.
 pub const BIG_LEN: usize = 1024 * 1024;
 
+/// The body of `/gz/data.json` (compressed on the fly by `gzip on`) and
+/// `/static/data.json` (served from a `.gz` file beside it by
+/// `gzip_static on`): an embeddings-style JSON answer of about 600 KB.
+pub fn json_body() -> Vec<u8> {
+    let mut s = String::from(r#"{"object":"list","data":["#);
+    for i in 0..4000u32 {
+        if i > 0 {
+            s.push(',');
+        }
+        let x = i.wrapping_mul(2_654_435_761);
+        s.push_str(&format!(
+            r#"{{"object":"embedding","index":{i},"embedding":[0.{:08},-0.{:08},0.{:08}]}}"#,
+            x % 100_000_000,
+            (x >> 7) % 100_000_000,
+            (x >> 13) % 100_000_000
+        ));
+    }
+    s.push_str("]}");
+    s.into_bytes()
+}
+
 /// The body of `/big.bin` and `/big-chunked.bin`: byte `i` is `i % 251`.
 pub fn big_body() -> Vec<u8> {
     (0..BIG_LEN).map(|i| (i % 251) as u8).collect()
@@ -194,6 +215,20 @@ fn write_root(root: &Path) {
     let big = big_body();
     write(&root.join("big.bin"), &big);
     write(&root.join("big-chunked.bin"), &big);
+    let json = json_body();
+    fs::create_dir_all(root.join("gz")).unwrap();
+    write(&root.join("gz/data.json"), &json);
+    write(&root.join("gz/big.bin"), &big);
+    // gzip_static serves the `.gz` file as it is; the plain file beside it
+    // differs on purpose, so a test can tell which one came.
+    fs::create_dir_all(root.join("static")).unwrap();
+    write(
+        &root.join("static/data.json"),
+        b"{\"served\":\"the plain file\"}",
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    std::io::Write::write_all(&mut gz, &json).unwrap();
+    write(&root.join("static/data.json.gz"), &gz.finish().unwrap());
 }
 
 fn locations(root: &Path, http_port: u16) -> String {
@@ -216,6 +251,20 @@ fn locations(root: &Path, http_port: u16) -> String {
             sub_filter_types *;
             sub_filter "{NEVER_MATCHES}" "";
             sub_filter_once off;
+        }}
+
+        # Compressed on the fly, for clients that ask.
+        location /gz/ {{
+            gzip on;
+            gzip_types *;
+            gzip_min_length 1;
+            gzip_comp_level 6;
+            gzip_vary on;
+        }}
+
+        # Precompressed files, for clients that ask.
+        location /static/ {{
+            gzip_static on;
         }}
 
         location = /close {{
@@ -300,6 +349,7 @@ http {{
     types {{
         text/html html;
         text/plain txt;
+        application/json json;
         application/octet-stream bin;
     }}
     default_type application/octet-stream;
