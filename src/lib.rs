@@ -60,8 +60,10 @@
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
-//!   [Proxies](#proxies)), and no cookie jar, compression or multipart: it
-//!   sends what you give it and hands back what it received.
+//!   [Proxies](#proxies)), no cookie jar, no multipart, and of the
+//!   compressed codings only gzip and deflate (decoded transparently with
+//!   the `compression` feature, on by default: see
+//!   [`ClientBuilder::gzip`]).
 //!
 //! # Typed JSON, query and form
 //!
