@@ -295,6 +295,7 @@ mod proxy;
 mod retry;
 pub mod sse;
 mod status;
+pub mod trace;
 mod transport;
 mod url;
 mod urlencoded;
