@@ -73,6 +73,8 @@
 mod context;
 mod http;
 mod ids;
+#[cfg(feature = "otlp")]
+mod otlp;
 mod sink;
 mod span;
 
@@ -82,6 +84,8 @@ pub use context::{
 };
 pub(crate) use http::CallTrace;
 pub use ids::{IdGenerator, RandomIds, SeededIds};
+#[cfg(feature = "otlp")]
+pub use otlp::{ExportStats, OtlpExporter, OtlpExporterBuilder, DEFAULT_TRACES_ENDPOINT};
 pub use sink::{MemorySink, SpanSink};
 pub use span::{ActiveSpan, Key, Span, SpanEvent, SpanKind, SpanStatus, Value};
 

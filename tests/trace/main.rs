@@ -6,4 +6,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[cfg(feature = "otlp")]
+mod otlp;
 mod spans;

@@ -11,7 +11,7 @@ const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A server that answers the n-th request with `script[n]` (then `200`),
 /// and records the `traceparent` and `tracestate` of each request.
-async fn scripted(
+pub(crate) async fn scripted(
     script: Vec<String>,
 ) -> (Scripted, Arc<Mutex<Vec<(Option<String>, Option<String>)>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -39,11 +39,11 @@ async fn scripted(
     (server, seen)
 }
 
-fn e503() -> String {
+pub(crate) fn e503() -> String {
     "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy".to_owned()
 }
 
-fn fast_retries() -> RetryPolicy {
+pub(crate) fn fast_retries() -> RetryPolicy {
     RetryPolicy::default()
         .attempts(3)
         .backoff(Duration::from_millis(1), Duration::from_millis(2))
