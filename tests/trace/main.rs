@@ -6,6 +6,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+#[cfg(feature = "mock")]
+mod chat;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod spans;
