@@ -10,6 +10,7 @@
 //! | `span.rs` | the span data model, and [`ActiveSpan`], which records one |
 //! | `sink.rs` | [`SpanSink`] and the in-memory [`MemorySink`] |
 //! | `http.rs` | the client's spans: one per attempt and per redirect hop |
+//! | `tree.rs` | a trace drawn as a text tree |
 //! | `otlp/` | the OTLP/HTTP JSON exporter (feature `otlp`) |
 //!
 //! Turn it on with [`ClientBuilder::tracing`](crate::ClientBuilder::tracing):
@@ -77,6 +78,7 @@ mod ids;
 mod otlp;
 mod sink;
 mod span;
+mod tree;
 
 pub use context::{
     ContextError, SpanId, TraceContext, TraceFlags, TraceId, TraceParent, TraceState,
@@ -88,6 +90,7 @@ pub use ids::{IdGenerator, RandomIds, SeededIds};
 pub use otlp::{ExportStats, OtlpExporter, OtlpExporterBuilder, DEFAULT_TRACES_ENDPOINT};
 pub use sink::{MemorySink, SpanSink};
 pub use span::{ActiveSpan, Key, Span, SpanEvent, SpanKind, SpanStatus, Value};
+pub use tree::render_tree;
 
 use std::fmt;
 use std::sync::Arc;
