@@ -37,7 +37,7 @@
 //! named by the method, with its own span id, sent as the `traceparent`
 //! of that attempt (replacing any earlier one); the `tracestate` is
 //! passed through unchanged. All of a request's spans share one parent:
-//! the caller's span given by [`RequestBuilder::trace_parent`]
+//! the caller's span given by [`RequestBuilder::trace_parent`](crate::RequestBuilder::trace_parent)
 //! (or a `traceparent` field already on the request), or, without one,
 //! none: a new trace starts, and the request's spans are its roots.
 //!
