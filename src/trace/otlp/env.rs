@@ -12,6 +12,9 @@
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `key=value,...`, percent-decoded |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, `OTEL_BSP_SCHEDULE_DELAY` | queue (2048), batch (512), and the wait in ms before a partial batch goes (5000) |
 //!
+//! `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none` turn export off
+//! for a program that asks [`OtlpExporter::configured_in_env`](super::OtlpExporter::configured_in_env).
+//!
 //! Without an endpoint the default is `http://localhost:4318/v1/traces`.
 //! Only `http/json` is spoken: an `OTEL_EXPORTER_OTLP_PROTOCOL` naming
 //! protobuf or gRPC is not honoured (the collector's OTLP/HTTP receiver
@@ -75,6 +78,19 @@ impl EnvConfig {
             delay: millis("OTEL_BSP_SCHEDULE_DELAY"),
         }
     }
+}
+
+/// Whether the variables name a collector and do not turn tracing off.
+pub(crate) fn asks_for_export(var: impl Fn(&str) -> Option<String>) -> bool {
+    let is =
+        |name: &str, value: &str| var(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
+    let named = [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|n| var(n).is_some_and(|v| !v.trim().is_empty()));
+    named && !is("OTEL_SDK_DISABLED", "true") && !is("OTEL_TRACES_EXPORTER", "none")
 }
 
 /// The traces URL under a base endpoint: `v1/traces` appended, with one
@@ -190,6 +206,27 @@ mod tests {
         assert_eq!(c.timeout, Some(Duration::from_millis(2500)));
         assert_eq!(c.queue, Some(100));
         assert_eq!(c.delay, None);
+    }
+
+    #[test]
+    fn an_endpoint_asks_for_export_unless_tracing_is_off() {
+        let asks = |vars: &[(&str, &str)]| {
+            asks_for_export(|n| {
+                vars.iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.to_string())
+            })
+        };
+        let endpoint = ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318");
+        assert!(asks(&[endpoint]));
+        assert!(asks(&[(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "http://c/t"
+        )]));
+        assert!(!asks(&[]));
+        assert!(!asks(&[endpoint, ("OTEL_SDK_DISABLED", "TRUE")]));
+        assert!(!asks(&[endpoint, ("OTEL_TRACES_EXPORTER", "none")]));
+        assert!(asks(&[endpoint, ("OTEL_SDK_DISABLED", "false")]));
     }
 
     #[test]

@@ -284,15 +284,11 @@ impl OtlpExporter {
     }
 
     /// Whether the environment names a collector
-    /// (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`):
-    /// a program can trace only when asked to.
+    /// (`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`)
+    /// and does not turn tracing off (`OTEL_SDK_DISABLED=true`,
+    /// `OTEL_TRACES_EXPORTER=none`): a program can trace only when asked to.
     pub fn configured_in_env() -> bool {
-        [
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        ]
-        .iter()
-        .any(|n| std::env::var(n).is_ok_and(|v| !v.trim().is_empty()))
+        env::asks_for_export(|name| std::env::var(name).ok())
     }
 
     /// Counts so far.
