@@ -11,105 +11,166 @@
 //! Empty and default fields are left out, as a protobuf writer does.
 
 use crate::trace::span::{Span, SpanStatus, Value};
-use serde_json::{json, Map, Value as Json};
+use std::io::Write;
 use std::time::SystemTime;
 
 /// `service.name` and the other resource attributes of every span.
 pub(crate) type Resource = Vec<(String, String)>;
 
 /// The request body for `spans`, all from one resource and one scope.
+/// Written straight into one buffer (strings escaped by serde_json): no
+/// tree of values is built, so a span costs no allocation of its own.
 pub(crate) fn encode(spans: &[Span], resource: &Resource) -> Vec<u8> {
-    let attributes: Vec<Json> = resource
-        .iter()
-        .map(|(k, v)| attribute(k, &Value::Str(v.clone().into())))
-        .collect();
-    let body = json!({
-        "resourceSpans": [{
-            "resource": { "attributes": attributes },
-            "scopeSpans": [{
-                "scope": { "name": "brisk", "version": env!("CARGO_PKG_VERSION") },
-                "spans": spans.iter().map(span).collect::<Vec<_>>(),
-            }],
-        }],
-    });
-    serde_json::to_vec(&body).unwrap_or_default()
+    let mut out = Vec::with_capacity(256 + spans.len() * 1024);
+    out.extend_from_slice(b"{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
+    for (i, (k, v)) in resource.iter().enumerate() {
+        comma(&mut out, i);
+        attribute(&mut out, k, &Value::Str(v.as_str().to_owned().into()));
+    }
+    out.extend_from_slice(b"]},\"scopeSpans\":[{\"scope\":{\"name\":\"brisk\",\"version\":");
+    string(&mut out, env!("CARGO_PKG_VERSION"));
+    out.extend_from_slice(b"},\"spans\":[");
+    for (i, s) in spans.iter().enumerate() {
+        comma(&mut out, i);
+        span(&mut out, s);
+    }
+    out.extend_from_slice(b"]}]}]}");
+    out
 }
 
-fn span(s: &Span) -> Json {
-    let mut o = Map::new();
-    o.insert("traceId".into(), s.trace_id.to_hex().into());
-    o.insert("spanId".into(), s.span_id.to_hex().into());
+fn span(out: &mut Vec<u8>, s: &Span) {
+    out.extend_from_slice(b"{\"traceId\":\"");
+    hex(out, &s.trace_id.0);
+    out.extend_from_slice(b"\",\"spanId\":\"");
+    hex(out, &s.span_id.0);
+    out.push(b'"');
     if !s.trace_state.is_empty() {
-        o.insert("traceState".into(), s.trace_state.to_string().into());
+        out.extend_from_slice(b",\"traceState\":");
+        string(out, &s.trace_state.to_string());
     }
     if let Some(parent) = s.parent_span_id {
-        o.insert("parentSpanId".into(), parent.to_hex().into());
+        out.extend_from_slice(b",\"parentSpanId\":\"");
+        hex(out, &parent.0);
+        out.push(b'"');
     }
     // The W3C trace flags in the low byte.
-    o.insert("flags".into(), u32::from(s.flags.0).into());
-    o.insert("name".into(), s.name.as_ref().into());
-    o.insert("kind".into(), (s.kind as i32).into());
-    o.insert("startTimeUnixNano".into(), nanos(s.start).into());
-    o.insert("endTimeUnixNano".into(), nanos(s.end).into());
+    let _ = write!(out, ",\"flags\":{},\"name\":", s.flags.0);
+    string(out, &s.name);
+    let _ = write!(
+        out,
+        ",\"kind\":{},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\"",
+        s.kind as i32,
+        nanos(s.start),
+        nanos(s.end)
+    );
     if !s.attributes.is_empty() {
-        let a: Vec<Json> = s.attributes.iter().map(|(k, v)| attribute(k, v)).collect();
-        o.insert("attributes".into(), a.into());
+        out.extend_from_slice(b",\"attributes\":[");
+        for (i, (k, v)) in s.attributes.iter().enumerate() {
+            comma(out, i);
+            attribute(out, k, v);
+        }
+        out.push(b']');
     }
     if !s.events.is_empty() {
-        let events: Vec<Json> = s
-            .events
-            .iter()
-            .map(|e| {
-                let mut ev = Map::new();
-                ev.insert("timeUnixNano".into(), nanos(e.time).into());
-                ev.insert("name".into(), e.name.as_ref().into());
-                if !e.attributes.is_empty() {
-                    let a: Vec<Json> = e.attributes.iter().map(|(k, v)| attribute(k, v)).collect();
-                    ev.insert("attributes".into(), a.into());
+        out.extend_from_slice(b",\"events\":[");
+        for (i, e) in s.events.iter().enumerate() {
+            comma(out, i);
+            let _ = write!(out, "{{\"timeUnixNano\":\"{}\",\"name\":", nanos(e.time));
+            string(out, &e.name);
+            if !e.attributes.is_empty() {
+                out.extend_from_slice(b",\"attributes\":[");
+                for (j, (k, v)) in e.attributes.iter().enumerate() {
+                    comma(out, j);
+                    attribute(out, k, v);
                 }
-                Json::Object(ev)
-            })
-            .collect();
-        o.insert("events".into(), events.into());
-    }
-    let status = match &s.status {
-        SpanStatus::Unset => None,
-        SpanStatus::Ok => Some(json!({ "code": 1 })),
-        SpanStatus::Error(m) if m.is_empty() => Some(json!({ "code": 2 })),
-        SpanStatus::Error(m) => Some(json!({ "message": m, "code": 2 })),
-    };
-    if let Some(status) = status {
-        o.insert("status".into(), status);
-    }
-    Json::Object(o)
-}
-
-fn attribute(key: &str, value: &Value) -> Json {
-    json!({ "key": key, "value": any_value(value) })
-}
-
-fn any_value(v: &Value) -> Json {
-    match v {
-        Value::Str(s) => json!({ "stringValue": s }),
-        Value::Int(i) => json!({ "intValue": i.to_string() }),
-        // JSON has no NaN or infinity; such a value goes as its name.
-        Value::Float(f) if !f.is_finite() => json!({ "stringValue": f.to_string() }),
-        Value::Float(f) => json!({ "doubleValue": f }),
-        Value::Bool(b) => json!({ "boolValue": b }),
-        Value::StrArray(items) => json!({
-            "arrayValue": {
-                "values": items.iter().map(|s| json!({ "stringValue": s })).collect::<Vec<_>>()
+                out.push(b']');
             }
-        }),
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    match &s.status {
+        SpanStatus::Unset => {}
+        SpanStatus::Ok => out.extend_from_slice(b",\"status\":{\"code\":1}"),
+        SpanStatus::Error(m) if m.is_empty() => out.extend_from_slice(b",\"status\":{\"code\":2}"),
+        SpanStatus::Error(m) => {
+            out.extend_from_slice(b",\"status\":{\"message\":");
+            string(out, m);
+            out.extend_from_slice(b",\"code\":2}");
+        }
+    }
+    out.push(b'}');
+}
+
+fn comma(out: &mut Vec<u8>, i: usize) {
+    if i > 0 {
+        out.push(b',');
     }
 }
 
-/// Nanoseconds since the Unix epoch, as a decimal string (0 before it).
-fn nanos(t: SystemTime) -> String {
+fn attribute(out: &mut Vec<u8>, key: &str, value: &Value) {
+    out.extend_from_slice(b"{\"key\":");
+    string(out, key);
+    out.extend_from_slice(b",\"value\":");
+    any_value(out, value);
+    out.push(b'}');
+}
+
+fn any_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Str(s) => {
+            out.extend_from_slice(b"{\"stringValue\":");
+            string(out, s);
+            out.push(b'}');
+        }
+        Value::Int(i) => {
+            let _ = write!(out, "{{\"intValue\":\"{i}\"}}");
+        }
+        // JSON has no NaN or infinity; such a value goes as its name.
+        Value::Float(f) if !f.is_finite() => {
+            out.extend_from_slice(b"{\"stringValue\":");
+            string(out, &f.to_string());
+            out.push(b'}');
+        }
+        Value::Float(f) => {
+            out.extend_from_slice(b"{\"doubleValue\":");
+            let _ = serde_json::to_writer(&mut *out, f);
+            out.push(b'}');
+        }
+        Value::Bool(b) => {
+            let _ = write!(out, "{{\"boolValue\":{b}}}");
+        }
+        Value::StrArray(items) => {
+            out.extend_from_slice(b"{\"arrayValue\":{\"values\":[");
+            for (i, item) in items.iter().enumerate() {
+                comma(out, i);
+                out.extend_from_slice(b"{\"stringValue\":");
+                string(out, item);
+                out.push(b'}');
+            }
+            out.extend_from_slice(b"]}}");
+        }
+    }
+}
+
+/// A JSON string, escaped as serde_json escapes it.
+fn string(out: &mut Vec<u8>, s: &str) {
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0x0f)]);
+    }
+}
+
+/// Nanoseconds since the Unix epoch (0 before it).
+fn nanos(t: SystemTime) -> u128 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0)
-        .to_string()
 }
 
 #[cfg(test)]
@@ -117,6 +178,7 @@ mod tests {
     use super::*;
     use crate::trace::context::{SpanId, TraceFlags, TraceId, TraceState};
     use crate::trace::span::{SpanEvent, SpanKind};
+    use serde_json::{json, Value as Json};
     use std::time::Duration;
 
     #[test]
@@ -140,6 +202,7 @@ mod tests {
                     "gen_ai.response.finish_reasons".into(),
                     Value::StrArray(vec!["stop".into()]),
                 ),
+                ("note".into(), Value::Str("a \"quoted\"\nline\u{1}".into())),
             ],
             events: vec![SpanEvent {
                 name: "brisk.retry.scheduled".into(),
@@ -168,6 +231,7 @@ mod tests {
             attrs[3]["value"],
             json!({ "arrayValue": { "values": [{ "stringValue": "stop" }] } })
         );
+        assert_eq!(attrs[4]["value"]["stringValue"], "a \"quoted\"\nline\u{1}");
         assert_eq!(span["events"][0]["timeUnixNano"], "1700000000123456789");
         assert_eq!(
             body["resourceSpans"][0]["resource"]["attributes"][0],

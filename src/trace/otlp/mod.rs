@@ -48,8 +48,10 @@ pub struct ExportStats {
     pub batches: u64,
 }
 
+/// What the queue carries. A span goes unboxed: the channel stores
+/// messages in blocks, so a box would be one more allocation a span.
 enum Message {
-    Span(Box<Span>),
+    Span(Span),
     Flush(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
 }
@@ -325,7 +327,7 @@ impl OtlpExporter {
 impl SpanSink for OtlpExporter {
     /// Queues the span, or drops and counts it when the queue is full.
     fn export(&self, span: Span) {
-        if self.queue.try_send(Message::Span(Box::new(span))).is_err() {
+        if self.queue.try_send(Message::Span(span)).is_err() {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -359,7 +361,7 @@ impl Batcher {
             };
             match message {
                 Some(Message::Span(span)) => {
-                    spans.push(*span);
+                    spans.push(span);
                     if spans.len() >= self.batch {
                         self.send(&mut spans).await;
                         due = tokio::time::Instant::now() + self.delay;
@@ -413,11 +415,15 @@ impl Batcher {
                 .timeout(self.timeout)
                 .send()
                 .await;
+            // The body (an `ExportTraceServiceResponse`, perhaps with a
+            // partial success, or an error's `Status`) is read whatever the
+            // answer, so that the connection can carry the next batch.
             let delivered = match sent {
-                // The body (an `ExportTraceServiceResponse`, perhaps with a
-                // partial success) is read so the connection can be reused.
-                Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
-                _ => false,
+                Ok(resp) => {
+                    let ok = resp.status().is_success();
+                    resp.bytes().await.is_ok() && ok
+                }
+                Err(_) => false,
             };
             let counter = match delivered {
                 true => &self.counters.exported,
