@@ -39,6 +39,11 @@
 //!   what is known: `status=000`, the times so far, then `phase=` (where it
 //!   failed, or `-`) and `error="..."`.
 //!
+//! Tracing, from the environment: `TRACEPARENT`/`TRACESTATE` make the
+//! requests children of that span, and `OTEL_EXPORTER_OTLP_ENDPOINT` (with
+//! brisk's `otlp` feature) sends each attempt's span to a collector before
+//! `get` exits (see `get/trace.rs`).
+//!
 //! Several URLs are fetched one after the other on one client, so a second
 //! request to the same host reuses the first one's connection (see
 //! `reused=` with `-w`). Redirects are followed (up to 10).
@@ -54,6 +59,9 @@
 //! cargo run --example get -- --cacert ca.pem -o big.bin https://localhost:8443/big.bin
 //! cargo run --example get -- -d '{"a":1}' -H 'Content-Type: application/json' http://127.0.0.1:8080/post
 //! ```
+
+#[path = "get/trace.rs"]
+mod trace;
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -217,9 +225,10 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String>
 
 /// Fetches every URL in turn, bodies to `stdout` (or `-o`'s file),
 /// messages and `-w` lines to `stderr`; false if any failed.
-pub async fn run(options: Options, stdout: &mut dyn Write, stderr: &mut dyn Write) -> bool {
+pub async fn run(mut options: Options, stdout: &mut dyn Write, stderr: &mut dyn Write) -> bool {
     let clock = Arc::new(Mutex::new(AttemptClock::default()));
-    let client = match build_client(&options, &clock) {
+    let tracing = trace::Tracing::from_env(&mut options.headers, stderr);
+    let client = match build_client(&options, &clock, tracing.tracer()) {
         Ok(client) => client,
         Err(message) => {
             let _ = writeln!(stderr, "get: {message}");
@@ -256,6 +265,7 @@ pub async fn run(options: Options, stdout: &mut dyn Write, stderr: &mut dyn Writ
             all_ok = false;
         }
     }
+    tracing.finish(stderr).await;
     all_ok
 }
 
@@ -280,8 +290,12 @@ fn lock(clock: &Mutex<AttemptClock>) -> std::sync::MutexGuard<'_, AttemptClock> 
 fn build_client(
     options: &Options,
     clock: &Arc<Mutex<AttemptClock>>,
+    tracer: Option<brisk::trace::Tracer>,
 ) -> Result<brisk::Client, String> {
     let mut builder = brisk::Client::builder();
+    if let Some(tracer) = tracer {
+        builder = builder.tracing(tracer);
+    }
     if let Some(retries) = options.retry {
         builder = builder.retry(brisk::RetryPolicy::default().attempts(retries + 1));
     }

@@ -2,11 +2,12 @@
 //! [`ClientBuilder::on_event`](crate::ClientBuilder::on_event) receives,
 //! one call per step of every attempt.
 //!
-//! This is brisk's tracing extension point, without an OpenTelemetry
-//! dependency: a hook can log, count, time, and inject a W3C
-//! `traceparent` into each attempt's headers
-//! ([`Event::RequestStart`]). When no hook is set, nothing is built and
-//! nothing is called: the events cost one branch per step.
+//! A hook can log, count, time, and change each attempt's headers
+//! ([`Event::RequestStart`]). For spans and W3C `traceparent`
+//! propagation, brisk has its own tracing ([`crate::trace`]); its header
+//! is set before the hook runs, so a hook sees it. When no hook is set,
+//! nothing is built and nothing is called: the events cost one branch per
+//! step.
 
 use crate::breaker::CircuitTransition;
 use crate::error::Error;

@@ -51,6 +51,9 @@
 //!   `Keep-Alive: timeout`), never reusing a connection it cannot trust;
 //! - one deadline per request, with a budget per phase (connect, TLS,
 //!   write, read-idle, pool-wait), and errors that name the phase;
+//! - distributed tracing with no added crate, in [`trace`]: W3C Trace
+//!   Context propagation, a span per attempt with the OpenTelemetry
+//!   conventions, and (feature `otlp`) an OTLP/HTTP JSON exporter;
 //! - an API shaped like reqwest's.
 //!
 //! Coming from reqwest? Most code compiles after renaming the crate; the
@@ -299,6 +302,7 @@ mod proxy;
 mod retry;
 pub mod sse;
 mod status;
+pub mod trace;
 mod transport;
 mod url;
 mod urlencoded;

@@ -8,6 +8,7 @@ use super::reply::Reply;
 use super::request::{ChatOptions, ChatRequest, Wire};
 use super::stream::ChatStream;
 use super::suggest::{DefaultSuggest, Suggest};
+use super::trace::ChatSpan;
 use crate::{Client, RequestBuilder, RetryPolicy, Timeouts};
 use std::fmt;
 use std::sync::Arc;
@@ -34,6 +35,8 @@ impl fmt::Debug for Secret {
 #[derive(Clone)]
 pub struct Chat {
     inner: Arc<Inner>,
+    /// The caller's span, parent of every call's span ([`Chat::trace_parent`]).
+    parent: Option<Arc<crate::trace::TraceContext>>,
 }
 
 struct Inner {
@@ -49,6 +52,8 @@ struct Inner {
     retry: RetryPolicy,
     retryable: bool,
     suggest: Arc<dyn Suggest>,
+    /// Prompts and completions go into spans ([`ChatBuilder::trace_content`]).
+    trace_content: bool,
 }
 
 impl fmt::Debug for Chat {
@@ -76,6 +81,8 @@ pub struct ChatBuilder {
     retry: RetryPolicy,
     retryable: bool,
     suggest: Arc<dyn Suggest>,
+    /// Prompts and completions go into spans ([`ChatBuilder::trace_content`]).
+    trace_content: bool,
 }
 
 impl fmt::Debug for ChatBuilder {
@@ -112,6 +119,7 @@ impl ChatBuilder {
             retry: RetryPolicy::default(),
             retryable: true,
             suggest: Arc::new(DefaultSuggest::default()),
+            trace_content: false,
             provider,
         }
     }
@@ -189,6 +197,14 @@ impl ChatBuilder {
         self
     }
 
+    /// Records prompts and completions in the chat spans
+    /// (`gen_ai.input.messages`, `gen_ai.output.messages`) when the HTTP
+    /// client traces. Off by default: they may hold personal data.
+    pub fn trace_content(mut self, yes: bool) -> Self {
+        self.trace_content = yes;
+        self
+    }
+
     /// The chat client. Misconfiguration (a hosted provider without a
     /// key, a custom one without a model) does not fail here: every call
     /// then fails with [`ErrorKind::Config`](super::ErrorKind::Config)
@@ -199,6 +215,7 @@ impl ChatBuilder {
             .unwrap_or_else(|| self.provider.base_url().to_string());
         let base = base.trim_end_matches('/').to_string();
         Chat {
+            parent: None,
             inner: Arc::new(Inner {
                 client: self.client.unwrap_or_default(),
                 url: format!("{base}/chat/completions"),
@@ -213,6 +230,7 @@ impl ChatBuilder {
                 retry: self.retry.never_retry_if(quota_is_final),
                 retryable: self.retryable,
                 suggest: self.suggest,
+                trace_content: self.trace_content,
                 provider: self.provider,
             }),
         }
@@ -284,13 +302,58 @@ impl Chat {
     /// `stream` must not be `true` here (the reply would be an event
     /// stream): such a request fails with a configuration error.
     pub async fn send(&self, request: ChatRequest) -> Result<Reply, ChatError> {
+        let span = self.span(&request);
+        let result = self.send_under(request, span.as_deref()).await;
+        match (span, &result) {
+            (Some(span), Ok(reply)) => span.reply(reply),
+            (Some(span), Err(e)) => span.failed(e),
+            (None, _) => {}
+        }
+        result
+    }
+
+    /// A copy of this chat whose calls are children of `parent` (the
+    /// caller's span): with a tracing client, each call's span has it as
+    /// its parent; without one, the calls' requests carry it as it is.
+    pub fn trace_parent(&self, parent: &crate::trace::TraceContext) -> Chat {
+        Chat {
+            inner: self.inner.clone(),
+            parent: Some(Arc::new(parent.clone())),
+        }
+    }
+
+    /// The span of a call of `request`, if the client traces.
+    fn span(&self, request: &ChatRequest) -> Option<Box<ChatSpan>> {
+        let inner = &self.inner;
+        let model = request.model.as_deref().unwrap_or(&inner.model);
+        let input = (inner.trace_content && inner.client.shared.tracer.is_some())
+            .then(|| serde_json::to_string(&request.messages).unwrap_or_default());
+        let mut span = ChatSpan::start(
+            &inner.client,
+            &inner.provider,
+            &inner.url,
+            model,
+            self.parent.as_deref(),
+            input,
+        )?;
+        span.records_content(inner.trace_content);
+        Some(span)
+    }
+
+    /// [`send`](Chat::send), with the call's span as the parent of its
+    /// HTTP request.
+    async fn send_under(
+        &self,
+        request: ChatRequest,
+        span: Option<&ChatSpan>,
+    ) -> Result<Reply, ChatError> {
         let inner = &self.inner;
         if request.stream == Some(true) {
             return Err(ChatError::config(
                 "stream: true needs the streaming call, not send",
             ));
         }
-        let http = self.prepare(&request, false)?;
+        let http = self.prepare(&request, false, span)?;
         let key = inner.key.as_ref().map(|k| k.0.as_str());
         let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let attempts = resp.attempts();
@@ -352,13 +415,35 @@ impl Chat {
     /// returned here as a typed [`ChatError`]; an error inside the stream
     /// ends it with a [`StreamError`](super::StreamError) that keeps the
     /// text so far and converts into a `ChatError`.
-    pub async fn stream_request(&self, mut request: ChatRequest) -> Result<ChatStream, ChatError> {
+    pub async fn stream_request(&self, request: ChatRequest) -> Result<ChatStream, ChatError> {
+        let span = self.span(&request);
+        match self.stream_under(request, span.as_deref()).await {
+            Ok(stream) => Ok(match span {
+                Some(span) => stream.traced(span),
+                None => stream,
+            }),
+            Err(e) => {
+                if let Some(span) = span {
+                    span.failed(&e);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// [`stream_request`](Chat::stream_request), with the call's span as
+    /// the parent of its HTTP request.
+    async fn stream_under(
+        &self,
+        mut request: ChatRequest,
+        span: Option<&ChatSpan>,
+    ) -> Result<ChatStream, ChatError> {
         request.stream = Some(true);
         if request.stream_options.is_none() {
             request.stream_options = Some(serde_json::json!({"include_usage": true}));
         }
         let http = self
-            .prepare(&request, true)?
+            .prepare(&request, true, span)?
             .header("Accept", "text/event-stream");
         let mut resp = http.send().await.map_err(ChatError::from_http)?;
         let status = resp.status();
@@ -378,7 +463,12 @@ impl Chat {
     /// The HTTP request for `request`: the key and model checks, the body,
     /// auth, retries and timeouts. A stream's timeout is a read budget,
     /// not a total.
-    fn prepare(&self, request: &ChatRequest, streaming: bool) -> Result<RequestBuilder, ChatError> {
+    fn prepare(
+        &self,
+        request: &ChatRequest,
+        streaming: bool,
+        span: Option<&ChatSpan>,
+    ) -> Result<RequestBuilder, ChatError> {
         let inner = &self.inner;
         let key = inner.key.as_ref().map(|k| k.0.as_str());
         if key.is_none() && inner.provider.needs_key() {
@@ -410,6 +500,11 @@ impl Chat {
         };
         if let Some(key) = key {
             http = http.bearer_auth(key);
+        }
+        match (span, &self.parent) {
+            (Some(span), _) => http = http.trace_parent(span.context()),
+            (None, Some(parent)) => http = http.trace_parent(parent),
+            (None, None) => {}
         }
         Ok(http)
     }

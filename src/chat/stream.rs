@@ -13,6 +13,7 @@
 use super::assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
 use super::delta::{parse_error_body, ChunkError, Delta, ErrorEvent};
 use super::error::error_body;
+use super::trace::ChatSpan;
 use super::Reply;
 use crate::sse::{ParseError, Parser, DEFAULT_MAX_EVENT_BYTES};
 use crate::Response;
@@ -113,6 +114,8 @@ pub struct ChatStream {
     /// A secret (the API key) to scrub from error messages the server
     /// sends, should it echo it.
     secret: Option<Arc<str>>,
+    /// The call's span, ended with the stream (when the client traces).
+    trace: Option<Box<ChatSpan>>,
 }
 
 /// What [`ChatStream::next`] does next.
@@ -155,6 +158,12 @@ impl ChatStream {
         self
     }
 
+    /// Ends `span` with the stream: first token, reply or error.
+    pub(super) fn traced(mut self, span: Box<ChatSpan>) -> ChatStream {
+        self.trace = Some(span);
+        self
+    }
+
     /// Reads `response` as a chat stream, with the default bounds.
     pub fn new(response: Response) -> ChatStream {
         ChatStream::with_bounds(response, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_REPLY_BYTES)
@@ -190,6 +199,7 @@ impl ChatStream {
             parser: Parser::with_max_event_bytes(max_event_bytes),
             assembler,
             secret: None,
+            trace: None,
             state,
         }
     }
@@ -232,15 +242,37 @@ impl ChatStream {
                         self.drain().await;
                     }
                     self.state = State::Done;
+                    if let Some(span) = self.trace.take() {
+                        span.reply(&self.assembler.reply());
+                    }
                     return None;
                 }
-                Step::Fail(kind) => return Some(Err(self.fail(kind))),
+                Step::Fail(kind) => {
+                    let e = self.fail(kind);
+                    if let Some(span) = self.trace.take() {
+                        span.stream_failed(&e);
+                    }
+                    return Some(Err(e));
+                }
                 Step::Delta(delta) => {
                     if let Err(o) = self.assembler.push(&delta) {
-                        return Some(Err(self.fail(StreamErrorKind::Overflow(o))));
+                        let e = self.fail(StreamErrorKind::Overflow(o));
+                        if let Some(span) = self.trace.take() {
+                            span.stream_failed(&e);
+                        }
+                        return Some(Err(e));
+                    }
+                    if let Some(span) = &mut self.trace {
+                        let content = delta.content.as_deref().is_some_and(|c| !c.is_empty())
+                            || delta.reasoning.as_deref().is_some_and(|c| !c.is_empty())
+                            || !delta.tool_calls.is_empty();
+                        span.delta(content);
                     }
                     if self.state == State::Whole {
                         self.state = State::Done;
+                        if let Some(span) = self.trace.take() {
+                            span.reply(&self.assembler.reply());
+                        }
                     }
                     return Some(Ok(delta));
                 }

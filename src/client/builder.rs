@@ -33,6 +33,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     breaker: Option<CircuitBreaker>,
     hook: Option<Hook>,
+    tracer: Option<crate::trace::Tracer>,
     proxies: Vec<Proxy>,
     proxy_env: EnvSource,
     #[cfg(feature = "tls")]
@@ -62,6 +63,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             breaker: None,
             hook: None,
+            tracer: None,
             proxies: Vec::new(),
             proxy_env: EnvSource::Process,
             #[cfg(feature = "tls")]
@@ -102,6 +104,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("breaker", &self.breaker)
             .field("hook", &self.hook.is_some())
+            .field("tracer", &self.tracer)
             .field("proxies", &self.proxies)
             .field("https_only", &self.https_only)
             .finish_non_exhaustive()
@@ -272,6 +275,24 @@ impl ClientBuilder {
         self.hook = Some(Arc::new(hook));
         self
     }
+    /// Traces every request: each attempt and redirect hop is a span of
+    /// kind CLIENT with the OpenTelemetry HTTP conventions, handed to the
+    /// tracer's sink, and carries its own W3C `traceparent` (see
+    /// [`crate::trace`]). Without a tracer nothing is made: each step of a
+    /// request costs one branch.
+    ///
+    /// ```
+    /// use brisk::trace::{MemorySink, Tracer};
+    ///
+    /// let sink = MemorySink::new();
+    /// let client = brisk::Client::builder().tracing(Tracer::new(sink.clone())).build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn tracing(mut self, tracer: crate::trace::Tracer) -> Self {
+        self.tracer = Some(tracer);
+        self
+    }
+
     /// Bounds on what servers may send (head size, header count...).
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -451,6 +472,7 @@ impl ClientBuilder {
                 limits: self.limits,
                 retry: self.retry,
                 hook: self.hook,
+                tracer: self.tracer,
                 proxies: Proxies::new(self.proxies, &self.proxy_env),
                 https_only: self.https_only,
                 codings: self.codings,

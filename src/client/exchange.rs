@@ -32,6 +32,8 @@ pub(super) struct Exchange<'a> {
     pub(super) req: &'a mut Request,
     pub(super) route: &'a Route,
     pub(super) deadline: &'a Deadline,
+    /// The call's tracing, if its client traces.
+    pub(super) trace: Option<&'a mut crate::trace::CallTrace>,
 }
 
 impl Client {
@@ -44,6 +46,7 @@ impl Client {
             req,
             route,
             deadline,
+            trace,
         } = x;
         let shared = &self.shared;
         let proxy = route.proxy.as_deref();
@@ -54,12 +57,15 @@ impl Client {
         };
         // `slot` is bound first so that it drops last: the connection
         // closes before its place under the host's limit is given back.
-        let (slot, mut conn, reused, mut timings) = match shared
+        let grant = shared
             .pool
             .checkout(&route.host, turn.fresh, deadline, turn.now)
             .await
-            .map_err(not_sent)?
-        {
+            .map_err(not_sent)?;
+        if let Some(trace) = trace {
+            trace.pool_waited(turn.now.elapsed());
+        }
+        let (slot, mut conn, reused, mut timings) = match grant {
             Grant::Reuse(conn, slot) => (slot, conn, true, Timings::default()),
             Grant::Open(slot) => {
                 // Boxed: connecting (DNS, Happy Eyeballs, the TLS

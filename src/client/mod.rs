@@ -146,6 +146,8 @@ pub(crate) struct Shared {
     pub(crate) limits: Limits,
     pub(crate) retry: RetryPolicy,
     pub(crate) hook: Option<Hook>,
+    /// Spans for every attempt ([`ClientBuilder::tracing`]).
+    pub(crate) tracer: Option<crate::trace::Tracer>,
     pub(crate) proxies: crate::proxy::Proxies,
     /// Refuse `http://` URLs ([`ClientBuilder::https_only`]).
     pub(crate) https_only: bool,

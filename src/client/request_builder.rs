@@ -318,6 +318,21 @@ impl RequestBuilder {
         )
     }
 
+    /// Makes the request a child of the caller's span: its `traceparent`
+    /// and `tracestate` fields are set from `parent` (replacing any). On a
+    /// client with [tracing](crate::ClientBuilder::tracing) each attempt
+    /// then sends its own span id under that parent; without it the
+    /// caller's context goes out as it is.
+    pub fn trace_parent(mut self, parent: &crate::trace::TraceContext) -> Self {
+        if parent.state.is_empty() {
+            self.headers.remove("tracestate");
+            self.set_header("traceparent", parent.parent.to_string())
+        } else {
+            self.set_header("traceparent", parent.parent.to_string())
+                .set_header("tracestate", parent.state.to_string())
+        }
+    }
+
     /// This request's retry policy, in place of the client's
     /// ([`ClientBuilder::retry`](crate::ClientBuilder::retry)).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {

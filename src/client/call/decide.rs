@@ -124,6 +124,9 @@ impl Call {
             delay,
             hinted,
         });
+        if let Some(trace) = &mut self.trace {
+            trace.retry(delay, reason, hinted);
+        }
         let url = &self.req.url;
         emit(&self.client.shared.hook, || Event::RetryScheduled {
             url,

@@ -43,6 +43,7 @@ use crate::error::Error;
 use crate::events::{emit, Event};
 use crate::guard::lock;
 use crate::retry::{Progress, RetryPolicy, StopReason};
+use crate::trace::CallTrace;
 use crate::url::Url;
 use crate::StatusCode;
 use breaker::ProbeTurn;
@@ -111,6 +112,8 @@ pub(super) struct Call {
     /// The current try: its number on this hop (from 1), whether it is a
     /// free re-send, and the clock reading it starts at.
     turn: Turn,
+    /// Spans, when the client traces (boxed: most clients do not).
+    trace: Option<Box<CallTrace>>,
 }
 
 impl Client {
@@ -171,7 +174,10 @@ impl Call {
         let route = client
             .route(&req.url, now)
             .map_err(|e| e.with_url(&req.url))?;
+        let trace = (client.shared.tracer.as_ref())
+            .map(|tracer| Box::new(CallTrace::start(tracer, &req.headers)));
         let mut call = Call {
+            trace,
             own_policy: req.retry.take(),
             client,
             req,
@@ -193,6 +199,7 @@ impl Call {
                         req: &mut call.req,
                         route: &call.route,
                         deadline: &call.deadline,
+                        trace: call.trace.as_deref_mut(),
                     };
                     let result = call.client.attempt_once(x, turn).await;
                     call.report(&result);
@@ -252,6 +259,10 @@ impl Call {
     /// Admit: the breaker's word, the hook's `RequestStart`, the head's
     /// validation, and the budget's deposit (once per request and host).
     fn admit(&mut self) -> Result<ProbeTurn, Error> {
+        if let Some(trace) = &mut self.trace {
+            let req = &mut self.req;
+            trace.attempt(req.method.as_str(), &req.url, &mut req.headers);
+        }
         let probe = match self.ask_breaker() {
             Ok(probe) => probe,
             Err(e) => {
@@ -286,8 +297,14 @@ impl Call {
         Ok(probe)
     }
 
-    /// Attempt, done: the hook hears how it ended.
-    fn report(&self, result: &Result<Hop, Failed>) {
+    /// Attempt, done: the hook hears how it ended, and the span records it.
+    fn report(&mut self, result: &Result<Hop, Failed>) {
+        if let Some(trace) = &mut self.trace {
+            match result {
+                Ok(hop) => trace.head(hop.head.status, hop.head.version, hop.reused, &hop.timings),
+                Err(failed) => trace.failed(&failed.error),
+            }
+        }
         let hook = &self.client.shared.hook;
         let (url, attempt) = (&self.req.url, self.turn.number);
         match result {
@@ -373,6 +390,9 @@ impl Call {
     /// Done, failed: the error carries the URL, the attempts, the retries
     /// and why there was no other.
     fn fail(&mut self, e: Error, stop: Option<StopReason>) -> Error {
+        if let Some(trace) = &mut self.trace {
+            trace.fail(&e);
+        }
         let tries = std::mem::take(&mut self.tries);
         e.with_url(&self.req.url)
             .with_attempts(tries.attempts, tries.records, stop)
