@@ -290,6 +290,7 @@ mod json_path;
 mod method;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod multipart;
 mod pool;
 mod proxy;
 mod retry;
@@ -302,8 +303,8 @@ mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
-    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy, Request,
-    RequestBuilder, Response,
+    Body, BytesStream, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
+    Request, RequestBuilder, Response,
 };
 pub use deadline::Timeouts;
 

@@ -133,12 +133,15 @@
 
 mod builder;
 mod http;
+mod multipart;
 mod record;
 mod render;
 mod script;
 mod server;
+mod upload;
 
 pub use builder::MockServerBuilder;
+pub use multipart::{FormError, FormPart};
 pub use record::Recorded;
 pub use script::{Answer, Flavour, Script};
 
