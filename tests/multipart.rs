@@ -4,6 +4,7 @@
 //! whose length is wrong. The mock server's parser reads the bodies back
 //! (`Recorded::form`); tests/multipart_interop.rs has two parsers we did
 //! not write read them.
+#![cfg(feature = "mock")]
 
 mod support;
 
