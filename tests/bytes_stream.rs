@@ -41,7 +41,11 @@ async fn next_gives_every_chunk_then_none_and_the_connection_is_reused() {
         assert_eq!(body, b"hello world");
         assert!(stream.next().await.is_none());
     }
-    assert_eq!(server.accepted(), 1, "read to its end, the connection is pooled");
+    assert_eq!(
+        server.accepted(),
+        1,
+        "read to its end, the connection is pooled"
+    );
 }
 
 /// The loop written for reqwest, with `StreamExt` in scope: the stream's
@@ -160,6 +164,9 @@ mod futures_stream {
             .await
             .unwrap_err();
         assert!(err.is_body(), "{err:?}");
-        assert!(format!("{err:#}").contains("the producer failed"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("the producer failed"),
+            "{err:#}"
+        );
     }
 }
