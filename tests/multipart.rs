@@ -367,3 +367,36 @@ async fn the_mock_answers_uploads_as_openai_does() {
     assert_eq!(resp.status().as_u16(), 400);
     assert!(resp.text().await.unwrap().contains("close delimiter"));
 }
+
+#[tokio::test]
+async fn chat_transcribe_uploads_the_file_and_returns_the_text() {
+    use brisk::chat::{Chat, ErrorKind, Provider};
+    let dir = TempDir::new("transcribe");
+    let path = dir.join("memo.txt");
+    std::fs::write(&path, "the meeting is at noon").unwrap();
+    let server = MockServer::start().await.unwrap();
+    let chat = Chat::builder(Provider::Custom(server.base_url()))
+        .api_key("sk-test")
+        .build();
+    let text = chat.transcribe(&path, "whisper-1").await.unwrap();
+    assert_eq!(text, "the meeting is at noon");
+    let seen = &server.requests()[0];
+    assert_eq!(seen.path, "/v1/audio/transcriptions");
+    assert_eq!(seen.header("authorization"), Some("Bearer sk-test"));
+    let parts = seen.form().unwrap();
+    assert_eq!(
+        (parts[0].name, parts[0].text()),
+        ("model", Some("whisper-1"))
+    );
+    assert_eq!(
+        (parts[1].name, parts[1].file_name, parts[1].content_type),
+        ("file", Some("memo.txt"), Some("text/plain"))
+    );
+    // A file that is not there: a configuration error, nothing sent.
+    let err = chat
+        .transcribe(dir.join("missing.wav"), "whisper-1")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config, "{err}");
+    assert_eq!(server.requests().len(), 1);
+}

@@ -83,6 +83,7 @@ mod reply;
 mod request;
 mod stream;
 mod suggest;
+mod transcribe;
 
 pub use assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
 pub use client::{Chat, ChatBuilder, Suggested, DEFAULT_TIMEOUT};
