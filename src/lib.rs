@@ -60,8 +60,20 @@
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
-//!   [Proxies](#proxies)), and no cookie jar, compression or multipart: it
-//!   sends what you give it and hands back what it received.
+//!   [Proxies](#proxies)), and no cookie jar or compression: it sends
+//!   what you give it and hands back what it received.
+//!
+//! # Uploads
+//!
+//! A `tokio::fs::File` is a [`Body`] (streamed, with `Content-Length`
+//! from its metadata), and [`multipart`] builds `multipart/form-data`
+//! forms with reqwest's API for [`RequestBuilder::multipart`]: files and
+//! streams are read in pieces while they are sent, never whole, and a
+//! file that changes size mid-upload fails the request instead of
+//! sending it short or long. A response body reads as a stream of chunks
+//! with [`Response::bytes_stream`], whose own `next().await` needs no
+//! futures crate (feature `futures-stream`: a `futures_core::Stream`, and
+//! `Body::wrap_stream`).
 //!
 //! # Typed JSON, query and form
 //!
