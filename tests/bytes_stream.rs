@@ -6,7 +6,7 @@
 mod support;
 
 use brisk::Client;
-use support::server::{read_request, recording, serve_each, Scripted};
+use support::server::{read_request, serve_each, Scripted};
 use tokio::io::AsyncWriteExt;
 
 /// A server that answers every request with a chunked body of three
@@ -106,6 +106,7 @@ async fn a_body_cut_short_is_an_error_then_the_end() {
 mod futures_stream {
     use super::*;
     use futures_util::{stream, StreamExt, TryStreamExt};
+    use support::server::recording;
 
     #[tokio::test]
     async fn it_is_a_futures_stream() {
