@@ -27,7 +27,17 @@ const TARGETS: &[(&str, Check)] = &[
     ("differential_httparse", |data| {
         let _ = brisk::fuzzing::read_head(data, 32);
     }),
+    ("multipart_form", multipart_form),
 ];
+
+/// The mock's parser, behind the `mock` feature: nothing to replay
+/// without it.
+#[cfg(feature = "mock")]
+fn multipart_form(data: &[u8]) {
+    brisk::fuzzing::multipart_form(data)
+}
+#[cfg(not(feature = "mock"))]
+fn multipart_form(_: &[u8]) {}
 
 /// Targets replayed elsewhere.
 const ELSEWHERE: &[&str] = &["chat_delta"];

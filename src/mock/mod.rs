@@ -141,7 +141,7 @@
 
 mod builder;
 mod http;
-mod multipart;
+pub(crate) mod multipart;
 mod record;
 mod render;
 mod script;
