@@ -30,7 +30,8 @@ usage: mock [--port N] [--host ADDR] [--base-path PATH] [--default ANSWER]...
             [--model NAME=ANSWER]... [--delay MS] [--token-delay MS]
 
 Serves an OpenAI-compatible chat API (POST {base}/chat/completions,
-GET {base}/models) until stopped. Prints the base URL first.
+GET {base}/models, and the uploads POST {base}/audio/transcriptions and
+POST {base}/files) until stopped. Prints the base URL first.
 
   --port N          port to listen on (default 0: a free one)
   --host ADDR       address to listen on (default 127.0.0.1)

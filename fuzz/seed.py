@@ -19,7 +19,7 @@ import re
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 TARGETS = ["response_head", "response_stream", "chunked", "request_encode",
-           "url", "sse", "differential_httparse"]
+           "url", "sse", "differential_httparse", "multipart_form"]
 
 
 def cases():
@@ -96,6 +96,17 @@ def main():
             "non_ascii": b"http://h/caf\xc3\xa9 x?q=\xc3\xa9\nr\xc3\xa9f \\x",
             "userinfo": b"http://u:p@h:80/a\n../b",
         },
+    }
+    # multipart_form: the boundary's line, then the body.
+    hand["multipart_form"] = {
+        "field_and_file": b"XyZ\n--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\n"
+                          b"whisper-1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; "
+                          b"filename=\"a%22b.wav\"\r\nContent-Type: audio/wav\r\n\r\n"
+                          b"RIFF\r\n--Xy\0\r\n--XyZ--\r\n",
+        "preamble_padding": b"b\npreamble\r\n--b \t\r\nContent-Disposition: form-data; name=x\r\n\r\n"
+                            b"1\r\n--b--epilogue",
+        "empty": b"b\n--b--\r\n",
+        "no_head": b"b\n--b\r\n\r\ndata\r\n--b--",
     }
     for target, files in hand.items():
         for name, data in files.items():

@@ -28,6 +28,39 @@ pub fn set_kept_peek_handles(max: usize) {
     crate::transport::KEPT_LIMIT.store(max, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// A `multipart/form-data` body read by the mock server's parser: the
+/// first line of `data` is the boundary, the rest the body.
+///
+/// Never panics, and what it returns holds together: at most 256 parts,
+/// each part's bytes a slice of the body, and none holding the delimiter
+/// (`CRLF--boundary`) that should have ended it.
+#[cfg(feature = "mock")]
+pub fn multipart_form(data: &[u8]) {
+    let Some(newline) = data.iter().position(|&b| b == b'\n') else {
+        return;
+    };
+    let Ok(boundary) = std::str::from_utf8(&data[..newline]) else {
+        return;
+    };
+    let body = &data[newline + 1..];
+    let Ok(parts) = crate::mock::multipart::parse(body, boundary) else {
+        return;
+    };
+    assert!(parts.len() <= 256, "{} parts", parts.len());
+    let delimiter = [&b"\r\n--"[..], boundary.as_bytes()].concat();
+    let range = body.as_ptr_range();
+    for part in &parts {
+        let inside = part.data.is_empty()
+            || (range.contains(&part.data.as_ptr()) && part.data.len() <= body.len());
+        assert!(inside, "a part's bytes are not the body's");
+        let holds = part
+            .data
+            .windows(delimiter.len())
+            .any(|w| w == delimiter.as_slice());
+        assert!(!holds, "a part holds the delimiter");
+    }
+}
+
 /// Streamed chat chunks into the reply assembler: each line of `data` is
 /// one chunk's JSON (as an event's `data` would be, decoded as UTF-8 the
 /// way the SSE parser decodes it), read as a

@@ -63,10 +63,21 @@
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
-//!   [Proxies](#proxies)), no cookie jar, no multipart, and of the
-//!   compressed codings only gzip and deflate (decoded transparently with
-//!   the `compression` feature, on by default: see
-//!   [`ClientBuilder::gzip`]).
+//!   [Proxies](#proxies)), no cookie jar, and of the compressed codings
+//!   only gzip and deflate (decoded transparently with the `compression`
+//!   feature, on by default: see [`ClientBuilder::gzip`]).
+//!
+//! # Uploads
+//!
+//! A `tokio::fs::File` is a [`Body`] (streamed, with `Content-Length`
+//! from its metadata), and [`multipart`] builds `multipart/form-data`
+//! forms with reqwest's API for [`RequestBuilder::multipart`]: files and
+//! streams are read in pieces while they are sent, never whole, and a
+//! file that changes size mid-upload fails the request instead of
+//! sending it short or long. A response body reads as a stream of chunks
+//! with [`Response::bytes_stream`], whose own `next().await` needs no
+//! futures crate (feature `futures-stream`: a `futures_core::Stream`, and
+//! `Body::wrap_stream`).
 //!
 //! # Typed JSON, query and form
 //!
@@ -297,6 +308,7 @@ mod json_path;
 mod method;
 #[cfg(feature = "mock")]
 pub mod mock;
+pub mod multipart;
 mod pool;
 mod proxy;
 mod retry;
@@ -310,8 +322,8 @@ mod window;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{
-    Body, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy, Request,
-    RequestBuilder, Response,
+    Body, BytesStream, Client, ClientBuilder, ClientStats, ClosedCounts, IntoUrl, RedirectPolicy,
+    Request, RequestBuilder, Response,
 };
 pub use deadline::Timeouts;
 

@@ -33,7 +33,17 @@ const TARGETS: &[(&str, Check)] = &[
     ("inflate_differential", brisk::fuzzing::inflate),
     #[cfg(feature = "compression")]
     ("inflate_roundtrip", brisk::fuzzing::inflate),
+    ("multipart_form", multipart_form),
 ];
+
+/// The mock's parser, behind the `mock` feature: nothing to replay
+/// without it.
+#[cfg(feature = "mock")]
+fn multipart_form(data: &[u8]) {
+    brisk::fuzzing::multipart_form(data)
+}
+#[cfg(not(feature = "mock"))]
+fn multipart_form(_: &[u8]) {}
 
 /// Targets replayed elsewhere.
 const ELSEWHERE: &[&str] = &["chat_delta"];

@@ -1,10 +1,10 @@
-//! The getter of `examples/get.rs`, run as a function against loopback
+//! The getter of `examples/get/`, run as a function against loopback
 //! servers: curl's habits (`--retry N` is N retries after the first
 //! attempt; `-w` prints its line on failure too; a bad URL in a list is
 //! named; an `https://` URL answered in plain HTTP gets a hint) and its
 //! `-w` times (the answering attempt's own, and the whole call apart).
 
-#[path = "../examples/get.rs"]
+#[path = "../examples/get/main.rs"]
 #[allow(dead_code)] // its `main`
 mod get_tool;
 
@@ -182,4 +182,73 @@ async fn https_to_a_plain_http_port_gets_a_hint() {
         err.contains("(the server answered in plain HTTP? try http://)"),
         "{err}"
     );
+}
+
+#[test]
+fn form_fields_parse_as_curl_writes_them() {
+    use get_tool::FormField;
+    assert_eq!(
+        FormField::parse("model=whisper-1").unwrap(),
+        FormField::Text {
+            name: "model".into(),
+            value: "whisper-1".into()
+        }
+    );
+    // A value may hold '=' and ';' (only a file's ';' starts parameters).
+    assert_eq!(
+        FormField::parse("q=a=b;c").unwrap(),
+        FormField::Text {
+            name: "q".into(),
+            value: "a=b;c".into()
+        }
+    );
+    assert_eq!(
+        FormField::parse("file=@dir/a.bin;type=audio/wav;filename=b.wav").unwrap(),
+        FormField::File {
+            name: "file".into(),
+            path: "dir/a.bin".into(),
+            mime: Some("audio/wav".into()),
+            file_name: Some("b.wav".into()),
+        }
+    );
+    for bad in ["novalue", "=x", "f=@", "f=@a;colour=red"] {
+        assert!(FormField::parse(bad).is_err(), "{bad}");
+    }
+    let args = ["-d", "x", "-F", "a=b", "http://h/"].map(String::from);
+    assert!(get_tool::parse_args(args.into_iter()).is_err());
+}
+
+/// `-F` against the mock's transcription endpoint: a multipart POST with
+/// the text field and the file part (its type from `;type=`), answered
+/// as OpenAI answers.
+#[cfg(feature = "mock")]
+#[tokio::test]
+async fn form_fields_make_a_multipart_post() {
+    let dir = support::temp_dir::TempDir::new("get-form");
+    let path = dir.join("speech.bin");
+    std::fs::write(&path, "say hello").unwrap();
+    let server = brisk::mock::MockServer::start().await.unwrap();
+    let url = format!("{}/audio/transcriptions", server.base_url());
+    let file_arg = format!("file=@{};type=audio/wav", path.display());
+    let (ok, out, err) = get(&["-F", "model=whisper-1", "-F", &file_arg, &url]).await;
+    assert!(ok, "{err}");
+    assert_eq!(out, r#"{"text":"say hello"}"#);
+    let seen = &server.requests()[0];
+    assert_eq!(seen.method, "POST");
+    let parts = seen.form().unwrap();
+    assert_eq!(
+        (parts[0].name, parts[0].text()),
+        ("model", Some("whisper-1"))
+    );
+    assert_eq!(parts[1].file_name, Some("speech.bin"));
+    assert_eq!(parts[1].content_type, Some("audio/wav"));
+    // A file that is not there fails before anything is sent.
+    let missing = format!("file=@{}", dir.join("missing.wav").display());
+    let (ok, _, err) = get(&["-F", &missing, &url]).await;
+    assert!(!ok);
+    assert!(
+        err.contains("reading ") && err.contains("missing.wav"),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 1);
 }

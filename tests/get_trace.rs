@@ -1,11 +1,11 @@
-//! The getter (`examples/get.rs`) traced from the environment: its parent
+//! The getter (`examples/get/`) traced from the environment: its parent
 //! from `TRACEPARENT`/`TRACESTATE`, its spans sent to the collector that
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` names before it returns. Its own binary:
 //! the test sets process environment variables, which no other test may
 //! see.
 #![cfg(feature = "otlp")]
 
-#[path = "../examples/get.rs"]
+#[path = "../examples/get/main.rs"]
 #[allow(dead_code)] // its `main`
 mod get_tool;
 

@@ -509,6 +509,39 @@ impl Chat {
         Ok(http)
     }
 
+    /// `http` with the client's key as a bearer token; an error if the
+    /// provider needs a key and there is none. For the calls beside chat
+    /// ([`transcribe`](Chat::transcribe)).
+    pub(super) fn authorized(&self, http: RequestBuilder) -> Result<RequestBuilder, ChatError> {
+        let inner = &self.inner;
+        match self.key() {
+            Some(key) => Ok(http.bearer_auth(key)),
+            None if inner.provider.needs_key() => Err(ChatError::config(format!(
+                "no API key: set {} or call api_key",
+                inner.provider.key_variable()
+            ))),
+            None => Ok(http),
+        }
+    }
+
+    /// The base URL (`https://api.openai.com/v1`), without a final `/`.
+    pub(super) fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub(super) fn http_client(&self) -> &Client {
+        &self.inner.client
+    }
+
+    /// The total deadline of a call.
+    pub(super) fn timeout(&self) -> Duration {
+        self.inner.timeout
+    }
+
+    pub(super) fn key(&self) -> Option<&str> {
+        self.inner.key.as_ref().map(|k| k.0.as_str())
+    }
+
     /// Sends many requests, at most `concurrency` at a time, and returns
     /// each one's result in the order of `requests`, failures included:
     /// one failed call stops nothing. Built on the same bounded runner as

@@ -84,6 +84,7 @@ mod request;
 mod stream;
 mod suggest;
 mod trace;
+mod transcribe;
 
 pub use assemble::{Assembler, Overflow, DEFAULT_MAX_REPLY_BYTES};
 pub use client::{Chat, ChatBuilder, Suggested, DEFAULT_TIMEOUT};

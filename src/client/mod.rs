@@ -6,12 +6,13 @@
 //! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
 //! | `request_builder.rs` | [`RequestBuilder`] and `send()` |
 //! | `request.rs` | [`Request`]: the head on the wire (defaults, own fields, credentials) |
-//! | `body.rs` | [`Body`]: bytes or a stream, and its framing |
+//! | `body/` | [`Body`]: bytes or a stream, and its framing; `exact.rs` holds a stream to its declared length (a file that changes size fails); `stream.rs` is `Body::wrap_stream` (feature `futures-stream`) |
 //! | `call/` | one request's life as a `Call`: `mod.rs` the state machine (admission, the attempt, redirects) with every transition in one loop; `decide.rs` the retry decision (policy, veto, budget) and the wait; `breaker.rs` admission by and reports to the host's circuit breaker |
 //! | `hop.rs` | what a hop is made of: its route, the try, the head and connection it got, what the request went through |
 //! | `exchange.rs` | one attempt: pool checkout or connect (a CONNECT tunnel through a proxy), write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
+//! | `bytes_stream.rs` | [`BytesStream`]: the body as a stream of chunks, on `Response::chunk` |
 //! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
 //!
 //! The arrows run one way: `call` uses `exchange`, `redirect` and
@@ -21,6 +22,7 @@
 mod batch;
 mod body;
 mod builder;
+mod bytes_stream;
 mod call;
 mod codings;
 mod exchange;
@@ -35,7 +37,9 @@ pub(crate) use crate::status::StatusCode;
 #[cfg(feature = "json")]
 pub(crate) use batch::run_bounded;
 pub use body::Body;
+pub(crate) use body::{BoxReader, EndCheck, ExactLen, Source};
 pub use builder::ClientBuilder;
+pub use bytes_stream::BytesStream;
 pub use redirect::RedirectPolicy;
 use request::HeaderDefaults;
 pub use request::{IntoUrl, Request};

@@ -301,6 +301,41 @@ impl RequestBuilder {
         }
     }
 
+    /// Sets a `multipart/form-data` body ([`Form`](crate::multipart::Form))
+    /// and the `Content-Type` that names its boundary (replacing any
+    /// `Content-Type` set before, which could not name it). The body is
+    /// sent with `Content-Length` when every part's length is known, else
+    /// chunked; see [`multipart`](crate::multipart).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use brisk::multipart::Form;
+    ///
+    /// let form = Form::new().text("purpose", "batch").file("file", "input.jsonl").await?;
+    /// let file: serde_json::Value = brisk::Client::new()
+    ///     .post("https://api.openai.com/v1/files")
+    ///     .bearer_auth("sk-...")
+    ///     .multipart(form)
+    ///     .send()
+    ///     .await?
+    ///     .json()
+    ///     .await?;
+    /// # let _ = file;
+    /// # Ok(()) }
+    /// ```
+    pub fn multipart(mut self, form: crate::multipart::Form) -> Self {
+        match form.encode() {
+            Ok((body, content_type)) => {
+                self.body = body;
+                self.set_header("Content-Type", content_type)
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+                self
+            }
+        }
+    }
+
     /// `Authorization: Bearer <token>`.
     pub fn bearer_auth(self, token: impl fmt::Display) -> Self {
         self.set_header("Authorization", format!("Bearer {token}"))

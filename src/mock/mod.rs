@@ -9,6 +9,14 @@
 //! down](MockServer::shutdown). Point any OpenAI-compatible client at
 //! [`MockServer::base_url`].
 //!
+//! It also takes uploads as OpenAI does, `multipart/form-data`:
+//! `POST {base}/audio/transcriptions` (a `file` and a `model`; answers
+//! `{"text": ...}`, the file's own text when it is UTF-8, or plain text
+//! with `response_format=text`) and `POST {base}/files` (a `file` and a
+//! `purpose`; answers a file object, `id` `file-mock-N`). The body is read
+//! by a bounded parser that never panics (a malformed one is a `400` in
+//! OpenAI's error shape), and [`Recorded::form`] gives the parts back.
+//!
 //! By default every chat request gets its last `user` message back,
 //! plain or streamed (`"stream": true`) as it asked. What a request gets
 //! instead is an [`Answer`]: a fixed text, tool calls, reasoning, a delay
@@ -134,12 +142,15 @@
 mod builder;
 mod compress;
 mod http;
+pub(crate) mod multipart;
 mod record;
 mod render;
 mod script;
 mod server;
+mod upload;
 
 pub use builder::MockServerBuilder;
+pub use multipart::{FormError, FormPart};
 pub use record::Recorded;
 pub use script::{Answer, Flavour, Script};
 

@@ -39,6 +39,22 @@ impl Recorded {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The parts of a `multipart/form-data` body (an upload to
+    /// `/v1/audio/transcriptions` or `/v1/files`, or any other), read from
+    /// the recorded body: an error if the request is not multipart, or
+    /// its body is malformed, or was left out by the [record byte
+    /// limit](super::MockServerBuilder::record_bytes_limit).
+    pub fn form(&self) -> Result<Vec<super::FormPart<'_>>, super::FormError> {
+        let boundary = self
+            .header("content-type")
+            .and_then(super::multipart::boundary)
+            .ok_or(super::FormError::NotMultipart)?;
+        if self.body.len() != self.body_len {
+            return Err(super::FormError::Unterminated);
+        }
+        super::multipart::parse(&self.body, boundary)
+    }
+
     /// The `model` the JSON body named.
     pub fn model(&self) -> Option<&str> {
         self.json.as_ref()?.get("model")?.as_str()

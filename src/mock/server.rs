@@ -5,6 +5,7 @@ use super::compress::{Coding, Encoder};
 use super::http::{self, ReadError, Reader, Request};
 use super::render::{self, Context, Resolved};
 use super::script::{Answer, Kind};
+use super::upload::{self, Upload};
 use super::{Recorded, Shared};
 use serde_json::Value;
 use std::future::{poll_fn, Future};
@@ -233,6 +234,20 @@ async fn respond(
     } else {
         None
     };
+    // An upload is answered from its body before the body is recorded
+    // (the record may leave it out).
+    let upload = Upload::at(&path, &shared.base)
+        .filter(|_| method == "POST")
+        .map(|kind| {
+            let content_type = headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                .map(|(_, v)| v.as_str());
+            let created = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            upload::answer(kind, content_type, &body, n, created)
+        });
     shared.record(Recorded {
         method: method.clone(),
         path: target,
@@ -250,6 +265,20 @@ async fn respond(
         let head = http::head(405, &[("allow", "GET, POST")], &[], Some(0), true);
         let _ = stream.write_all(&head).await;
         return false;
+    }
+    if let Some(reply) = upload {
+        if reply.text {
+            let mut out = http::head(
+                reply.status,
+                &[("content-type", "text/plain; charset=utf-8")],
+                &[],
+                Some(reply.body.len()),
+                !keep,
+            );
+            out.extend_from_slice(reply.body.as_bytes());
+            return stream.write_all(&out).await.is_ok() && keep;
+        }
+        return write_json(stream, reply.status, &[], &reply.body, !keep, coding).await && keep;
     }
     if !is_chat {
         let (status, body) = if path == format!("{}/models", shared.base) {

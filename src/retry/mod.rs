@@ -511,7 +511,7 @@ impl fmt::Debug for StatusSet {
 /// non-cryptographic generator is right; what matters is that two
 /// processes started together do not draw the same sequence, hence a seed
 /// from std's per-process random hash keys, the time and the process id.
-fn default_random() -> u64 {
+pub(crate) fn default_random() -> u64 {
     const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
     static SEED: OnceLock<u64> = OnceLock::new();
     static DRAWS: AtomicU64 = AtomicU64::new(0);

@@ -6,6 +6,7 @@ pub mod fault;
 pub mod nginx;
 pub mod process;
 pub mod server;
+pub mod temp_dir;
 pub mod tinyproxy;
 
 /// GETs `url` and returns the body, panicking on any error: for tests

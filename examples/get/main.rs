@@ -17,6 +17,13 @@
 //!   repeated.
 //! - `-d DATA`, `--data DATA`: send DATA as the request body, as is (no
 //!   `Content-Type` is added: pass one with `-H`).
+//! - `-F name=value`, `--form name=value`: a `multipart/form-data` text
+//!   field; `-F name=@path` a file part (its file name the path's last
+//!   component, its type guessed from the extension), with
+//!   `;type=MIME` and `;filename=NAME` after the path to set them
+//!   (`-F 'file=@a.bin;type=audio/wav'`). Repeatable, in order; with `-F`
+//!   the request is a multipart `POST` (unless `-X` says otherwise), as
+//!   in curl. Files are streamed, never read whole. Not with `-d`.
 //! - `--timeout SECS`: the total deadline of each request, from sending it
 //!   to the last byte of its body (fractions allowed: `--timeout 0.5`).
 //! - `--cacert FILE`: trust the PEM certificate(s) in FILE as roots, beside
@@ -58,18 +65,24 @@
 //! cargo run --example get -- -i -w http://127.0.0.1:8080/hello.txt http://127.0.0.1:8080/
 //! cargo run --example get -- --cacert ca.pem -o big.bin https://localhost:8443/big.bin
 //! cargo run --example get -- -d '{"a":1}' -H 'Content-Type: application/json' http://127.0.0.1:8080/post
+//! cargo run --example get -- -F model=whisper-1 -F file=@speech.wav http://127.0.0.1:8000/v1/audio/transcriptions
 //! ```
 
-#[path = "get/trace.rs"]
+#[path = "trace.rs"]
 mod trace;
 
+#[path = "form.rs"]
+mod form;
+
+pub use form::FormField;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const USAGE: &str = "usage: get [-i] [-X METHOD] [-H 'Name: value']... [-d DATA] \
+const USAGE: &str =
+    "usage: get [-i] [-X METHOD] [-H 'Name: value']... [-d DATA | -F name=value|@file...] \
                      [--timeout SECS] [--cacert FILE] [-o FILE] [-w] \
                      [--retry N | --no-retry] [-v] URL [URL...]";
 
@@ -80,6 +93,8 @@ pub struct Options {
     method: Option<String>,
     headers: Vec<(String, String)>,
     data: Option<String>,
+    /// `-F` fields, in order.
+    form: Vec<FormField>,
     timeout: Option<Duration>,
     cacert: Option<String>,
     output: Option<String>,
@@ -201,6 +216,7 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String>
                 o.headers.push((n.to_string(), v.trim().to_string()));
             }
             "-d" | "--data" => o.data = Some(value("the data to send")?),
+            "-F" | "--form" => o.form.push(FormField::parse(&value("a form field")?)?),
             "--timeout" => {
                 let text = value("a number of seconds")?;
                 let secs: f64 = text
@@ -219,6 +235,9 @@ pub fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String>
     }
     if o.urls.is_empty() {
         return Err("no URL given".into());
+    }
+    if o.data.is_some() && !o.form.is_empty() {
+        return Err("-d and -F cannot be used together (one body per request)".into());
     }
     Ok(Command::Run(o))
 }
@@ -352,6 +371,8 @@ pub enum Failure {
     Request(brisk::Error),
     /// Writing the body out failed (the file's name, and why).
     Write(String),
+    /// A file to send could not be read (which, and why).
+    Input(String),
 }
 
 impl Failure {
@@ -361,7 +382,7 @@ impl Failure {
     /// HTTP gets a hint.
     fn message(&self, url: &str) -> String {
         let e = match self {
-            Failure::Write(message) => return message.clone(),
+            Failure::Write(message) | Failure::Input(message) => return message.clone(),
             Failure::Request(e) => e,
         };
         let mut text = format!("{e:#}");
@@ -377,7 +398,7 @@ impl Failure {
     fn error(&self) -> Option<&brisk::Error> {
         match self {
             Failure::Request(e) => Some(e),
-            Failure::Write(_) => None,
+            Failure::Write(_) | Failure::Input(_) => None,
         }
     }
 }
@@ -402,6 +423,7 @@ async fn fetch(
     let method = match (&options.method, &options.data) {
         (Some(m), _) => m.as_str(),
         (None, Some(_)) => "POST",
+        (None, None) if !options.form.is_empty() => "POST",
         (None, None) => "GET",
     };
     let mut req = client.request(method, url);
@@ -410,6 +432,9 @@ async fn fetch(
     }
     if let Some(data) = &options.data {
         req = req.body(data.as_str());
+    }
+    if !options.form.is_empty() {
+        req = req.multipart(form::build(&options.form).await.map_err(Failure::Input)?);
     }
     if let Some(t) = options.timeout {
         req = req.timeout(t);
@@ -492,7 +517,7 @@ fn write_out_line(
             .map_or("-".to_string(), |p| p.to_string());
         let error = match f {
             Failure::Request(e) => e.to_string(),
-            Failure::Write(m) => m.clone(),
+            Failure::Write(m) | Failure::Input(m) => m.clone(),
         };
         line.push_str(&format!(" phase={phase} error={error:?}"));
     }

@@ -1,10 +1,28 @@
 //! [`Body`]: what a request sends, bytes in memory or a stream read while
 //! it is sent, and how it is framed on the wire.
 
+mod exact;
+#[cfg(feature = "futures-stream")]
+mod stream;
+
+pub(crate) use exact::{EndCheck, ExactLen};
+
 use crate::h1::BodyFraming;
 use std::fmt;
 use std::sync::Mutex;
 use tokio::io::AsyncRead;
+
+/// A streamed body's reader.
+pub(crate) type BoxReader = Box<dyn AsyncRead + Send + Unpin>;
+
+/// What a body holds, taken out of it (for a multipart part).
+pub(crate) enum Source {
+    Bytes(Vec<u8>),
+    /// A stream, with its declared length if it has one.
+    Reader(BoxReader, Option<u64>),
+    /// A stream already sent.
+    Spent,
+}
 
 /// A request body: bytes in memory, or a stream read while it is sent.
 ///
@@ -77,6 +95,19 @@ impl Body {
         }
     }
 
+    /// Takes out what the body holds.
+    pub(crate) fn into_source(self) -> Source {
+        match self.kind {
+            BodyKind::Empty => Source::Bytes(Vec::new()),
+            BodyKind::Bytes(b) => Source::Bytes(b),
+            BodyKind::Reader {
+                reader: Some(r),
+                len,
+            } => Source::Reader(r.into_inner().unwrap_or_else(|p| p.into_inner()), len),
+            BodyKind::Reader { reader: None, .. } => Source::Spent,
+        }
+    }
+
     /// A copy, unless the body is a stream.
     pub fn try_clone(&self) -> Option<Body> {
         let kind = match &self.kind {
@@ -123,6 +154,60 @@ impl fmt::Debug for Body {
             BodyKind::Reader { len: None, .. } => f.write_str("Body::Stream"),
             BodyKind::Reader { len: Some(n), .. } => write!(f, "Body::Stream({n} bytes)"),
         }
+    }
+}
+
+/// A file, streamed from its current position to its end, in pieces (never
+/// read whole into memory), with `Content-Length` from its metadata: reqwest's
+/// `Body::from(tokio::fs::File)` (which sends it chunked).
+///
+/// The length is read when the body is made (one `fstat`, and one `lseek`
+/// for the position). A file that grows or shrinks before it is sent whole
+/// fails the request ([`Error::is_body`](crate::Error::is_body)), and the
+/// connection is closed: the server never receives a complete request with
+/// the wrong bytes, neither cut short nor run long. The last byte goes out
+/// only once a read past it has found the file's end.
+///
+/// Something that is not a regular file (a pipe, a character device), or
+/// a file with a read still in progress, has no length to trust: it is
+/// streamed until its end, chunked. Like every stream, the body is sent
+/// once: it is not retried, and a 307 or 308 redirect is returned to the
+/// caller instead of followed.
+///
+/// ```no_run
+/// # async fn put(client: brisk::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let file = tokio::fs::File::open("report.pdf").await?;
+/// client
+///     .put("https://uploads.example.com/report.pdf")
+///     .body(file)
+///     .send()
+///     .await?
+///     .error_for_status()?;
+/// # Ok(()) }
+/// ```
+impl From<tokio::fs::File> for Body {
+    fn from(file: tokio::fs::File) -> Body {
+        use std::io::Seek;
+        let std = match file.try_into_std() {
+            Ok(std) => std,
+            Err(busy) => return Body::from_reader(busy),
+        };
+        let len = match (std.metadata(), (&std).stream_position()) {
+            (Ok(meta), Ok(pos)) if meta.is_file() => Some(meta.len().saturating_sub(pos)),
+            _ => None,
+        };
+        let file = tokio::fs::File::from_std(std);
+        match len {
+            Some(len) => Body::exact_file(file, len),
+            None => Body::from_reader(file),
+        }
+    }
+}
+
+impl Body {
+    /// `len` bytes of `file`, held to that length (see `From<File>`).
+    pub(crate) fn exact_file(file: tokio::fs::File, len: u64) -> Body {
+        Body::sized(ExactLen::new(file, len, EndCheck::Wait), len)
     }
 }
 
