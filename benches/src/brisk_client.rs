@@ -5,8 +5,25 @@
 
 use crate::clients::{BenchClient, BoxError, Options, Target};
 
-/// `brisk::Client`, used as its documentation shows.
-pub struct Brisk(brisk::Client);
+/// `brisk::Client`, used as its documentation shows; with
+/// `BRISK_BENCH_OTLP` set, traced, and its exporter's counts printed on
+/// stderr when it is dropped.
+pub struct Brisk(brisk::Client, Option<brisk::trace::OtlpExporter>);
+
+/// A span sink that keeps nothing.
+struct Discard;
+
+impl brisk::trace::SpanSink for Discard {
+    fn export(&self, _: brisk::trace::Span) {}
+}
+
+impl Drop for Brisk {
+    fn drop(&mut self) {
+        if let Some(exporter) = &self.1 {
+            eprintln!("otlp: {:?}", exporter.stats());
+        }
+    }
+}
 
 impl Brisk {
     /// Builds the client: the pool size, and the server's self-signed
@@ -21,7 +38,22 @@ impl Brisk {
                 .tls_built_in_root_certs(false)
                 .add_root_certificate(brisk::Certificate::from_der(der)?);
         }
-        Ok(Brisk(builder.build()?))
+        // Tracing on, every span exported as OTLP/JSON to the URL given
+        // (the tracing cost in `ab.sh`: run one build with and without).
+        // Tracing on, every span dropped as it ends: the cost of making
+        // spans and propagating, without exporting them.
+        if std::env::var_os("BRISK_BENCH_TRACE_DISCARD").is_some() {
+            builder = builder.tracing(brisk::trace::Tracer::new(Discard));
+        }
+        let mut exporter = None;
+        if let Ok(endpoint) = std::env::var("BRISK_BENCH_OTLP") {
+            let e = brisk::trace::OtlpExporter::builder()
+                .traces_endpoint(&endpoint)
+                .build()?;
+            builder = builder.tracing(brisk::trace::Tracer::new(e.clone()));
+            exporter = Some(e);
+        }
+        Ok(Brisk(builder.build()?, exporter))
     }
 }
 

@@ -185,7 +185,8 @@ impl Span {
 /// [`end`]: ActiveSpan::end
 #[derive(Debug)]
 pub struct ActiveSpan {
-    span: Option<Box<Span>>,
+    /// Unboxed: the client keeps its spans in a box already.
+    span: Option<Span>,
     context: TraceContext,
     tracer: Tracer,
 }
@@ -198,21 +199,19 @@ impl ActiveSpan {
         context: TraceContext,
         parent_span_id: Option<SpanId>,
     ) -> ActiveSpan {
-        let span = context.parent.flags.is_sampled().then(|| {
-            Box::new(Span {
-                trace_id: context.parent.trace_id,
-                span_id: context.parent.parent_id,
-                parent_span_id,
-                trace_state: context.state.clone(),
-                flags: context.parent.flags,
-                name,
-                kind,
-                start: SystemTime::now(),
-                end: SystemTime::UNIX_EPOCH,
-                attributes: Vec::with_capacity(12),
-                events: Vec::new(),
-                status: SpanStatus::Unset,
-            })
+        let span = context.parent.flags.is_sampled().then(|| Span {
+            trace_id: context.parent.trace_id,
+            span_id: context.parent.parent_id,
+            parent_span_id,
+            trace_state: context.state.clone(),
+            flags: context.parent.flags,
+            name,
+            kind,
+            start: SystemTime::now(),
+            end: SystemTime::UNIX_EPOCH,
+            attributes: Vec::with_capacity(12),
+            events: Vec::new(),
+            status: SpanStatus::Unset,
         });
         ActiveSpan {
             span,
@@ -277,7 +276,7 @@ impl ActiveSpan {
     fn finish(&mut self) {
         if let Some(mut span) = self.span.take() {
             span.end = SystemTime::now();
-            self.tracer.inner.sink.export(*span);
+            self.tracer.inner.sink.export(span);
         }
     }
 }

@@ -166,10 +166,11 @@ fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Nanoseconds since the Unix epoch (0 before it).
-fn nanos(t: SystemTime) -> u128 {
+/// Nanoseconds since the Unix epoch (0 before it), as a `u64` (enough
+/// until 2554, and much quicker to format than a `u128`).
+fn nanos(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 

@@ -6,8 +6,9 @@
 //!   ([`ExportStats::dropped`]), never waited for. A slow or dead
 //!   collector costs requests nothing beyond the queue's memory.
 //! - A batch goes when it is full, when the schedule delay has passed
-//!   since the last one, on [`OtlpExporter::flush`], and on
-//!   [`OtlpExporter::shutdown`].
+//!   since the last one, on [`OtlpExporter::flush`], on
+//!   [`OtlpExporter::shutdown`], and when the last handle is dropped. The
+//!   task is woken for those alone, never once a span.
 //! - An export is retried on 429, 502, 503 and 504 and on connection
 //!   failures, with capped exponential backoff, honouring `Retry-After`
 //!   (the OTLP specification's retryable answers), within the export
@@ -28,9 +29,9 @@ use crate::header::{HeaderName, HeaderValue};
 use crate::{Client, RetryPolicy};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{oneshot, Notify};
 
 pub use env::DEFAULT_ENDPOINT as DEFAULT_TRACES_ENDPOINT;
 
@@ -48,12 +49,44 @@ pub struct ExportStats {
     pub batches: u64,
 }
 
-/// What the queue carries. A span goes unboxed: the channel stores
-/// messages in blocks, so a box would be one more allocation a span.
-enum Message {
-    Span(Span),
+/// A request to the background task, beside the spans.
+enum Control {
     Flush(oneshot::Sender<()>),
     Shutdown(oneshot::Sender<()>),
+}
+
+/// The bounded queue between the requests that end spans and the
+/// background task. A span is pushed under a short lock; the task is woken
+/// only when a batch is full (or for a flush, a shutdown, or the last
+/// exporter handle gone), never once a span: a wake-up a span would cost
+/// a task switch per request.
+struct Queue {
+    state: Mutex<QueueState>,
+    capacity: usize,
+    batch: usize,
+    wake: Notify,
+}
+
+#[derive(Default)]
+struct QueueState {
+    spans: Vec<Span>,
+    controls: Vec<Control>,
+    /// Shut down: every span from now on is dropped.
+    closed: bool,
+    /// Every exporter handle is gone: send what is left, then stop.
+    orphaned: bool,
+}
+
+/// The last handle's drop tells the task.
+struct Handle {
+    queue: Arc<Queue>,
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        crate::guard::lock(&self.queue.state).orphaned = true;
+        self.queue.wake.notify_one();
+    }
 }
 
 #[derive(Default)]
@@ -83,7 +116,7 @@ struct Counters {
 /// ```
 #[derive(Clone)]
 pub struct OtlpExporter {
-    queue: mpsc::Sender<Message>,
+    handle: Arc<Handle>,
     counters: Arc<Counters>,
 }
 
@@ -254,10 +287,15 @@ impl OtlpExporterBuilder {
             ),
         ];
         resource.extend(self.resource.iter().cloned());
-        let (queue, rx) = mpsc::channel(self.queue);
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState::default()),
+            capacity: self.queue,
+            batch: self.batch,
+            wake: Notify::new(),
+        });
         let counters = Arc::new(Counters::default());
         let task = Batcher {
-            rx,
+            queue: queue.clone(),
             client,
             url,
             headers,
@@ -268,7 +306,10 @@ impl OtlpExporterBuilder {
             counters: counters.clone(),
         };
         runtime.spawn(task.run());
-        Ok(OtlpExporter { queue, counters })
+        Ok(OtlpExporter {
+            handle: Arc::new(Handle { queue }),
+            counters,
+        })
     }
 }
 
@@ -306,36 +347,55 @@ impl OtlpExporter {
     }
 
     /// Sends every span queued so far, and returns when that export is
-    /// done (or failed). Waits for room in the queue if it is full.
+    /// done (or failed).
     pub async fn flush(&self) {
-        let (done, wait) = oneshot::channel();
-        if self.queue.send(Message::Flush(done)).await.is_ok() {
-            let _ = wait.await;
-        }
+        self.ask(Control::Flush).await;
     }
 
     /// Sends what is queued, then stops the background task; spans given
     /// later are dropped (and counted).
     pub async fn shutdown(&self) {
+        self.ask(Control::Shutdown).await;
+    }
+
+    async fn ask(&self, control: impl FnOnce(oneshot::Sender<()>) -> Control) {
         let (done, wait) = oneshot::channel();
-        if self.queue.send(Message::Shutdown(done)).await.is_ok() {
-            let _ = wait.await;
+        let queue = &self.handle.queue;
+        {
+            let mut state = crate::guard::lock(&queue.state);
+            if state.closed {
+                return;
+            }
+            state.controls.push(control(done));
         }
+        queue.wake.notify_one();
+        let _ = wait.await;
     }
 }
 
 impl SpanSink for OtlpExporter {
-    /// Queues the span, or drops and counts it when the queue is full.
+    /// Queues the span, or drops and counts it when the queue is full (or
+    /// shut down).
     fn export(&self, span: Span) {
-        if self.queue.try_send(Message::Span(span)).is_err() {
+        let queue = &self.handle.queue;
+        let mut state = crate::guard::lock(&queue.state);
+        if state.closed || state.spans.len() >= queue.capacity {
+            drop(state);
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        state.spans.push(span);
+        let full = state.spans.len() == queue.batch;
+        drop(state);
+        if full {
+            queue.wake.notify_one();
         }
     }
 }
 
 /// The background task: batches the queue and POSTs each batch.
 struct Batcher {
-    rx: mpsc::Receiver<Message>,
+    queue: Arc<Queue>,
     client: Client,
     url: crate::url::Url,
     headers: crate::header::HeaderMap,
@@ -347,53 +407,61 @@ struct Batcher {
 }
 
 impl Batcher {
-    async fn run(mut self) {
-        let mut spans: Vec<Span> = Vec::new();
+    /// Wakes for a full batch, a flush, a shutdown, the last handle gone,
+    /// or the schedule delay; each time takes what is queued and sends it.
+    async fn run(self) {
         let mut due = tokio::time::Instant::now() + self.delay;
         loop {
-            let message = match tokio::time::timeout_at(due, self.rx.recv()).await {
-                Ok(message) => message,
-                Err(_) => {
-                    self.send(&mut spans).await;
-                    due = tokio::time::Instant::now() + self.delay;
-                    continue;
+            let timed_out = tokio::time::timeout_at(due, self.queue.wake.notified())
+                .await
+                .is_err();
+            let (mut spans, controls, orphaned) = {
+                let mut state = crate::guard::lock(&self.queue.state);
+                let shutdown = state
+                    .controls
+                    .iter()
+                    .any(|c| matches!(c, Control::Shutdown(_)));
+                if shutdown {
+                    state.closed = true;
                 }
+                let take =
+                    match timed_out || shutdown || state.orphaned || !state.controls.is_empty() {
+                        // Everything queued.
+                        true => state.spans.len(),
+                        // Whole batches; the rest waits for the delay.
+                        false => state.spans.len() / self.batch * self.batch,
+                    };
+                let spans: Vec<Span> = state.spans.drain(..take).collect();
+                (spans, std::mem::take(&mut state.controls), state.orphaned)
             };
-            match message {
-                Some(Message::Span(span)) => {
-                    spans.push(span);
-                    if spans.len() >= self.batch {
-                        self.send(&mut spans).await;
-                        due = tokio::time::Instant::now() + self.delay;
+            if timed_out {
+                due = tokio::time::Instant::now() + self.delay;
+            }
+            self.send(&mut spans).await;
+            let mut stop = orphaned;
+            for control in controls {
+                match control {
+                    Control::Flush(done) => drop(done.send(())),
+                    Control::Shutdown(done) => {
+                        stop = true;
+                        let _ = done.send(());
                     }
                 }
-                Some(Message::Flush(done)) => {
-                    self.send(&mut spans).await;
-                    let _ = done.send(());
-                }
-                Some(Message::Shutdown(done)) => {
-                    self.send(&mut spans).await;
-                    // Anything still queued, or sent from now on, is
-                    // dropped and counted.
-                    self.rx.close();
-                    while let Ok(m) = self.rx.try_recv() {
-                        match m {
-                            Message::Span(_) => {
-                                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                            }
-                            Message::Flush(d) | Message::Shutdown(d) => {
-                                let _ = d.send(());
-                            }
-                        }
+            }
+            if stop {
+                // Spans queued while the last batch was being sent, after
+                // the shutdown: dropped and counted.
+                let mut state = crate::guard::lock(&self.queue.state);
+                state.closed = true;
+                let left = state.spans.len() as u64;
+                state.spans.clear();
+                for control in state.controls.drain(..) {
+                    match control {
+                        Control::Flush(done) | Control::Shutdown(done) => drop(done.send(())),
                     }
-                    let _ = done.send(());
-                    return;
                 }
-                // Every exporter is gone: the last spans go, then the task.
-                None => {
-                    self.send(&mut spans).await;
-                    return;
-                }
+                self.counters.dropped.fetch_add(left, Ordering::Relaxed);
+                return;
             }
         }
     }
