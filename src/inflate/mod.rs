@@ -246,6 +246,9 @@ pub struct Inflate {
     flushed: usize,
     stream_start: usize,
     check: Check,
+    /// Bytes [`Inflate::copy_stored`] put straight into the caller's
+    /// output during this call and not yet into the window.
+    unwindowed: usize,
     /// Running checksum of the member's output.
     checksum: u32,
     /// Output of the member, mod 2^32 (gzip's ISIZE).
@@ -286,6 +289,7 @@ impl Inflate {
             stream_start: 0,
             check: Check::None,
             checksum: 0,
+            unwindowed: 0,
             size: 0,
         };
         inflate.reset();
@@ -315,6 +319,7 @@ impl Inflate {
         self.pos = 0;
         self.flushed = 0;
         self.stream_start = 0;
+        self.unwindowed = 0;
         self.start_checksum(match self.format {
             Format::Raw => Check::None,
             Format::Zlib | Format::ZlibOrRaw => Check::Adler,
@@ -380,6 +385,7 @@ impl Inflate {
         let mut at = 0;
         let mut produced = 0;
         let result = self.run(input, &mut at, output, &mut produced);
+        self.sync_window(output, produced);
         if let Err(error) = result {
             self.error = Some(error);
             // The output decoded before the error is good: hand it out now
@@ -419,6 +425,11 @@ impl Inflate {
             // no room, the steps that produce nothing (headers, block ends,
             // trailers) still run.
             let room = output.len() - *produced;
+            if self.stage != Stage::Deflate {
+                // A new gzip member must not see the last one's output
+                // arrive in the window after it began.
+                self.sync_window(output, *produced);
+            }
             match self.stage {
                 Stage::ZlibHeader {
                     mut have,
@@ -440,6 +451,9 @@ impl Inflate {
                     }
                 }
                 Stage::Deflate => {
+                    if self.copy_stored(input, at, output, produced) {
+                        continue;
+                    }
                     self.make_room();
                     let start = self.pos;
                     let limit = (self.pos + room).min(BUFFER);
@@ -454,6 +468,13 @@ impl Inflate {
                         Pause::Output => {
                             if room == 0 {
                                 return Ok(());
+                            }
+                        }
+                        Pause::Window => {
+                            // A stored block that can go straight out
+                            // leaves the window for later.
+                            if !self.copy_stored(input, at, output, produced) {
+                                self.sync_window(output, *produced);
                             }
                         }
                         Pause::Finished => {
@@ -517,6 +538,82 @@ impl Inflate {
             .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
         self.flushed += n;
         produced + n
+    }
+
+    /// Inside a stored block, with a large run of it in the input and as
+    /// much room in the output, copies it straight from the input to the
+    /// output, and only its last window's worth into the window: one copy
+    /// and a bit instead of two. False when that does not apply.
+    fn copy_stored(
+        &mut self,
+        input: &[u8],
+        at: &mut usize,
+        output: &mut [u8],
+        produced: &mut usize,
+    ) -> bool {
+        const WORTH_IT: usize = 4096;
+        let Block::Stored { remaining } = self.block else {
+            return false;
+        };
+        // The bit reader holds no whole bytes (they would come first), and
+        // nothing is pending (the caller flushed), so these bytes are next.
+        let n = (remaining as usize)
+            .min(input.len() - *at)
+            .min(output.len() - *produced);
+        if n < WORTH_IT || self.bits.count != 0 || self.flushed != self.pos {
+            return false;
+        }
+        let data = &input[*at..*at + n];
+        output[*produced..*produced + n].copy_from_slice(data);
+        // The window learns of these bytes later (`sync_window`): a run of
+        // stored blocks in one call costs one window's worth of copying.
+        self.unwindowed += n;
+        self.size = self.size.wrapping_add(n as u32);
+        self.checksum = match self.check {
+            Check::None => 0,
+            Check::Adler => adler32(self.checksum, data),
+            Check::Crc => crc32(self.checksum, data),
+        };
+        *at += n;
+        *produced += n;
+        let remaining = remaining - n as u16;
+        self.block = if remaining > 0 {
+            Block::Stored { remaining }
+        } else if self.last_block {
+            Block::Finished
+        } else {
+            Block::Header
+        };
+        true
+    }
+
+    /// Puts the output that [`Inflate::copy_stored`] wrote past the window
+    /// (the last `unwindowed` bytes of `output[..produced]`) into it, as
+    /// the history later matches may reach.
+    fn sync_window(&mut self, output: &[u8], produced: usize) {
+        if self.unwindowed == 0 {
+            return;
+        }
+        let n = self.unwindowed;
+        self.unwindowed = 0;
+        let data = &output[produced - n..produced];
+        if n >= WINDOW {
+            // The window becomes the last 32 KiB, all of the current stream.
+            self.window[..WINDOW].copy_from_slice(&data[n - WINDOW..]);
+            self.pos = WINDOW;
+            self.stream_start = 0;
+        } else {
+            if BUFFER - self.pos < n {
+                // Keep the last window's worth before the new bytes.
+                let keep_from = self.pos - WINDOW.min(self.pos);
+                self.window.copy_within(keep_from..self.pos, 0);
+                self.pos -= keep_from;
+                self.stream_start = self.stream_start.saturating_sub(keep_from);
+            }
+            self.window[self.pos..self.pos + n].copy_from_slice(data);
+            self.pos += n;
+        }
+        self.flushed = self.pos;
     }
 
     /// Slides the last window's worth of output to the front of the buffer

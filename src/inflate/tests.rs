@@ -1061,3 +1061,32 @@ fn an_output_of_exactly_the_data_size_reaches_the_end_in_one_call() {
         assert_eq!(out, expect);
     }
 }
+
+#[test]
+fn a_member_cannot_reach_into_stored_output_of_the_previous_one() {
+    // Member 1: a stored block large enough to be copied straight to the
+    // output; member 2: a match at distance 1 as its first symbol.
+    let data = vec![7u8; 40_000];
+    let mut w = BitWriter::default();
+    stored(&mut w, true, &data);
+    let one = gzip_wrap(&w.finish(), &data);
+    let reach = BitWriter::default()
+        .bits(1, 1)
+        .bits(1, 2)
+        .fixed(257)
+        .code(0, 5)
+        .fixed(256)
+        .finish();
+    let two = gzip_wrap(&reach, b"\x07\x07\x07");
+    let both = [one, two].concat();
+    let mut inflate = Inflate::new(Format::Gzip);
+    let mut out = vec![0u8; 100_000];
+    let result = inflate
+        .decode(&both, &mut out)
+        .and_then(|_| inflate.decode(&[], &mut out));
+    assert_eq!(result, Err(InflateError::DistanceTooFarBack));
+    assert_eq!(
+        refused(Format::Gzip, &both),
+        InflateError::DistanceTooFarBack
+    );
+}
