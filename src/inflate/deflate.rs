@@ -50,6 +50,9 @@ pub(super) enum Pause {
     Output,
     /// The final block ended (the bit reader is not yet byte-aligned).
     Finished,
+    /// Output is about to go through the window, which first needs the
+    /// bytes `Inflate::copy_stored` wrote around it.
+    Window,
 }
 
 /// The order in which code-length code lengths are sent (RFC 1951 §3.2.7).
@@ -226,6 +229,9 @@ impl Inflate {
                     self.block = Block::Stored { remaining: len };
                 }
                 Block::Stored { mut remaining } => {
+                    if self.unwindowed > 0 {
+                        return Ok(Pause::Window);
+                    }
                     // Whole bytes the bit reader already holds come first.
                     while remaining > 0 && self.bits.count >= 8 {
                         if self.pos == limit {
@@ -334,6 +340,11 @@ impl Inflate {
                         &mut self.dist,
                     )?;
                     self.block = Block::Codes;
+                }
+                Block::Codes | Block::Distance { .. } | Block::Copy { .. }
+                    if self.unwindowed > 0 =>
+                {
+                    return Ok(Pause::Window);
                 }
                 Block::Codes => {
                     if *at + 16 <= input.len() && self.pos + MAX_MATCH + 3 <= limit {

@@ -79,11 +79,14 @@ mod fast;
 mod huffman;
 #[cfg(test)]
 mod tests;
+mod window;
+mod wrapper;
 
 pub use self::checksum::{adler32, crc32};
 pub use self::error::InflateError;
 
 use self::deflate::{Bits, Block, Pause};
+use self::wrapper::GzipHeader;
 
 /// Which wrapper surrounds the DEFLATE data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -136,77 +139,6 @@ enum Stage {
     End,
 }
 
-/// Progress through a gzip header (RFC 1952 §2.3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct GzipHeader {
-    part: GzipPart,
-    /// The flags byte (FLG).
-    flags: u8,
-    /// Bytes read of the current fixed-size part.
-    have: u8,
-    bytes: [u8; 10],
-    /// FEXTRA bytes still to skip.
-    extra_left: u16,
-    /// CRC-32 of the header so far, for FHCRC.
-    crc: u32,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum GzipPart {
-    /// ID1 ID2 CM FLG MTIME(4) XFL OS: 10 bytes.
-    Fixed,
-    /// XLEN, if FEXTRA.
-    ExtraLength,
-    /// The XLEN bytes of extra field.
-    Extra,
-    /// A zero-terminated file name, if FNAME.
-    Name,
-    /// A zero-terminated comment, if FCOMMENT.
-    Comment,
-    /// CRC16, if FHCRC.
-    HeaderCrc,
-    /// The header is complete.
-    Done,
-}
-
-const FHCRC: u8 = 1 << 1;
-const FEXTRA: u8 = 1 << 2;
-const FNAME: u8 = 1 << 3;
-const FCOMMENT: u8 = 1 << 4;
-const FRESERVED: u8 = 0xE0;
-
-impl GzipHeader {
-    fn new() -> GzipHeader {
-        GzipHeader {
-            part: GzipPart::Fixed,
-            flags: 0,
-            have: 0,
-            bytes: [0; 10],
-            extra_left: 0,
-            crc: 0,
-        }
-    }
-
-    /// Moves past the optional parts the flags leave out (and past an
-    /// extra field once read).
-    fn skip_absent_parts(&mut self) {
-        loop {
-            let (absent, next) = match self.part {
-                GzipPart::ExtraLength => (self.flags & FEXTRA == 0, GzipPart::Name),
-                GzipPart::Extra => (self.extra_left == 0, GzipPart::Name),
-                GzipPart::Name => (self.flags & FNAME == 0, GzipPart::Comment),
-                GzipPart::Comment => (self.flags & FCOMMENT == 0, GzipPart::HeaderCrc),
-                GzipPart::HeaderCrc => (self.flags & FHCRC == 0, GzipPart::Done),
-                GzipPart::Fixed | GzipPart::Done => return,
-            };
-            if !absent {
-                return;
-            }
-            self.part = next;
-        }
-    }
-}
-
 /// Which checksum the trailer carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Check {
@@ -246,6 +178,9 @@ pub struct Inflate {
     flushed: usize,
     stream_start: usize,
     check: Check,
+    /// Bytes [`Inflate::copy_stored`] put straight into the caller's
+    /// output during this call and not yet into the window.
+    unwindowed: usize,
     /// Running checksum of the member's output.
     checksum: u32,
     /// Output of the member, mod 2^32 (gzip's ISIZE).
@@ -286,6 +221,7 @@ impl Inflate {
             stream_start: 0,
             check: Check::None,
             checksum: 0,
+            unwindowed: 0,
             size: 0,
         };
         inflate.reset();
@@ -315,6 +251,7 @@ impl Inflate {
         self.pos = 0;
         self.flushed = 0;
         self.stream_start = 0;
+        self.unwindowed = 0;
         self.start_checksum(match self.format {
             Format::Raw => Check::None,
             Format::Zlib | Format::ZlibOrRaw => Check::Adler,
@@ -380,6 +317,7 @@ impl Inflate {
         let mut at = 0;
         let mut produced = 0;
         let result = self.run(input, &mut at, output, &mut produced);
+        self.sync_window(output, produced);
         if let Err(error) = result {
             self.error = Some(error);
             // The output decoded before the error is good: hand it out now
@@ -419,6 +357,11 @@ impl Inflate {
             // no room, the steps that produce nothing (headers, block ends,
             // trailers) still run.
             let room = output.len() - *produced;
+            if self.stage != Stage::Deflate {
+                // A new gzip member must not see the last one's output
+                // arrive in the window after it began.
+                self.sync_window(output, *produced);
+            }
             match self.stage {
                 Stage::ZlibHeader {
                     mut have,
@@ -440,6 +383,9 @@ impl Inflate {
                     }
                 }
                 Stage::Deflate => {
+                    if self.copy_stored(input, at, output, produced) {
+                        continue;
+                    }
                     self.make_room();
                     let start = self.pos;
                     let limit = (self.pos + room).min(BUFFER);
@@ -454,6 +400,13 @@ impl Inflate {
                         Pause::Output => {
                             if room == 0 {
                                 return Ok(());
+                            }
+                        }
+                        Pause::Window => {
+                            // A stored block that can go straight out
+                            // leaves the window for later.
+                            if !self.copy_stored(input, at, output, produced) {
+                                self.sync_window(output, *produced);
                             }
                         }
                         Pause::Finished => {
@@ -492,10 +445,7 @@ impl Inflate {
                     if byte != 0x1f {
                         return Err(InflateError::TrailingData);
                     }
-                    let mut header = GzipHeader::new();
-                    header.bytes[0] = byte;
-                    header.have = 1;
-                    header.crc = crc32(0, &[byte]);
+                    let header = GzipHeader::after_first_byte(byte);
                     self.stage = Stage::GzipHeader(header);
                     self.new_member();
                 }
@@ -507,29 +457,6 @@ impl Inflate {
                 }
             }
         }
-    }
-
-    /// Copies pending output into `output[produced..]`; returns the new
-    /// `produced`.
-    fn flush(&mut self, output: &mut [u8], produced: usize) -> usize {
-        let n = (self.pos - self.flushed).min(output.len() - produced);
-        output[produced..produced + n]
-            .copy_from_slice(&self.window[self.flushed..self.flushed + n]);
-        self.flushed += n;
-        produced + n
-    }
-
-    /// Slides the last window's worth of output to the front of the buffer
-    /// when less than a window of room is left after it.
-    fn make_room(&mut self) {
-        if BUFFER - self.pos >= WINDOW {
-            return;
-        }
-        let keep_from = self.flushed.min(self.pos - WINDOW);
-        self.window.copy_within(keep_from..self.pos, 0);
-        self.pos -= keep_from;
-        self.flushed -= keep_from;
-        self.stream_start = self.stream_start.saturating_sub(keep_from);
     }
 
     fn start_checksum(&mut self, check: Check) {
@@ -559,129 +486,5 @@ impl Inflate {
         self.last_block = false;
         self.stream_start = self.pos;
         self.start_checksum(Check::Crc);
-    }
-
-    /// Checks a zlib header (RFC 1950 §2.2), or for [`Format::ZlibOrRaw`]
-    /// falls back to raw DEFLATE when it is not one.
-    fn zlib_header(&mut self, bytes: [u8; 2]) -> Result<(), InflateError> {
-        let [cmf, flg] = bytes;
-        let valid =
-            cmf & 0x0F == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0;
-        if valid {
-            if flg & 0x20 != 0 {
-                return Err(InflateError::ZlibDictionary);
-            }
-            self.stage = Stage::Deflate;
-            return Ok(());
-        }
-        if self.format != Format::ZlibOrRaw {
-            return Err(InflateError::BadZlibHeader);
-        }
-        // Raw DEFLATE: the two bytes are its first; the bit reader was
-        // empty (nothing came before them).
-        self.bits = Bits {
-            buf: u64::from(u16::from_le_bytes(bytes)),
-            count: 16,
-        };
-        self.start_checksum(Check::None);
-        self.stage = Stage::Deflate;
-        Ok(())
-    }
-
-    /// Reads the gzip header (RFC 1952 §2.3) as far as the input allows;
-    /// true once it is complete.
-    fn gzip_header(
-        &mut self,
-        mut header: GzipHeader,
-        input: &[u8],
-        at: &mut usize,
-    ) -> Result<bool, InflateError> {
-        loop {
-            header.skip_absent_parts();
-            if header.part == GzipPart::Done {
-                self.stage = Stage::Deflate;
-                return Ok(true);
-            }
-            let Some(byte) = self.bits.take_byte(input, at) else {
-                self.stage = Stage::GzipHeader(header);
-                return Ok(false);
-            };
-            if header.part != GzipPart::HeaderCrc {
-                header.crc = crc32(header.crc, &[byte]);
-            }
-            match header.part {
-                GzipPart::Fixed => {
-                    // ID1, ID2, CM, FLG are checked as they arrive, so that
-                    // a body that is not gzip is refused at its first byte.
-                    let valid = match header.have {
-                        0 => byte == 0x1f,
-                        1 => byte == 0x8b,
-                        2 => byte == 8,
-                        3 => byte & FRESERVED == 0,
-                        _ => true,
-                    };
-                    if !valid {
-                        return Err(InflateError::BadGzipHeader);
-                    }
-                    if header.have == 3 {
-                        header.flags = byte;
-                    }
-                    header.have += 1;
-                    if header.have == 10 {
-                        header.have = 0;
-                        header.part = GzipPart::ExtraLength;
-                    }
-                }
-                GzipPart::ExtraLength => {
-                    header.bytes[header.have as usize] = byte;
-                    header.have += 1;
-                    if header.have == 2 {
-                        header.have = 0;
-                        header.extra_left = u16::from_le_bytes([header.bytes[0], header.bytes[1]]);
-                        header.part = GzipPart::Extra;
-                    }
-                }
-                GzipPart::Extra => header.extra_left -= 1,
-                GzipPart::Name if byte == 0 => header.part = GzipPart::Comment,
-                GzipPart::Comment if byte == 0 => header.part = GzipPart::HeaderCrc,
-                GzipPart::Name | GzipPart::Comment => {}
-                GzipPart::HeaderCrc => {
-                    header.bytes[header.have as usize] = byte;
-                    header.have += 1;
-                    if header.have == 2 {
-                        let stored = u16::from_le_bytes([header.bytes[0], header.bytes[1]]);
-                        if stored != header.crc as u16 {
-                            return Err(InflateError::GzipHeaderCrcMismatch);
-                        }
-                        header.part = GzipPart::Done;
-                    }
-                }
-                GzipPart::Done => {}
-            }
-        }
-    }
-
-    /// Checks the trailer against the member's output.
-    fn trailer(&mut self, bytes: &[u8; 8]) -> Result<(), InflateError> {
-        if self.check == Check::Adler {
-            // RFC 1950: the Adler-32, most significant byte first.
-            let stored = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-            if stored != self.checksum {
-                return Err(InflateError::AdlerMismatch);
-            }
-            self.stage = Stage::End;
-            return Ok(());
-        }
-        // RFC 1952: CRC-32 then ISIZE, least significant byte first.
-        let crc = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        let size = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-        if crc != self.checksum {
-            return Err(InflateError::GzipCrcMismatch);
-        }
-        if size != self.size {
-            return Err(InflateError::GzipSizeMismatch);
-        }
-        self.stage = Stage::MemberEnd;
-        Ok(())
     }
 }

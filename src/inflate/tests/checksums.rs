@@ -1,0 +1,62 @@
+//! CRC-32 and Adler-32 against their published check values.
+
+use super::*;
+
+#[test]
+fn crc32_matches_the_published_check_values() {
+    assert_eq!(crc32(0, b""), 0);
+    assert_eq!(crc32(0, b"123456789"), 0xCBF4_3926);
+    assert_eq!(
+        crc32(0, b"The quick brown fox jumps over the lazy dog"),
+        0x414F_A339
+    );
+    assert_eq!(crc32(0, &[0u8; 32]), 0x190A_55AD);
+    assert_eq!(crc32(0, &[0xFFu8; 32]), 0xFF6C_AB0B);
+    let ascending: Vec<u8> = (0..32).collect();
+    assert_eq!(crc32(0, &ascending), 0x91267E8A);
+}
+
+#[test]
+fn crc32_in_pieces_equals_crc32_whole() {
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+    let whole = crc32(0, &data);
+    for split in [0, 1, 15, 16, 17, 4999, 9999, 10_000] {
+        assert_eq!(crc32(crc32(0, &data[..split]), &data[split..]), whole);
+    }
+    // Against the bitwise definition.
+    let mut crc = !0u32;
+    for &b in &data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    assert_eq!(whole, !crc);
+}
+
+#[test]
+fn adler32_matches_the_published_check_values() {
+    assert_eq!(adler32(1, b""), 1);
+    assert_eq!(adler32(1, b"Wikipedia"), 0x11E6_0398);
+    assert_eq!(adler32(1, b"123456789"), 0x091E_01DE);
+    assert_eq!(adler32(1, b"abc"), 0x024D_0127);
+}
+
+#[test]
+fn adler32_survives_long_runs_of_0xff_in_pieces() {
+    // The deferred modulo must not overflow: the worst case is all 0xFF.
+    let data = vec![0xFFu8; 100_000];
+    let mut a: u64 = 1;
+    let mut b: u64 = 0;
+    for &x in &data {
+        a = (a + x as u64) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    let expect = ((b << 16) | a) as u32;
+    assert_eq!(adler32(1, &data), expect);
+    assert_eq!(adler32(adler32(1, &data[..5553]), &data[5553..]), expect);
+}
