@@ -128,7 +128,8 @@ impl fmt::Debug for TraceId {
 }
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        let mut digits = [0u8; 32];
+        f.write_str(hex_into(&self.0, &mut digits))
     }
 }
 impl fmt::Debug for SpanId {
@@ -138,7 +139,8 @@ impl fmt::Debug for SpanId {
 }
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        let mut digits = [0u8; 16];
+        f.write_str(hex_into(&self.0, &mut digits))
     }
 }
 
@@ -240,16 +242,25 @@ impl FromStr for TraceParent {
     }
 }
 
+impl TraceParent {
+    /// The version `00` form in its 55 bytes, written without `fmt` or an
+    /// allocation: each attempt sends one.
+    pub(crate) fn to_bytes(self) -> [u8; TRACEPARENT_LEN] {
+        let mut out = [b'-'; TRACEPARENT_LEN];
+        out[..2].copy_from_slice(b"00");
+        hex_into(&self.trace_id.0, &mut out[3..35]);
+        hex_into(&self.parent_id.0, &mut out[36..52]);
+        hex_into(&[self.flags.0 & TraceFlags::KNOWN], &mut out[53..55]);
+        out
+    }
+}
+
 impl fmt::Display for TraceParent {
     /// Writes the version `00` form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "00-{}-{}-{:02x}",
-            self.trace_id,
-            self.parent_id,
-            self.flags.0 & TraceFlags::KNOWN
-        )
+        let bytes = self.to_bytes();
+        // Hex digits, dashes and zeros: ASCII.
+        f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -449,13 +460,20 @@ fn unhex(s: &str, out: &mut [u8]) -> Result<(), ContextError> {
 }
 
 fn hex(bytes: &[u8]) -> String {
+    let mut digits = vec![0u8; bytes.len() * 2];
+    hex_into(bytes, &mut digits);
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+/// `bytes` as lowercase hex in `out` (twice as long), returned as text.
+pub(crate) fn hex_into<'a>(bytes: &[u8], out: &'a mut [u8]) -> &'a str {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 0x0f)] as char);
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
     }
-    s
+    // Only hex digits were written.
+    std::str::from_utf8(out).unwrap_or_default()
 }
 
 /// `[a-z0-9][a-z0-9_*/@-]{0,255}`: the simple key and the vendor key

@@ -11,7 +11,6 @@ use crate::events::Timings;
 use crate::header::{HeaderMap, HeaderValue};
 use crate::url::Url;
 use std::borrow::Cow;
-use std::fmt::Write;
 use std::time::Duration;
 
 /// One request's tracing: its parent, and the span of the attempt in
@@ -65,12 +64,14 @@ impl CallTrace {
         self.end();
         let mut ctx = self.trace.clone();
         ctx.parent.parent_id = self.tracer.inner.ids.span_id();
-        // Exactly its 55 bytes: the value takes the string's buffer as it
-        // is, one allocation.
-        let mut traceparent = String::with_capacity(55);
-        let _ = write!(traceparent, "{}", ctx.parent);
+        // Written on the stack without `fmt`; the value's one allocation
+        // is its exact 55 bytes.
+        let traceparent = ctx.parent.to_bytes();
         // Hex digits and dashes: always a valid field value.
-        if let Ok(v) = HeaderValue::try_from(traceparent) {
+        if let Some(v) = std::str::from_utf8(&traceparent)
+            .ok()
+            .and_then(|s| HeaderValue::try_from(s.to_owned()).ok())
+        {
             headers.insert("traceparent", v);
         }
         if ctx.state.is_empty() {

@@ -260,3 +260,22 @@ fn from_headers_reads_every_field() {
     h.append("traceparent", HeaderValue::from_static(TP));
     assert!(TraceContext::from_headers(&h).is_none());
 }
+
+#[test]
+fn traceparent_bytes_are_its_display_form() {
+    let p = TraceParent {
+        trace_id: TraceId([0xa1; 16]),
+        parent_id: SpanId([0x0f; 8]),
+        flags: TraceFlags(0xff),
+    };
+    let text = format!(
+        "00-{}-{}-{:02x}",
+        "a1".repeat(16),
+        "0f".repeat(8),
+        TraceFlags::KNOWN
+    );
+    assert_eq!(p.to_bytes().as_slice(), text.as_bytes());
+    assert_eq!(p.to_string(), text);
+    assert_eq!(p.trace_id.to_hex(), "a1".repeat(16));
+    assert_eq!(p.parent_id.to_string(), "0f".repeat(8));
+}

@@ -54,15 +54,17 @@ fn span(out: &mut Vec<u8>, s: &Span) {
         out.push(b'"');
     }
     // The W3C trace flags in the low byte.
-    let _ = write!(out, ",\"flags\":{},\"name\":", s.flags.0);
+    out.extend_from_slice(b",\"flags\":");
+    decimal(out, u64::from(s.flags.0));
+    out.extend_from_slice(b",\"name\":");
     string(out, &s.name);
-    let _ = write!(
-        out,
-        ",\"kind\":{},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\"",
-        s.kind as i32,
-        nanos(s.start),
-        nanos(s.end)
-    );
+    out.extend_from_slice(b",\"kind\":");
+    decimal(out, s.kind as u64);
+    out.extend_from_slice(b",\"startTimeUnixNano\":\"");
+    decimal(out, nanos(s.start));
+    out.extend_from_slice(b"\",\"endTimeUnixNano\":\"");
+    decimal(out, nanos(s.end));
+    out.push(b'"');
     if !s.attributes.is_empty() {
         out.extend_from_slice(b",\"attributes\":[");
         for (i, (k, v)) in s.attributes.iter().enumerate() {
@@ -124,7 +126,12 @@ fn any_value(out: &mut Vec<u8>, v: &Value) {
             out.push(b'}');
         }
         Value::Int(i) => {
-            let _ = write!(out, "{{\"intValue\":\"{i}\"}}");
+            out.extend_from_slice(b"{\"intValue\":\"");
+            if *i < 0 {
+                out.push(b'-');
+            }
+            decimal(out, i.unsigned_abs());
+            out.extend_from_slice(b"\"}");
         }
         // JSON has no NaN or infinity; such a value goes as its name.
         Value::Float(f) if !f.is_finite() => {
@@ -153,17 +160,43 @@ fn any_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
-/// A JSON string, escaped as serde_json escapes it.
+/// A JSON string, escaped as serde_json escapes it. Keys, methods, hosts
+/// and most URLs need no escape: those are copied between quotes as they
+/// are, one scan and one copy.
 fn string(out: &mut Vec<u8>, s: &str) {
-    let _ = serde_json::to_writer(&mut *out, s);
+    if s.bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)]);
-        out.push(DIGITS[usize::from(b & 0x0f)]);
+    let mut digits = [0u8; 32];
+    let n = bytes.len().min(16) * 2;
+    out.extend_from_slice(
+        crate::trace::context::hex_into(&bytes[..n / 2], &mut digits[..n]).as_bytes(),
+    );
+}
+
+/// A `u64` in decimal, without `fmt`.
+fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// Nanoseconds since the Unix epoch (0 before it), as a `u64` (enough
@@ -238,5 +271,35 @@ mod tests {
             body["resourceSpans"][0]["resource"]["attributes"][0],
             json!({ "key": "service.name", "value": { "stringValue": "svc" } })
         );
+    }
+
+    #[test]
+    fn hand_written_numbers_and_strings_match_serde_json() {
+        for n in [0u64, 7, 10, 503, 1_700_000_000_123_456_789, u64::MAX] {
+            let mut out = Vec::new();
+            decimal(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
+        }
+        for i in [i64::MIN, -1, 0, 42, i64::MAX] {
+            let mut out = Vec::new();
+            any_value(&mut out, &Value::Int(i));
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{{\"intValue\":\"{i}\"}}")
+            );
+        }
+        for s in [
+            "",
+            "GET",
+            "http://h/p?q=1",
+            "a\"b",
+            "back\\slash",
+            "\u{1}\u{7f}",
+            "é\n",
+        ] {
+            let mut out = Vec::new();
+            string(&mut out, s);
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
     }
 }
