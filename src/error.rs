@@ -68,6 +68,12 @@ pub enum TlsFailure {
     /// was written or its response read. Retried as a broken connection
     /// would be, never as a failed handshake.
     Session,
+    /// The server refused the client's certificate
+    /// ([`ClientBuilder::identity`](crate::ClientBuilder::identity)), or
+    /// wanted one and got none: a TLS alert such as `certificate_required`,
+    /// `bad_certificate` or `unknown_ca` from the server. Under TLS 1.3 it
+    /// may come after the handshake, with the first response read.
+    ClientCertificateRejected,
 }
 
 impl TlsFailure {
@@ -79,6 +85,7 @@ impl TlsFailure {
             TlsFailure::InvalidCertificate => "certificate is invalid",
             TlsFailure::Handshake => "handshake failed",
             TlsFailure::Session => "session failed after the handshake",
+            TlsFailure::ClientCertificateRejected => "server rejected the client certificate",
         }
     }
 }

@@ -357,4 +357,11 @@ pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason,
 pub use status::{InvalidStatusCode, StatusCode};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
+#[cfg(feature = "tls")]
+pub use transport::tls_options::Identity;
+/// TLS settings' vocabulary, by reqwest's path (`brisk::tls::Version`).
+#[cfg(feature = "tls")]
+pub mod tls {
+    pub use crate::transport::tls_options::Version;
+}
 pub use url::{Host, QueryPairs, Scheme, Url, UrlError};
