@@ -2,6 +2,8 @@
 //! TLS, version bounds and SNI against nginx; DNS overrides, the local
 //! address and TCP keep-alive over loopback sockets.
 
+#![cfg(feature = "tls")]
+
 mod support;
 
 use brisk::{Client, ClientBuilder, TlsFailure};
