@@ -204,7 +204,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_url(mut self, url: &Url) -> Self {
+    /// Records `url` unless the error has one already.
+    pub(crate) fn or_url(mut self, url: &Url) -> Self {
         if self.inner.url.is_none() {
             self.inner.url = Some(url.clone());
         }
@@ -506,6 +507,15 @@ impl Error {
     /// ```
     pub fn url_mut(&mut self) -> Option<&mut Url> {
         self.inner.url.as_mut()
+    }
+
+    /// The same error with `url` as its URL, replacing any it had (as
+    /// reqwest's `with_url`): for errors made or passed on by code above
+    /// brisk. The URL's userinfo never shows ([`Url`]'s `Display` leaves
+    /// it out).
+    pub fn with_url(mut self, url: Url) -> Self {
+        self.inner.url = Some(url);
+        self
     }
 
     /// The same error without its URL, for when the URL itself is a secret

@@ -364,4 +364,4 @@ pub use transport::tls_options::Identity;
 pub mod tls {
     pub use crate::transport::tls_options::Version;
 }
-pub use url::{Host, QueryPairs, Scheme, Url, UrlError};
+pub use url::{Host, QueryPairs, QuerySerializer, Scheme, Url, UrlError};

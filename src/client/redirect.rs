@@ -77,15 +77,12 @@ impl Client {
         else {
             return Ok(None);
         };
-        let redirect_error = |msg: &'static str| {
-            Error::new(Kind::Redirect)
-                .with_url(&req.url)
-                .with_source(msg)
-        };
+        let redirect_error =
+            |msg: &'static str| Error::new(Kind::Redirect).or_url(&req.url).with_source(msg);
         let next = req
             .url
             .join(location)
-            .map_err(|e| Error::new(Kind::Redirect).with_url(&req.url).with_source(e))?;
+            .map_err(|e| Error::new(Kind::Redirect).or_url(&req.url).with_source(e))?;
         if followed >= policy.max {
             return Err(redirect_error("too many redirects"));
         }

@@ -148,7 +148,7 @@ impl Client {
     /// `http://` URL is refused before anything is sent.
     fn refuse_plain(&self, url: &Url) -> Result<(), Error> {
         if self.shared.https_only && url.scheme() != crate::Scheme::Https {
-            return Err(Error::builder("https_only: an http:// URL is refused").with_url(url));
+            return Err(Error::builder("https_only: an http:// URL is refused").or_url(url));
         }
         Ok(())
     }
@@ -173,7 +173,7 @@ impl Call {
         let now = deadline.started();
         let route = client
             .route(&req.url, now)
-            .map_err(|e| e.with_url(&req.url))?;
+            .map_err(|e| e.or_url(&req.url))?;
         let trace = (client.shared.tracer.as_ref())
             .map(|tracer| Box::new(CallTrace::start(tracer, &req.headers)));
         let mut call = Call {
@@ -394,7 +394,7 @@ impl Call {
             trace.fail(&e);
         }
         let tries = std::mem::take(&mut self.tries);
-        e.with_url(&self.req.url)
+        e.or_url(&self.req.url)
             .with_attempts(tries.attempts, tries.records, stop)
     }
 }
