@@ -348,6 +348,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// (`brisk::redirect::Policy::none()`).
 pub mod redirect {
     pub use crate::client::RedirectPolicy as Policy;
+    pub use crate::client::{Action, Attempt};
 }
 pub use events::{Event, Timings};
 pub use h1::{Headers, Version};

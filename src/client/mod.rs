@@ -40,7 +40,7 @@ pub use body::Body;
 pub(crate) use body::{BoxReader, EndCheck, ExactLen, Source};
 pub use builder::ClientBuilder;
 pub use bytes_stream::BytesStream;
-pub use redirect::RedirectPolicy;
+pub use redirect::{Action, Attempt, RedirectPolicy};
 use request::HeaderDefaults;
 pub use request::{IntoUrl, Request};
 pub use request_builder::RequestBuilder;
