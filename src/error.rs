@@ -68,6 +68,12 @@ pub enum TlsFailure {
     /// was written or its response read. Retried as a broken connection
     /// would be, never as a failed handshake.
     Session,
+    /// The server refused the client's certificate
+    /// ([`ClientBuilder::identity`](crate::ClientBuilder::identity)), or
+    /// wanted one and got none: a TLS alert such as `certificate_required`,
+    /// `bad_certificate` or `unknown_ca` from the server. Under TLS 1.3 it
+    /// may come after the handshake, with the first response read.
+    ClientCertificateRejected,
 }
 
 impl TlsFailure {
@@ -79,6 +85,7 @@ impl TlsFailure {
             TlsFailure::InvalidCertificate => "certificate is invalid",
             TlsFailure::Handshake => "handshake failed",
             TlsFailure::Session => "session failed after the handshake",
+            TlsFailure::ClientCertificateRejected => "server rejected the client certificate",
         }
     }
 }
@@ -197,7 +204,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_url(mut self, url: &Url) -> Self {
+    /// Records `url` unless the error has one already.
+    pub(crate) fn or_url(mut self, url: &Url) -> Self {
         if self.inner.url.is_none() {
             self.inner.url = Some(url.clone());
         }
@@ -499,6 +507,15 @@ impl Error {
     /// ```
     pub fn url_mut(&mut self) -> Option<&mut Url> {
         self.inner.url.as_mut()
+    }
+
+    /// The same error with `url` as its URL, replacing any it had (as
+    /// reqwest's `with_url`): for errors made or passed on by code above
+    /// brisk. The URL's userinfo never shows ([`Url`]'s `Display` leaves
+    /// it out).
+    pub fn with_url(mut self, url: Url) -> Self {
+        self.inner.url = Some(url);
+        self
     }
 
     /// The same error without its URL, for when the URL itself is a secret

@@ -348,6 +348,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// (`brisk::redirect::Policy::none()`).
 pub mod redirect {
     pub use crate::client::RedirectPolicy as Policy;
+    pub use crate::client::{Action, Attempt};
 }
 pub use events::{Event, Timings};
 pub use h1::{Headers, Version};
@@ -357,4 +358,11 @@ pub use retry::{BudgetSnapshot, Progress, RetryBudget, RetryPolicy, RetryReason,
 pub use status::{InvalidStatusCode, StatusCode};
 #[cfg(feature = "tls")]
 pub use transport::tls::Certificate;
-pub use url::{Host, QueryPairs, Scheme, Url, UrlError};
+#[cfg(feature = "tls")]
+pub use transport::tls_options::Identity;
+/// TLS settings' vocabulary, by reqwest's path (`brisk::tls::Version`).
+#[cfg(feature = "tls")]
+pub mod tls {
+    pub use crate::transport::tls_options::Version;
+}
+pub use url::{Host, QueryPairs, QuerySerializer, Scheme, Url, UrlError};

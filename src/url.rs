@@ -29,7 +29,7 @@ pub(crate) use encode::form_urlencode_into;
 use encode::{encode_into, percent_decode, PATH_CHARS, QUERY_CHARS};
 pub use host::Host;
 use host::{parse_host_port, HostKind};
-pub use query::QueryPairs;
+pub use query::{QueryPairs, QuerySerializer};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 

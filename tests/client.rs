@@ -556,7 +556,13 @@ async fn chunked_responses_stream_and_report_timings() {
     let client = Client::new();
     let mut resp = client.get(server.url("/")).send().await.unwrap();
     assert_eq!(resp.content_length(), None);
-    assert_eq!(resp.remote_addr(), server.addr);
+    assert_eq!(resp.remote_addr(), Some(server.addr));
+    // Headers changed in place; the body reads as it was framed.
+    resp.headers_mut()
+        .insert("x-added", brisk::header::HeaderValue::from_static("1"));
+    resp.headers_mut().remove("transfer-encoding");
+    assert_eq!(resp.headers()["x-added"], "1");
+    assert!(resp.headers().get("transfer-encoding").is_none());
     let mut parts = Vec::new();
     while let Some(chunk) = resp.chunk().await.unwrap() {
         parts.push(chunk);

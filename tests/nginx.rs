@@ -41,8 +41,8 @@ async fn nginx_get_hello() {
     assert_eq!(resp.headers()["content-length"], "17");
     assert_eq!(resp.headers()["Content-Type"], "text/plain");
     assert_eq!(resp.content_length(), Some(HELLO_BODY.len() as u64));
-    assert_eq!(resp.remote_addr().port(), nginx.http_port);
-    assert!(resp.remote_addr().ip().is_loopback());
+    assert_eq!(resp.remote_addr().unwrap().port(), nginx.http_port);
+    assert!(resp.remote_addr().unwrap().ip().is_loopback());
     assert_eq!(resp.url().path(), "/hello.txt");
     assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
 }
@@ -451,7 +451,7 @@ async fn nginx_tls_get_and_keep_alive() {
     let t = resp.timings();
     assert!(t.tls > std::time::Duration::ZERO, "{t:?}");
     assert!(t.ttfb >= t.tls, "{t:?}");
-    assert_eq!(resp.remote_addr().port(), nginx.https_port);
+    assert_eq!(resp.remote_addr().unwrap().port(), nginx.https_port);
     assert_eq!(ok(&nginx, resp.text().await), HELLO_BODY);
 
     let resp = ok(&nginx, client.get(&url).send().await);

@@ -144,3 +144,79 @@ async fn api_keys_and_marked_headers_never_cross_origins() {
     assert_eq!(landed.all("x-trace"), ["kept"]);
     assert_eq!(landed.all("x-plain"), ["kept-too"]);
 }
+
+/// A server whose `/hop/N` redirects to `/hop/N+1` (status 302), and
+/// whose other paths answer `200 landed`.
+async fn chain() -> Scripted {
+    Scripted::start(|stream, _| async move {
+        serve_each(stream, |req| {
+            // The request line: `GET /hop/1 HTTP/1.1`.
+            let path = req.head.split(' ').nth(1).unwrap_or_default().to_string();
+            match path
+                .strip_prefix("/hop/")
+                .and_then(|n| n.parse::<u32>().ok())
+            {
+                Some(n) => format!(
+                    "HTTP/1.1 302 Found\r\nLocation: /hop/{}\r\nContent-Length: 0\r\n\r\n",
+                    n + 1
+                )
+                .into_bytes(),
+                None => ok("landed"),
+            }
+        })
+        .await
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_custom_policy_follows_stops_and_fails_as_it_decides() {
+    use brisk::redirect::Policy;
+    use std::sync::{Arc, Mutex};
+    let server = chain().await;
+    // Follows until three URLs were requested, then stops: the third 302
+    // is the response. What it saw is recorded.
+    let seen: Arc<Mutex<Vec<(u16, String, usize)>>> = Arc::default();
+    let record = seen.clone();
+    let policy = Policy::custom(move |attempt| {
+        let n = attempt.previous().len();
+        record.lock().unwrap().push((
+            attempt.status().as_u16(),
+            attempt.url().path().to_string(),
+            n,
+        ));
+        if n >= 3 {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    let client = Client::builder().redirect(policy).build().unwrap();
+    let resp = client.get(server.url("/hop/1")).send().await.unwrap();
+    assert_eq!(resp.status(), 302);
+    assert_eq!(resp.url().path(), "/hop/3");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (302, "/hop/2".to_string(), 1),
+            (302, "/hop/3".to_string(), 2),
+            (302, "/hop/4".to_string(), 3)
+        ]
+    );
+    // `previous` holds the chain, first request first.
+    let policy = Policy::custom(|attempt| {
+        let paths: Vec<&str> = attempt.previous().iter().map(|u| u.path()).collect();
+        if paths == ["/hop/7", "/hop/8"] {
+            attempt.error("loop suspected")
+        } else {
+            attempt.follow()
+        }
+    });
+    let client = Client::builder().redirect(policy).build().unwrap();
+    let e = client.get(server.url("/hop/7")).send().await.unwrap_err();
+    assert!(e.is_redirect(), "{e:?}");
+    assert_eq!(
+        std::error::Error::source(&e).unwrap().to_string(),
+        "loop suspected"
+    );
+}

@@ -16,6 +16,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod connect;
+
 /// Builds a [`Client`].
 ///
 /// Its `Debug` output never shows the value of a sensitive default header
@@ -42,6 +44,9 @@ pub struct ClientBuilder {
     roots: Vec<crate::Certificate>,
     https_only: bool,
     codings: super::codings::Codings,
+    dialer: crate::transport::tcp::Dialer,
+    #[cfg(feature = "tls")]
+    tls_options: crate::transport::tls_options::TlsOptions,
 }
 
 impl Default for ClientBuilder {
@@ -72,6 +77,9 @@ impl Default for ClientBuilder {
             roots: Vec::new(),
             https_only: false,
             codings: super::codings::Codings::DEFAULT,
+            dialer: Default::default(),
+            #[cfg(feature = "tls")]
+            tls_options: Default::default(),
         }
     }
 }
@@ -107,6 +115,7 @@ impl fmt::Debug for ClientBuilder {
             .field("tracer", &self.tracer)
             .field("proxies", &self.proxies)
             .field("https_only", &self.https_only)
+            .field("dialer", &self.dialer)
             .finish_non_exhaustive()
     }
 }
@@ -424,7 +433,8 @@ impl ClientBuilder {
             return Err(e);
         }
         #[cfg(feature = "tls")]
-        let tls = crate::transport::tls::config(self.builtin_roots, &self.roots)?;
+        let tls =
+            crate::transport::tls::config(self.builtin_roots, &self.roots, &self.tls_options)?;
         let counters = Arc::new(Counters::default());
         let mut pool = self.pool;
         pool.guard = GuardConfig {
@@ -476,6 +486,7 @@ impl ClientBuilder {
                 proxies: Proxies::new(self.proxies, &self.proxy_env),
                 https_only: self.https_only,
                 codings: self.codings,
+                dialer: self.dialer,
                 #[cfg(feature = "tls")]
                 tls,
             }),

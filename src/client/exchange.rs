@@ -129,8 +129,12 @@ impl Client {
         deadline: &Deadline,
     ) -> Result<(Box<Conn>, Timings), Error> {
         let (tcp, remote, times) = match proxy {
-            None => tcp::connect(&url.host(), url.effective_port(), deadline).await?,
-            Some(p) => tcp::connect(&p.host, p.port, deadline)
+            None => {
+                let (host, port) = (url.host(), url.effective_port());
+                let dialer = &self.shared.dialer;
+                tcp::connect(&host, port, url.port().is_some(), dialer, deadline).await?
+            }
+            Some(p) => tcp::connect(&p.host, p.port, true, &self.shared.dialer, deadline)
                 .await
                 .map_err(|e| p.name_in(e))?,
         };

@@ -40,7 +40,7 @@ pub use body::Body;
 pub(crate) use body::{BoxReader, EndCheck, ExactLen, Source};
 pub use builder::ClientBuilder;
 pub use bytes_stream::BytesStream;
-pub use redirect::RedirectPolicy;
+pub use redirect::{Action, Attempt, RedirectPolicy};
 use request::HeaderDefaults;
 pub use request::{IntoUrl, Request};
 pub use request_builder::RequestBuilder;
@@ -158,6 +158,9 @@ pub(crate) struct Shared {
     /// The content codings requests accept and responses are decoded
     /// from ([`ClientBuilder::gzip`], [`ClientBuilder::deflate`]).
     pub(crate) codings: codings::Codings,
+    /// DNS overrides and socket settings ([`ClientBuilder::resolve`],
+    /// [`ClientBuilder::local_address`] and the rest).
+    pub(crate) dialer: crate::transport::tcp::Dialer,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

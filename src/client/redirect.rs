@@ -19,11 +19,84 @@ pub(super) const REDIRECT_BODY_MAX: usize = 64 * 1024;
 /// not worth delaying the next hop.
 pub(super) const REDIRECT_DRAIN_WAIT: Duration = Duration::from_millis(500);
 
-/// How redirects are followed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How redirects are followed (reqwest's `redirect::Policy`, also
+/// `brisk::redirect::Policy`).
+#[derive(Clone)]
 pub struct RedirectPolicy {
     max: usize,
     allow_downgrade: bool,
+    custom: Option<std::sync::Arc<CustomPolicy>>,
+}
+
+type CustomPolicy = dyn Fn(Attempt<'_>) -> Action + Send + Sync;
+
+impl std::fmt::Debug for RedirectPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedirectPolicy")
+            .field("max", &self.max)
+            .field("allow_downgrade", &self.allow_downgrade)
+            .field("custom", &self.custom.is_some())
+            .finish()
+    }
+}
+
+/// A redirect about to be followed, as a [custom
+/// policy](RedirectPolicy::custom) sees it (reqwest's
+/// `redirect::Attempt`).
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    status: crate::status::StatusCode,
+    next: &'a Url,
+    previous: &'a [Url],
+}
+
+impl<'a> Attempt<'a> {
+    /// The redirect's status (301, 302, 303, 307 or 308).
+    pub fn status(&self) -> crate::status::StatusCode {
+        self.status
+    }
+
+    /// Where the redirect leads.
+    pub fn url(&self) -> &Url {
+        self.next
+    }
+
+    /// The URLs requested so far in this chain, the first request's
+    /// first and the one that answered with this redirect last.
+    pub fn previous(&self) -> &[Url] {
+        self.previous
+    }
+
+    /// Follow the redirect.
+    pub fn follow(self) -> Action {
+        Action(Decision::Follow)
+    }
+
+    /// Do not follow: the redirect response is returned as it is.
+    pub fn stop(self) -> Action {
+        Action(Decision::Stop)
+    }
+
+    /// Fail the request with `error` as the source of a redirect error
+    /// (`Error::is_redirect`).
+    pub fn error<E>(self, error: E) -> Action
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        Action(Decision::Error(error.into()))
+    }
+}
+
+/// What a [custom policy](RedirectPolicy::custom) decided, made by
+/// [`Attempt::follow`], [`Attempt::stop`] or [`Attempt::error`].
+#[derive(Debug)]
+pub struct Action(Decision);
+
+#[derive(Debug)]
+enum Decision {
+    Follow,
+    Stop,
+    Error(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl RedirectPolicy {
@@ -32,6 +105,43 @@ impl RedirectPolicy {
         RedirectPolicy {
             max,
             allow_downgrade: false,
+            custom: None,
+        }
+    }
+
+    /// A policy that asks `decide` about each redirect, as reqwest's
+    /// `Policy::custom`: it sees the status, the next URL and those before
+    /// it, and follows, stops or fails. It replaces the count: a chain
+    /// ends only when `decide` says so (look at
+    /// `attempt.previous().len()`). What brisk always does still holds:
+    /// an https→http redirect fails unless
+    /// [`allow_https_to_http`](Self::allow_https_to_http) is set (reqwest
+    /// follows those), a `307`/`308` with a streamed body is returned as
+    /// it is, and credentials never go to another origin.
+    ///
+    /// ```
+    /// use brisk::redirect::Policy;
+    ///
+    /// let policy = Policy::custom(|attempt| {
+    ///     if attempt.previous().len() > 5 {
+    ///         attempt.error("too many redirects")
+    ///     } else if attempt.url().host_str() == Some("example.com") {
+    ///         attempt.stop()
+    ///     } else {
+    ///         attempt.follow()
+    ///     }
+    /// });
+    /// let client = brisk::Client::builder().redirect(policy).build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn custom<F>(decide: F) -> Self
+    where
+        F: Fn(Attempt<'_>) -> Action + Send + Sync + 'static,
+    {
+        RedirectPolicy {
+            max: usize::MAX,
+            allow_downgrade: false,
+            custom: Some(std::sync::Arc::new(decide)),
         }
     }
 
@@ -62,8 +172,9 @@ impl Client {
         head: &ResponseHead,
         req: &mut Request,
         followed: usize,
+        visited: &[Url],
     ) -> Result<Option<Url>, Error> {
-        let policy = self.shared.redirect;
+        let policy = &self.shared.redirect;
         let status = head.status;
         if policy.max == 0 || !matches!(status, 301 | 302 | 303 | 307 | 308) {
             return Ok(None);
@@ -77,17 +188,29 @@ impl Client {
         else {
             return Ok(None);
         };
-        let redirect_error = |msg: &'static str| {
-            Error::new(Kind::Redirect)
-                .with_url(&req.url)
-                .with_source(msg)
-        };
+        let redirect_error =
+            |msg: &'static str| Error::new(Kind::Redirect).or_url(&req.url).with_source(msg);
         let next = req
             .url
             .join(location)
-            .map_err(|e| Error::new(Kind::Redirect).with_url(&req.url).with_source(e))?;
+            .map_err(|e| Error::new(Kind::Redirect).or_url(&req.url).with_source(e))?;
         if followed >= policy.max {
             return Err(redirect_error("too many redirects"));
+        }
+        if let Some(decide) = &policy.custom {
+            let previous: Vec<Url> = visited.iter().chain([&req.url]).cloned().collect();
+            let attempt = Attempt {
+                status: crate::status::StatusCode(status),
+                next: &next,
+                previous: &previous,
+            };
+            match decide(attempt).0 {
+                Decision::Follow => {}
+                Decision::Stop => return Ok(None),
+                Decision::Error(e) => {
+                    return Err(Error::new(Kind::Redirect).or_url(&req.url).with_source(e))
+                }
+            }
         }
         if req.url.scheme() == Scheme::Https
             && next.scheme() == Scheme::Http

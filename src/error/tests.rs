@@ -51,7 +51,7 @@ fn every_kind() -> Vec<(Error, bool, bool)> {
                 Some(crate::retry::StopReason::NotSafeToRepeat),
             ),
         };
-        all.push((e.with_url(&url), request, body));
+        all.push((e.or_url(&url), request, body));
     }
     all
 }
@@ -207,7 +207,7 @@ fn display_never_repeats_a_cause() {
 #[test]
 fn display_says_brisks_layer() {
     let url = Url::parse("http://127.0.0.1:1/").unwrap();
-    let e = Error::io(Phase::Connect, io::ErrorKind::ConnectionRefused.into()).with_url(&url);
+    let e = Error::io(Phase::Connect, io::ErrorKind::ConnectionRefused.into()).or_url(&url);
     assert_eq!(
         e.to_string(),
         "connection failed during connect for http://127.0.0.1:1/"
@@ -217,7 +217,7 @@ fn display_says_brisks_layer() {
         format!("{e:#}"),
         "connection failed during connect for http://127.0.0.1:1/: connection refused"
     );
-    let e = Error::new(Kind::Status(404)).with_url(&url);
+    let e = Error::new(Kind::Status(404)).or_url(&url);
     assert_eq!(
         e.to_string(),
         "http status 404 Not Found for http://127.0.0.1:1/"
@@ -232,7 +232,7 @@ fn display_says_brisks_layer() {
     #[cfg(feature = "json")]
     {
         let json = serde_json::from_slice::<String>(b"null").unwrap_err();
-        let e = Error::decode("choices[0].message.content".into(), json).with_url(&url);
+        let e = Error::decode("choices[0].message.content".into(), json).or_url(&url);
         assert_eq!(
             e.to_string(),
             "could not decode the response body at choices[0].message.content \
@@ -261,7 +261,7 @@ fn request_and_body_predicates() {
 #[test]
 fn url_can_be_changed_or_dropped() {
     let url = Url::parse("http://h/v1?key=secret").unwrap();
-    let mut e = Error::new(Kind::Status(401)).with_url(&url);
+    let mut e = Error::new(Kind::Status(401)).or_url(&url);
     assert!(e.to_string().contains("secret"));
     e.url_mut().unwrap().set_query(None);
     assert_eq!(
@@ -272,4 +272,15 @@ fn url_can_be_changed_or_dropped() {
     assert_eq!(e.url(), None);
     assert_eq!(e.to_string(), "http status 401 Unauthorized");
     assert!(Error::new(Kind::TooLarge).without_url().url_mut().is_none());
+    // The public `with_url` replaces (the crate's own `or_url` does not).
+    let other = Url::parse("https://user:pw@other/x").unwrap();
+    let e = Error::new(Kind::Status(401)).or_url(&url).with_url(other);
+    assert_eq!(
+        e.to_string(),
+        "http status 401 Unauthorized for https://other/x"
+    );
+    let e = Error::new(Kind::TooLarge)
+        .with_url(url.clone())
+        .or_url(&Url::parse("http://z/").unwrap());
+    assert_eq!(e.url(), Some(&url));
 }

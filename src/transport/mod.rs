@@ -6,6 +6,8 @@
 pub(crate) mod tcp;
 #[cfg(feature = "tls")]
 pub(crate) mod tls;
+#[cfg(feature = "tls")]
+pub(crate) mod tls_options;
 
 use crate::error::{Error, Phase};
 use std::future::Future;

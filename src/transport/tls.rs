@@ -85,12 +85,14 @@ impl Certificate {
     }
 }
 
-/// Builds the client's TLS configuration: TLS 1.3 and 1.2 with the
-/// [crypto provider](crypto_provider), ALPN `http/1.1`, webpki-roots unless
-/// dropped, plus `extra`.
+/// Builds the client's TLS configuration: TLS 1.3 and 1.2 (or the range
+/// `options` names) with the [crypto provider](crypto_provider), ALPN
+/// `http/1.1`, webpki-roots unless dropped, plus `extra`; the client
+/// certificate and SNI as `options` say.
 pub(crate) fn config(
     builtin_roots: bool,
     extra: &[Certificate],
+    options: &super::tls_options::TlsOptions,
 ) -> Result<Arc<ClientConfig>, crate::error::Error> {
     let mut roots = RootCertStore::empty();
     if builtin_roots {
@@ -101,11 +103,19 @@ pub(crate) fn config(
             .add(CertificateDer::from(cert.der.clone()))
             .map_err(crate::error::Error::builder)?;
     }
-    let mut config = ClientConfig::builder_with_provider(crypto_provider())
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+    let builder = ClientConfig::builder_with_provider(crypto_provider())
+        .with_protocol_versions(&options.versions()?)
         .map_err(crate::error::Error::builder)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut config = match &options.identity {
+        // rustls checks here that the key is one it can sign with, and
+        // that it matches the certificate.
+        Some(id) => builder
+            .with_client_auth_cert(id.chain(), id.key())
+            .map_err(crate::error::Error::builder)?,
+        None => builder.with_no_client_auth(),
+    };
+    config.enable_sni = options.sni;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
@@ -160,6 +170,24 @@ fn built_in_provider() -> rustls::crypto::CryptoProvider {
 pub(crate) fn failure_of(e: &io::Error, phase: Phase) -> Option<TlsFailure> {
     use rustls::CertificateError as C;
     let tls = e.get_ref()?.downcast_ref::<rustls::Error>()?;
+    // The server turned down the client's certificate, or wanted one. In
+    // TLS 1.3 the server checks it after the client has finished the
+    // handshake, so the alert may come with the first read: in any phase.
+    if let rustls::Error::AlertReceived(alert) = tls {
+        use rustls::AlertDescription as A;
+        if matches!(
+            alert,
+            A::CertificateRequired
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+        ) {
+            return Some(TlsFailure::ClientCertificateRejected);
+        }
+    }
     if phase != Phase::Tls {
         // The handshake is over: whatever rustls says now (a bad record
         // MAC, an alert) is about the session, not the handshake.

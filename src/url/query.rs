@@ -70,3 +70,81 @@ impl<'a> Iterator for QueryPairs<'a> {
 }
 
 impl std::iter::FusedIterator for QueryPairs<'_> {}
+
+/// Adds pairs to a URL's query, form-urlencoded: from
+/// [`Url::query_pairs_mut`], with the `url` crate's `form_urlencoded::Serializer`
+/// methods that code written for reqwest uses.
+///
+/// ```
+/// let mut url = brisk::Url::parse("https://h/search?lang=en")?;
+/// url.query_pairs_mut()
+///     .append_pair("q", "café au lait")
+///     .extend_pairs([("page", "2")]);
+/// assert_eq!(url.as_str(), "https://h/search?lang=en&q=caf%C3%A9+au+lait&page=2");
+/// url.query_pairs_mut().clear().append_pair("n", "1");
+/// assert_eq!(url.query(), Some("n=1"));
+/// # Ok::<(), brisk::UrlError>(())
+/// ```
+#[derive(Debug)]
+pub struct QuerySerializer<'a> {
+    url: &'a mut super::Url,
+}
+
+impl super::Url {
+    /// A serializer that appends `name=value` pairs to the query. As with
+    /// the `url` crate, a URL without a query gets an empty one (`?`) at
+    /// once, which the first pair fills.
+    pub fn query_pairs_mut(&mut self) -> QuerySerializer<'_> {
+        if self.query().is_none() {
+            self.set_query(Some(""));
+        }
+        QuerySerializer { url: self }
+    }
+}
+
+impl QuerySerializer<'_> {
+    /// Appends one pair, name and value form-urlencoded (a space is `+`).
+    pub fn append_pair(&mut self, name: &str, value: &str) -> &mut Self {
+        self.url.append_query_pair(name, value);
+        self
+    }
+
+    /// Appends a name with no `=` and no value.
+    pub fn append_key_only(&mut self, name: &str) -> &mut Self {
+        let query = self.url.query().unwrap_or_default();
+        let mut text = query.to_string();
+        if !text.is_empty() && !text.ends_with('&') {
+            text.push('&');
+        }
+        super::encode::form_urlencode_into(&mut text, name);
+        self.url.set_query(Some(&text));
+        self
+    }
+
+    /// Appends every pair of `pairs`.
+    pub fn extend_pairs<I, K, V>(&mut self, pairs: I) -> &mut Self
+    where
+        I: IntoIterator,
+        I::Item: std::borrow::Borrow<(K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        for pair in pairs {
+            let (name, value) = std::borrow::Borrow::<(K, V)>::borrow(&pair);
+            self.url.append_query_pair(name.as_ref(), value.as_ref());
+        }
+        self
+    }
+
+    /// Removes every pair (the query stays, empty).
+    pub fn clear(&mut self) -> &mut Self {
+        self.url.set_query(Some(""));
+        self
+    }
+
+    /// The URL, changed: the serializer writes as it goes, so nothing is
+    /// left to do.
+    pub fn finish(&mut self) -> &mut super::Url {
+        self.url
+    }
+}

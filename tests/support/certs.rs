@@ -15,6 +15,10 @@
 //!   for `DNS:wrong.example`.
 //! * `unknown_ca_cert`/`unknown_ca_key`: `localhost`/`127.0.0.1`, valid now,
 //!   but signed by a second CA that is never handed to the client.
+//! * `client_cert`/`client_key`: a client certificate (`extendedKeyUsage =
+//!   clientAuth`, CN `brisk test client`) signed by the CA; and
+//!   `stranger_client_cert`/`stranger_client_key`, the same signed by the
+//!   second CA, for mutual TLS.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -39,6 +43,12 @@ pub struct Certs {
     /// Leaf for `localhost`/`127.0.0.1`, valid now, signed by an unrelated CA.
     pub unknown_ca_cert: PathBuf,
     pub unknown_ca_key: PathBuf,
+    /// A client certificate (clientAuth) signed by `ca_cert`.
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
+    /// A client certificate signed by the CA the servers do not trust.
+    pub stranger_client_cert: PathBuf,
+    pub stranger_client_key: PathBuf,
 }
 
 /// The openssl configuration: the extension sections for the CAs and the
@@ -73,6 +83,13 @@ basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:wrong.example
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
+[leaf_client]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
@@ -308,6 +325,17 @@ pub fn generate(dir: &Path) -> Certs {
         "2",
     );
 
+    // Client certificates, for mutual TLS.
+    gen_leaf(dir, "client", "brisk test client", "leaf_client", "ca", "4");
+    gen_leaf(
+        dir,
+        "stranger-client",
+        "brisk test client",
+        "leaf_client",
+        "unknown-ca-root",
+        "3",
+    );
+
     let certs = Certs {
         ca_cert: dir.join("ca.pem"),
         server_cert: dir.join("server.pem"),
@@ -318,6 +346,10 @@ pub fn generate(dir: &Path) -> Certs {
         wrong_host_key: dir.join("wrong-host.key"),
         unknown_ca_cert: dir.join("unknown-ca.pem"),
         unknown_ca_key: dir.join("unknown-ca.key"),
+        client_cert: dir.join("client.pem"),
+        client_key: dir.join("client.key"),
+        stranger_client_cert: dir.join("stranger-client.pem"),
+        stranger_client_key: dir.join("stranger-client.key"),
     };
     for path in [
         &certs.ca_cert,

@@ -108,6 +108,11 @@ pub struct Nginx {
     /// HTTPS on 127.0.0.1 presenting `certs.unknown_ca_cert` (signed by a CA
     /// the client does not trust).
     pub unknown_ca_port: u16,
+    /// HTTPS on 127.0.0.1 with `certs.server_cert` that asks for a client
+    /// certificate signed by `certs.ca_cert` (`ssl_verify_client on`).
+    pub mtls_port: u16,
+    /// HTTPS on 127.0.0.1 with `certs.server_cert`, TLS 1.2 only.
+    pub tls12_port: u16,
     /// The generated certificates.
     pub certs: Certs,
     /// The document root.
@@ -129,7 +134,7 @@ impl Nginx {
         let root = dir.join("root");
         write_root(&root);
         let supports_e = supports_error_log_flag(&nginx);
-        let (running, ports) = NGINX.start(dir.clone(), |ports: [u16; 5]| {
+        let (running, ports) = NGINX.start(dir.clone(), |ports: [u16; 7]| {
             let conf_path = dir.join("nginx.conf");
             write(&conf_path, config(&dir, &root, &certs, ports).as_bytes());
             let error_log = dir.join("error.log");
@@ -142,13 +147,16 @@ impl Nginx {
             command.arg("-c").arg(&conf_path);
             command
         });
-        let [http_port, https_port, expired_port, wrong_host_port, unknown_ca_port] = ports;
+        let [http_port, https_port, expired_port, wrong_host_port, unknown_ca_port, mtls_port, tls12_port] =
+            ports;
         Some(Nginx {
             http_port,
             https_port,
             expired_port,
             wrong_host_port,
             unknown_ca_port,
+            mtls_port,
+            tls12_port,
             certs,
             root,
             running,
@@ -273,6 +281,17 @@ fn locations(root: &Path, http_port: u16) -> String {
             return 200 "closing\n";
         }}
 
+        # What the TLS handshake agreed on (empty over plain http).
+        location = /tls-protocol {{
+            default_type text/plain;
+            return 200 "$ssl_protocol";
+        }}
+
+        location = /tls-sni {{
+            default_type text/plain;
+            return 200 "[$ssl_server_name]";
+        }}
+
         location = /redirect {{
             return 302 /hello.txt;
         }}
@@ -320,9 +339,9 @@ fn tls_server(port: u16, cert: &Path, key: &Path, locations: &str) -> String {
 /// nginx.conf: one foreground process as the current user (no `user`
 /// directive: with `master_process off` nginx never switches user, also
 /// not as root), every path inside `dir`.
-fn config(dir: &Path, root: &Path, certs: &Certs, ports: [u16; 5]) -> String {
+fn config(dir: &Path, root: &Path, certs: &Certs, ports: [u16; 7]) -> String {
     let d = dir.display();
-    let [http, https, expired, wrong_host, unknown_ca] = ports;
+    let [http, https, expired, wrong_host, unknown_ca, mtls, tls12] = ports;
     let locations = locations(root, http);
     let mut conf = format!(
         r#"daemon off;
@@ -389,6 +408,25 @@ http {{
         &certs.unknown_ca_key,
         &locations,
     ));
+    // Mutual TLS: a client certificate from the test CA is required.
+    // Without one nginx still completes the handshake and answers 400; a
+    // certificate from another CA fails the handshake.
+    let mtls_locations = format!(
+        "        ssl_client_certificate \"{}\";\n        ssl_verify_client on;\n\n\
+         location = /whoami {{\n            default_type text/plain;\n\
+         return 200 \"$ssl_client_s_dn\";\n        }}\n{locations}",
+        certs.ca_cert.display()
+    );
+    conf.push_str(&tls_server(
+        mtls,
+        &certs.server_cert,
+        &certs.server_key,
+        &mtls_locations,
+    ));
+    conf.push_str(
+        &tls_server(tls12, &certs.server_cert, &certs.server_key, &locations)
+            .replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1.2;"),
+    );
     conf.push_str("}\n");
     conf
 }

@@ -114,6 +114,9 @@ pub(super) struct Call {
     turn: Turn,
     /// Spans, when the client traces (boxed: most clients do not).
     trace: Option<Box<CallTrace>>,
+    /// The URLs of the hops before the current one, for a custom redirect
+    /// policy's `Attempt::previous`.
+    visited: Vec<Url>,
 }
 
 impl Client {
@@ -148,7 +151,7 @@ impl Client {
     /// `http://` URL is refused before anything is sent.
     fn refuse_plain(&self, url: &Url) -> Result<(), Error> {
         if self.shared.https_only && url.scheme() != crate::Scheme::Https {
-            return Err(Error::builder("https_only: an http:// URL is refused").with_url(url));
+            return Err(Error::builder("https_only: an http:// URL is refused").or_url(url));
         }
         Ok(())
     }
@@ -173,7 +176,7 @@ impl Call {
         let now = deadline.started();
         let route = client
             .route(&req.url, now)
-            .map_err(|e| e.with_url(&req.url))?;
+            .map_err(|e| e.or_url(&req.url))?;
         let trace = (client.shared.tracer.as_ref())
             .map(|tracer| Box::new(CallTrace::start(tracer, &req.headers)));
         let mut call = Call {
@@ -183,6 +186,7 @@ impl Call {
             req,
             deadline,
             tries: Tries::default(),
+            visited: Vec::new(),
             route,
             turn: Turn::first(now),
         };
@@ -330,9 +334,9 @@ impl Call {
         if !matches!(hop.head.status, 301 | 302 | 303 | 307 | 308) {
             return Ok(None);
         }
-        let next = self
-            .client
-            .follow(&hop.head, &mut self.req, self.tries.followed)?;
+        let next =
+            self.client
+                .follow(&hop.head, &mut self.req, self.tries.followed, &self.visited)?;
         if let Some(next) = &next {
             self.client.refuse_plain(next)?;
         }
@@ -350,6 +354,7 @@ impl Call {
         self.tries.earlier.connect += hop.timings.connect;
         self.tries.earlier.tls += hop.timings.tls;
         let previous = std::mem::replace(&mut self.req.url, next);
+        self.visited.push(previous.clone());
         // Its body is drained unread: nothing to decode.
         let mut resp = Response::new(
             self.client.clone(),
@@ -394,7 +399,7 @@ impl Call {
             trace.fail(&e);
         }
         let tries = std::mem::take(&mut self.tries);
-        e.with_url(&self.req.url)
+        e.or_url(&self.req.url)
             .with_attempts(tries.attempts, tries.records, stop)
     }
 }

@@ -304,6 +304,6 @@ impl Response {
             return self.body_failed(e);
         }
         self.failed = true;
-        e.with_url(&self.url)
+        e.or_url(&self.url)
     }
 }

@@ -212,9 +212,19 @@ impl Response {
         &self.url
     }
 
-    /// The server's address.
-    pub fn remote_addr(&self) -> SocketAddr {
-        self.remote
+    /// The header fields, to change in place (as reqwest's
+    /// `headers_mut`): for code that hands the response on after adding
+    /// or removing a field. The body's framing was settled when the head
+    /// arrived, so a change here does not alter how the body is read.
+    pub fn headers_mut(&mut self) -> &mut Headers {
+        &mut self.head.headers
+    }
+
+    /// The server's address: always `Some` in brisk (every response came
+    /// over a socket brisk connected); an `Option` as in reqwest, so that
+    /// code written for it compiles unchanged.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        Some(self.remote)
     }
 
     /// Whether the request went over a reused (pooled) connection.
@@ -231,7 +241,7 @@ impl Response {
     pub fn error_for_status(self) -> Result<Response, Error> {
         let s = self.head.status;
         if (400..600).contains(&s) {
-            Err(Error::new(Kind::Status(s)).with_url(&self.url))
+            Err(Error::new(Kind::Status(s)).or_url(&self.url))
         } else {
             Ok(self)
         }
@@ -252,7 +262,7 @@ impl Response {
     pub fn error_for_status_ref(&self) -> Result<&Response, Error> {
         let s = self.head.status;
         if (400..600).contains(&s) {
-            Err(Error::new(Kind::Status(s)).with_url(&self.url))
+            Err(Error::new(Kind::Status(s)).or_url(&self.url))
         } else {
             Ok(self)
         }
@@ -377,7 +387,7 @@ impl Response {
     fn too_large(&self) -> Error {
         Error::new(Kind::TooLarge)
             .with_phase(Phase::ReadBody)
-            .with_url(&self.url)
+            .or_url(&self.url)
     }
 
     /// The whole body as text (invalid UTF-8 is replaced with U+FFFD).
@@ -431,7 +441,7 @@ impl Response {
         let bytes = self.bytes().await?;
         // The error path alone pays for finding where it went wrong.
         serde_json::from_slice(&bytes)
-            .map_err(|e| crate::json_path::decode_error(&bytes, e).with_url(&url))
+            .map_err(|e| crate::json_path::decode_error(&bytes, e).or_url(&url))
     }
 
     /// Reads up to `max` bytes of the body ahead, for at most `wait`, and
@@ -518,13 +528,13 @@ impl Response {
         self.client.shared.counters.closed(CloseReason::Error);
         self.body = None;
         self.failed = true;
-        e.with_url(&self.url)
+        e.or_url(&self.url)
     }
 
     fn already_failed(&self) -> Error {
         Error::new(Kind::Io)
             .with_phase(Phase::ReadBody)
-            .with_url(&self.url)
+            .or_url(&self.url)
             .with_source("the body already failed")
     }
 
