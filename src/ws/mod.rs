@@ -3,23 +3,28 @@
 //!
 //! The codec (frames, message reassembly, UTF-8 checked as bytes arrive,
 //! close codes, limits, inflate) never touches a socket, like [`h1`]; the
-//! client (`Client::websocket`) opens the connection through brisk's own
+//! client ([`Client::websocket`]) opens the connection through brisk's own
 //! transport (the same TLS configuration, proxies and budgets as any
 //! request) and drives the codec over it.
 //!
 //! [`h1`]: crate::h1
+//! [`Client::websocket`]: crate::Client::websocket
 
+mod client;
 mod decoder;
 mod frame;
+mod handshake;
 mod sha1;
+mod socket;
 mod utf8;
 
 #[cfg(test)]
 mod tests;
 
-pub(crate) use decoder::{Decoder, InflateContext};
-pub(crate) use frame::{encode_frame, mask_key, Opcode};
-pub(crate) use sha1::accept_key;
+pub use client::WebSocketBuilder;
+pub use handshake::HandshakeError;
+pub use sha1::accept_key;
+pub use socket::{WebSocket, WebSocketReader, WebSocketWriter};
 
 use std::fmt;
 

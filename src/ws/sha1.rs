@@ -62,8 +62,16 @@ pub(crate) fn sha1(data: &[u8]) -> [u8; 20] {
 }
 
 /// The `Sec-WebSocket-Accept` a server must answer to `key`
-/// (RFC 6455 §4.2.2 step 5.4): base64(SHA-1(key + GUID)).
-pub(crate) fn accept_key(key: &str) -> String {
+/// (RFC 6455 §4.2.2 step 5.4): base64(SHA-1(key + GUID)). Public for
+/// test servers and mocks.
+///
+/// ```
+/// assert_eq!(
+///     brisk::ws::accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
+///     "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+/// );
+/// ```
+pub fn accept_key(key: &str) -> String {
     let mut input = Vec::with_capacity(key.len() + GUID.len());
     input.extend_from_slice(key.as_bytes());
     input.extend_from_slice(GUID);

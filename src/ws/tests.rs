@@ -1,6 +1,7 @@
 //! The codec at the wire: each input whole, byte by byte, and cut at
 //! every point, with the same messages out.
 
+use super::decoder::{Decoder, InflateContext};
 use super::*;
 use std::io::Write;
 
