@@ -369,6 +369,16 @@ impl Conn {
         Ok(self.stream)
     }
 
+    /// The connection after an asked-for `101 Switching Protocols`
+    /// (a WebSocket handshake): the stream, and the bytes the server sent
+    /// after the head, which already belong to the new protocol. HTTP
+    /// ends here: the connection never goes back to the pool.
+    #[cfg(feature = "ws")]
+    pub(crate) fn into_upgraded(self) -> (Stream, Vec<u8>) {
+        let rest = self.buf[self.start..].to_vec();
+        (self.stream, rest)
+    }
+
     /// Flushes what `write_body` wrote.
     pub(crate) async fn flush(&mut self, deadline: &Deadline) -> Result<(), Error> {
         let stream = &mut self.stream;

@@ -129,6 +129,10 @@ pub(crate) enum Kind {
     },
     /// The server sent bad HTTP, or closed mid-message.
     Protocol,
+    /// The server broke the WebSocket protocol (RFC 6455) or a limit, or
+    /// its handshake answer failed the checks: the source says which.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    WebSocket,
     /// Reading or writing the connection failed.
     Io,
     /// The caller's request body stream (`Body::from_reader`) failed:
@@ -361,9 +365,11 @@ impl Error {
     /// Whether the server broke the HTTP/1.1 protocol: a malformed
     /// response ([`Error::parse_error`] says how), a connection closed
     /// before or in the middle of a response, or a `101 Switching
-    /// Protocols` brisk did not ask for.
+    /// Protocols` brisk did not ask for; and, on a WebSocket, a frame or
+    /// handshake answer that breaks RFC 6455 (the source is a
+    /// `ws::ProtocolError` or `ws::HandshakeError`).
     pub fn is_protocol(&self) -> bool {
-        matches!(self.inner.kind, Kind::Protocol)
+        matches!(self.inner.kind, Kind::Protocol | Kind::WebSocket)
     }
 
     /// Whether reading or writing the connection failed (a reset, a
@@ -392,6 +398,7 @@ impl Error {
             | Kind::Timeout { .. }
             | Kind::Io
             | Kind::Protocol
+            | Kind::WebSocket
             | Kind::Proxy { .. }
             | Kind::RequestBody => self.inner.phase != Some(Phase::ReadBody),
             Kind::Builder
@@ -599,6 +606,7 @@ impl fmt::Display for Error {
             Kind::Timeout { total: true } => f.write_str("request deadline exceeded")?,
             Kind::Timeout { total: false } => f.write_str("timed out")?,
             Kind::Protocol => f.write_str("invalid http response")?,
+            Kind::WebSocket => f.write_str("websocket protocol error")?,
             Kind::Io => f.write_str("connection error")?,
             Kind::RequestBody => f.write_str("request body stream failed")?,
             Kind::Redirect => f.write_str("redirect not followed")?,

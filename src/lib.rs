@@ -319,6 +319,8 @@ mod transport;
 mod url;
 mod urlencoded;
 mod window;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use breaker::{CircuitBreaker, CircuitSnapshot, CircuitState, CircuitTransition};
 pub use client::{

@@ -71,7 +71,7 @@ impl Client {
                 // Boxed: connecting (DNS, Happy Eyeballs, the TLS
                 // handshake) is a large future, and the request future
                 // would otherwise carry its size on every call.
-                let (conn, timings) = Box::pin(self.connect(&req.url, proxy, deadline))
+                let (conn, timings) = Box::pin(self.connect(&req.url, proxy, false, deadline))
                     .await
                     .map_err(not_sent)?;
                 shared.counters.opened.fetch_add(1, Ordering::Relaxed);
@@ -120,12 +120,14 @@ impl Client {
     }
 
     /// A new connection for `url`: to the origin, or to `proxy` (with a
-    /// CONNECT tunnel through it for an `https://` URL). TLS always goes
-    /// to the origin, checked against the origin's name.
-    async fn connect(
+    /// CONNECT tunnel through it for an `https://` URL, or for any URL if
+    /// `tunnel_always`). TLS always goes to the origin, checked against
+    /// the origin's name.
+    pub(crate) async fn connect(
         &self,
         url: &Url,
         proxy: Option<&Endpoint>,
+        tunnel_always: bool,
         deadline: &Deadline,
     ) -> Result<(Box<Conn>, Timings), Error> {
         let (tcp, remote, times) = match proxy {
@@ -139,7 +141,7 @@ impl Client {
                 .map_err(|e| p.name_in(e))?,
         };
         let mut tcp = tcp;
-        if let (Some(p), Scheme::Https) = (proxy, url.scheme()) {
+        if let Some(p) = proxy.filter(|_| tunnel_always || url.scheme() == Scheme::Https) {
             tcp = self.tunnel(tcp, remote, p, url, deadline).await?;
         }
         let (stream, tls_time) = match url.scheme() {

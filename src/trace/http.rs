@@ -263,7 +263,7 @@ pub(crate) fn error_type(e: &Error) -> String {
         Kind::Connect => "connect",
         Kind::Tls(_) => "tls",
         Kind::Timeout { .. } => "timeout",
-        Kind::Protocol => "protocol",
+        Kind::Protocol | Kind::WebSocket => "protocol",
         Kind::Io => "io",
         Kind::RequestBody => "request_body",
         Kind::Redirect => "redirect",

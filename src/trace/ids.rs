@@ -53,7 +53,7 @@ fn thread_seed() -> u64 {
     h.finish()
 }
 
-fn next_random() -> u64 {
+pub(crate) fn next_random() -> u64 {
     STATE.with(|s| {
         let x = s.get().wrapping_add(GAMMA);
         s.set(x);

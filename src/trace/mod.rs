@@ -73,7 +73,7 @@
 
 mod context;
 mod http;
-mod ids;
+pub(crate) mod ids;
 #[cfg(feature = "otlp")]
 mod otlp;
 mod sink;

@@ -1,0 +1,307 @@
+//! Messages from frames: the receiving half of the codec.
+//!
+//! [`Decoder::decode`] takes whatever bytes have arrived and returns how
+//! many it consumed and, when one ended, a message. Payload bytes are
+//! taken as they come, not once a frame is whole, so that text is
+//! checked byte by byte (a bad sequence fails the moment it arrives) and a
+//! large frame is never held twice.
+
+use super::frame::{parse_header, FrameHeader, Opcode};
+use super::utf8::Utf8Checker;
+use super::{CloseFrame, Limits, Message, ProtocolError};
+use crate::inflate::{Format, Inflate};
+
+/// The bytes RFC 7692 §7.2.2 has the receiver append to a compressed
+/// message: the empty stored block the sender stripped.
+const SYNC_FLUSH_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// How much room one inflate call gets at the end of the message buffer.
+const INFLATE_STEP: usize = 32 * 1024;
+
+/// The receiving side of permessage-deflate, as negotiated.
+pub(crate) struct InflateContext {
+    inflate: Inflate,
+    /// `server_no_context_takeover`: the server starts each message with
+    /// an empty window, so ours is reset after each message.
+    reset_each_message: bool,
+}
+
+impl InflateContext {
+    pub(crate) fn new(reset_each_message: bool) -> InflateContext {
+        InflateContext {
+            inflate: Inflate::new(Format::Raw),
+            reset_each_message,
+        }
+    }
+}
+
+/// Where the decoder is in the byte stream.
+#[derive(Clone, Copy, Debug)]
+enum State {
+    /// Waiting for a frame header.
+    Header,
+    /// Inside a frame's payload, `remaining` bytes to go.
+    Payload { header: FrameHeader, remaining: u64 },
+}
+
+/// The data message being reassembled.
+#[derive(Clone, Copy, Debug)]
+struct Partial {
+    text: bool,
+    compressed: bool,
+    fragments: usize,
+}
+
+/// Frames in, messages out, for a client (RFC 6455 §5.4, §5.6).
+pub(crate) struct Decoder {
+    limits: Limits,
+    deflate: Option<InflateContext>,
+    state: State,
+    partial: Option<Partial>,
+    /// The data message so far (inflated, if compressed).
+    message: Vec<u8>,
+    utf8: Utf8Checker,
+    /// The control frame so far (at most 125 bytes).
+    control: Vec<u8>,
+}
+
+impl std::fmt::Debug for Decoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoder")
+            .field("state", &self.state)
+            .field("partial", &self.partial)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decoder {
+    /// A decoder; `deflate` when permessage-deflate was negotiated.
+    pub(crate) fn new(limits: Limits, deflate: Option<InflateContext>) -> Decoder {
+        Decoder {
+            limits,
+            deflate,
+            state: State::Header,
+            partial: None,
+            message: Vec::new(),
+            utf8: Utf8Checker::default(),
+            control: Vec::with_capacity(125),
+        }
+    }
+
+    /// Consumes what it can of `input`: returns how many bytes, and the
+    /// message that ended, if one did (then the rest of `input` is left
+    /// for the next call). `Ok((n, None))` with `n == input.len()` means
+    /// more bytes are needed; an error means the connection must be
+    /// failed with [`ProtocolError::close_code`].
+    pub(crate) fn decode(
+        &mut self,
+        input: &[u8],
+    ) -> Result<(usize, Option<Message>), ProtocolError> {
+        let mut at = 0;
+        loop {
+            match self.state {
+                State::Header => {
+                    let Some((header, size)) = parse_header(&input[at..], self.deflate.is_some())?
+                    else {
+                        // A header cut short is left unconsumed, for the
+                        // caller to offer again with the bytes after it.
+                        return Ok((at, None));
+                    };
+                    at += size;
+                    self.start_frame(header)?;
+                    self.state = State::Payload {
+                        header,
+                        remaining: header.len,
+                    };
+                }
+                State::Payload { header, remaining } => {
+                    let available = (input.len() - at) as u64;
+                    let n = remaining.min(available) as usize;
+                    let piece = &input[at..at + n];
+                    at += n;
+                    if header.opcode.is_control() {
+                        self.control.extend_from_slice(piece);
+                    } else {
+                        self.take_data(piece)?;
+                    }
+                    let remaining = remaining - n as u64;
+                    if remaining > 0 {
+                        self.state = State::Payload { header, remaining };
+                        return Ok((at, None));
+                    }
+                    self.state = State::Header;
+                    if let Some(message) = self.end_frame(header)? {
+                        return Ok((at, Some(message)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks a new frame against the message in progress and the limits.
+    fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
+        if header.len > self.limits.max_frame_bytes as u64 {
+            return Err(ProtocolError::FrameTooLarge);
+        }
+        match (header.opcode, &mut self.partial) {
+            (op, _) if op.is_control() => {
+                self.control.clear();
+                return Ok(());
+            }
+            (Opcode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (Opcode::Continuation, Some(p)) => {
+                if header.rsv1 {
+                    // RFC 7692 §6.1: RSV1 marks the first frame only.
+                    return Err(ProtocolError::ReservedBits);
+                }
+                p.fragments += 1;
+                if p.fragments > self.limits.max_fragments {
+                    return Err(ProtocolError::TooManyFragments);
+                }
+            }
+            (_, Some(_)) => return Err(ProtocolError::ExpectedContinuation),
+            (op, None) => {
+                self.partial = Some(Partial {
+                    text: op == Opcode::Text,
+                    compressed: header.rsv1,
+                    fragments: 1,
+                });
+                self.message.clear();
+                self.utf8 = Utf8Checker::default();
+            }
+        }
+        let compressed = self.partial.is_some_and(|p| p.compressed);
+        if !compressed
+            && self.message.len() as u64 + header.len > self.limits.max_message_bytes as u64
+        {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        Ok(())
+    }
+
+    /// Data payload bytes, as they arrive.
+    fn take_data(&mut self, piece: &[u8]) -> Result<(), ProtocolError> {
+        let partial = self.partial.expect("data payload inside a message");
+        let start = self.message.len();
+        if partial.compressed {
+            self.inflate(piece)?;
+        } else {
+            self.message.extend_from_slice(piece);
+        }
+        if partial.text {
+            self.utf8
+                .feed(&self.message[start..])
+                .map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        Ok(())
+    }
+
+    /// Inflates `input` onto the end of the message, within the message
+    /// limit (a small frame may inflate to a great deal: the limit is on
+    /// the output).
+    fn inflate(&mut self, mut input: &[u8]) -> Result<(), ProtocolError> {
+        let context = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
+        let max = self.limits.max_message_bytes;
+        loop {
+            let start = self.message.len();
+            // One byte past the limit is room enough to see it crossed.
+            let room = INFLATE_STEP.min(max + 1 - start.min(max));
+            self.message.resize(start + room, 0);
+            let progress = context
+                .inflate
+                .decode(input, &mut self.message[start..])
+                .map_err(|_| ProtocolError::BadDeflate);
+            let progress = match progress {
+                Ok(p) => p,
+                Err(e) => {
+                    self.message.truncate(start);
+                    return Err(e);
+                }
+            };
+            self.message.truncate(start + progress.produced);
+            if self.message.len() > max {
+                return Err(ProtocolError::MessageTooLarge);
+            }
+            input = &input[progress.consumed..];
+            if progress.produced < room {
+                if input.is_empty() {
+                    return Ok(());
+                }
+                if progress.consumed == 0 && progress.produced == 0 {
+                    // Input left after the stream's final block.
+                    return Err(ProtocolError::BadDeflate);
+                }
+            }
+        }
+    }
+
+    /// A frame's payload is all in: a control message, or the end of a
+    /// data message if FIN is set.
+    fn end_frame(&mut self, header: FrameHeader) -> Result<Option<Message>, ProtocolError> {
+        let message = match header.opcode {
+            Opcode::Ping => Message::Ping(std::mem::take(&mut self.control)),
+            Opcode::Pong => Message::Pong(std::mem::take(&mut self.control)),
+            Opcode::Close => Message::Close(parse_close(&self.control)?),
+            _ if !header.fin => return Ok(None),
+            _ => self.end_message()?,
+        };
+        Ok(Some(message))
+    }
+
+    fn end_message(&mut self) -> Result<Message, ProtocolError> {
+        let partial = self.partial.take().expect("a data frame ends a message");
+        if partial.compressed {
+            let start = self.message.len();
+            let context = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
+            if context.inflate.is_done() {
+                // The message ended with a final block (RFC 7692
+                // §7.2.3.3 allows it): nothing to append, and the next
+                // message is a new stream over the same window.
+                context.inflate.start_message();
+            } else {
+                self.inflate(&SYNC_FLUSH_TAIL)?;
+            }
+            let context = self.deflate.as_mut().expect("checked above");
+            if context.reset_each_message {
+                context.inflate.reset();
+            } else if context.inflate.is_done() {
+                context.inflate.start_message();
+            }
+            if partial.text {
+                self.utf8
+                    .feed(&self.message[start..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
+        }
+        let bytes = std::mem::take(&mut self.message);
+        if partial.text {
+            if !self.utf8.is_complete() {
+                return Err(ProtocolError::InvalidUtf8);
+            }
+            let text = String::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Message::Text(text))
+        } else {
+            Ok(Message::Binary(bytes))
+        }
+    }
+}
+
+/// A close frame's body (RFC 6455 §5.5.1): empty, or a code and a UTF-8
+/// reason.
+fn parse_close(payload: &[u8]) -> Result<Option<CloseFrame>, ProtocolError> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(ProtocolError::BadClosePayload),
+        [hi, lo, reason @ ..] => {
+            let code = u16::from_be_bytes([*hi, *lo]);
+            if !super::is_valid_close_code(code) {
+                return Err(ProtocolError::BadCloseCode);
+            }
+            let reason = std::str::from_utf8(reason).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Some(CloseFrame {
+                code,
+                reason: reason.to_owned(),
+            }))
+        }
+    }
+}

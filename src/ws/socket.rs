@@ -1,0 +1,400 @@
+//! An open WebSocket: the codec driven over the upgraded connection.
+//!
+//! Reading and writing are separate halves ([`WebSocket::split`]) so two
+//! tasks can use them. The reader needs to write too (pongs, and the
+//! close frame it echoes or fails with), so the writing half sits behind
+//! an async mutex that both share; a send waits for the socket, and the
+//! only buffer is one frame.
+
+use super::decoder::{Decoder, InflateContext};
+use super::frame::{encode_frame, mask_key, Opcode, MAX_CONTROL_PAYLOAD};
+use super::handshake::Agreed;
+use super::{is_valid_close_code, CloseFrame, Limits, Message, ProtocolError};
+use crate::error::{Kind, Phase};
+use crate::transport::Stream;
+use crate::Error;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::time::Instant;
+
+/// Read-buffer growth step.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Connection settings chosen on the builder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Settings {
+    pub(crate) limits: Limits,
+    pub(crate) ping_interval: Option<Duration>,
+    pub(crate) read_idle_timeout: Option<Duration>,
+    pub(crate) close_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            limits: Limits::default(),
+            ping_interval: None,
+            read_idle_timeout: None,
+            close_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// An open WebSocket connection, from [`WebSocketBuilder::connect`].
+///
+/// [`WebSocket::recv`] reads messages (answering pings by itself);
+/// [`WebSocket::send`] writes them; [`WebSocket::close`] performs the
+/// closing handshake. [`WebSocket::split`] gives a reader and a writer
+/// for two tasks.
+///
+/// [`WebSocketBuilder::connect`]: super::WebSocketBuilder::connect
+#[derive(Debug)]
+pub struct WebSocket {
+    reader: WebSocketReader,
+    writer: WebSocketWriter,
+    protocol: Option<String>,
+}
+
+impl WebSocket {
+    pub(crate) fn new(stream: Stream, rest: Vec<u8>, agreed: Agreed, settings: Settings) -> Self {
+        let (read, write) = tokio::io::split(stream);
+        let writer = WebSocketWriter {
+            side: Arc::new(tokio::sync::Mutex::new(WriteSide {
+                half: write,
+                frame: Vec::with_capacity(256),
+                close_sent: false,
+            })),
+        };
+        let now = Instant::now();
+        let mut buf = rest;
+        buf.reserve(READ_CHUNK);
+        let reader = WebSocketReader {
+            half: read,
+            buf,
+            start: 0,
+            decoder: Decoder::new(settings.limits, agreed.deflate.map(InflateContext::new)),
+            writer: writer.clone(),
+            settings,
+            last_read: now,
+            last_ping: now,
+            done: false,
+        };
+        WebSocket {
+            reader,
+            writer,
+            protocol: agreed.protocol,
+        }
+    }
+
+    /// The subprotocol the server chose, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// Sends a message; see [`WebSocketWriter::send`].
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        self.writer.send(message).await
+    }
+
+    /// The next message; see [`WebSocketReader::recv`].
+    pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
+        self.reader.recv().await
+    }
+
+    /// Closes the connection (RFC 6455 §7): sends a close frame with
+    /// `code` and `reason`, then reads (and drops) what the server still
+    /// sends until its close frame and the end of the connection, within
+    /// the close timeout. Returns the server's close frame, if it sent
+    /// one in time.
+    ///
+    /// # Errors
+    ///
+    /// A builder error for a code that may not be sent (see
+    /// [`is_valid_close_code`]) or a reason over 123 bytes; an I/O error
+    /// if the close frame cannot be written.
+    pub async fn close(&mut self, code: u16, reason: &str) -> Result<Option<CloseFrame>, Error> {
+        self.writer.close(code, reason).await?;
+        let timeout = self.reader.settings.close_timeout;
+        let wait = async {
+            let mut answer = None;
+            while let Some(message) = self.reader.recv().await? {
+                if let Message::Close(frame) = message {
+                    answer = frame;
+                }
+            }
+            Ok::<_, Error>(answer)
+        };
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(result) => result,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// A reader and a writer, for two tasks.
+    pub fn split(self) -> (WebSocketReader, WebSocketWriter) {
+        (self.reader, self.writer)
+    }
+}
+
+/// The writing half of a [`WebSocket`]. Clones write to the same
+/// connection, one whole message at a time.
+#[derive(Clone, Debug)]
+pub struct WebSocketWriter {
+    side: Arc<tokio::sync::Mutex<WriteSide>>,
+}
+
+#[derive(Debug)]
+struct WriteSide {
+    half: WriteHalf<Stream>,
+    /// The frame being written, reused.
+    frame: Vec<u8>,
+    /// After a close frame nothing more may be sent (RFC 6455 §5.5.1).
+    close_sent: bool,
+}
+
+fn closed_error() -> Error {
+    Error::builder("the websocket is closed")
+}
+
+impl WebSocketWriter {
+    /// Sends `message` as one frame, masked with a fresh key, and waits
+    /// until the socket took it all (backpressure: a slow peer makes this
+    /// wait; memory holds one frame). Messages go out uncompressed, which
+    /// permessage-deflate allows.
+    ///
+    /// # Errors
+    ///
+    /// A builder error for a ping or pong over 125 bytes, an invalid
+    /// close frame, or a send after the close frame; an I/O error if the
+    /// connection fails.
+    pub async fn send(&self, message: Message) -> Result<(), Error> {
+        let (opcode, payload): (Opcode, std::borrow::Cow<'_, [u8]>) = match &message {
+            Message::Text(t) => (Opcode::Text, t.as_bytes().into()),
+            Message::Binary(b) => (Opcode::Binary, b.as_slice().into()),
+            Message::Ping(p) => (Opcode::Ping, p.as_slice().into()),
+            Message::Pong(p) => (Opcode::Pong, p.as_slice().into()),
+            Message::Close(frame) => (Opcode::Close, close_payload(frame.as_ref())?.into()),
+        };
+        if opcode.is_control() && payload.len() as u64 > MAX_CONTROL_PAYLOAD {
+            return Err(Error::builder("control frame payload over 125 bytes"));
+        }
+        self.write_frame(opcode, &payload).await
+    }
+
+    /// Sends a close frame with `code` and `reason` (the reader then
+    /// sees the server's answer). See [`WebSocket::close`].
+    ///
+    /// # Errors
+    ///
+    /// As [`WebSocketWriter::send`].
+    pub async fn close(&self, code: u16, reason: &str) -> Result<(), Error> {
+        self.send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.to_owned(),
+        })))
+        .await
+    }
+
+    async fn write_frame(&self, opcode: Opcode, payload: &[u8]) -> Result<(), Error> {
+        let mut side = self.side.lock().await;
+        if side.close_sent {
+            return Err(closed_error());
+        }
+        let side = &mut *side;
+        side.frame.clear();
+        encode_frame(opcode, true, false, payload, mask_key(), &mut side.frame);
+        if opcode == Opcode::Close {
+            side.close_sent = true;
+        }
+        let written = async {
+            side.half.write_all(&side.frame).await?;
+            side.half.flush().await
+        };
+        let result = written.await;
+        if side.frame.capacity() > 64 * 1024 {
+            // A large message's buffer is not kept for the small ones.
+            side.frame = Vec::with_capacity(256);
+        }
+        result.map_err(|e| {
+            side.close_sent = true;
+            Error::io(Phase::Write, e)
+        })
+    }
+
+    /// Sends a control frame on the reader's behalf, unless a close
+    /// frame already went out.
+    async fn reply(&self, opcode: Opcode, payload: &[u8]) {
+        let _ = self.write_frame(opcode, payload).await;
+    }
+}
+
+/// A close frame's payload from the caller, checked.
+fn close_payload(frame: Option<&CloseFrame>) -> Result<Vec<u8>, Error> {
+    let Some(frame) = frame else {
+        return Ok(Vec::new());
+    };
+    if !is_valid_close_code(frame.code) {
+        return Err(Error::builder("invalid websocket close code"));
+    }
+    if frame.reason.len() > 123 {
+        return Err(Error::builder("close reason over 123 bytes"));
+    }
+    let mut payload = frame.code.to_be_bytes().to_vec();
+    payload.extend_from_slice(frame.reason.as_bytes());
+    Ok(payload)
+}
+
+/// The reading half of a [`WebSocket`].
+#[derive(Debug)]
+pub struct WebSocketReader {
+    half: ReadHalf<Stream>,
+    buf: Vec<u8>,
+    /// Bytes of `buf` before this are consumed.
+    start: usize,
+    decoder: Decoder,
+    writer: WebSocketWriter,
+    settings: Settings,
+    last_read: Instant,
+    last_ping: Instant,
+    /// The connection has ended (closed, failed or timed out).
+    done: bool,
+}
+
+impl WebSocketReader {
+    /// The next message, `Ok(None)` once the connection has closed.
+    ///
+    /// Pings are answered with a pong as they arrive, and handed out too.
+    /// A close frame from the server is answered with the same code
+    /// (RFC 6455 §5.5.1), then the server's TCP close is awaited within
+    /// the close timeout, and the close is handed out as
+    /// [`Message::Close`]; after it, `Ok(None)`.
+    ///
+    /// # Errors
+    ///
+    /// A protocol error (source: [`ProtocolError`]) when the server broke
+    /// RFC 6455 or a limit: the connection is failed with the error's
+    /// close code first. An I/O error when the connection ends without a
+    /// close frame (what RFC 6455 reports as 1006). A timeout error (read
+    /// phase) when the read-idle timeout passes.
+    pub async fn recv(&mut self) -> Result<Option<Message>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            let decoded = self.decoder.decode(&self.buf[self.start..]);
+            match decoded {
+                Err(e) => {
+                    self.fail(e).await;
+                    return Err(Error::new(Kind::WebSocket)
+                        .with_phase(Phase::ReadBody)
+                        .with_source(e));
+                }
+                Ok((n, message)) => {
+                    self.start += n;
+                    if let Some(message) = message {
+                        self.answer(&message).await;
+                        return Ok(Some(message));
+                    }
+                }
+            }
+            if self.start == self.buf.len() {
+                self.buf.clear();
+                self.start = 0;
+            } else if self.start > self.buf.len() / 2 {
+                self.buf.drain(..self.start);
+                self.start = 0;
+            }
+            if let Err(e) = self.fill().await {
+                self.done = true;
+                return Err(e);
+            }
+        }
+    }
+
+    /// Does what a message asks of the client: a pong for a ping, the
+    /// close handshake for a close.
+    async fn answer(&mut self, message: &Message) {
+        match message {
+            Message::Ping(payload) => self.writer.reply(Opcode::Pong, payload).await,
+            Message::Close(frame) => {
+                let payload = frame
+                    .as_ref()
+                    .map(|f| f.code.to_be_bytes().to_vec())
+                    .unwrap_or_default();
+                self.writer.reply(Opcode::Close, &payload).await;
+                self.finish().await;
+            }
+            _ => {}
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7) with the error's close code.
+    async fn fail(&mut self, e: ProtocolError) {
+        let code = e.close_code().to_be_bytes();
+        self.writer.reply(Opcode::Close, &code).await;
+        self.finish().await;
+    }
+
+    /// After the close frames: waits for the server to close the TCP
+    /// connection (RFC 6455 §7.1.1: the server closes first), within the
+    /// close timeout, dropping whatever still arrives.
+    async fn finish(&mut self) {
+        self.done = true;
+        let drain = async {
+            let mut sink = [0u8; 4096];
+            while let Ok(n) = self.half.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(self.settings.close_timeout, drain).await;
+        let mut side = self.writer.side.lock().await;
+        side.close_sent = true;
+        let _ = side.half.shutdown().await;
+    }
+
+    /// Reads more bytes, sending pings on the interval and failing on the
+    /// read-idle timeout.
+    async fn fill(&mut self) -> Result<(), Error> {
+        loop {
+            let idle_at = self.settings.read_idle_timeout.map(|d| self.last_read + d);
+            let ping_at = self.settings.ping_interval.map(|d| self.last_ping + d);
+            let wake = match (idle_at, ping_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
+                self.buf.reserve(READ_CHUNK);
+            }
+            let read = self.half.read_buf(&mut self.buf);
+            let result = match wake {
+                Some(at) => tokio::time::timeout_at(at, read).await.ok(),
+                None => Some(read.await),
+            };
+            match result {
+                Some(Ok(0)) => {
+                    let e = std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "websocket closed without a close frame",
+                    );
+                    return Err(Error::io(Phase::ReadBody, e));
+                }
+                Some(Ok(_)) => {
+                    self.last_read = Instant::now();
+                    return Ok(());
+                }
+                Some(Err(e)) => return Err(Error::io(Phase::ReadBody, e)),
+                None => {
+                    let now = Instant::now();
+                    if idle_at.is_some_and(|at| at <= now) {
+                        return Err(Error::timeout(Phase::ReadBody, false));
+                    }
+                    self.last_ping = now;
+                    self.writer.reply(Opcode::Ping, b"").await;
+                }
+            }
+        }
+    }
+}

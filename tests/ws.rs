@@ -1,0 +1,420 @@
+//! WebSocket over loopback against scripted servers: the handshake checks,
+//! hostile frames, the closing handshake and backpressure, judged by
+//! errors, states and the exact bytes the server receives.
+#![cfg(feature = "ws")]
+
+use brisk::ws::{CloseFrame, HandshakeError, Limits, Message, ProtocolError};
+use std::error::Error as _;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Reads a request head; returns its `Sec-WebSocket-Key` and the head.
+async fn read_head(sock: &mut TcpStream) -> (String, String) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(sock.read(&mut byte).await.unwrap(), 1, "head cut short");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let key = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+        .unwrap_or_default()
+        .to_owned();
+    (key, head)
+}
+
+fn ok_101(key: &str, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
+        brisk::ws::accept_key(key)
+    )
+}
+
+/// An unmasked server frame.
+fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![0x80 | opcode];
+    assert!(payload.len() < 126);
+    out.push(payload.len() as u8);
+    out.extend_from_slice(payload);
+    out
+}
+
+/// Reads one masked client frame: (opcode, unmasked payload).
+async fn read_client_frame(sock: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 2];
+    sock.read_exact(&mut h).await.unwrap();
+    assert!(h[1] & 0x80 != 0, "a client frame must be masked");
+    let len = match h[1] & 0x7F {
+        126 => u64::from(sock.read_u16().await.unwrap()),
+        127 => sock.read_u64().await.unwrap(),
+        n => u64::from(n),
+    };
+    let mut key = [0u8; 4];
+    sock.read_exact(&mut key).await.unwrap();
+    let mut payload = vec![0u8; len as usize];
+    sock.read_exact(&mut payload).await.unwrap();
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+    (h[0] & 0x0F, payload)
+}
+
+/// A server that answers the handshake with `answer(key)`, then runs
+/// `then` on the socket.
+async fn server<F, Fut>(answer: Answer, then: F) -> String
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/socket", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let (key, _) = read_head(&mut sock).await;
+        sock.write_all(answer(&key).as_bytes()).await.unwrap();
+        then(sock).await;
+    });
+    url
+}
+
+fn handshake_error(e: &brisk::Error) -> HandshakeError {
+    e.source()
+        .and_then(|s| s.downcast_ref::<HandshakeError>())
+        .cloned()
+        .unwrap_or_else(|| panic!("not a handshake error: {e:?}"))
+}
+
+fn protocol_error(e: &brisk::Error) -> ProtocolError {
+    *e.source()
+        .and_then(|s| s.downcast_ref::<ProtocolError>())
+        .unwrap_or_else(|| panic!("not a protocol error: {e:?}"))
+}
+
+#[tokio::test]
+async fn echo_with_ping_answered_and_server_close_echoed() {
+    let url = server(
+        |k| ok_101(k, ""),
+        |mut sock| async move {
+            let (op, payload) = read_client_frame(&mut sock).await;
+            assert_eq!((op, payload.as_slice()), (1, &b"hello"[..]));
+            sock.write_all(&frame(0x9, b"are you there")).await.unwrap();
+            sock.write_all(&frame(0x1, b"hello back")).await.unwrap();
+            let (op, payload) = read_client_frame(&mut sock).await;
+            assert_eq!((op, payload.as_slice()), (0xA, &b"are you there"[..]));
+            sock.write_all(&frame(0x8, &[0x03, 0xE8, b'o', b'k']))
+                .await
+                .unwrap();
+            let (op, payload) = read_client_frame(&mut sock).await;
+            assert_eq!((op, payload.as_slice()), (0x8, &[0x03, 0xE8][..]));
+        },
+    )
+    .await;
+    let client = brisk::Client::new();
+    let mut ws = client.websocket(&url).connect().await.unwrap();
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Some(Message::Ping(b"are you there".to_vec()))
+    );
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::text("hello back")));
+    let close = CloseFrame {
+        code: 1000,
+        reason: "ok".into(),
+    };
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Close(Some(close))));
+    assert_eq!(ws.recv().await.unwrap(), None);
+    assert!(ws.send(Message::text("late")).await.is_err());
+}
+
+#[tokio::test]
+async fn the_handshake_request_offers_what_the_builder_says() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "ws://{}/v1/realtime?model=m",
+        listener.local_addr().unwrap()
+    );
+    let seen = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let (key, head) = read_head(&mut sock).await;
+        let answer = ok_101(&key, "Sec-WebSocket-Protocol: two\r\n");
+        sock.write_all(answer.as_bytes()).await.unwrap();
+        head
+    });
+    let ws = brisk::Client::new()
+        .websocket(&url)
+        .bearer_auth("sk-test")
+        .protocol("one")
+        .protocol("two")
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(ws.protocol(), Some("two"));
+    let head = seen.await.unwrap();
+    assert!(
+        head.starts_with("GET /v1/realtime?model=m HTTP/1.1\r\n"),
+        "{head}"
+    );
+    for line in [
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Version: 13",
+        "Sec-WebSocket-Protocol: one, two",
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+        "Authorization: Bearer sk-test",
+    ] {
+        assert!(head.contains(&format!("{line}\r\n")), "{line} in {head}");
+    }
+}
+
+/// What a scripted server answers to a key.
+type Answer = fn(&str) -> String;
+
+async fn handshake_with(answer: Answer) -> brisk::Error {
+    let url = server(answer, |sock| async move {
+        let _keep = sock;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    brisk::Client::new()
+        .websocket(&url)
+        .protocol("chat")
+        .connect()
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn hostile_handshakes_are_refused_each_with_its_reason() {
+    let cases: [(Answer, HandshakeError); 8] = [
+        (|_| ok_101("not the key", ""), HandshakeError::BadAccept),
+        (
+            |_| {
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".into()
+            },
+            HandshakeError::BadAccept,
+        ),
+        (
+            |k| {
+                format!(
+                    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                    brisk::ws::accept_key(k)
+                )
+            },
+            HandshakeError::MissingUpgrade,
+        ),
+        (
+            |k| ok_101(k, "Sec-WebSocket-Extensions: x-unknown\r\n"),
+            HandshakeError::UnofferedExtension,
+        ),
+        (
+            |k| ok_101(k, "Sec-WebSocket-Protocol: superchat\r\n"),
+            HandshakeError::UnofferedProtocol,
+        ),
+        (
+            |k| {
+                ok_101(
+                    k,
+                    "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=7\r\n",
+                )
+            },
+            HandshakeError::BadDeflateParameters,
+        ),
+        (
+            |k| {
+                ok_101(
+                    k,
+                    "Sec-WebSocket-Extensions: permessage-deflate; unknown_param\r\n",
+                )
+            },
+            HandshakeError::BadDeflateParameters,
+        ),
+        (
+            |_| "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".into(),
+            HandshakeError::Rejected {
+                status: 200,
+                body: b"hello".to_vec(),
+            },
+        ),
+    ];
+    for (answer, want) in cases {
+        let e = handshake_with(answer).await;
+        assert_eq!(handshake_error(&e), want, "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_401_keeps_its_status_and_body() {
+    let e = handshake_with(|_| {
+        "HTTP/1.1 401 Unauthorized\r\nContent-Length: 24\r\n\r\n{\"error\":\"bad api key\"}\n"
+            .into()
+    })
+    .await;
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(401));
+    match handshake_error(&e) {
+        HandshakeError::Rejected { body, .. } => assert!(body.starts_with(b"{\"error\"")),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A server that sends `bytes` after the handshake and reports the close
+/// frame the client answers with.
+async fn failing_with(bytes: Vec<u8>, limits: Limits) -> (ProtocolError, (u8, Vec<u8>)) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let url = server(
+        |k| ok_101(k, ""),
+        move |mut sock| async move {
+            sock.write_all(&bytes).await.unwrap();
+            let _ = tx.send(read_client_frame(&mut sock).await);
+        },
+    )
+    .await;
+    let mut ws = brisk::Client::new()
+        .websocket(&url)
+        .limits(limits)
+        .close_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(e.is_protocol(), "{e:?}");
+    (protocol_error(&e), rx.await.unwrap())
+}
+
+#[tokio::test]
+async fn hostile_frames_fail_the_connection_with_the_right_close_code() {
+    let masked = vec![0x81, 0x82, 1, 2, 3, 4, b'h' ^ 1, b'i' ^ 2];
+    let bad_code = frame(0x8, &[0x03, 0xED]); // 1005 may not be sent
+    let gigabyte = vec![0x82, 127, 0, 0, 0, 0, 0x40, 0, 0, 0];
+    let bad_utf8 = frame(0x1, &[b'a', 0xC0, 0xAF]);
+    for (bytes, want, code) in [
+        (masked, ProtocolError::MaskedFrame, 1002u16),
+        (bad_code, ProtocolError::BadCloseCode, 1002),
+        (gigabyte, ProtocolError::FrameTooLarge, 1009),
+        (bad_utf8, ProtocolError::InvalidUtf8, 1007),
+    ] {
+        let (error, (op, payload)) = failing_with(bytes, Limits::default()).await;
+        assert_eq!(error, want);
+        assert_eq!(
+            (op, payload),
+            (0x8, code.to_be_bytes().to_vec()),
+            "{want:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_the_close_does_not_hang_the_client() {
+    let url = server(
+        |k| ok_101(k, ""),
+        |mut sock| async move {
+            let (op, _) = read_client_frame(&mut sock).await;
+            assert_eq!(op, 0x8);
+            // Never answers, never closes.
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        },
+    )
+    .await;
+    let mut ws = brisk::Client::new()
+        .websocket(&url)
+        .close_timeout(Duration::from_millis(300))
+        .connect()
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(Duration::from_secs(20), ws.close(1000, "bye")).await;
+    assert_eq!(
+        answer.expect("close returns within its timeout").unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn send_waits_for_a_slow_reader_and_then_delivers_everything() {
+    const SIZE: usize = 32 << 20;
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let (got_tx, got_rx) = tokio::sync::oneshot::channel();
+    let url = server(
+        |k| ok_101(k, ""),
+        move |mut sock| async move {
+            go_rx.await.unwrap();
+            let (op, payload) = read_client_frame(&mut sock).await;
+            let _ = got_tx.send((op, payload.len(), payload.iter().all(|&b| b == 7)));
+        },
+    )
+    .await;
+    let ws = brisk::Client::new()
+        .websocket(&url)
+        .connect()
+        .await
+        .unwrap();
+    let (_reader, writer) = ws.split();
+    let send = tokio::spawn(async move { writer.send(Message::binary(vec![7u8; SIZE])).await });
+    // 32 MiB cannot fit in the socket buffers: while the server does not
+    // read, the send cannot have finished.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !send.is_finished(),
+        "send returned while the peer read nothing"
+    );
+    go_tx.send(()).unwrap();
+    send.await.unwrap().unwrap();
+    assert_eq!(got_rx.await.unwrap(), (0x2, SIZE, true));
+}
+
+#[tokio::test]
+async fn a_compressed_message_from_the_server_is_inflated() {
+    let url = server(
+        |k| {
+            ok_101(
+                k,
+                "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n",
+            )
+        },
+        |mut sock| async move {
+            let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+            let mut body = Vec::with_capacity(256);
+            c.compress_vec(b"hello hello hello", &mut body, flate2::FlushCompress::Sync)
+                .unwrap();
+            body.truncate(body.len() - 4);
+            let mut f = frame(0x1, &body);
+            f[0] |= 0x40;
+            sock.write_all(&f).await.unwrap();
+            sock.write_all(&frame(0x8, &[0x03, 0xE8])).await.unwrap();
+            let _ = read_client_frame(&mut sock).await;
+        },
+    )
+    .await;
+    let mut ws = brisk::Client::new()
+        .websocket(&url)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        Some(Message::text("hello hello hello"))
+    );
+}
+
+#[tokio::test]
+async fn the_read_idle_timeout_ends_a_silent_connection() {
+    let url = server(
+        |k| ok_101(k, ""),
+        |sock| async move {
+            let _keep = sock;
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        },
+    )
+    .await;
+    let mut ws = brisk::Client::new()
+        .websocket(&url)
+        .read_idle_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(e.is_timeout(), "{e:?}");
+    assert_eq!(ws.recv().await.unwrap(), None);
+}
