@@ -175,7 +175,7 @@ impl WebSocketBuilder {
         let proxy = shared.proxies.route(&url)?;
         let (conn, _timings) = Box::pin(self.client.connect(&url, proxy, true, &deadline))
             .await
-            .map_err(|e| e.with_url(&url))?;
+            .map_err(|e| e.or_url(&url))?;
         let mut conn = conn;
         let mut nonce = [0u8; 16];
         nonce[..8].copy_from_slice(&crate::trace::ids::next_random().to_ne_bytes());
@@ -219,14 +219,14 @@ impl WebSocketBuilder {
             crate::h1::encode_request_head(&head, buf)?;
             Ok(())
         })
-        .map_err(|e| e.with_url(&url))?;
+        .map_err(|e| e.or_url(&url))?;
         conn.write_request(&deadline)
             .await
-            .map_err(|e| e.with_url(&url))?;
+            .map_err(|e| e.or_url(&url))?;
         let head = conn
             .read_head(&deadline)
             .await
-            .map_err(|e| e.with_url(&url))?;
+            .map_err(|e| e.or_url(&url))?;
         if head.status != 101 {
             let body = refusal_body(&mut conn, &deadline).await;
             let refusal = HandshakeError::Rejected {
@@ -235,14 +235,14 @@ impl WebSocketBuilder {
             };
             return Err(Error::new(Kind::Status(head.status))
                 .with_phase(Phase::ReadHead)
-                .with_url(&url)
+                .or_url(&url)
                 .with_source(refusal));
         }
         let agreed =
             check_answer(&head.headers, &key, &self.protocols, self.deflate).map_err(|e| {
                 Error::new(Kind::WebSocket)
                     .with_phase(Phase::ReadHead)
-                    .with_url(&url)
+                    .or_url(&url)
                     .with_source(e)
             })?;
         let (stream, rest) = (*conn).into_upgraded();
