@@ -26,6 +26,12 @@ pub const WORKLOADS: &[&str] = &[
     "slow10k",
 ];
 
+/// Workloads `compare` accepts that `compare.sh` does not run by default,
+/// for the clients that can do them: `gzip-20m` (a 20 MB JSON answer sent
+/// gzip'd, decoded by the client) is for brisk and reqwest, which decode;
+/// hyper and the raw floor would hand back the gzip.
+pub const EXTRA_WORKLOADS: &[&str] = &["gzip-20m"];
+
 /// The response head every parser bench parses: 298 bytes, 8 header fields,
 /// the kind of head a JSON API behind nginx sends.
 pub const RESPONSE_HEAD_298B: &[u8] = b"HTTP/1.1 200 OK\r\n\

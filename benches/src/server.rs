@@ -9,6 +9,7 @@
 //! | `/delay?ms=N` | 200, `Hello, world!` after sleeping N ms |
 //! | `/stats` | 200, `{"connections":N}`: connections accepted so far, this one included |
 //! | `/chat` | 200, [`CHAT_REPLY`] (a chat completion, 1 KiB of JSON) once the request body is read |
+//! | `/20m.json.gz` | 200, [`embeddings_json`] (20,000,000 bytes of embeddings-style JSON) gzip'd at level 6, `Content-Encoding: gzip`, whatever the request asks |
 //! | anything else | 404 |
 //!
 //! Every answer is framed by `Content-Length`, and its head is the same
@@ -35,6 +36,60 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket};
+
+/// The decoded length of `/20m.json.gz`.
+pub const GZIP_JSON_LEN: usize = 20_000_000;
+
+/// An embeddings answer of exactly [`GZIP_JSON_LEN`] bytes, as an LLM API
+/// sends for a large batch: 1,536 floats of 8 significant digits per input,
+/// from a fixed-seed generator (so the same every run), padded with spaces
+/// after the closing brace (valid JSON).
+pub fn embeddings_json() -> Vec<u8> {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(GZIP_JSON_LEN);
+    s.push_str(r#"{"object":"list","model":"text-embedding-3-small","data":["#);
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut index = 0;
+    'outer: loop {
+        let start = s.len();
+        if index > 0 {
+            s.push(',');
+        }
+        let _ = write!(s, r#"{{"object":"embedding","index":{index},"embedding":["#);
+        for i in 0..1536 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = (x % 200_000_000) as i64 - 100_000_000;
+            let sign = if v < 0 { "-" } else { "" };
+            let sep = if i > 0 { "," } else { "" };
+            let _ = write!(s, "{sep}{sign}0.{:08}", v.unsigned_abs());
+        }
+        s.push_str("]}");
+        if s.len() + 2 > GZIP_JSON_LEN {
+            s.truncate(start);
+            break 'outer;
+        }
+        index += 1;
+    }
+    s.push_str("]}");
+    while s.len() < GZIP_JSON_LEN {
+        s.push(' ');
+    }
+    s.into_bytes()
+}
+
+/// `/20m.json.gz`'s body, made once (about a second) on first use.
+fn gzip_json() -> Bytes {
+    static BODY: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    BODY.get_or_init(|| {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+        e.write_all(&embeddings_json()).expect("gzip into memory");
+        Bytes::from(e.finish().expect("gzip into memory"))
+    })
+    .clone()
+}
 
 /// The body of `/` and `/delay`.
 pub const HELLO: &[u8] = b"Hello, world!";
@@ -281,6 +336,19 @@ async fn handle(
         resp.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
             hyper::header::HeaderValue::from_static("application/json"),
+        );
+        return Ok(resp);
+    }
+    if req.uri().path() == "/20m.json.gz" {
+        let mut resp = whole(Full::new(gzip_json()));
+        let headers = resp.headers_mut();
+        headers.insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            hyper::header::CONTENT_ENCODING,
+            hyper::header::HeaderValue::from_static("gzip"),
         );
         return Ok(resp);
     }

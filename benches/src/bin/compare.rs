@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! compare --client brisk|reqwest|hyper|raw
-//!         --workload seq|c100|1m|tls-new-conn|slow|tls-seq|tls-c100|stream-1m|stream-100m|slow10k
+//!         --workload seq|c100|1m|tls-new-conn|slow|tls-seq|tls-c100|stream-1m|stream-100m|slow10k|gzip-20m
 //!         [--addr 127.0.0.1:PORT]   server started separately (the TLS server for tls-*);
 //!                                   without it, one is started in-process
 //!         [--cert FILE.der]         the TLS server's certificate (with --addr, for tls-*)
@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use brisk_benches::alloc_count::{self, Counting, Counts};
 use brisk_benches::clients::{tls_config, AnyClient, BenchClient, BoxError, Options, Target};
 use brisk_benches::measure::{cpu_time, listen_overflows, peak_rss_kb, percentile_us};
-use brisk_benches::server::{self, HELLO, HUNDRED_MIB, ONE_MIB};
-use brisk_benches::WORKLOADS;
+use brisk_benches::server::{self, GZIP_JSON_LEN, HELLO, HUNDRED_MIB, ONE_MIB};
+use brisk_benches::{EXTRA_WORKLOADS, WORKLOADS};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -99,10 +99,11 @@ fn parse_args() -> Result<Args, BoxError> {
             other => return Err(format!("unknown argument {other:?}").into()),
         }
     }
-    if args.client.is_empty() || !WORKLOADS.contains(&args.workload.as_str()) {
+    let known = WORKLOADS.iter().chain(EXTRA_WORKLOADS);
+    if args.client.is_empty() || !known.clone().any(|w| *w == args.workload) {
         return Err(format!(
             "usage: compare --client brisk|reqwest|hyper|raw --workload {} [--addr A] ...",
-            WORKLOADS.join("|")
+            known.copied().collect::<Vec<_>>().join("|")
         )
         .into());
     }
@@ -338,11 +339,14 @@ async fn run(args: Args) -> Result<Outcome, BoxError> {
     let q = |full: usize| if args.quick { (full / 10).max(1) } else { full };
     let name = args.client.as_str();
     match args.workload.as_str() {
-        "seq" | "1m" | "tls-seq" | "stream-1m" | "stream-100m" => {
+        "seq" | "1m" | "tls-seq" | "stream-1m" | "stream-100m" | "gzip-20m" => {
             let w = args.workload.as_str();
             let (path, want, n, warm) = match w {
                 "seq" | "tls-seq" => ("/", HELLO.len(), q(20_000), q(1_000)),
                 "1m" | "stream-1m" => ("/1m", ONE_MIB, q(2_000), q(20)),
+                // Decoded by brisk and reqwest (hyper and raw would hand
+                // back the gzip: not comparable).
+                "gzip-20m" => ("/20m.json.gz", GZIP_JSON_LEN, q(30), q(3)),
                 _ => ("/100m", HUNDRED_MIB, q(20), q(2)),
             };
             let streamed = w.starts_with("stream-");
