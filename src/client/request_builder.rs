@@ -312,13 +312,13 @@ impl RequestBuilder {
     /// use brisk::multipart::Form;
     ///
     /// let form = Form::new().text("purpose", "batch").file("file", "input.jsonl").await?;
-    /// let file: serde_json::Value = brisk::Client::new()
+    /// let file = brisk::Client::new()
     ///     .post("https://api.openai.com/v1/files")
     ///     .bearer_auth("sk-...")
     ///     .multipart(form)
     ///     .send()
     ///     .await?
-    ///     .json()
+    ///     .text() // or .json(), with the `json` feature
     ///     .await?;
     /// # let _ = file;
     /// # Ok(()) }

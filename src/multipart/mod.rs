@@ -10,14 +10,14 @@
 //!     .text("model", "whisper-1")
 //!     .file("file", "speech.wav")
 //!     .await?;
-//! let reply: serde_json::Value = brisk::Client::new()
+//! let reply = brisk::Client::new()
 //!     .post("https://api.openai.com/v1/audio/transcriptions")
 //!     .bearer_auth(std::env::var("OPENAI_API_KEY")?)
 //!     .multipart(form)
 //!     .send()
 //!     .await?
 //!     .error_for_status()?
-//!     .json()
+//!     .text() // or .json(), with the `json` feature
 //!     .await?;
 //!
 //! // Parts of every kind: bytes with a file name and a type, a stream.
