@@ -27,6 +27,10 @@ pub(crate) enum Frame {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Refused(pub(crate) u16);
 
+/// A frame as read: FIN, opcode, the unmasked payload, its size on the
+/// wire.
+type RawFrame = (bool, u8, Vec<u8>, usize);
+
 /// The client's frames read from its bytes, which may arrive cut
 /// anywhere; fragments joined into messages.
 #[derive(Debug, Default)]
@@ -80,8 +84,7 @@ impl FrameReader {
 
     /// One whole frame at the start of the buffer: FIN, opcode, the
     /// unmasked payload and the bytes it took.
-    #[allow(clippy::type_complexity)]
-    fn frame(&self) -> Result<Option<(bool, u8, Vec<u8>, usize)>, Refused> {
+    fn frame(&self) -> Result<Option<RawFrame>, Refused> {
         let [b0, b1, ..] = self.buf[..] else {
             return Ok(None);
         };

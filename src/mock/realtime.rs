@@ -93,8 +93,12 @@ pub(crate) async fn respond(
     false
 }
 
-/// Why the handshake is refused, if it is: status, extra headers, message.
-fn check_handshake(request: &Request) -> Option<(u16, Vec<(String, String)>, &'static str)> {
+/// A handshake the server will not upgrade: the status, extra headers
+/// and the error's message.
+type Refusal = (u16, Vec<(String, String)>, &'static str);
+
+/// Why the handshake is refused, if it is.
+fn check_handshake(request: &Request) -> Option<Refusal> {
     if request.method != "GET" {
         let allow = vec![("allow".to_owned(), "GET".to_owned())];
         return Some((405, allow, "mock: use GET to open a realtime session"));
