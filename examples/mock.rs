@@ -31,7 +31,9 @@ usage: mock [--port N] [--host ADDR] [--base-path PATH] [--default ANSWER]...
 
 Serves an OpenAI-compatible chat API (POST {base}/chat/completions,
 GET {base}/models, and the uploads POST {base}/audio/transcriptions and
-POST {base}/files) until stopped. Prints the base URL first.
+POST {base}/files), and a Realtime-style WebSocket (GET {base}/realtime,
+its model in ?model=, each response.create answered as a chat request
+would be), until stopped. Prints the base URL first.
 
   --port N          port to listen on (default 0: a free one)
   --host ADDR       address to listen on (default 127.0.0.1)
@@ -54,6 +56,9 @@ ANSWER is one of:
   never              read the request, never answer
   disconnect         read the request, close without a reply
   reset:N            a reply cut by a TCP reset after N streamed events
+  close:N:CODE:REASON
+                     a Realtime response whose WebSocket the server closes
+                     with CODE and REASON after N deltas (chat: an echo)
 ";
 
 struct Args {
@@ -92,6 +97,13 @@ fn parse_answer(spec: &str) -> Result<Answer, String> {
         "never" => Answer::never(),
         "disconnect" => Answer::disconnect(),
         "reset" => Answer::echo().reset_after(number("an event count")? as usize),
+        "close" => {
+            let mut parts = rest.splitn(3, ':');
+            let bad = || format!("close: N:CODE:REASON expected, got {rest:?}");
+            let n = parts.next().and_then(|n| n.parse().ok()).ok_or_else(bad)?;
+            let code = parts.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+            Answer::echo().close_after(n, code, parts.next().unwrap_or(""))
+        }
         _ => return Err(format!("unknown answer {spec:?}")),
     })
 }

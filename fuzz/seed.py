@@ -15,11 +15,14 @@ import glob
 import json
 import os
 import re
+import struct
+import zlib
 
 FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 TARGETS = ["response_head", "response_stream", "chunked", "request_encode",
-           "url", "sse", "differential_httparse", "multipart_form"]
+           "url", "sse", "differential_httparse", "multipart_form",
+           "ws_decoder"]
 
 
 def cases():
@@ -45,6 +48,56 @@ def chunked_body(raw):
     if b"chunked" not in head.lower() or head == raw:
         return None
     return raw[len(head):]
+
+
+def ws_frame(opcode, payload, fin=True, rsv1=False):
+    """An unmasked frame, as a server sends it (RFC 6455 §5.2)."""
+    head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        head += bytes([n])
+    elif n < 65536:
+        head += bytes([126]) + struct.pack(">H", n)
+    else:
+        head += bytes([127]) + struct.pack(">Q", n)
+    return head + payload
+
+
+def ws_deflate(messages):
+    """Compressed frames (RFC 7692 §7.2.1), one window for all: each
+    message flushed, the empty stored block's 00 00 ff ff stripped."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    out = b""
+    for text in messages:
+        data = compressor.compress(text) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        assert data.endswith(b"\x00\x00\xff\xff")
+        out += ws_frame(0x1, data[:-4], rsv1=True)
+    return out
+
+
+def ws_seeds():
+    """ws_decoder: a control byte (bit 0 deflate, bit 1 no context
+    takeover, bit 2 tiny limits, bits 3-7 piece size), a split byte, then
+    server frames."""
+    text = ws_frame(0x1, '{"type":"response.output_text.delta","delta":"héllo"}'.encode())
+    binary = ws_frame(0x2, bytes(range(200)))
+    fragmented = (ws_frame(0x1, "κό".encode(), fin=False) + ws_frame(0x9, b"ping")
+                  + ws_frame(0x0, "σμε".encode()[:3], fin=False) + ws_frame(0xA, b"")
+                  + ws_frame(0x0, "σμε".encode()[3:]))
+    close = ws_frame(0x8, struct.pack(">H", 1011) + b"server error")
+    deflated = ws_deflate([b"Hello", b"Hello again, Hello", b"x" * 300])
+    return {
+        "text": b"\x18\x07" + text,
+        "binary_bytewise": b"\x00\x31" + binary,
+        "fragmented_ping": b"\x10\x05" + fragmented,
+        "close_1011": b"\x08\x01" + close,
+        "session": b"\x20\x0b" + text + fragmented + binary + close,
+        "tiny_limits": b"\x1c\x03" + binary + text,
+        "deflate": b"\x19\x09" + deflated + close,
+        "deflate_no_takeover": b"\x0b\x02" + ws_deflate([b"Hello"]) + ws_deflate([b"Hello"]),
+        "deflate_bytewise": b"\x01\x11" + deflated,
+        "rfc7692_hello": b"\x21\x02" + bytes([0xc1, 0x07, 0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+    }
 
 
 def main():
@@ -108,6 +161,7 @@ def main():
         "empty": b"b\n--b--\r\n",
         "no_head": b"b\n--b\r\n\r\ndata\r\n--b--",
     }
+    hand["ws_decoder"] = ws_seeds()
     for target, files in hand.items():
         for name, data in files.items():
             seeds[target][name] = data

@@ -10,6 +10,8 @@ mod inflate;
 mod request;
 mod sse;
 mod url;
+#[cfg(feature = "ws")]
+mod ws;
 
 pub use self::h1::{chunked, read_head, response_head, response_stream, HeadReading};
 #[cfg(feature = "compression")]
@@ -19,6 +21,8 @@ pub use self::inflate::{
 pub use self::request::{request_encode, FuzzRequest};
 pub use self::sse::sse;
 pub use self::url::url;
+#[cfg(feature = "ws")]
+pub use self::ws::ws_decoder;
 
 /// Sets how many connections of the process keep a second handle for the
 /// liveness check (256 by default; see `transport::Peeker`), so that tests

@@ -34,7 +34,16 @@ const TARGETS: &[(&str, Check)] = &[
     #[cfg(feature = "compression")]
     ("inflate_roundtrip", brisk::fuzzing::inflate),
     ("multipart_form", multipart_form),
+    ("ws_decoder", ws_decoder),
 ];
+
+/// The WebSocket decoder, behind the `ws` feature.
+#[cfg(feature = "ws")]
+fn ws_decoder(data: &[u8]) {
+    brisk::fuzzing::ws_decoder(data)
+}
+#[cfg(not(feature = "ws"))]
+fn ws_decoder(_: &[u8]) {}
 
 /// The mock's parser, behind the `mock` feature: nothing to replay
 /// without it.

@@ -23,7 +23,8 @@
 //! `.ci/demo-under-load` runs `--quick` five times beside six busy loops.
 //!
 //! The files: `concurrency.rs` (steps 1 and 2), `resilience.rs` (3 and 4),
-//! `circuit.rs` (5), `talk.rs` (6 and 7), `judge.rs` (the checks),
+//! `circuit.rs` (5), `talk.rs` (6 and 7), `realtime.rs` (8, a
+//! Realtime-style WebSocket session), `judge.rs` (the checks),
 //! `timeline.rs` (what is recorded), `svg.rs` (the picture), `console.rs`
 //! (headings, the progress line, peak memory).
 
@@ -31,6 +32,7 @@ mod circuit;
 mod concurrency;
 mod console;
 mod judge;
+mod realtime;
 mod resilience;
 mod svg;
 mod talk;
@@ -182,6 +184,7 @@ async fn run(cfg: Config, check: bool) -> DemoResult<bool> {
     circuit::circuit_breaker(&mut demo).await?;
     talk::streaming(&mut demo).await?;
     talk::suggestions(&mut demo).await?;
+    realtime::realtime(&mut demo).await?;
 
     let path = std::env::current_dir()?.join("demo-timeline.svg");
     std::fs::write(&path, svg::render(&demo.timeline))?;

@@ -176,6 +176,16 @@ impl Reader {
         n
     }
 
+    /// The bytes read past the last request, handed over with the
+    /// connection when it is upgraded (a client may send its first
+    /// WebSocket frames right behind the handshake).
+    pub(crate) fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.pos);
+        self.buf.clear();
+        self.pos = 0;
+        rest
+    }
+
     /// Waits for the peer to close, discarding what it sends: the silent
     /// end of a request that is never answered.
     pub(crate) async fn drain_until_closed(&mut self, stream: &mut TcpStream) {

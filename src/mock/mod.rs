@@ -17,6 +17,10 @@
 //! by a bounded parser that never panics (a malformed one is a `400` in
 //! OpenAI's error shape), and [`Recorded::form`] gives the parts back.
 //!
+//! And it serves a Realtime-style WebSocket session, in the shape of
+//! OpenAI's Realtime API: `GET {base}/realtime?model=...` upgrades (see
+//! [Realtime](#realtime) below).
+//!
 //! By default every chat request gets its last `user` message back,
 //! plain or streamed (`"stream": true`) as it asked. What a request gets
 //! instead is an [`Answer`]: a fixed text, tool calls, reasoning, a delay
@@ -107,6 +111,47 @@
 //! | an endpoint that never answers | [`Answer::never`] |
 //! | a backend that crashes on the request | [`Answer::disconnect`] |
 //! | a backend that is down, then back | [`MockServer::set_down`]`(true)`, later `(false)` (refused connections) |
+//! | a Realtime session dropped mid-response | `.reset_after(n)` |
+//! | a Realtime session closed with 1011 | `.close_after(n, 1011, "internal error")` |
+//!
+//! # Realtime
+//!
+//! `GET {base}/realtime` (any query; `?model=` names the session's model)
+//! is a WebSocket endpoint with OpenAI's Realtime events. The handshake is
+//! checked as a server must (RFC 6455 §4.2.1): an `Authorization: Bearer`
+//! key (any key; without one, `401` in OpenAI's error shape, before any
+//! upgrade), `Upgrade: websocket`, `Connection: Upgrade`,
+//! `Sec-WebSocket-Version: 13` (else `426`), a `Sec-WebSocket-Key` of 16
+//! bytes (else `400`); the `101` carries its `Sec-WebSocket-Accept`. No
+//! extension or subprotocol is agreed to. Then JSON text events both
+//! ways, each server event with an `event_id`:
+//!
+//! | client sends | server answers |
+//! | --- | --- |
+//! | (on connect) | `session.created` |
+//! | `session.update` | `session.updated`: the session with the event's fields merged in |
+//! | `conversation.item.create` | `conversation.item.created` (a user item's text is what an echo replies) |
+//! | `response.create` | `response.created`, one `response.output_text.delta` per token of the reply (cut as streamed chat replies are), `response.output_text.done`, `response.done` with the text and usage |
+//! | text that is not a JSON event, an unknown type, a binary message | an `error` event (`invalid_request_error`), and the session goes on |
+//! | a ping / a close | a pong / the same close, then the TCP close |
+//!
+//! Each `response.create` takes the next [`Answer`] of the route (the
+//! path rule for `{base}/realtime`, else the `?model=` rule, else the
+//! default, as for chat): its text ([`Answer::text`], or [`Answer::echo`]
+//! of the last user item), its delays, and its faults:
+//! [`reset_after`](Answer::reset_after) drops the connection (a TCP reset)
+//! after `response.created` and `n` more events,
+//! [`close_after`](Answer::close_after) closes the WebSocket with a code
+//! and reason there instead, [`error_after`](Answer::error_after) sends
+//! its body's `error` as an `error` event; an HTTP error answer
+//! ([`Answer::status`], [`Answer::rate_limited`], ...) becomes an `error`
+//! event, [`Answer::never`] leaves the response unanswered, and
+//! [`Answer::disconnect`] closes the connection without a close frame.
+//! The server takes client frames masked (as RFC 6455 §5.1 requires; an
+//! unmasked one fails the connection with 1002) and up to 1 MiB a
+//! message, and sends its own unmasked. A silent session ends after the
+//! [head timeout](MockServerBuilder::head_timeout). The handshake is
+//! recorded like any request (the client's events are not).
 //!
 //! # The server's own checks
 //!
@@ -141,8 +186,10 @@
 
 mod builder;
 mod compress;
+mod frames;
 mod http;
 pub(crate) mod multipart;
+mod realtime;
 mod record;
 mod render;
 mod script;

@@ -67,6 +67,9 @@ pub(crate) struct Chat {
     pub(crate) reset_after: Option<usize>,
     /// Send this error event after this many events past the first.
     pub(crate) error_after: Option<(usize, String)>,
+    /// Close the WebSocket with this code and reason after this many
+    /// events past the first (the Realtime endpoint only).
+    pub(crate) close_after: Option<(usize, u16, String)>,
 }
 
 /// Where a reply's text comes from.
@@ -105,6 +108,7 @@ impl Answer {
             flavour: Flavour::OpenAi,
             reset_after: None,
             error_after: None,
+            close_after: None,
         }))
     }
 
@@ -217,7 +221,8 @@ impl Answer {
     /// Resets the connection (a TCP RST) partway through the reply. A
     /// streamed reply sends its first event and then `n` more (tokens, for
     /// a plain text reply) before the reset; a plain reply sends its head
-    /// and half its body. The client sees an error, never a short reply
+    /// and half its body; a Realtime response sends `response.created`
+    /// and `n` more events. The client sees an error, never a short reply
     /// that looks whole.
     pub fn reset_after(mut self, n: usize) -> Self {
         if let Kind::Chat(chat) = &mut self.kind {
@@ -230,10 +235,25 @@ impl Answer {
     /// `n` more: `data: {body}` (a JSON text such as
     /// `{"error":{"message":"overloaded","type":"server_error"}}`), then the
     /// end of the body, with no `[DONE]`. This is how providers report a
-    /// failure once the `200` head is out. A plain reply ignores it.
+    /// failure once the `200` head is out. A plain reply ignores it; a
+    /// Realtime response sends the body's `error` as an `error` event
+    /// there, and no `response.done`.
     pub fn error_after(mut self, n: usize, body: impl Into<String>) -> Self {
         if let Kind::Chat(chat) = &mut self.kind {
             chat.error_after = Some((n, body.into()));
+        }
+        self
+    }
+
+    /// Closes a Realtime session's WebSocket (`GET /v1/realtime`) with
+    /// this close `code` and `reason` after the response's first event
+    /// (`response.created`) and `n` more, as a server that fails
+    /// mid-response does: `.close_after(1, 1011, "internal error")`. The
+    /// client sees the close frame with its code and reason, and no
+    /// `response.done`. HTTP chat replies ignore it.
+    pub fn close_after(mut self, n: usize, code: u16, reason: impl Into<String>) -> Self {
+        if let Kind::Chat(chat) = &mut self.kind {
+            chat.close_after = Some((n, code, reason.into()));
         }
         self
     }

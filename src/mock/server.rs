@@ -206,6 +206,9 @@ async fn respond(
     conn: u64,
     n: u64,
 ) -> bool {
+    if request.target.split('?').next() == Some(&format!("{}/realtime", shared.base)) {
+        return super::realtime::respond(stream, reader, request, shared, conn).await;
+    }
     let keep = request.keep_alive();
     let Request {
         method,
@@ -444,7 +447,7 @@ fn event_chunk(encoder: &mut Option<Encoder>, event: &[u8]) -> Vec<u8> {
 /// middlebox does. (tokio deprecates `set_linger` because a non-zero
 /// linger blocks the thread on drop; a zero one never does.)
 #[allow(deprecated)]
-fn reset(stream: &TcpStream) {
+pub(crate) fn reset(stream: &TcpStream) {
     let _ = stream.set_linger(Some(Duration::ZERO));
 }
 

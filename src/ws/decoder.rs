@@ -182,12 +182,11 @@ impl Decoder {
     /// Data payload bytes, as they arrive.
     fn take_data(&mut self, piece: &[u8]) -> Result<(), ProtocolError> {
         let partial = self.partial.expect("data payload inside a message");
-        let start = self.message.len();
         if partial.compressed {
-            self.inflate(piece)?;
-        } else {
-            self.message.extend_from_slice(piece);
+            return self.inflate(piece, partial.text);
         }
+        let start = self.message.len();
+        self.message.extend_from_slice(piece);
         if partial.text {
             self.utf8
                 .feed(&self.message[start..])
@@ -198,8 +197,16 @@ impl Decoder {
 
     /// Inflates `input` onto the end of the message, within the message
     /// limit (a small frame may inflate to a great deal: the limit is on
-    /// the output).
-    fn inflate(&mut self, mut input: &[u8]) -> Result<(), ProtocolError> {
+    /// the output), checking text as each step's output comes.
+    ///
+    /// The order of the checks is what makes the error the same however
+    /// the input was cut: each step's output is checked as UTF-8 before
+    /// the limit is, and before the next step can meet bad deflate data
+    /// (the inflater hands out the output decoded before an error, and
+    /// reports the error on the call after). A step never produces more
+    /// than one byte past the limit, so the bytes checked are the same
+    /// whatever the steps are.
+    fn inflate(&mut self, mut input: &[u8], text: bool) -> Result<(), ProtocolError> {
         let context = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
         let max = self.limits.max_message_bytes;
         loop {
@@ -219,12 +226,22 @@ impl Decoder {
                 }
             };
             self.message.truncate(start + progress.produced);
+            if text {
+                self.utf8
+                    .feed(&self.message[start..])
+                    .map_err(|_| ProtocolError::InvalidUtf8)?;
+            }
             if self.message.len() > max {
                 return Err(ProtocolError::MessageTooLarge);
             }
             input = &input[progress.consumed..];
             if progress.produced < room {
-                if input.is_empty() {
+                // All input taken is not the end: a call that produced
+                // output may hold back an error met in its last bits,
+                // reported on the next call. One more call, with no
+                // input, surfaces it now rather than when the next piece
+                // arrives (or never, at the end of the message).
+                if input.is_empty() && progress.produced == 0 {
                     return Ok(());
                 }
                 if progress.consumed == 0 && progress.produced == 0 {
@@ -251,7 +268,6 @@ impl Decoder {
     fn end_message(&mut self) -> Result<Message, ProtocolError> {
         let partial = self.partial.take().expect("a data frame ends a message");
         if partial.compressed {
-            let start = self.message.len();
             let context = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
             if context.inflate.is_done() {
                 // The message ended with a final block (RFC 7692
@@ -259,18 +275,13 @@ impl Decoder {
                 // message is a new stream over the same window.
                 context.inflate.start_message();
             } else {
-                self.inflate(&SYNC_FLUSH_TAIL)?;
+                self.inflate(&SYNC_FLUSH_TAIL, partial.text)?;
             }
             let context = self.deflate.as_mut().expect("checked above");
             if context.reset_each_message {
                 context.inflate.reset();
             } else if context.inflate.is_done() {
                 context.inflate.start_message();
-            }
-            if partial.text {
-                self.utf8
-                    .feed(&self.message[start..])
-                    .map_err(|_| ProtocolError::InvalidUtf8)?;
             }
         }
         let bytes = std::mem::take(&mut self.message);

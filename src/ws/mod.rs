@@ -22,6 +22,8 @@ mod utf8;
 mod tests;
 
 pub use client::WebSocketBuilder;
+// For the fuzz target (`fuzzing::ws_decoder`).
+pub(crate) use decoder::{Decoder, InflateContext};
 pub use handshake::HandshakeError;
 pub use sha1::accept_key;
 pub use socket::{WebSocket, WebSocketReader, WebSocketWriter};

@@ -267,3 +267,37 @@ fn deflate_output_is_bounded_by_the_message_limit() {
     );
     assert_eq!(error.map(ProtocolError::close_code), Some(1007));
 }
+
+#[test]
+fn compressed_text_fails_at_the_bad_byte_however_it_is_cut() {
+    // Found by the `ws_decoder` fuzz target: "Hello", then a compressed
+    // text frame whose inflated bytes turn invalid before its deflate
+    // data does. Whole, the frame was inflated to its end before its text
+    // was checked, so it failed with BadDeflate; in pieces of 4, the text
+    // was checked first and it failed with InvalidUtf8.
+    let hello = [0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00];
+    let bad = [
+        0xF2, 0x00, 0x11, 0x0A, 0x89, 0x07, 0xF2, 0x48, 0xCD, 0xC9, 0xC9, 0x07, 0x00, 0xC1,
+    ];
+    let bytes = [frame(true, true, 0x1, &hello), frame(true, true, 0x1, &bad)].concat();
+    let (messages, error) = run_split(Limits::default(), Some(false), &bytes);
+    assert_eq!(messages, [Message::text("Hello")]);
+    assert_eq!(error, Some(ProtocolError::InvalidUtf8));
+    // Invalid text in a stored block (FF FE) past a 1-byte message
+    // limit: whole, the limit was checked first (MessageTooLarge); byte
+    // by byte, the FF came alone and failed as text first.
+    let body = [0x00, 0x02, 0x00, 0xFD, 0xFF, 0xFF, 0xFE, 0x06];
+    // The same with the invalid text past the message limit: the limit
+    // decides, wherever the input is cut.
+    let limits = Limits::default().max_message_bytes(1);
+    let (_, error) = run_split(limits, Some(false), &frame(true, true, 0x1, &body));
+    assert_eq!(error, Some(ProtocolError::InvalidUtf8));
+    // Found next: a compressed frame cut short, whose last bits are a
+    // distance too far back. The inflater returns the output before the
+    // error and holds the error for its next call; whole, no next call
+    // came (the frame had not ended), so the error went unreported, while
+    // in pieces the next piece's call reported it.
+    let bytes = [0xC1, 0x07, 0xFB, 0x48, 0xCD, 0xC9, 0xCD];
+    let (_, error) = run_split(Limits::default(), Some(true), &bytes);
+    assert_eq!(error, Some(ProtocolError::BadDeflate));
+}
