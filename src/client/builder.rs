@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod connect;
+mod session;
 
 /// Builds a [`Client`].
 ///
@@ -47,6 +48,7 @@ pub struct ClientBuilder {
     dialer: crate::transport::tcp::Dialer,
     #[cfg(feature = "tls")]
     tls_options: crate::transport::tls_options::TlsOptions,
+    cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
 }
 
 impl Default for ClientBuilder {
@@ -80,6 +82,7 @@ impl Default for ClientBuilder {
             dialer: Default::default(),
             #[cfg(feature = "tls")]
             tls_options: Default::default(),
+            cookies: None,
         }
     }
 }
@@ -116,6 +119,7 @@ impl fmt::Debug for ClientBuilder {
             .field("proxies", &self.proxies)
             .field("https_only", &self.https_only)
             .field("dialer", &self.dialer)
+            .field("cookies", &self.cookies.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -487,6 +491,7 @@ impl ClientBuilder {
                 https_only: self.https_only,
                 codings: self.codings,
                 dialer: self.dialer,
+                cookies: self.cookies,
                 #[cfg(feature = "tls")]
                 tls,
             }),

@@ -1,0 +1,36 @@
+//! The builder's settings for what each request carries beyond its own
+//! fields and what the client notes of each exchange: cookies, `Referer`,
+//! the case of header names on the wire, and the verbose log. By
+//! reqwest's names.
+
+use super::ClientBuilder;
+use crate::cookie::{CookieStore, Jar};
+use std::sync::Arc;
+
+impl ClientBuilder {
+    /// Keeps cookies in a [`Jar`] of the client's own (default: off, as
+    /// in reqwest): every response's `Set-Cookie` fields are stored, on
+    /// every redirect hop, and every request sends the cookies the jar
+    /// holds for it in one `Cookie` field. See [`crate::cookie`] for the
+    /// rules, among them brisk's policy for `Domain` (cookies are always
+    /// host-only: no supercookies) and what happens to a `Cookie` field the
+    /// request sets itself (it is sent alone). `false` removes a jar or
+    /// provider set before.
+    ///
+    /// ```
+    /// let client = brisk::Client::builder().cookie_store(true).build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    pub fn cookie_store(mut self, on: bool) -> Self {
+        self.cookies = on.then(|| Arc::new(Jar::default()) as Arc<dyn CookieStore>);
+        self
+    }
+
+    /// Keeps cookies in `store`: a [`Jar`] shared with other clients or
+    /// filled beforehand, or a [`CookieStore`] of your own. Replaces
+    /// [`cookie_store`](Self::cookie_store)'s jar.
+    pub fn cookie_provider<C: CookieStore + 'static>(mut self, store: Arc<C>) -> Self {
+        self.cookies = Some(store);
+        self
+    }
+}
