@@ -49,6 +49,7 @@ pub struct ClientBuilder {
     #[cfg(feature = "tls")]
     tls_options: crate::transport::tls_options::TlsOptions,
     cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
+    referer: bool,
 }
 
 impl Default for ClientBuilder {
@@ -83,6 +84,7 @@ impl Default for ClientBuilder {
             #[cfg(feature = "tls")]
             tls_options: Default::default(),
             cookies: None,
+            referer: true,
         }
     }
 }
@@ -492,6 +494,7 @@ impl ClientBuilder {
                 codings: self.codings,
                 dialer: self.dialer,
                 cookies: self.cookies,
+                referer: self.referer,
                 #[cfg(feature = "tls")]
                 tls,
             }),

@@ -164,6 +164,8 @@ pub(crate) struct Shared {
     /// The cookie jar ([`ClientBuilder::cookie_store`],
     /// [`ClientBuilder::cookie_provider`]).
     pub(crate) cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
+    /// Send `Referer` on redirect hops ([`ClientBuilder::referer`]).
+    pub(crate) referer: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

@@ -33,4 +33,15 @@ impl ClientBuilder {
         self.cookies = Some(store);
         self
     }
+
+    /// Sends a `Referer` field on each redirect hop, naming the URL that
+    /// redirected (default: on, as in reqwest). Its user name, password
+    /// and fragment are left out, and none is sent from an `https` page to
+    /// an `http` one (where it would travel in clear); a `Referer` from an
+    /// earlier hop is then removed too. A `Referer` the request sets
+    /// itself goes on the first hop as set, and is replaced on the next.
+    pub fn referer(mut self, on: bool) -> Self {
+        self.referer = on;
+        self
+    }
 }
