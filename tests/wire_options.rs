@@ -64,3 +64,63 @@ async fn referer_false_sends_none() {
     assert!(second.request_line().starts_with("GET /landing "));
     assert_eq!(second.header("referer"), None, "{}", second.head);
 }
+
+/// Sends one POST with fields in several cases through `client` and
+/// returns the request exactly as the server read it.
+async fn head_and_body(client: Client) -> (String, Vec<u8>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let server = Scripted::start(move |stream, _| {
+        let tx = tx.clone();
+        async move {
+            serve_each(stream, |req: &Received| {
+                let _ = tx.send(req.clone());
+                b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec()
+            })
+            .await
+        }
+    })
+    .await;
+    client
+        .post(server.url("/up-load?x-y=z"))
+        .header("x-request-id", "AbC-1")
+        .header("content-TYPE", "text/plain")
+        .header("X-API-KEY", "k")
+        .body("lower-case: body\r\n")
+        .send()
+        .await
+        .unwrap();
+    let req = rx.recv().await.unwrap();
+    let host = format!("127.0.0.1:{}", server.addr.port());
+    (req.head.replace(&host, "HOST"), req.body)
+}
+
+#[tokio::test]
+async fn title_cased_names_on_the_wire_and_nothing_else_changed() {
+    let client = |title: bool| {
+        let mut b = Client::builder()
+            .default_header("x-tenant", "blue")
+            .user_agent("ua/1");
+        if title {
+            b = b.http1_title_case_headers();
+        }
+        b.build().unwrap()
+    };
+    let (plain, plain_body) = head_and_body(client(false)).await;
+    let (titled, titled_body) = head_and_body(client(true)).await;
+    assert_eq!(
+        titled,
+        "POST /up-load?x-y=z HTTP/1.1\r\nHost: HOST\r\nUser-Agent: ua/1\r\nAccept: */*\r\n\
+         X-Tenant: blue\r\nAccept-Encoding: gzip, deflate\r\nX-Request-Id: AbC-1\r\n\
+         Content-Type: text/plain\r\nX-Api-Key: k\r\nContent-Length: 18\r\n\r\n"
+    );
+    // Without the setting, each name goes as given; only case differs.
+    assert!(plain.contains("\r\nx-request-id: AbC-1\r\n"), "{plain}");
+    assert!(
+        plain.contains("\r\ncontent-TYPE: text/plain\r\n"),
+        "{plain}"
+    );
+    assert!(plain.contains("\r\nX-API-KEY: k\r\n"), "{plain}");
+    assert_eq!(plain.to_ascii_lowercase(), titled.to_ascii_lowercase());
+    assert_eq!(titled_body, b"lower-case: body\r\n");
+    assert_eq!(plain_body, titled_body);
+}

@@ -50,6 +50,7 @@ pub struct ClientBuilder {
     tls_options: crate::transport::tls_options::TlsOptions,
     cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
     referer: bool,
+    title_case_headers: bool,
 }
 
 impl Default for ClientBuilder {
@@ -85,6 +86,7 @@ impl Default for ClientBuilder {
             tls_options: Default::default(),
             cookies: None,
             referer: true,
+            title_case_headers: false,
         }
     }
 }
@@ -95,6 +97,7 @@ impl fmt::Debug for ClientBuilder {
             fields: HeaderMap::new(),
             sensitive: self.sensitive.clone(),
             accept_encoding: None,
+            title_case: false,
         };
         // Marked sensitive, a value shows as `Sensitive`.
         let headers: HeaderMap = self
@@ -476,6 +479,7 @@ impl ClientBuilder {
             fields: fixed_headers,
             sensitive: self.sensitive,
             accept_encoding,
+            title_case: self.title_case_headers,
         };
         default_headers.validate()?;
         Ok(Client {

@@ -488,6 +488,7 @@ mod tests {
             fields: map(&[("Proxy-Authorization", "Basic default")]),
             sensitive: Vec::new(),
             accept_encoding: None,
+            title_case: false,
         };
         let mut out = Vec::new();
         req.encode_head(&defaults, via, &mut out);

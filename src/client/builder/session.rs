@@ -44,4 +44,16 @@ impl ClientBuilder {
         self.referer = on;
         self
     }
+
+    /// Writes header names title-cased on the wire (`content-type` goes
+    /// out as `Content-Type`, `x-request-id` as `X-Request-Id`), for
+    /// servers that wrongly read names with case (reqwest's
+    /// `http1_title_case_headers`). Only the bytes sent change: the
+    /// request's [`HeaderMap`](crate::header::HeaderMap), hooks and
+    /// traces see names as given. Without it, brisk sends each name in the
+    /// case it was given (its own fields title-cased already).
+    pub fn http1_title_case_headers(mut self) -> Self {
+        self.title_case_headers = true;
+        self
+    }
 }
