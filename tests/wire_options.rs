@@ -124,3 +124,75 @@ async fn title_cased_names_on_the_wire_and_nothing_else_changed() {
     assert_eq!(titled_body, b"lower-case: body\r\n");
     assert_eq!(plain_body, titled_body);
 }
+
+/// The `WireHead` events a client's hook got: (sent, text).
+type Heads = std::sync::Arc<std::sync::Mutex<Vec<(bool, String)>>>;
+
+fn logging_client(verbose: bool, heads: &Heads) -> Client {
+    let heads = heads.clone();
+    Client::builder()
+        .connection_verbose(verbose)
+        .on_event(move |event| {
+            if let brisk::Event::WireHead { sent, text, .. } = event {
+                heads.lock().unwrap().push((*sent, text.to_string()));
+            }
+        })
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn connection_verbose_hands_the_hook_both_heads_with_secrets_hidden() {
+    let server = Scripted::start(|stream, _| async move {
+        serve_each(stream, |_| {
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nSet-Cookie: sid=s3cret\r\nX-Served-By: a\r\n\r\nok"
+                .to_vec()
+        })
+        .await
+    })
+    .await;
+    let heads = Heads::default();
+    let client = logging_client(true, &heads);
+    let resp = client
+        .get(server.url("/v?q=1"))
+        .bearer_auth("tok-123")
+        .header("X-Trace", "t1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.text().await.unwrap(), "ok");
+    let heads = heads.lock().unwrap().clone();
+    assert_eq!(heads.len(), 2, "{heads:?}");
+    let (sent, request) = &heads[0];
+    assert!(*sent);
+    let host = format!("Host: 127.0.0.1:{}", server.addr.port());
+    assert!(
+        request.starts_with(&format!("GET /v?q=1 HTTP/1.1\n{host}\n")),
+        "{request}"
+    );
+    assert!(request.contains("\nX-Trace: t1"), "{request}");
+    assert!(request.contains("\nAuthorization: Sensitive"), "{request}");
+    assert!(
+        !request.contains("tok-123") && !request.contains('\r'),
+        "{request}"
+    );
+    let (sent, response) = &heads[1];
+    assert!(!*sent);
+    assert_eq!(
+        response,
+        "HTTP/1.1 200 OK\ncontent-length: 2\nset-cookie: Sensitive\nx-served-by: a"
+    );
+
+    // Off (the default), the hook gets no heads.
+    let quiet = Heads::default();
+    let client = logging_client(false, &quiet);
+    client
+        .get(server.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(quiet.lock().unwrap().is_empty());
+}

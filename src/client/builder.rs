@@ -51,6 +51,7 @@ pub struct ClientBuilder {
     cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
     referer: bool,
     title_case_headers: bool,
+    verbose: bool,
 }
 
 impl Default for ClientBuilder {
@@ -87,6 +88,7 @@ impl Default for ClientBuilder {
             cookies: None,
             referer: true,
             title_case_headers: false,
+            verbose: false,
         }
     }
 }
@@ -499,6 +501,7 @@ impl ClientBuilder {
                 dialer: self.dialer,
                 cookies: self.cookies,
                 referer: self.referer,
+                verbose: self.verbose,
                 #[cfg(feature = "tls")]
                 tls,
             }),

@@ -13,6 +13,7 @@
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
 //! | `bytes_stream.rs` | [`BytesStream`]: the body as a stream of chunks, on `Response::chunk` |
+//! | `verbose.rs` | the heads as text for the hook, under `connection_verbose` |
 //! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
 //!
 //! The arrows run one way: `call` uses `exchange`, `redirect` and
@@ -31,6 +32,7 @@ mod redirect;
 mod request;
 mod request_builder;
 mod response;
+mod verbose;
 
 pub(crate) use crate::events::Timings;
 pub(crate) use crate::status::StatusCode;
@@ -166,6 +168,9 @@ pub(crate) struct Shared {
     pub(crate) cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
     /// Send `Referer` on redirect hops ([`ClientBuilder::referer`]).
     pub(crate) referer: bool,
+    /// Hand the hook each head as text
+    /// ([`ClientBuilder::connection_verbose`]).
+    pub(crate) verbose: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

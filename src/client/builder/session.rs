@@ -56,4 +56,17 @@ impl ClientBuilder {
         self.title_case_headers = true;
         self
     }
+
+    /// Hands the hook set with [`on_event`](Self::on_event) each
+    /// request head as written and each response head as read, as
+    /// [`Event::WireHead`](crate::Event::WireHead) (reqwest's
+    /// `connection_verbose`, which logs the connection's bytes at the
+    /// `TRACE` level of the `log` crate; brisk has no logger, so its hook
+    /// is the log). Heads only, never bodies; sensitive values, such as
+    /// `Authorization` and `Cookie`, are shown as `Sensitive`. Off by
+    /// default; off, or without a hook, it costs one branch per head.
+    pub fn connection_verbose(mut self, on: bool) -> Self {
+        self.verbose = on;
+        self
+    }
 }
