@@ -412,3 +412,25 @@ async fn a_cookie_provider_sees_every_hop() {
         ]
     );
 }
+
+#[cfg(feature = "ws")]
+#[tokio::test]
+async fn a_websocket_handshake_takes_and_sends_the_jars_cookies() {
+    // Refuses every handshake, setting a cookie: the next one must carry
+    // it.
+    let (server, mut rx) =
+        server(|_| "HTTP/1.1 403 Forbidden\r\nSet-Cookie: ws=1\r\n".into()).await;
+    let client = jar_client(server.addr, &[]);
+    let url = format!("ws://{}/socket", server.addr);
+    let refused = client.websocket(&url).connect().await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(403));
+    assert_eq!(rx.recv().await.unwrap().header("cookie"), None);
+    client.websocket(&url).connect().await.unwrap_err();
+    let second = rx.recv().await.unwrap();
+    assert!(
+        second.head.contains("Upgrade: websocket"),
+        "{}",
+        second.head
+    );
+    assert_eq!(second.header("cookie"), Some("ws=1"), "{}", second.head);
+}
