@@ -127,6 +127,9 @@ impl fmt::Debug for ClientBuilder {
             .field("https_only", &self.https_only)
             .field("dialer", &self.dialer)
             .field("cookies", &self.cookies.is_some())
+            .field("referer", &self.referer)
+            .field("title_case_headers", &self.title_case_headers)
+            .field("verbose", &self.verbose)
             .finish_non_exhaustive()
     }
 }

@@ -15,10 +15,12 @@
 //!
 //! - **Admit**: the host's circuit breaker lets the attempt go (or the
 //!   call fails at once, circuit open); the cookie jar's field goes on
-//!   (`cookies.rs`); the hook sees `RequestStart` and may set headers; the head is validated; the budget gets its deposit.
+//!   (`cookies.rs`); the hook sees `RequestStart` and may set headers;
+//!   the head is validated; the budget gets its deposit.
 //! - **Attempt**: one exchange (`exchange.rs`); the breaker records how it
-//!   went, and the cookie jar takes the head's `Set-Cookie`. A head below 400 goes straight to Finish: the success path asks
-//!   the policy nothing.
+//!   went, and the cookie jar takes the head's `Set-Cookie`. A head below
+//!   400 goes straight to Finish: the success path asks the policy
+//!   nothing.
 //! - **Decide**: the policy is asked once. A retry it grants then meets
 //!   the body veto (the body read ahead, bounded) and the host's budget,
 //!   in that order; what survives is a Wait, anything else is the answer.
