@@ -157,8 +157,7 @@ impl Jar {
 
     /// Cookies in the jar now, expired ones included until the next
     /// request to their host.
-    #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         lock(&self.store).total
     }
 }

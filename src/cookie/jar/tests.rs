@@ -61,7 +61,7 @@ fn domain_attributes_other_than_the_host_are_refused() {
         0,
     );
     set(&jar, "http://www.example.com/", "tld=1; Domain=com", 0);
-    assert_eq!(jar.len(), 0);
+    assert_eq!(jar.count(), 0);
     for to in [
         "http://b.co.uk/",
         "http://a.co.uk/",
@@ -90,7 +90,7 @@ fn ip_hosts_take_only_their_own_address() {
     set(&jar, "http://127.0.0.1/", "a=1; Domain=0.0.1", 0);
     set(&jar, "http://127.0.0.1/", "b=1; Domain=127.0.0.2", 0);
     set(&jar, "http://10.1.2.3/", "c=1; Domain=2.3", 0);
-    assert_eq!(jar.len(), 0);
+    assert_eq!(jar.count(), 0);
     set(&jar, "http://127.0.0.1/", "d=1; Domain=127.0.0.1", 0);
     set(&jar, "http://127.0.0.1/", "e=1", 0);
     assert_eq!(
@@ -165,7 +165,7 @@ fn max_age_and_expires() {
         Some("short=1; session=1")
     );
     assert_eq!(sent(&jar, "http://h/", 10).as_deref(), Some("session=1"));
-    assert_eq!(jar.len(), 1, "the expired cookie was dropped");
+    assert_eq!(jar.count(), 1, "the expired cookie was dropped");
 
     // Max-Age wins over Expires, in either order.
     set(
@@ -206,7 +206,7 @@ fn max_age_and_expires() {
         61,
     );
     assert_eq!(sent(&jar, "http://h/", 61), None);
-    assert_eq!(jar.len(), 0);
+    assert_eq!(jar.count(), 0);
 
     // An Expires in the future is kept until then; a bad date is ignored.
     set(
@@ -275,7 +275,7 @@ fn name_prefixes_are_enforced() {
         0,
     );
     set(&jar, "https://h/", "__host-d=1", 0);
-    assert_eq!(jar.len(), 0);
+    assert_eq!(jar.count(), 0);
     set(&jar, "https://h/", "__Secure-a=1; Secure", 0);
     set(&jar, "https://h/", "__Host-b=1; Secure; Path=/", 0);
     assert_eq!(
@@ -297,10 +297,10 @@ fn oversized_cookies_are_ignored() {
     let jar = Jar::new();
     let big = format!("n={}", "v".repeat(MAX_NAME_VALUE_BYTES));
     set(&jar, "http://h/", &big, 0);
-    assert_eq!(jar.len(), 0);
+    assert_eq!(jar.count(), 0);
     let fits = format!("n={}", "v".repeat(MAX_NAME_VALUE_BYTES - 1));
     set(&jar, "http://h/", &fits, 0);
-    assert_eq!(jar.len(), 1);
+    assert_eq!(jar.count(), 1);
 }
 
 #[test]
@@ -312,13 +312,13 @@ fn per_host_limit_evicts_the_least_recently_used() {
     // c0 is sent (used), so c1 is now the least recently used.
     assert_eq!(sent(&jar, "http://h/p0", 1).as_deref(), Some("c0=1"));
     set(&jar, "http://h/", "new=1; Path=/new", 2);
-    assert_eq!(jar.len(), MAX_COOKIES_PER_HOST);
+    assert_eq!(jar.count(), MAX_COOKIES_PER_HOST);
     assert_eq!(sent(&jar, "http://h/p0", 3).as_deref(), Some("c0=1"));
     assert_eq!(sent(&jar, "http://h/p1", 3), None);
     assert_eq!(sent(&jar, "http://h/new", 3).as_deref(), Some("new=1"));
     // Expired cookies go before any live one.
     set(&jar, "http://h/", "brief=1; Path=/b; Max-Age=1", 4);
-    assert_eq!(jar.len(), MAX_COOKIES_PER_HOST);
+    assert_eq!(jar.count(), MAX_COOKIES_PER_HOST);
     assert_eq!(sent(&jar, "http://h/p2", 4), None, "p2 made room for brief");
     set(&jar, "http://h/", "late=1; Path=/late", 10);
     assert_eq!(sent(&jar, "http://h/p3", 10).as_deref(), Some("c3=1"));
@@ -339,7 +339,7 @@ fn the_jar_as_a_whole_is_bounded() {
             );
         }
     }
-    assert_eq!(jar.len(), MAX_COOKIES);
+    assert_eq!(jar.count(), MAX_COOKIES);
     // The first hosts' cookies, the least recently used, went first.
     assert_eq!(sent(&jar, "http://h0/0", 1), None);
     let last = format!("http://h{}/0", hosts - 1);
