@@ -434,3 +434,27 @@ async fn a_websocket_handshake_takes_and_sends_the_jars_cookies() {
     );
     assert_eq!(second.header("cookie"), Some("ws=1"), "{}", second.head);
 }
+
+/// Found by the cookie fuzz target: a nameless cookie is sent as its value
+/// alone, so `=sid=evil` would reach the server as a cookie named `sid`.
+#[tokio::test]
+async fn a_nameless_cookie_with_equals_is_refused() {
+    let (server, mut rx) = server(|line| {
+        if line.starts_with("GET /set ") {
+            "Set-Cookie: =sid=evil\r\n".into()
+        } else if line.starts_with("GET /bare ") {
+            "Set-Cookie: bare\r\n".into()
+        } else {
+            String::new()
+        }
+    })
+    .await;
+    let client = jar_client(server.addr, &[]);
+    get(&client, &server.url("/set"), &mut rx).await;
+    let req = get(&client, &server.url("/next"), &mut rx).await;
+    assert_eq!(req.header("cookie"), None, "{}", req.head);
+    // A nameless cookie without `=` is kept, and sent as its value.
+    get(&client, &server.url("/bare"), &mut rx).await;
+    let req = get(&client, &server.url("/next"), &mut rx).await;
+    assert_eq!(req.header("cookie"), Some("bare"), "{}", req.head);
+}

@@ -192,6 +192,14 @@ fn admit(cookie: &Cookie<'_>, url: &Url, now: SystemTime) -> Option<Incoming> {
     {
         return None;
     }
+    // A cookie without a name is sent as its value alone, so a value with
+    // `=` in it would reach the server as another cookie's name and value:
+    // `=sid=evil` from plain http would read as `sid=evil`, beside (or
+    // instead of) a Secure `sid` that http could not touch. Refused, as
+    // browsers do.
+    if cookie.name.is_empty() && cookie.value.contains('=') {
+        return None;
+    }
     // §5.7 steps 20–21: the name prefixes promise what the cookie is.
     let prefixed = |prefix: &str| {
         let name = if cookie.name.is_empty() {

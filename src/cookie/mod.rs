@@ -71,6 +71,10 @@
 //!   is easier to reason about). The jar still stores what the response
 //!   sets. After a redirect to another origin, the caller's `Cookie` is
 //!   dropped (it is a credential), and the jar's go instead.
+//! - **Nameless cookies.** `Set-Cookie: token` (no `=`) is a cookie with
+//!   an empty name, sent back as `token` (RFC 6265bis). One whose value
+//!   holds `=` (`Set-Cookie: =sid=evil`) is refused: sent as its value, it
+//!   would read as a cookie named `sid`.
 //! - **Not parsed:** non-UTF-8 fields and fields with control characters
 //!   are ignored whole; quotes around a value are kept as sent.
 

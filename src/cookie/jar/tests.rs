@@ -293,6 +293,18 @@ fn nameless_cookies_are_sent_as_their_value() {
 }
 
 #[test]
+fn a_nameless_cookie_cannot_pose_as_a_named_one() {
+    // Found by the cookie fuzz target: `=sid=evil` has no name, so it is
+    // sent as its value, which a server reads as `sid=evil`.
+    let jar = Jar::new();
+    set(&jar, "https://h/", "sid=1; Secure", 0);
+    set(&jar, "http://h/", "=sid=evil", 0);
+    set(&jar, "https://h/", "=x=y", 0);
+    assert_eq!(sent(&jar, "https://h/", 0).as_deref(), Some("sid=1"));
+    assert_eq!(sent(&jar, "http://h/", 0), None);
+}
+
+#[test]
 fn oversized_cookies_are_ignored() {
     let jar = Jar::new();
     let big = format!("n={}", "v".repeat(MAX_NAME_VALUE_BYTES));
