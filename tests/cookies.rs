@@ -271,8 +271,14 @@ async fn supercookies_are_refused() {
     get(&client, &at("a.co.uk", "/suffix"), &mut rx).await;
     get(&client, &at("www.example.com", "/parent"), &mut rx).await;
     get(&client, &server.url("/ip"), &mut rx).await;
-    // Ignored whole: not even the host that sent them gets them back.
-    for host in names.iter().chain(&["127.0.0.1"]) {
+    // A parent Domain (a public suffix or not: brisk cannot tell) is kept
+    // host-only: only the host that set the cookie gets it back.
+    let req = get(&client, &at("a.co.uk", "/"), &mut rx).await;
+    assert_eq!(req.header("cookie"), Some("super=1; super2=1"));
+    let req = get(&client, &at("www.example.com", "/"), &mut rx).await;
+    assert_eq!(req.header("cookie"), Some("parent=1"));
+    // A Domain the IP host does not match is ignored whole.
+    for host in ["b.co.uk", "example.com", "api.example.com", "127.0.0.1"] {
         let req = get(&client, &at(host, "/"), &mut rx).await;
         assert_eq!(req.header("cookie"), None, "{host}: {}", req.head);
     }

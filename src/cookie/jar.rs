@@ -175,6 +175,23 @@ impl CookieStore for Jar {
     }
 }
 
+/// Whether `url`'s host domain-matches a `Domain` attribute (RFC 6265bis
+/// §5.1.3, ASCII case ignored): the same host, or, for a name (never an IP
+/// address), a name ending in `.` and the attribute.
+fn domain_matches(url: &Url, domain: &str) -> bool {
+    let host = url.host_text();
+    if host.eq_ignore_ascii_case(domain) {
+        return true;
+    }
+    let Some(name) = url.domain() else {
+        return false;
+    };
+    name.len() > domain.len() + 1
+        && name.as_bytes()[name.len() - domain.len() - 1] == b'.'
+        && name[name.len() - domain.len()..].eq_ignore_ascii_case(domain)
+        && !domain.is_empty()
+}
+
 /// What a cookie received from `url` becomes in the jar, or `None` if it
 /// is refused (RFC 6265bis §5.7, with brisk's policy for `Domain`). An
 /// expired one is returned too: storing it deletes its namesake.
@@ -184,12 +201,14 @@ fn admit(cookie: &Cookie<'_>, url: &Url, now: SystemTime) -> Option<Incoming> {
     if cookie.secure && !https {
         return None;
     }
-    // No supercookies: a Domain other than the host itself is refused;
-    // one equal to it makes no difference (the cookie stays host-only).
-    if cookie
-        .domain
-        .is_some_and(|d| !d.eq_ignore_ascii_case(url.host_text()))
-    {
+    // No supercookies: every cookie is host-only. A Domain equal to the
+    // host, or naming a parent of it (`example.com` from `www.example.com`,
+    // but also `co.uk` from `a.co.uk`: without the public suffix list the
+    // two cannot be told apart), is kept on the host that set it and never
+    // widened. A Domain the host does not domain-match (another name, or
+    // anything but the address itself for an IP host) is refused, as
+    // RFC 6265bis §5.7 says.
+    if cookie.domain.is_some_and(|d| !domain_matches(url, d)) {
         return None;
     }
     // A cookie without a name is sent as its value alone, so a value with

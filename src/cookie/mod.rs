@@ -28,12 +28,15 @@
 //!   refuse one for a public suffix such as `co.uk`, which takes the
 //!   public suffix list: brisk does not carry it. So a cookie is only
 //!   ever sent back to the host that set it. A `Domain` attribute equal
-//!   to that host (ignoring case and a leading dot) changes nothing; any
-//!   other `Domain`, a parent (`Domain=example.com` from
-//!   `www.example.com`), a public suffix (`Domain=co.uk` from
-//!   `a.co.uk`), or another IP address, makes the jar **ignore the
-//!   cookie**. A site that shares a login cookie across its subdomains
-//!   this way does not get it shared through brisk; set it on each host
+//!   to that host, or naming a parent of it (`Domain=example.com` from
+//!   `www.example.com`, and just as well `Domain=co.uk` from `a.co.uk`:
+//!   without the list the two look alike), is accepted but never widens
+//!   the cookie: it stays **host-only** on the host that set it, so a
+//!   public suffix can never be given a cookie. A `Domain` the host does
+//!   not match (another name, a child of the host, or any other address
+//!   for an IP host) makes the jar **ignore the cookie**, as RFC 6265bis
+//!   says. A site that shares a login cookie across its subdomains this
+//!   way gets it back on the host that set it only; add it for the others
 //!   with [`Jar::add_cookie_str`] if you need to.
 //! - **Hosts, not ports.** As RFC 6265 says, cookies belong to a host
 //!   whatever the port or scheme: one set by `http://h:8080` goes to

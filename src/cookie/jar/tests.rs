@@ -37,9 +37,10 @@ fn a_cookie_goes_back_to_its_host_only() {
 }
 
 #[test]
-fn domain_attributes_other_than_the_host_are_refused() {
+fn a_parent_domain_stays_host_only_and_others_are_refused() {
     let jar = Jar::new();
-    // Public suffixes, parents, siblings and children: all ignored.
+    // Public suffixes and parents: kept, but only for the host that set
+    // them (without the public suffix list they cannot be told apart).
     set(&jar, "http://a.co.uk/", "super=1; Domain=co.uk", 0);
     set(&jar, "http://a.co.uk/", "dot=1; Domain=.co.uk", 0);
     set(
@@ -48,28 +49,44 @@ fn domain_attributes_other_than_the_host_are_refused() {
         "parent=1; Domain=.example.com",
         0,
     );
-    set(
-        &jar,
-        "http://www.example.com/",
-        "parent2=1; Domain=example.com",
-        0,
-    );
-    set(
-        &jar,
-        "http://www.example.com/",
-        "child=1; Domain=x.www.example.com",
-        0,
-    );
     set(&jar, "http://www.example.com/", "tld=1; Domain=com", 0);
-    assert_eq!(jar.count(), 0);
+    assert_eq!(jar.count(), 4);
+    assert_eq!(
+        sent(&jar, "http://a.co.uk/", 0).as_deref(),
+        Some("super=1; dot=1")
+    );
+    assert_eq!(
+        sent(&jar, "http://www.example.com/", 0).as_deref(),
+        Some("parent=1; tld=1")
+    );
     for to in [
         "http://b.co.uk/",
-        "http://a.co.uk/",
+        "http://co.uk/",
         "http://example.com/",
-        "http://www.example.com/",
+        "http://api.example.com/",
+        "http://x.www.example.com/",
+        "http://other.com/",
     ] {
         assert_eq!(sent(&jar, to, 0), None, "{to}");
     }
+    // A Domain the host does not match: a child, a sibling, another name,
+    // a suffix not on a label boundary. Ignored.
+    for domain in [
+        "x.www.example.com",
+        "api.example.com",
+        "other.com",
+        "ww.example.com",
+        "w.example.com",
+    ] {
+        set(
+            &jar,
+            "http://www.example.com/",
+            &format!("no=1; Domain={domain}"),
+            0,
+        );
+    }
+    set(&jar, "http://www.example.com/", "no=1; Domain=mple.com", 0);
+    assert_eq!(jar.count(), 4);
     // Equal to the host (any case, leading dot): kept, host-only.
     set(
         &jar,
@@ -79,7 +96,7 @@ fn domain_attributes_other_than_the_host_are_refused() {
     );
     assert_eq!(
         sent(&jar, "http://www.example.com/", 0).as_deref(),
-        Some("same=1")
+        Some("parent=1; tld=1; same=1")
     );
     assert_eq!(sent(&jar, "http://x.www.example.com/", 0), None);
 }
