@@ -22,7 +22,7 @@ FUZZ = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(FUZZ)
 TARGETS = ["response_head", "response_stream", "chunked", "request_encode",
            "url", "sse", "differential_httparse", "multipart_form",
-           "ws_decoder"]
+           "ws_decoder", "cookie"]
 
 
 def cases():
@@ -162,6 +162,18 @@ def main():
         "no_head": b"b\n--b\r\n\r\ndata\r\n--b--",
     }
     hand["ws_decoder"] = ws_seeds()
+    # cookie: Set-Cookie fields, one a line; an odd first byte means they
+    # came from http://, else https://.
+    hand["cookie"] = {
+        "attributes": b"sid=abc; Path=/; Secure; HttpOnly; SameSite=Lax\nsid=plain; Max-Age=60\n"
+                      b"old=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT",
+        "http_domains": b"\x01a=1; Domain=h.example\nb=2; Domain=.example\n"
+                        b"__Host-c=3; Secure; Path=/\nnameless\n=\n"
+                        b"d=4; Expires=Sunday, 06-Nov-94 08:49:37 GMT; Max-Age=-1",
+        "limits": b"e=5; expires=Fri, 31 Dec 9999 23:59:59 GMT\n"
+                  b"f=6; Max-Age=99999999999999999999\ng=7; Path=/a; path=relative\n"
+                  b"h=\t8\t; samesite=strict",
+    }
     for target, files in hand.items():
         for name, data in files.items():
             seeds[target][name] = data

@@ -99,6 +99,40 @@ pub enum Event<'a> {
         /// `retry-after-ms`).
         hinted: bool,
     },
+    /// A head as it went on the wire or came off it, as text, with
+    /// [`ClientBuilder::connection_verbose`](crate::ClientBuilder::connection_verbose)
+    /// on (and only then): the request head as written (after the
+    /// [`RequestStart`](Event::RequestStart) hook's changes, in the case
+    /// the wire gets), then the final response head as read. One line per
+    /// field, joined by `\n`, without the CRLFs; the values of credential
+    /// fields (`Authorization`, `Cookie`, `Set-Cookie`, `Proxy-Authorization`,
+    /// API keys) and of any marked sensitive show as `Sensitive`. Bodies
+    /// are never shown.
+    ///
+    /// ```
+    /// let client = brisk::Client::builder()
+    ///     .connection_verbose(true)
+    ///     .on_event(|event| {
+    ///         if let brisk::Event::WireHead { sent, text, .. } = event {
+    ///             let arrow = if *sent { "> " } else { "< " };
+    ///             for line in text.lines() {
+    ///                 eprintln!("{arrow}{line}");
+    ///             }
+    ///         }
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), brisk::Error>(())
+    /// ```
+    WireHead {
+        /// The URL of this hop.
+        url: &'a Url,
+        /// Which attempt.
+        attempt: u32,
+        /// `true` for the request head, `false` for the response head.
+        sent: bool,
+        /// The head, one line per field.
+        text: &'a str,
+    },
     /// A host's circuit breaker changed state.
     Circuit {
         /// The host's origin (`scheme://host:port`).

@@ -4,6 +4,7 @@
 //! that `cargo fuzz` reports it. The same functions replay the seed
 //! corpora in `cargo test`, on stable Rust.
 
+mod cookie;
 mod h1;
 #[cfg(feature = "compression")]
 mod inflate;
@@ -13,6 +14,7 @@ mod url;
 #[cfg(feature = "ws")]
 mod ws;
 
+pub use self::cookie::cookie;
 pub use self::h1::{chunked, read_head, response_head, response_stream, HeadReading};
 #[cfg(feature = "compression")]
 pub use self::inflate::{

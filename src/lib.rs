@@ -63,8 +63,8 @@
 //!
 //! - Not HTTP/2 or HTTP/3, and not a server.
 //! - No SOCKS or TLS-to-the-proxy (plain `http://` proxies only; see
-//!   [Proxies](#proxies)), no cookie jar, and of the compressed codings
-//!   only gzip and deflate (decoded transparently with the `compression`
+//!   [Proxies](#proxies)), and of the compressed codings only gzip and
+//!   deflate (decoded transparently with the `compression`
 //!   feature, on by default: see [`ClientBuilder::gzip`]).
 //!
 //! # Uploads
@@ -78,6 +78,17 @@
 //! with [`Response::bytes_stream`], whose own `next().await` needs no
 //! futures crate (feature `futures-stream`: a `futures_core::Stream`, and
 //! `Body::wrap_stream`).
+//!
+//! # Cookies
+//!
+//! Off by default, as in reqwest: [`ClientBuilder::cookie_store`] keeps a
+//! [`cookie::Jar`] (RFC 6265bis) that stores every response's
+//! `Set-Cookie`, on each redirect hop, and sends its cookies back;
+//! [`ClientBuilder::cookie_provider`] takes any [`cookie::CookieStore`].
+//! Without a public suffix list, the jar keeps every cookie host-only and
+//! ignores a `Domain` attribute naming another host, so no server can set
+//! a cookie for a public suffix such as `co.uk` (see [`cookie`]).
+//! [`Response::cookies`] reads a response's cookies, jar or not.
 //!
 //! # Typed JSON, query and form
 //!
@@ -289,6 +300,7 @@ mod chars;
 pub mod chat;
 mod client;
 mod conn;
+pub mod cookie;
 mod deadline;
 mod error;
 mod events;

@@ -14,9 +14,11 @@
 //! re-exports), so that code written against reqwest's `Url` compiles.
 //! Submodules: `host` (the host and port), `ipv4` (numeric hosts),
 //! `encode` (percent-encoding both ways), `query` (the decoded query
-//! pairs), `join` (resolving a reference).
+//! pairs), `join` (resolving a reference), `fragment` (kept for the
+//! caller, never sent).
 
 mod encode;
+mod fragment;
 mod host;
 mod ipv4;
 mod join;
@@ -165,8 +167,9 @@ impl std::error::Error for UrlError {}
 ///   [`Url::port_or_known_default`] and [`Url::path_segments`] are always
 ///   `Some`; they are `Option`s so that code written for `url::Url`
 ///   compiles unchanged.
-/// - The fragment (`#...`) is dropped when parsing: it is never sent, and
-///   a client has no other use for it. So there is no `fragment()`.
+/// - The fragment (`#...`) is kept for [`Url::fragment`], but it is never
+///   sent, and [`Url::as_str`] and `Display` leave it out (the `url`
+///   crate's include it).
 /// - [`Url::as_str`] and `Display` leave out the userinfo, so that a URL
 ///   printed in a log or an error never shows a password; the user name
 ///   and password are kept beside it ([`Url::username`],
@@ -175,8 +178,8 @@ impl std::error::Error for UrlError {}
 ///   sees the path it was given) and removed only by [`Url::join`].
 /// - Non-ASCII host names are refused (pass the punycode `xn--` form).
 ///
-/// For a URL without userinfo, `Url::parse(url.as_str())` gives the same
-/// URL back, after parsing and after every setter.
+/// For a URL without userinfo or fragment, `Url::parse(url.as_str())`
+/// gives the same URL back, after parsing and after every setter.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Url {
     /// `scheme://host[:port]/path[?query]`, percent-encoded, without
@@ -194,6 +197,9 @@ pub struct Url {
     query_start: Option<u32>,
     username: String,
     password: Option<String>,
+    /// After `#`, percent-encoded; `Some("")` for a bare `#`. Boxed: most
+    /// URLs have none, and a `None` costs a pointer's width.
+    fragment: Option<Box<str>>,
 }
 
 impl Url {
@@ -236,7 +242,10 @@ impl Url {
             return Err(UrlError::UnsupportedScheme);
         };
         // The fragment is for the client alone: it is never sent.
-        let rest = rest.split('#').next().unwrap_or_default();
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((rest, fragment)) => (rest, Some(fragment::encode(fragment))),
+            None => (rest, None),
+        };
         let authority_end = rest
             .bytes()
             .position(|b| matches!(b, b'/' | b'?' | b'\\'))
@@ -282,6 +291,7 @@ impl Url {
                 query_start: offsets[3].checked_sub(1),
                 username,
                 password,
+                fragment,
             })
     }
 

@@ -21,6 +21,7 @@ const TARGETS: &[(&str, Check)] = &[
     ("chunked", brisk::fuzzing::chunked),
     ("url", brisk::fuzzing::url),
     ("sse", brisk::fuzzing::sse),
+    ("cookie", brisk::fuzzing::cookie),
     ("request_encode", |data| {
         let _ = brisk::fuzzing::request_encode(data);
     }),

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod connect;
+mod session;
 
 /// Builds a [`Client`].
 ///
@@ -47,6 +48,10 @@ pub struct ClientBuilder {
     dialer: crate::transport::tcp::Dialer,
     #[cfg(feature = "tls")]
     tls_options: crate::transport::tls_options::TlsOptions,
+    cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
+    referer: bool,
+    title_case_headers: bool,
+    verbose: bool,
 }
 
 impl Default for ClientBuilder {
@@ -80,6 +85,10 @@ impl Default for ClientBuilder {
             dialer: Default::default(),
             #[cfg(feature = "tls")]
             tls_options: Default::default(),
+            cookies: None,
+            referer: true,
+            title_case_headers: false,
+            verbose: false,
         }
     }
 }
@@ -90,6 +99,7 @@ impl fmt::Debug for ClientBuilder {
             fields: HeaderMap::new(),
             sensitive: self.sensitive.clone(),
             accept_encoding: None,
+            title_case: false,
         };
         // Marked sensitive, a value shows as `Sensitive`.
         let headers: HeaderMap = self
@@ -116,6 +126,10 @@ impl fmt::Debug for ClientBuilder {
             .field("proxies", &self.proxies)
             .field("https_only", &self.https_only)
             .field("dialer", &self.dialer)
+            .field("cookies", &self.cookies.is_some())
+            .field("referer", &self.referer)
+            .field("title_case_headers", &self.title_case_headers)
+            .field("verbose", &self.verbose)
             .finish_non_exhaustive()
     }
 }
@@ -470,6 +484,7 @@ impl ClientBuilder {
             fields: fixed_headers,
             sensitive: self.sensitive,
             accept_encoding,
+            title_case: self.title_case_headers,
         };
         default_headers.validate()?;
         Ok(Client {
@@ -487,6 +502,9 @@ impl ClientBuilder {
                 https_only: self.https_only,
                 codings: self.codings,
                 dialer: self.dialer,
+                cookies: self.cookies,
+                referer: self.referer,
+                verbose: self.verbose,
                 #[cfg(feature = "tls")]
                 tls,
             }),

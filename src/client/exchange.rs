@@ -91,8 +91,23 @@ impl Client {
                 auth: p.auth.as_ref(),
             },
         };
+        // One branch when off: the heads are written out as text only for
+        // a hook that asked for them.
+        let verbose = shared.verbose && shared.hook.is_some();
+        if verbose {
+            super::verbose::request_head(
+                &shared.hook,
+                req,
+                &shared.default_headers,
+                via,
+                turn.number,
+            );
+        }
         match exchange(&mut conn, req, via, &shared.default_headers, deadline).await {
             Ok(head) => {
+                if verbose {
+                    super::verbose::response_head(&shared.hook, req, &head, turn.number);
+                }
                 shared.counters.requests.fetch_add(1, Ordering::Relaxed);
                 if reused {
                     shared.counters.reused.fetch_add(1, Ordering::Relaxed);
@@ -488,6 +503,7 @@ mod tests {
             fields: map(&[("Proxy-Authorization", "Basic default")]),
             sensitive: Vec::new(),
             accept_encoding: None,
+            title_case: false,
         };
         let mut out = Vec::new();
         req.encode_head(&defaults, via, &mut out);

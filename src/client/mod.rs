@@ -3,16 +3,17 @@
 //! | file | holds |
 //! | --- | --- |
 //! | `mod.rs` | [`Client`], its shared state and its counters |
-//! | `builder.rs` | [`ClientBuilder`]: every setting, with its default |
+//! | `builder.rs` | [`ClientBuilder`]: every setting, with its default (`builder/connect.rs` the TLS and socket ones, `builder/session.rs` cookies and what else each request carries) |
 //! | `request_builder.rs` | [`RequestBuilder`] and `send()` |
 //! | `request.rs` | [`Request`]: the head on the wire (defaults, own fields, credentials) |
 //! | `body/` | [`Body`]: bytes or a stream, and its framing; `exact.rs` holds a stream to its declared length (a file that changes size fails); `stream.rs` is `Body::wrap_stream` (feature `futures-stream`) |
-//! | `call/` | one request's life as a `Call`: `mod.rs` the state machine (admission, the attempt, redirects) with every transition in one loop; `decide.rs` the retry decision (policy, veto, budget) and the wait; `breaker.rs` admission by and reports to the host's circuit breaker |
+//! | `call/` | one request's life as a `Call`: `mod.rs` the state machine (admission, the attempt, redirects) with every transition in one loop; `decide.rs` the retry decision (policy, veto, budget) and the wait; `breaker.rs` admission by and reports to the host's circuit breaker; `cookies.rs` the jar's part in each attempt |
 //! | `hop.rs` | what a hop is made of: its route, the try, the head and connection it got, what the request went through |
 //! | `exchange.rs` | one attempt: pool checkout or connect (a CONNECT tunnel through a proxy), write, read the head |
 //! | `redirect.rs` | [`RedirectPolicy`] and what changes from hop to hop |
 //! | `response.rs` | [`Response`]: status, headers, and reading the body |
 //! | `bytes_stream.rs` | [`BytesStream`]: the body as a stream of chunks, on `Response::chunk` |
+//! | `verbose.rs` | the heads as text for the hook, under `connection_verbose` |
 //! | `batch.rs` | [`Client::send_all`]: many requests, a bound on those in flight, results in order |
 //!
 //! The arrows run one way: `call` uses `exchange`, `redirect` and
@@ -31,6 +32,7 @@ mod redirect;
 mod request;
 mod request_builder;
 mod response;
+mod verbose;
 
 pub(crate) use crate::events::Timings;
 pub(crate) use crate::status::StatusCode;
@@ -161,6 +163,14 @@ pub(crate) struct Shared {
     /// DNS overrides and socket settings ([`ClientBuilder::resolve`],
     /// [`ClientBuilder::local_address`] and the rest).
     pub(crate) dialer: crate::transport::tcp::Dialer,
+    /// The cookie jar ([`ClientBuilder::cookie_store`],
+    /// [`ClientBuilder::cookie_provider`]).
+    pub(crate) cookies: Option<Arc<dyn crate::cookie::CookieStore>>,
+    /// Send `Referer` on redirect hops ([`ClientBuilder::referer`]).
+    pub(crate) referer: bool,
+    /// Hand the hook each head as text
+    /// ([`ClientBuilder::connection_verbose`]).
+    pub(crate) verbose: bool,
     #[cfg(feature = "tls")]
     pub(crate) tls: Arc<rustls::ClientConfig>,
 }

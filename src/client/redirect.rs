@@ -164,6 +164,20 @@ impl Default for RedirectPolicy {
     }
 }
 
+/// The name the `Referer` field is sent under (the RFC's spelling).
+static REFERER: crate::header::HeaderName = crate::header::HeaderName::from_static("Referer");
+
+/// The `Referer` for a hop from `previous` to `next`, as reqwest makes it:
+/// the previous URL without user name, password or fragment (brisk's
+/// `Url::as_str` never has them), and none from `https` to `http`, where
+/// it would travel in clear (RFC 9110 §10.1.3).
+fn referer(previous: &Url, next: &Url) -> Option<crate::header::HeaderValue> {
+    if previous.scheme() == Scheme::Https && next.scheme() == Scheme::Http {
+        return None;
+    }
+    crate::header::HeaderValue::from_str(previous.as_str()).ok()
+}
+
 impl Client {
     /// Decides whether `head` is a redirect to follow, adjusting `req` for
     /// the next hop (RFC 9110 §15.4).
@@ -239,6 +253,16 @@ impl Client {
                     .is_some_and(|p| p.eq_ignore_ascii_case(b"content-"))
             });
         }
+        if self.shared.referer {
+            match referer(&req.url, &next) {
+                Some(value) => {
+                    req.headers.insert(&REFERER, value);
+                }
+                None => {
+                    req.headers.remove("referer");
+                }
+            }
+        }
         if !req.url.same_origin(&next) {
             // Credentials belong to the origin they were given for (the
             // built-in ones, the API-key headers, and any marked sensitive
@@ -250,5 +274,28 @@ impl Client {
                 .retain(|n, v| !(client.is_sensitive(n, v) || n == "host"));
         }
         Ok(Some(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_referer_leaves_out_credentials_and_fragment() {
+        let from = url("https://user:pw@a.example:8443/p/q?x=1#top");
+        let value = referer(&from, &url("https://b.example/")).unwrap();
+        assert_eq!(value, "https://a.example:8443/p/q?x=1");
+        let value = referer(&url("http://a.example/"), &url("https://b.example/")).unwrap();
+        assert_eq!(value, "http://a.example/");
+    }
+
+    #[test]
+    fn no_referer_from_https_to_http() {
+        assert!(referer(&url("https://a.example/"), &url("http://a.example/")).is_none());
     }
 }

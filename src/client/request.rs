@@ -59,6 +59,9 @@ pub(crate) struct HeaderDefaults {
     /// caller's defaults have none; a request leaves it out if it sets
     /// its own, sends `Range`, or turns decoding off.
     pub(crate) accept_encoding: Option<(HeaderName, HeaderValue)>,
+    /// Field names go on the wire title-cased
+    /// ([`ClientBuilder::http1_title_case_headers`](super::ClientBuilder::http1_title_case_headers)).
+    pub(crate) title_case: bool,
 }
 
 impl HeaderDefaults {
@@ -295,9 +298,14 @@ impl Request {
             .get("host")
             .or(default_host)
             .map_or(self.url.authority().as_bytes(), HeaderValue::as_bytes);
+        let start = out.len();
         self.with_head(defaults, via, |head| {
             h1::encode::encode_checked(head, host, out)
         });
+        // One flag per head: the default path pays a branch, nothing more.
+        if defaults.title_case {
+            h1::encode::title_case_names(&mut out[start..]);
+        }
     }
 
     /// Checks the head without writing it: the method, the target, the

@@ -127,6 +127,34 @@ where
     write_framing(head.body, out);
 }
 
+/// Rewrites the field names of an encoded request `head` title-cased:
+/// each name's first letter and every letter after a `-` upper case, the
+/// rest lower case (`x-request-id` and `X-REQUEST-ID` become
+/// `X-Request-Id`), as hyper's `title_case_headers` writes the lowercase
+/// names of the `http` crate. Names are case-insensitive (RFC 9110 §5.1),
+/// so the request means the same; this is for servers that wrongly read
+/// them with case. The request line, the values and anything after the
+/// head are left alone. The head must be one [`encode_checked`] wrote:
+/// every line after the first is `name: value`.
+pub(crate) fn title_case_names(head: &mut [u8]) {
+    let mut lines = head.split_mut(|&b| b == b'\n').skip(1);
+    for line in lines.by_ref() {
+        // The blank line (`\r`) ends the head.
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return;
+        };
+        let mut after_dash = true;
+        for b in &mut line[..colon] {
+            if after_dash {
+                b.make_ascii_uppercase();
+            } else {
+                b.make_ascii_lowercase();
+            }
+            after_dash = *b == b'-';
+        }
+    }
+}
+
 fn write_framing(body: BodyFraming, out: &mut Vec<u8>) {
     match body {
         BodyFraming::None => {}
@@ -301,6 +329,24 @@ fn write_hex(out: &mut Vec<u8>, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn title_case_touches_names_only() {
+        let mut head = b"GET /a-b:c HTTP/1.1\r\nhost: h\r\nx-REQUEST-id: Mixed-Case: v\r\n\
+                         WWW-authenticate: x\r\n-odd-: y\r\n\r\nbody-line: z\r\n"
+            .to_vec();
+        title_case_names(&mut head);
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "GET /a-b:c HTTP/1.1\r\nHost: h\r\nX-Request-Id: Mixed-Case: v\r\n\
+             Www-Authenticate: x\r\n-Odd-: y\r\n\r\nbody-line: z\r\n"
+        );
+        // Byte by byte prefixes never panic.
+        let whole = b"GET / HTTP/1.1\r\nab-cd: e\r\n\r\n";
+        for end in 0..=whole.len() {
+            title_case_names(&mut whole[..end].to_vec());
+        }
+    }
 
     fn encode(
         method: &str,

@@ -21,8 +21,14 @@ impl Url {
         if let Some(rest) = reference.strip_prefix("//") {
             return Url::parse(&format!("{}://{rest}", self.scheme.as_str()));
         }
-        let reference = reference.split('#').next().unwrap_or_default();
+        // RFC 3986 §5.2.2: the result's fragment is the reference's, even
+        // when the reference is nothing else.
+        let (reference, fragment) = match reference.split_once('#') {
+            Some((reference, fragment)) => (reference, Some(fragment)),
+            None => (reference, None),
+        };
         let mut joined = self.clone();
+        joined.set_fragment(fragment);
         if reference.is_empty() {
             return Ok(joined);
         }

@@ -72,8 +72,9 @@ impl<'a> Iterator for QueryPairs<'a> {
 impl std::iter::FusedIterator for QueryPairs<'_> {}
 
 /// Adds pairs to a URL's query, form-urlencoded: from
-/// [`Url::query_pairs_mut`](crate::Url::query_pairs_mut), with the `url` crate's `form_urlencoded::Serializer`
-/// methods that code written for reqwest uses.
+/// [`Url::query_pairs_mut`](super::Url::query_pairs_mut), with the `url`
+/// crate's `form_urlencoded::Serializer` methods that code written for
+/// reqwest uses.
 ///
 /// ```
 /// let mut url = brisk::Url::parse("https://h/search?lang=en")?;

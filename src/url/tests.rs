@@ -369,7 +369,7 @@ fn display_and_as_str_round_trip() {
         assert_eq!(back.as_str(), u.as_str(), "{input}");
         assert_eq!(back.request_target(), u.request_target(), "{input}");
         assert_eq!(back.origin(), u.origin(), "{input}");
-        if u.username().is_empty() {
+        if u.username().is_empty() && u.fragment().is_none() {
             assert_round_trips(&u);
         }
     }
@@ -396,7 +396,8 @@ fn a_shared_parse_is_the_parse() {
         for input in inputs {
             assert_eq!(Url::parse_shared(input), Url::parse(input), "{input}");
             if let Ok(url) = Url::parse(input) {
-                if url.username().is_empty() && url.password().is_none() {
+                if url.username().is_empty() && url.password().is_none() && url.fragment().is_none()
+                {
                     assert_eq!(Url::parse(url.as_str()).as_ref(), Ok(&url), "{input}");
                 }
             }

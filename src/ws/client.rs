@@ -22,8 +22,10 @@ impl Client {
     /// The handshake goes through this client's transport: its TLS
     /// configuration, proxies (always through a CONNECT tunnel, since a
     /// proxy forwarding plain requests would not pass the upgrade on),
-    /// connect and TLS budgets, user agent and default headers. The
-    /// connection is the WebSocket's alone; it never returns to the pool.
+    /// connect and TLS budgets, user agent, default headers and cookie jar
+    /// (its cookies go with the handshake, and the answer's `Set-Cookie`
+    /// goes into it). The connection is the WebSocket's alone; it never
+    /// returns to the pool.
     ///
     /// ```no_run
     /// use brisk::ws::Message;
@@ -208,6 +210,14 @@ impl WebSocketBuilder {
         for (name, value) in &self.headers {
             fields.push((name.as_bytes(), value.as_bytes()));
         }
+        // The client's cookie jar, as on any request: its `Cookie` field,
+        // unless the caller set one of its own (see `crate::cookie`).
+        let jar_cookie = (shared.cookies.as_ref())
+            .filter(|_| !own(b"cookie") && !shared.default_headers.fields.contains_key("cookie"))
+            .and_then(|store| store.cookies(&url));
+        if let Some(value) = &jar_cookie {
+            fields.push((b"Cookie", value.as_bytes()));
+        }
         conn.prepare_request("GET", |buf| {
             let head = crate::h1::RequestHead {
                 method: "GET",
@@ -227,6 +237,12 @@ impl WebSocketBuilder {
             .read_head(&deadline)
             .await
             .map_err(|e| e.or_url(&url))?;
+        if let Some(store) = &shared.cookies {
+            let mut set = head.headers.get_all("set-cookie").into_iter().peekable();
+            if set.peek().is_some() {
+                store.set_cookies(&mut set, &url);
+            }
+        }
         if head.status != 101 {
             let body = refusal_body(&mut conn, &deadline).await;
             let refusal = HandshakeError::Rejected {

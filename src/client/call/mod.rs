@@ -14,11 +14,13 @@
 //! ```
 //!
 //! - **Admit**: the host's circuit breaker lets the attempt go (or the
-//!   call fails at once, circuit open); the hook sees `RequestStart` and
-//!   may set headers; the head is validated; the budget gets its deposit.
+//!   call fails at once, circuit open); the cookie jar's field goes on
+//!   (`cookies.rs`); the hook sees `RequestStart` and may set headers;
+//!   the head is validated; the budget gets its deposit.
 //! - **Attempt**: one exchange (`exchange.rs`); the breaker records how it
-//!   went. A head below 400 goes straight to Finish: the success path asks
-//!   the policy nothing.
+//!   went, and the cookie jar takes the head's `Set-Cookie`. A head below
+//!   400 goes straight to Finish: the success path asks the policy
+//!   nothing.
 //! - **Decide**: the policy is asked once. A retry it grants then meets
 //!   the body veto (the body read ahead, bounded) and the host's budget,
 //!   in that order; what survives is a Wait, anything else is the answer.
@@ -30,6 +32,7 @@
 //!   gets its own route and attempt count; then Admit.
 
 mod breaker;
+mod cookies;
 mod decide;
 
 use super::codings::Codings;
@@ -117,6 +120,8 @@ pub(super) struct Call {
     /// The URLs of the hops before the current one, for a custom redirect
     /// policy's `Attempt::previous`.
     visited: Vec<Url>,
+    /// The request's `Cookie` field, if any, is the jar's (`cookies.rs`).
+    jar_sets_cookie: bool,
 }
 
 impl Client {
@@ -187,6 +192,7 @@ impl Call {
             deadline,
             tries: Tries::default(),
             visited: Vec::new(),
+            jar_sets_cookie: false,
             route,
             turn: Turn::first(now),
         };
@@ -280,6 +286,7 @@ impl Call {
                 return Err(e);
             }
         };
+        self.add_cookies();
         let req = &mut self.req;
         emit(&self.client.shared.hook, || Event::RequestStart {
             method: req.method.as_str(),
@@ -303,6 +310,9 @@ impl Call {
 
     /// Attempt, done: the hook hears how it ended, and the span records it.
     fn report(&mut self, result: &Result<Hop, Failed>) {
+        if let Ok(hop) = result {
+            self.store_cookies(&hop.head);
+        }
         if let Some(trace) = &mut self.trace {
             match result {
                 Ok(hop) => trace.head(hop.head.status, hop.head.version, hop.reused, &hop.timings),
