@@ -13,9 +13,11 @@
 //!   other two do), split with `WebSocket::split(tokio::io::split)` and a
 //!   `FragmentCollectorRead`.
 //!
-//! Each sends what its API takes: brisk a `String` or `Vec<u8>` it owns
-//! (a copy of the bench's payload), tungstenite `Bytes` (a reference-counted
-//! clone, no copy), fastwebsockets a borrowed slice (copied when it masks).
+//! Each message is handed to the client as a fresh `String` or `Vec<u8>`
+//! that the application made and gives away, as a program sending what it
+//! just produced does: brisk takes it in its `Message`, tungstenite as
+//! `Utf8Bytes`/`Bytes` (no copy), fastwebsockets as `Payload::Owned` (masked
+//! in place). Every client pays the same allocation and copy to make it.
 //! Every socket has `TCP_NODELAY` (brisk sets it itself).
 
 use std::future::Future;
@@ -68,7 +70,7 @@ pub trait WsReader {
 #[allow(async_fn_in_trait)]
 pub trait WsWriter {
     /// Sends `payload` as one binary message.
-    async fn send_binary(&mut self, payload: &Bytes) -> Result<(), BoxError>;
+    async fn send_binary(&mut self, payload: Vec<u8>) -> Result<(), BoxError>;
 }
 
 fn url(addr: SocketAddr) -> String {
@@ -106,7 +108,8 @@ impl WsClient for Brisk {
     }
 
     async fn round_trip(&mut self) -> Result<(), BoxError> {
-        self.0.send(brisk::ws::Message::text(TEXT_20B)).await?;
+        let text = String::from(TEXT_20B);
+        self.0.send(brisk::ws::Message::Text(text)).await?;
         loop {
             let message = self.0.recv().await?.ok_or("connection closed")?;
             if let Some(len) = brisk_len(message)? {
@@ -134,9 +137,8 @@ impl WsReader for brisk::ws::WebSocketReader {
 }
 
 impl WsWriter for brisk::ws::WebSocketWriter {
-    async fn send_binary(&mut self, payload: &Bytes) -> Result<(), BoxError> {
-        self.send(brisk::ws::Message::binary(payload.to_vec()))
-            .await?;
+    async fn send_binary(&mut self, payload: Vec<u8>) -> Result<(), BoxError> {
+        self.send(brisk::ws::Message::Binary(payload)).await?;
         Ok(())
     }
 }
@@ -186,10 +188,9 @@ impl WsClient for Tungstenite {
     }
 
     async fn round_trip(&mut self) -> Result<(), BoxError> {
-        use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
-        self.0
-            .send(Message::Text(Utf8Bytes::from_static(TEXT_20B)))
-            .await?;
+        use tokio_tungstenite::tungstenite::Message;
+        let text = String::from(TEXT_20B);
+        self.0.send(Message::Text(text.into())).await?;
         check_echo(tungstenite_next(&mut self.0).await?)
     }
 
@@ -206,9 +207,9 @@ impl WsReader for TungsteniteReader {
 }
 
 impl WsWriter for TungsteniteWriter {
-    async fn send_binary(&mut self, payload: &Bytes) -> Result<(), BoxError> {
+    async fn send_binary(&mut self, payload: Vec<u8>) -> Result<(), BoxError> {
         use tokio_tungstenite::tungstenite::Message;
-        self.0.send(Message::Binary(payload.clone())).await?;
+        self.0.send(Message::Binary(payload.into())).await?;
         Ok(())
     }
 }
@@ -287,7 +288,8 @@ impl WsClient for Fastwebsockets {
         let Fastwebsockets::Collecting(ws) = self else {
             return Err("fastwebsockets: socket moved out".into());
         };
-        ws.write_frame(Frame::text(Payload::Borrowed(TEXT_20B.as_bytes())))
+        let text = String::from(TEXT_20B);
+        ws.write_frame(Frame::text(Payload::Owned(text.into_bytes())))
             .await?;
         loop {
             let frame = ws.read_frame().await?;
@@ -327,10 +329,10 @@ impl WsReader for FastwebsocketsReader {
 }
 
 impl WsWriter for FastwebsocketsWriter {
-    async fn send_binary(&mut self, payload: &Bytes) -> Result<(), BoxError> {
+    async fn send_binary(&mut self, payload: Vec<u8>) -> Result<(), BoxError> {
         use fastwebsockets::{Frame, Payload};
         self.0
-            .write_frame(Frame::binary(Payload::Borrowed(payload)))
+            .write_frame(Frame::binary(Payload::Owned(payload)))
             .await?;
         Ok(())
     }

@@ -185,7 +185,7 @@ async fn rtt<C: WsClient>(env: &Env, counts: &Counts) -> Result<Value, BoxError>
 async fn stream<C: WsClient + 'static>(env: &Env, counts: &Counts) -> Result<Value, BoxError> {
     let ws = C::connect(env).await?;
     let (mut reader, mut writer) = ws.split();
-    let payload = bytes::Bytes::from(vec![0x5a; STREAM_MESSAGE]);
+    let payload = vec![0x5a; STREAM_MESSAGE];
     let total = counts.stream_messages;
     // Messages sent and not yet echoed; the writer waits while IN_FLIGHT
     // are out. Both tasks run on this thread, so a Cell and a Notify do.
@@ -200,7 +200,8 @@ async fn stream<C: WsClient + 'static>(env: &Env, counts: &Counts) -> Result<Val
                     room.notified().await;
                 }
                 in_flight.set(in_flight.get() + 1);
-                writer.send_binary(&payload).await?;
+                // The application's fresh message, given away.
+                writer.send_binary(payload.clone()).await?;
             }
             Ok::<_, BoxError>(writer)
         })
