@@ -15,6 +15,10 @@
 //!        one run, one JSON line on stdout
 //! ```
 //!
+//! Besides its rate, each measured workload reports the client process's
+//! CPU time (user + system, `getrusage`) per message: on a shared machine
+//! it moves less than the rate, which other processes' time slices cut.
+//!
 //! Workloads, each on a current-thread tokio runtime (with a `LocalSet`):
 //! - `rtt`: one connection, 20 B text messages, send then wait for the echo:
 //!   round trips a second and the median round trip;
@@ -38,7 +42,7 @@ use std::process::{Command, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use brisk_benches::measure::{peak_rss_kb, percentile_us};
+use brisk_benches::measure::{cpu_time, peak_rss_kb, percentile_us};
 use brisk_benches::ws_clients::{
     serve_echo, BoxError, Brisk, Env, Fastwebsockets, Tungstenite, WsClient, WsReader, WsWriter,
 };
@@ -62,11 +66,11 @@ impl Counts {
     fn new(quick: bool) -> Counts {
         let d = if quick { 10 } else { 1 };
         Counts {
-            round_trips: 20_000 / d,
+            round_trips: 40_000 / d,
             warmup: 2_000 / d,
-            stream_messages: 20_000 / d,
+            stream_messages: 40_000 / d,
             connections: 100,
-            round_trips_each: 500 / d,
+            round_trips_each: 1_000 / d,
             idle: 1_000 / d,
         }
     }
@@ -168,16 +172,17 @@ async fn rtt<C: WsClient>(env: &Env, counts: &Counts) -> Result<Value, BoxError>
         ws.round_trip().await?;
     }
     let mut times = Vec::with_capacity(counts.round_trips);
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_time());
     for _ in 0..counts.round_trips {
         let t = Instant::now();
         ws.round_trip().await?;
         times.push(t.elapsed());
     }
-    let wall = start.elapsed();
+    let (wall, cpu) = (start.elapsed(), cpu_time() - cpu);
     times.sort_unstable();
     Ok(json!({
         "msgs_per_s": counts.round_trips as f64 / wall.as_secs_f64(),
+        "cpu_us_per_msg": cpu.as_secs_f64() * 1e6 / counts.round_trips as f64,
         "p50_us": percentile_us(&times, 50.0),
     }))
 }
@@ -191,7 +196,7 @@ async fn stream<C: WsClient + 'static>(env: &Env, counts: &Counts) -> Result<Val
     // are out. Both tasks run on this thread, so a Cell and a Notify do.
     let in_flight = Rc::new(Cell::new(0usize));
     let room = Rc::new(tokio::sync::Notify::new());
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_time());
     let writing = {
         let (in_flight, room) = (in_flight.clone(), room.clone());
         tokio::task::spawn_local(async move {
@@ -214,10 +219,11 @@ async fn stream<C: WsClient + 'static>(env: &Env, counts: &Counts) -> Result<Val
         in_flight.set(in_flight.get() - 1);
         room.notify_one();
     }
-    let wall = start.elapsed();
+    let (wall, cpu) = (start.elapsed(), cpu_time() - cpu);
     let _writer = writing.await??;
     let per_s = total as f64 / wall.as_secs_f64();
     Ok(json!({
+        "cpu_us_per_msg": cpu.as_secs_f64() * 1e6 / total as f64,
         "msgs_per_s": per_s,
         "mb_per_s": per_s * STREAM_MESSAGE as f64 / 1e6,
     }))
@@ -247,14 +253,16 @@ async fn c100<C: WsClient + 'static>(env: Rc<Env>, counts: &Counts) -> Result<Va
         }));
     }
     ready.wait().await;
-    let start = Instant::now();
+    let (start, cpu) = (Instant::now(), cpu_time());
     let mut open = Vec::with_capacity(tasks.len());
     for task in tasks {
         open.push(task.await??);
     }
-    let wall = start.elapsed();
+    let (wall, cpu) = (start.elapsed(), cpu_time() - cpu);
+    let total = (counts.connections * each) as f64;
     Ok(json!({
-        "msgs_per_s": (counts.connections * each) as f64 / wall.as_secs_f64(),
+        "msgs_per_s": total / wall.as_secs_f64(),
+        "cpu_us_per_msg": cpu.as_secs_f64() * 1e6 / total,
         "peak_rss_mib": peak_rss_kb().map(|kb| kb as f64 / 1024.0),
     }))
 }
@@ -327,13 +335,16 @@ fn metrics(workload: &str) -> &'static [(&'static str, &'static str, bool)] {
         "rtt" => &[
             ("msgs_per_s", "20 B round trips, 1 connection: msgs/s", true),
             ("p50_us", "… p50 µs", false),
+            ("cpu_us_per_msg", "… client CPU µs/msg", false),
         ],
         "stream" => &[
             ("msgs_per_s", "16 KiB, 32 in flight: msgs/s", true),
             ("mb_per_s", "… MB/s", true),
+            ("cpu_us_per_msg", "… client CPU µs/msg", false),
         ],
         "c100" => &[
             ("msgs_per_s", "100 connections × 20 B: msgs/s", true),
+            ("cpu_us_per_msg", "… client CPU µs/msg", false),
             ("peak_rss_mib", "… peak RSS MiB", false),
         ],
         "idle" => &[
