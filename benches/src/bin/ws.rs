@@ -77,6 +77,7 @@ impl Counts {
 }
 
 fn main() {
+    raise_fd_limit();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("--serve") => serve(&args[1..]),
@@ -86,6 +87,22 @@ fn main() {
     if let Err(e) = result {
         eprintln!("ws: {e}");
         std::process::exit(1);
+    }
+}
+
+/// The soft limit on open files up to the hard one: `idle` holds 1,000
+/// connections in the client and as many in the server, past the usual
+/// soft limit of 1,024 with what else is open.
+fn raise_fd_limit() {
+    // SAFETY: `getrlimit` and `setrlimit` only read and write the struct
+    // they are given; an all-zero `rlimit` is a valid value to start from.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
     }
 }
 
