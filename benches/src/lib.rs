@@ -10,6 +10,8 @@ pub mod brisk_client;
 pub mod clients;
 pub mod measure;
 pub mod server;
+#[cfg(feature = "brisk-client")]
+pub mod ws_clients;
 
 /// Every workload, in the order `compare` accepts them and `summary`
 /// prints them (`compare.sh` runs them in this order by default).

@@ -18,8 +18,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::time::Instant;
 
-/// Read-buffer growth step.
+/// The room a read starts with, and what an idle connection keeps.
 const READ_CHUNK: usize = 16 * 1024;
+
+/// The most room one read may be given. Reads that fill their room mean
+/// more is waiting (a stream of large messages): the room doubles up to
+/// this, so that many frames come in one syscall rather than one each.
+const READ_MAX: usize = 256 * 1024;
 
 /// Connection settings chosen on the builder.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +79,7 @@ impl WebSocket {
             buf,
             start: 0,
             decoder: Decoder::new(settings.limits, agreed.deflate.map(InflateContext::new)),
+            read_size: READ_CHUNK,
             writer: writer.clone(),
             settings,
             last_read: now,
@@ -252,6 +258,8 @@ pub struct WebSocketReader {
     buf: Vec<u8>,
     /// Bytes of `buf` before this are consumed.
     start: usize,
+    /// The room the next read is given, from READ_CHUNK to READ_MAX.
+    read_size: usize,
     decoder: Decoder,
     writer: WebSocketWriter,
     settings: Settings,
@@ -299,7 +307,12 @@ impl WebSocketReader {
                 }
             }
             if self.start == self.buf.len() {
-                self.buf.clear();
+                if self.buf.capacity() > 4 * self.read_size {
+                    // The burst that grew it is over: give the memory back.
+                    self.buf = Vec::with_capacity(self.read_size);
+                } else {
+                    self.buf.clear();
+                }
                 self.start = 0;
             } else if self.start > self.buf.len() / 2 {
                 self.buf.drain(..self.start);
@@ -365,9 +378,10 @@ impl WebSocketReader {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            if self.buf.capacity() - self.buf.len() < READ_CHUNK / 4 {
-                self.buf.reserve(READ_CHUNK);
+            if self.buf.capacity() - self.buf.len() < self.read_size / 4 {
+                self.buf.reserve(self.read_size);
             }
+            let room = self.buf.capacity() - self.buf.len();
             let read = self.half.read_buf(&mut self.buf);
             let result = match wake {
                 Some(at) => tokio::time::timeout_at(at, read).await.ok(),
@@ -381,7 +395,12 @@ impl WebSocketReader {
                     );
                     return Err(Error::io(Phase::ReadBody, e));
                 }
-                Some(Ok(_)) => {
+                Some(Ok(n)) => {
+                    if n == room {
+                        self.read_size = (self.read_size * 2).min(READ_MAX);
+                    } else if n < room / 4 {
+                        self.read_size = (self.read_size / 2).max(READ_CHUNK);
+                    }
                     self.last_read = Instant::now();
                     return Ok(());
                 }
