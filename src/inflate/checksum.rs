@@ -6,43 +6,93 @@
 /// zlib, PNG and Ethernet use it.
 const POLY: u32 = 0xEDB8_8320;
 
-/// How many bytes [`crc32`] folds per step: slice-by-16 reads 16 bytes and
-/// looks up 16 tables whose loads are independent, so they overlap.
-const SLICES: usize = 16;
+/// How many bytes one table step folds: slice-by-8, one 64-bit load and
+/// eight independent table look-ups.
+const SLICES: usize = 8;
 
-/// `TABLES[0]` is the classic byte-at-a-time table; `TABLES[k][b]` is the
-/// CRC of byte `b` followed by `k` zero bytes, so that 16 bytes at once are
-/// 16 independent look-ups XORed together. Computed at compile time.
-static TABLES: [[u32; 256]; SLICES] = crc_tables();
+/// The bytes in each of the lanes [`crc32`] runs side by side.
+const LANE: usize = 2048;
 
-const fn crc_tables() -> [[u32; 256]; SLICES] {
-    let mut tables = [[0u32; 256]; SLICES];
-    let mut b = 0;
-    while b < 256 {
-        let mut crc = b as u32;
-        let mut bit = 0;
-        while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
-            bit += 1;
-        }
-        tables[0][b] = crc;
-        b += 1;
+/// `x^(8n)` modulo the polynomial, in CRC-32's reflected representation
+/// (`x^0` is the top bit): multiplying a CRC register by it is the same
+/// as feeding it `n` zero bytes. Evaluated at compile time.
+const fn x8n_mod_p(n: usize) -> u32 {
+    let mut power = 1 << 31;
+    let mut i = 0;
+    while i < 8 * n {
+        power = if power & 1 != 0 {
+            (power >> 1) ^ POLY
+        } else {
+            power >> 1
+        };
+        i += 1;
     }
-    let mut k = 1;
-    while k < SLICES {
-        let mut b = 0;
-        while b < 256 {
-            let prev = tables[k - 1][b];
-            tables[k][b] = (prev >> 8) ^ tables[0][(prev & 0xFF) as usize];
-            b += 1;
+    power
+}
+
+/// What the first three of the four lanes are shifted by when they are
+/// joined: past the three, two and one lanes that follow each.
+const LANE_SHIFTS: [u32; 3] = [x8n_mod_p(3 * LANE), x8n_mod_p(2 * LANE), x8n_mod_p(LANE)];
+
+/// `a · b` modulo the polynomial, both reflected (zlib's `multmodp`).
+fn mult_mod_p(a: u32, mut b: u32) -> u32 {
+    let mut product = 0;
+    let mut bit = 1u32 << 31;
+    while bit != 0 {
+        if a & bit != 0 {
+            product ^= b;
         }
-        k += 1;
+        bit >>= 1;
+        b = if b & 1 != 0 { (b >> 1) ^ POLY } else { b >> 1 };
     }
-    tables
+    product
+}
+
+/// `tables()[0]` is the classic byte-at-a-time table; `tables()[k][b]` is
+/// the CRC of byte `b` followed by `k` zero bytes, so that eight bytes at
+/// once are eight independent look-ups XORed together. Built on the heap
+/// on first use rather than at compile time, which keeps 8 KiB out of the
+/// binary.
+fn tables() -> &'static [[u32; 256]; SLICES] {
+    static TABLES: std::sync::OnceLock<Box<[[u32; 256]; SLICES]>> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let mut tables = Box::new([[0u32; 256]; SLICES]);
+        for (b, entry) in tables[0].iter_mut().enumerate() {
+            let mut crc = b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ POLY
+                } else {
+                    crc >> 1
+                };
+            }
+            *entry = crc;
+        }
+        for k in 1..SLICES {
+            for b in 0..256 {
+                let prev = tables[k - 1][b];
+                tables[k][b] = (prev >> 8) ^ tables[0][(prev & 0xFF) as usize];
+            }
+        }
+        tables
+    })
+}
+
+/// Folds eight bytes into the CRC register `crc`.
+#[inline(always)]
+fn step(t: &[[u32; 256]; SLICES], crc: u32, bytes: &[u8]) -> u32 {
+    // `chunks_exact(SLICES)` made `bytes` eight long; the fallback is
+    // never taken, and costs no panic path.
+    let bytes: [u8; SLICES] = bytes.try_into().unwrap_or([0; SLICES]);
+    let x = u64::from_le_bytes(bytes) ^ crc as u64;
+    t[7][(x & 0xFF) as usize]
+        ^ t[6][((x >> 8) & 0xFF) as usize]
+        ^ t[5][((x >> 16) & 0xFF) as usize]
+        ^ t[4][((x >> 24) & 0xFF) as usize]
+        ^ t[3][((x >> 32) & 0xFF) as usize]
+        ^ t[2][((x >> 40) & 0xFF) as usize]
+        ^ t[1][((x >> 48) & 0xFF) as usize]
+        ^ t[0][(x >> 56) as usize]
 }
 
 /// Updates a CRC-32 (the checksum of gzip and zlib's `crc32`) with `bytes`.
@@ -55,31 +105,43 @@ const fn crc_tables() -> [[u32; 256]; SLICES] {
 /// assert_eq!(brisk::inflate::crc32(0, b"123456789"), 0xCBF4_3926);
 /// ```
 pub fn crc32(crc: u32, bytes: &[u8]) -> u32 {
+    let t = tables();
     let mut crc = !crc;
-    let mut chunks = bytes.chunks_exact(SLICES);
+    // A CRC register is linear: the register after `A ‖ B` is the one
+    // after `A` shifted past `B`'s length, XOR the register of `B` alone
+    // (started from zero). So each 8 KiB block is cut into four lanes run
+    // side by side in one loop, the first from the running register and
+    // the others from zero, so that their table look-ups overlap instead
+    // of waiting on each other; then the lanes are joined by shifting each
+    // past the ones after it (zlib's "braided" CRC, in its simplest form).
+    let mut blocks = bytes.chunks_exact(4 * LANE);
+    for block in &mut blocks {
+        let (l0, rest) = block.split_at(LANE);
+        let (l1, rest) = rest.split_at(LANE);
+        let (l2, l3) = rest.split_at(LANE);
+        let (mut c0, mut c1, mut c2, mut c3) = (crc, 0, 0, 0);
+        let lanes = l0
+            .chunks_exact(SLICES)
+            .zip(l1.chunks_exact(SLICES))
+            .zip(l2.chunks_exact(SLICES))
+            .zip(l3.chunks_exact(SLICES));
+        for (((a, b), c), d) in lanes {
+            c0 = step(t, c0, a);
+            c1 = step(t, c1, b);
+            c2 = step(t, c2, c);
+            c3 = step(t, c3, d);
+        }
+        crc = mult_mod_p(LANE_SHIFTS[0], c0)
+            ^ mult_mod_p(LANE_SHIFTS[1], c1)
+            ^ mult_mod_p(LANE_SHIFTS[2], c2)
+            ^ c3;
+    }
+    let mut chunks = blocks.remainder().chunks_exact(SLICES);
     for chunk in &mut chunks {
-        // The first four bytes are folded into the running CRC; the other
-        // twelve only need their own table.
-        let low = crc ^ u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        crc = TABLES[15][(low & 0xFF) as usize]
-            ^ TABLES[14][((low >> 8) & 0xFF) as usize]
-            ^ TABLES[13][((low >> 16) & 0xFF) as usize]
-            ^ TABLES[12][(low >> 24) as usize]
-            ^ TABLES[11][chunk[4] as usize]
-            ^ TABLES[10][chunk[5] as usize]
-            ^ TABLES[9][chunk[6] as usize]
-            ^ TABLES[8][chunk[7] as usize]
-            ^ TABLES[7][chunk[8] as usize]
-            ^ TABLES[6][chunk[9] as usize]
-            ^ TABLES[5][chunk[10] as usize]
-            ^ TABLES[4][chunk[11] as usize]
-            ^ TABLES[3][chunk[12] as usize]
-            ^ TABLES[2][chunk[13] as usize]
-            ^ TABLES[1][chunk[14] as usize]
-            ^ TABLES[0][chunk[15] as usize];
+        crc = step(t, crc, chunk);
     }
     for &b in chunks.remainder() {
-        crc = (crc >> 8) ^ TABLES[0][((crc ^ b as u32) & 0xFF) as usize];
+        crc = (crc >> 8) ^ t[0][((crc ^ b as u32) & 0xFF) as usize];
     }
     !crc
 }
@@ -87,8 +149,9 @@ pub fn crc32(crc: u32, bytes: &[u8]) -> u32 {
 /// The Adler-32 modulus: the largest prime below 2^16.
 const ADLER_MOD: u32 = 65_521;
 
-/// The most bytes that can be summed before `b` may pass `u32::MAX`
-/// (zlib's NMAX): 255·n(n+1)/2 + (n+1)(MOD−1) ≤ 2^32 − 1 for n = 5552.
+/// The bytes summed between two reductions modulo [`ADLER_MOD`]: zlib's
+/// NMAX, which is a multiple of eight, so only a call's last block has
+/// bytes left over after the eight-byte groups.
 const NMAX: usize = 5552;
 
 /// Updates an Adler-32 (the checksum of zlib, RFC 1950 §9) with `bytes`.
@@ -101,17 +164,35 @@ const NMAX: usize = 5552;
 pub fn adler32(adler: u32, bytes: &[u8]) -> u32 {
     let mut a = adler & 0xFFFF;
     let mut b = adler >> 16;
-    // The modulo is deferred to once per NMAX bytes; inside, four
-    // independent running sums shorten the dependency chain.
     for block in bytes.chunks(NMAX) {
-        let mut quads = block.chunks_exact(4);
-        for q in &mut quads {
-            // b gains a four times, plus the bytes weighted by how many
-            // times each is added after it arrives.
-            b += 4 * a + 4 * q[0] as u32 + 3 * q[1] as u32 + 2 * q[2] as u32 + q[3] as u32;
-            a += q[0] as u32 + q[1] as u32 + q[2] as u32 + q[3] as u32;
+        // Eight-byte groups, summed into eight independent lanes. Byte `j`
+        // of group `g` (of `n` groups) adds itself to `a` once, and to `b`
+        // once for every byte from it to the block's end: `8(n − g) − j`
+        // times. `sums` weighs every earlier group by 8 once per group
+        // after it; the lanes give the `8 − j` within a group.
+        let mut lanes = [0u32; 8];
+        let mut sum = 0u32; // all the bytes of the groups so far
+        let mut sums = 0u32; // `sum`, added up before each group
+        let mut groups = block.chunks_exact(8);
+        for group in &mut groups {
+            sums += sum;
+            let mut group_sum = 0;
+            for (lane, &byte) in lanes.iter_mut().zip(group) {
+                *lane += byte as u32;
+                group_sum += byte as u32;
+            }
+            sum += group_sum;
         }
-        for &byte in quads.remainder() {
+        // Bounded per block of NMAX bytes: `sum` < 2^21, `sums` < 2^29,
+        // so only the weighted total needs 64 bits.
+        let grouped = (block.len() - groups.remainder().len()) as u64;
+        let mut weighted = b as u64 + a as u64 * grouped + 8 * sums as u64;
+        for (j, &lane) in lanes.iter().enumerate() {
+            weighted += (8 - j as u64) * lane as u64;
+        }
+        a = ((a as u64 + sum as u64) % ADLER_MOD as u64) as u32;
+        b = (weighted % ADLER_MOD as u64) as u32;
+        for &byte in groups.remainder() {
             a += byte as u32;
             b += a;
         }
