@@ -19,6 +19,8 @@ pub(super) const DIST_ROOT: u32 = 8;
 /// Bits indexed by the code-length ("precode") table: its codes are at
 /// most 7 bits long, so it needs no subtables.
 pub(super) const PRECODE_ROOT: u32 = 7;
+/// The widest of the three root tables.
+const MAX_ROOT: u32 = LITLEN_ROOT;
 
 /// The longest Huffman code DEFLATE allows.
 const MAX_LEN: usize = 15;
@@ -214,33 +216,39 @@ pub(super) fn build(
         }
     }
 
-    // Group the long codes by their root prefix (sorted, codes sharing a
-    // prefix are contiguous); each group gets a subtable as wide as its
-    // longest code needs.
-    let long = &mut long[..long_count];
-    long.sort_unstable_by_key(|&(rev, len, _)| (rev & ((1 << root) - 1), len));
-    let mut i = 0;
-    while i < long.len() {
-        let prefix = long[i].0 & ((1 << root) - 1);
-        let mut j = i;
-        let mut max_len = 0;
-        while j < long.len() && long[j].0 & ((1 << root) - 1) == prefix {
-            max_len = max_len.max(long[j].1 as u32);
-            j += 1;
+    // Each root prefix that long codes share gets one subtable, as wide as
+    // the longest of them needs: first the widest code per prefix, then
+    // the subtables in prefix order, then the codes into them. No sort:
+    // O(2^root + codes), whatever the lengths.
+    let long = &long[..long_count];
+    let prefix_mask = (1u32 << root) - 1;
+    let mut widest = [0u8; 1 << MAX_ROOT];
+    for &(rev, len, _) in long {
+        let w = &mut widest[(rev & prefix_mask) as usize];
+        *w = (*w).max(len);
+    }
+    let mut offsets = [0u32; 1 << MAX_ROOT];
+    for prefix in 0..1usize << root {
+        let max_len = widest[prefix] as u32;
+        if max_len == 0 {
+            continue;
         }
         let sub_bits = max_len - root;
         let offset = table.len();
         table.resize(offset + (1 << sub_bits), pack(max_len, INVALID, 0, 0));
-        table[prefix as usize] = pack(root, SUBTABLE, sub_bits, offset as u32);
-        for &(rev, len, symbol) in &long[i..j] {
-            let e = alphabet.entry(symbol as usize, len as u32);
-            let mut slot = (rev >> root) as usize;
-            while slot < 1 << sub_bits {
-                table[offset + slot] = e;
-                slot += 1 << (len as u32 - root);
-            }
+        table[prefix] = pack(root, SUBTABLE, sub_bits, offset as u32);
+        offsets[prefix] = offset as u32;
+    }
+    for &(rev, len, symbol) in long {
+        let prefix = (rev & prefix_mask) as usize;
+        let sub_bits = widest[prefix] as u32 - root;
+        let offset = offsets[prefix] as usize;
+        let e = alphabet.entry(symbol as usize, len as u32);
+        let mut slot = (rev >> root) as usize;
+        while slot < 1 << sub_bits {
+            table[offset + slot] = e;
+            slot += 1 << (len as u32 - root);
         }
-        i = j;
     }
     Ok(())
 }
