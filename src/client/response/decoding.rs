@@ -207,11 +207,13 @@ impl Response {
                     continue;
                 }
             }
-            // More encoded bytes: those read ahead first, then the socket's.
+            // More encoded bytes: those read ahead first, then the socket's,
+            // read straight into the input buffer (which keeps its
+            // capacity, one read's worth, from call to call).
             let mut input = std::mem::take(&mut dec.input);
             input.clear();
             dec.at = 0;
-            let more = self.next_part(&mut input, false).await;
+            let more = self.next_part(&mut input, true).await;
             let Some(dec) = self.decoding.as_deref_mut() else {
                 return Ok(0);
             };
@@ -235,16 +237,21 @@ impl Response {
     /// ([`Response::buffer_body`]), failing as soon as it passes `limit`
     /// decoded bytes: a bomb never grows the buffer much past the cap.
     pub(super) async fn buffer_decoded(&mut self, limit: u64) -> Result<(), Error> {
-        const STEP: usize = 64 * 1024;
+        const STEP: usize = 256 * 1024;
         let mut out = Vec::new();
         let mut len = 0;
         loop {
             if out.len() - len < STEP / 4 {
-                // Double, but never past the cap by more than a step.
+                // One step of zeroed room at a time, never past the cap by
+                // more than a step. The vector's capacity still doubles
+                // (`resize` reserves as `push` does), but only the room
+                // handed to the decoder is written, so the pages past it
+                // are never touched: a 20 MB answer faults in 20 MB, not
+                // the 32 MiB of capacity around it.
                 let cap = usize::try_from(limit)
                     .unwrap_or(usize::MAX)
                     .saturating_add(STEP);
-                let grown = (out.len() * 2).max(len + STEP).min(cap).max(len + 1);
+                let grown = (len + STEP).min(cap).max(len + 1);
                 out.resize(grown, 0);
             }
             let n = self.read_decoded(&mut out[len..]).await?;
