@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# brisk against reqwest, hyper and a raw-socket floor, in one command.
+# brisk against reqwest, hyper and two raw-socket floors (raw, and raw-peek:
+# raw plus one liveness peek per reuse), in one command.
 #
 #   benches/compare.sh [--reps N] [--unpinned] [--footprint] [--footprint-only]
 #                      [--footprint-programs "brisk brisk-nodefault reqwest ureq"]
 #                      [--parse-instructions] [--no-runs]
-#                      [--clients "brisk reqwest hyper raw"]
+#                      [--clients "brisk reqwest hyper raw raw-peek"]
 #                      [--workloads "seq c100 1m tls-new-conn slow tls-seq tls-c100
 #                                   stream-1m stream-100m slow10k"]
 #                      [--no-brisk] [--quick] [--out DIR]
@@ -63,7 +64,7 @@ FOOTPRINT=0
 PARSE_INSTRUCTIONS=0
 PROGRAMS="floor brisk brisk-nodefault reqwest ureq"
 RUNS=1
-CLIENTS="brisk reqwest hyper raw"
+CLIENTS="brisk reqwest hyper raw raw-peek"
 WORKLOADS="seq c100 1m tls-new-conn slow tls-seq tls-c100 stream-1m stream-100m slow10k"
 FEATURES=()
 QUICK=()
@@ -227,7 +228,7 @@ if [ "$RUNS" = 1 ]; then
     fi
     cleanup; SERVER_PIDS=()
     {
-        echo "## brisk vs reqwest vs hyper vs raw — $(date +%Y-%m-%d), $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+        echo "## brisk vs reqwest vs hyper vs raw vs raw-peek — $(date +%Y-%m-%d), $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
         echo
         echo "Server: hyper 1.x on a current-thread runtime. Clients: current-thread runtime."
         echo "pinned = server and client both on core 0 (taskset -c 0); unpinned = both left to the scheduler."

@@ -18,6 +18,12 @@
 //!   from a first full response. No parsing, no allocation per request in
 //!   its own code. Streamed: read into the caller's buffer until the learnt
 //!   length is consumed.
+//! - `raw-peek`: the safe floor. `raw`, plus the one check a client that
+//!   reuses connections safely cannot skip: before each reuse, one
+//!   non-blocking `MSG_PEEK` (`recv` of one byte on a duplicate of the
+//!   socket, as brisk's pool does) asks the kernel whether the idle
+//!   connection is still clean; one that has bytes or an EOF waiting is
+//!   dropped and a new one made.
 //! - `brisk`: in [`crate::brisk_client`], behind the `brisk-client` feature.
 //!
 //! Every TLS client trusts exactly the server's self-signed certificate and
@@ -298,6 +304,23 @@ impl RawStream {
 struct RawConn {
     stream: RawStream,
     scratch: Box<[u8]>,
+    /// `raw-peek` only: a duplicate of the TCP socket, sharing its
+    /// non-blocking mode, for the liveness peek.
+    peeker: Option<std::net::TcpStream>,
+}
+
+impl RawConn {
+    /// Whether nothing has arrived on the idle connection: one `recv(1,
+    /// MSG_PEEK)` that must find nothing to read (`WouldBlock`).
+    fn is_clean(&self) -> bool {
+        match &self.peeker {
+            None => true,
+            Some(socket) => matches!(
+                socket.peek(&mut [0u8; 1]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+            ),
+        }
+    }
 }
 
 /// The floor: a fixed request, a reply skipped by its known length.
@@ -306,6 +329,8 @@ struct RawConn {
 /// `Raw` each get a connection of their own, as with a pooled client.
 pub struct Raw {
     request: Vec<u8>,
+    /// Peek before each reuse (`raw-peek`).
+    peek: bool,
     tls: Option<tokio_rustls::TlsConnector>,
     idle: RefCell<Vec<RawConn>>,
     /// (whole reply, body) in bytes; (0, 0) until learnt.
@@ -318,8 +343,9 @@ pub struct Raw {
 static REPLY_LENS: Mutex<Vec<(String, (usize, usize))>> = Mutex::new(Vec::new());
 
 impl Raw {
-    /// A client sending `GET <target.path> HTTP/1.1` with `Host: x`.
-    pub fn new(target: &Target, options: &Options) -> Result<Self, BoxError> {
+    /// A client sending `GET <target.path> HTTP/1.1` with `Host: x`; with
+    /// `peek`, checking each idle connection before reusing it.
+    pub fn new(target: &Target, options: &Options, peek: bool) -> Result<Self, BoxError> {
         let tls = match target.tls {
             true => Some(root_config(options)?.into()),
             false => None,
@@ -332,6 +358,7 @@ impl Raw {
             .map_or((0, 0), |&(_, n)| n);
         Ok(Raw {
             request: format!("GET {} HTTP/1.1\r\nHost: x\r\n\r\n", target.path).into_bytes(),
+            peek,
             tls,
             idle: RefCell::new(Vec::new()),
             reply_len: Cell::new(known),
@@ -342,6 +369,13 @@ impl Raw {
     async fn connect(&self, target: &Target) -> Result<RawConn, BoxError> {
         let tcp = TcpStream::connect(target.addr).await?;
         tcp.set_nodelay(true)?;
+        let peeker = match self.peek {
+            true => {
+                use std::os::fd::AsFd;
+                Some(tcp.as_fd().try_clone_to_owned()?.into())
+            }
+            false => None,
+        };
         let stream = match &self.tls {
             None => RawStream::Plain(tcp),
             Some(connector) => {
@@ -361,6 +395,7 @@ impl Raw {
         Ok(RawConn {
             stream,
             scratch: vec![0; size].into_boxed_slice(),
+            peeker,
         })
     }
 
@@ -403,8 +438,8 @@ impl Raw {
     async fn exchange(&self, target: &Target, buf: Option<&mut [u8]>) -> Result<usize, BoxError> {
         let popped = self.idle.borrow_mut().pop();
         let mut conn = match popped {
-            Some(c) => c,
-            None => self.connect(target).await?,
+            Some(c) if c.is_clean() => c,
+            _ => self.connect(target).await?,
         };
         conn.stream.write_all(&self.request).await?;
         let (mut left, _) = self.reply_len.get();
@@ -452,7 +487,7 @@ pub enum AnyClient {
     Reqwest(Reqwest),
     /// hyper.
     Hyper(Hyper),
-    /// The raw floor.
+    /// The raw floor, with or without the liveness peek.
     Raw(Raw),
     /// brisk.
     #[cfg(feature = "brisk-client")]
@@ -460,7 +495,7 @@ pub enum AnyClient {
 }
 
 /// The client names `--client` accepts.
-pub const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw"];
+pub const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw", "raw-peek"];
 
 impl AnyClient {
     /// Builds the client named `name` for `target`.
@@ -468,7 +503,8 @@ impl AnyClient {
         Ok(match name {
             "reqwest" => AnyClient::Reqwest(Reqwest::new(options)?),
             "hyper" => AnyClient::Hyper(Hyper::new(target, options)?),
-            "raw" => AnyClient::Raw(Raw::new(target, options)?),
+            "raw" => AnyClient::Raw(Raw::new(target, options, false)?),
+            "raw-peek" => AnyClient::Raw(Raw::new(target, options, true)?),
             #[cfg(feature = "brisk-client")]
             "brisk" => AnyClient::Brisk(crate::brisk_client::Brisk::new(options)?),
             #[cfg(not(feature = "brisk-client"))]

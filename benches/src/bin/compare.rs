@@ -2,7 +2,7 @@
 //! one line of JSON.
 //!
 //! ```text
-//! compare --client brisk|reqwest|hyper|raw
+//! compare --client brisk|reqwest|hyper|raw|raw-peek
 //!         --workload seq|c100|1m|tls-new-conn|slow|tls-seq|tls-c100|stream-1m|stream-100m|slow10k|gzip-20m
 //!         [--addr 127.0.0.1:PORT]   server started separately (the TLS server for tls-*);
 //!                                   without it, one is started in-process
@@ -102,7 +102,7 @@ fn parse_args() -> Result<Args, BoxError> {
     let known = WORKLOADS.iter().chain(EXTRA_WORKLOADS);
     if args.client.is_empty() || !known.clone().any(|w| *w == args.workload) {
         return Err(format!(
-            "usage: compare --client brisk|reqwest|hyper|raw --workload {} [--addr A] ...",
+            "usage: compare --client brisk|reqwest|hyper|raw|raw-peek --workload {} [--addr A] ...",
             known.copied().collect::<Vec<_>>().join("|")
         )
         .into());

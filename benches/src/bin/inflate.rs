@@ -27,7 +27,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 >> 11
     }
     fn unit(&mut self) -> f64 {
@@ -59,7 +62,9 @@ fn embeddings_json(size: usize) -> Vec<u8> {
         s.push_str("]}");
         index += 1;
     }
-    s.push_str(r#"],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}"#);
+    s.push_str(
+        r#"],"model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}"#,
+    );
     s.into_bytes()
 }
 
@@ -75,7 +80,11 @@ fn english_text(size: usize) -> Vec<u8> {
     let mut vocab: Vec<String> = common.split_whitespace().map(str::to_owned).collect();
     while vocab.len() < 200 {
         let len = 2 + (rng.next() % 9) as usize;
-        vocab.push((0..len).map(|_| (b'a' + (rng.next() % 26) as u8) as char).collect());
+        vocab.push(
+            (0..len)
+                .map(|_| (b'a' + (rng.next() % 26) as u8) as char)
+                .collect(),
+        );
     }
     let mut out = Vec::with_capacity(size + 100);
     let mut line = 0;
@@ -130,7 +139,9 @@ fn brisk_64k(input: &[u8], out: &mut [u8]) -> usize {
     let (mut at, mut produced) = (0, 0);
     loop {
         let end = (produced + 65_536).min(out.len());
-        let p = inflate.decode(&input[at..], &mut out[produced..end]).unwrap();
+        let p = inflate
+            .decode(&input[at..], &mut out[produced..end])
+            .unwrap();
         at += p.consumed;
         produced += p.produced;
         if p.done {
@@ -175,18 +186,27 @@ fn main() {
         ("zlib-rs", zlib_rs),
         ("libdeflate", libdeflate),
     ];
-    println!("| input | ratio | {} | brisk / miniz | brisk / zlib-rs | brisk / libdeflate |", decoders.map(|d| d.0).join(" | "));
+    println!(
+        "| input | ratio | {} | brisk / miniz | brisk / zlib-rs | brisk / libdeflate |",
+        decoders.map(|d| d.0).join(" | ")
+    );
     println!("|---|---|{}---|---|---|", "---|".repeat(decoders.len()));
     // INFLATE_ONLY=random (a word of the input's name) runs just that one.
     let only = std::env::var("INFLATE_ONLY").unwrap_or_default();
-    for (name, make) in inputs.iter().filter(|(name, _)| name.contains(only.as_str())) {
+    for (name, make) in inputs
+        .iter()
+        .filter(|(name, _)| name.contains(only.as_str()))
+    {
         let data = &make();
         let compressed = miniz_oxide::deflate::compress_to_vec(data, 6);
         let mut out = vec![0u8; data.len()];
         for (dname, decode) in &decoders {
             out.fill(0);
             let n = decode(&compressed, &mut out);
-            assert!(n == data.len() && out == *data, "{dname} decodes {name} wrong");
+            assert!(
+                n == data.len() && out == *data,
+                "{dname} decodes {name} wrong"
+            );
         }
         let mut times = vec![Vec::new(); decoders.len()];
         for _ in 0..reps {
@@ -206,7 +226,10 @@ fn main() {
         println!(
             "| {name} | {:.2} | {} | {:.2} | {:.2} | {:.2} |",
             data.len() as f64 / compressed.len() as f64,
-            mbps.iter().map(|m| format!("{m:.0}")).collect::<Vec<_>>().join(" | "),
+            mbps.iter()
+                .map(|m| format!("{m:.0}"))
+                .collect::<Vec<_>>()
+                .join(" | "),
             mbps[0] / mbps[2],
             mbps[0] / mbps[3],
             mbps[0] / mbps[4],

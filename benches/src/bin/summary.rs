@@ -1,7 +1,9 @@
 //! Reads the JSON lines `compare` printed (files given as arguments, or
 //! stdin) and prints markdown: per mode (pinned, unpinned, ...), one table of
 //! medians with the min–max spread per workload and client, then the ratios
-//! brisk/reqwest and brisk/hyper of the medians. A failed run (a line with
+//! brisk/reqwest and brisk/hyper of the medians, and brisk against the two
+//! floors (`raw`, and `raw-peek`: raw plus one liveness peek per reuse,
+//! the safe floor) where they ran. A failed run (a line with
 //! an `error` field) is counted beside its client and its first error is
 //! quoted under the table.
 
@@ -11,7 +13,7 @@ use std::io::Read;
 use brisk_benches::WORKLOADS;
 use serde_json::Value;
 
-const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw"];
+const CLIENTS: &[&str] = &["brisk", "reqwest", "hyper", "raw", "raw-peek"];
 
 /// (column header, JSON field, scale applied before printing)
 const COLUMNS: &[(&str, &str, f64)] = &[
@@ -208,6 +210,39 @@ fn print_mode(mode: &str, groups: &Groups) {
             );
         }
         println!();
+    }
+    println!();
+
+    // brisk against the floors: the share of the floor's req/s it reaches,
+    // and its CPU per request over the floor's.
+    let raw = position(CLIENTS, Some("raw")).unwrap_or(3);
+    let safe = position(CLIENTS, Some("raw-peek")).unwrap_or(4);
+    let floors: Vec<usize> = WORKLOADS
+        .iter()
+        .enumerate()
+        .map(|(w, _)| w)
+        .filter(|&w| {
+            groups.contains_key(&(w, brisk))
+                && (groups.contains_key(&(w, raw)) || groups.contains_key(&(w, safe)))
+        })
+        .collect();
+    if floors.is_empty() {
+        return;
+    }
+    println!("brisk against the floors: raw, and raw-peek (raw plus one MSG_PEEK before each reuse, the safe floor).\n");
+    println!(
+        "| workload | req/s ÷raw | req/s ÷raw-peek | CPU µs/req ÷raw | CPU µs/req ÷raw-peek |"
+    );
+    println!("|---|---|---|---|---|");
+    for w in floors {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            WORKLOADS[w],
+            ratio(w, raw, "req_per_s"),
+            ratio(w, safe, "req_per_s"),
+            ratio(w, raw, "cpu_us_per_req"),
+            ratio(w, safe, "cpu_us_per_req"),
+        );
     }
     println!();
 }
