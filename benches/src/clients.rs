@@ -20,10 +20,10 @@
 //!   length is consumed.
 //! - `raw-peek`: the safe floor. `raw`, plus the one check a client that
 //!   reuses connections safely cannot skip: before each reuse, one
-//!   non-blocking `MSG_PEEK` (`recv` of one byte on a duplicate of the
-//!   socket, as brisk's pool does) asks the kernel whether the idle
-//!   connection is still clean; one that has bytes or an EOF waiting is
-//!   dropped and a new one made.
+//!   non-blocking `MSG_PEEK` (`recv` of one byte on the socket, which tokio
+//!   keeps non-blocking; brisk's pool makes the same call on a duplicate
+//!   of it) asks the kernel whether the idle connection is still clean;
+//!   one that has bytes or an EOF waiting is dropped and a new one made.
 //! - `brisk`: in [`crate::brisk_client`], behind the `brisk-client` feature.
 //!
 //! Every TLS client trusts exactly the server's self-signed certificate and
@@ -304,22 +304,22 @@ impl RawStream {
 struct RawConn {
     stream: RawStream,
     scratch: Box<[u8]>,
-    /// `raw-peek` only: a duplicate of the TCP socket, sharing its
-    /// non-blocking mode, for the liveness peek.
-    peeker: Option<std::net::TcpStream>,
 }
 
 impl RawConn {
     /// Whether nothing has arrived on the idle connection: one `recv(1,
-    /// MSG_PEEK)` that must find nothing to read (`WouldBlock`).
+    /// MSG_PEEK)` on the TCP socket (under TLS too) that must find nothing
+    /// to read (`WouldBlock`).
     fn is_clean(&self) -> bool {
-        match &self.peeker {
-            None => true,
-            Some(socket) => matches!(
-                socket.peek(&mut [0u8; 1]),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
-            ),
-        }
+        let tcp = match &self.stream {
+            RawStream::Plain(s) => s,
+            RawStream::Tls(s) => s.get_ref().0,
+        };
+        let mut byte = [std::mem::MaybeUninit::uninit(); 1];
+        matches!(
+            socket2::SockRef::from(tcp).peek(&mut byte),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock
+        )
     }
 }
 
@@ -369,13 +369,6 @@ impl Raw {
     async fn connect(&self, target: &Target) -> Result<RawConn, BoxError> {
         let tcp = TcpStream::connect(target.addr).await?;
         tcp.set_nodelay(true)?;
-        let peeker = match self.peek {
-            true => {
-                use std::os::fd::AsFd;
-                Some(tcp.as_fd().try_clone_to_owned()?.into())
-            }
-            false => None,
-        };
         let stream = match &self.tls {
             None => RawStream::Plain(tcp),
             Some(connector) => {
@@ -395,7 +388,6 @@ impl Raw {
         Ok(RawConn {
             stream,
             scratch: vec![0; size].into_boxed_slice(),
-            peeker,
         })
     }
 
@@ -438,7 +430,7 @@ impl Raw {
     async fn exchange(&self, target: &Target, buf: Option<&mut [u8]>) -> Result<usize, BoxError> {
         let popped = self.idle.borrow_mut().pop();
         let mut conn = match popped {
-            Some(c) if c.is_clean() => c,
+            Some(c) if !self.peek || c.is_clean() => c,
             _ => self.connect(target).await?,
         };
         conn.stream.write_all(&self.request).await?;
