@@ -181,22 +181,9 @@ impl Conn {
                 .map_err(|e| io_error(Phase::Connect, e))
         })
         .await?;
-        loop {
-            if let Some(head) = self.buffered_final_head_in(Phase::Connect)? {
-                return Ok(head);
-            }
-            if !self
-                .fill(deadline, &mut LazyEnd::fixed(Phase::Connect, end))
-                .await?
-            {
-                let e = self
-                    .decoder
-                    .finish()
-                    .err()
-                    .unwrap_or(ParseError::IncompleteMessage);
-                return Err(Error::protocol(Phase::Connect, e));
-            }
-        }
+        let mut end = LazyEnd::fixed(Phase::Connect, end);
+        self.read_final_head_within(deadline, &mut end, Phase::Connect)
+            .await
     }
 
     /// The socket of an opened tunnel. The client speaks

@@ -72,19 +72,30 @@ impl Conn {
 
     async fn read_head_bytes(&mut self, deadline: &Deadline) -> Result<ResponseHead, Error> {
         let mut end = deadline.lazy_end(Phase::ReadHead);
+        self.read_final_head_within(deadline, &mut end, Phase::ReadHead)
+            .await
+    }
+
+    /// Reads until the final response head (1xx heads skipped), all of it
+    /// within `end`, with errors naming `phase`: the response's head, or a
+    /// proxy's answer to CONNECT.
+    pub(super) async fn read_final_head_within(
+        &mut self,
+        deadline: &Deadline,
+        end: &mut LazyEnd,
+        phase: Phase,
+    ) -> Result<ResponseHead, Error> {
         loop {
-            match self.buffered_final_head()? {
-                Some(head) => return Ok(head),
-                None => {
-                    if !self.fill(deadline, &mut end).await? {
-                        let e = self
-                            .decoder
-                            .finish()
-                            .err()
-                            .unwrap_or(ParseError::IncompleteMessage);
-                        return Err(Error::protocol(Phase::ReadHead, e));
-                    }
-                }
+            if let Some(head) = self.buffered_final_head_in(phase)? {
+                return Ok(head);
+            }
+            if !self.fill(deadline, end).await? {
+                let e = self
+                    .decoder
+                    .finish()
+                    .err()
+                    .unwrap_or(ParseError::IncompleteMessage);
+                return Err(Error::protocol(phase, e));
             }
         }
     }
