@@ -420,7 +420,7 @@ impl Inflate {
                 }
                 Block::Copy { length, distance } => {
                     let n = (length as usize).min(limit - self.pos);
-                    copy_match(&mut self.window, self.pos, distance as usize, n);
+                    copy_match(&mut self.window[..], self.pos, distance as usize, n);
                     self.pos += n;
                     if n < length as usize {
                         self.block = Block::Copy {

@@ -11,16 +11,23 @@
 //! - 56 bits after a refill cover any one symbol with its distance and
 //!   extra bits, or up to three literals, so a literal run costs a table
 //!   load, a shift and a store per byte;
-//! - matches are copied 8 or 16 bytes at a time, allowed to run past their
-//!   end into the buffer's slack (the bytes there are not output yet, and
-//!   are overwritten later), instead of one `memmove` call per match.
+//! - the next literal/length entry is looked up as soon as the bits before
+//!   it are consumed, before the current symbol's store or copy and before
+//!   the refill, so the table load overlaps the work;
+//! - matches are copied 8, 16 or 32 bytes at a time, allowed to run past
+//!   their end into the buffer's slack (the bytes there are not output
+//!   yet, and are overwritten later), instead of one `memmove` call per
+//!   match; distances 2 to 7 are copied in strides of the distance until
+//!   a whole 8-byte chunk repeats, then in chunks (libdeflate's way);
+//! - the buffer is a fixed-size array, so literal stores below the loop's
+//!   end need no bounds check.
 
-use super::deflate::{copy_match, Bits, MAX_MATCH};
+use super::deflate::{Bits, MAX_MATCH};
 use super::huffman::{
     entry_extra, entry_len, entry_value, DIST_ROOT, END, KIND, LENGTH, LITERAL, LITLEN_ROOT,
     SUBTABLE,
 };
-use super::{Inflate, InflateError};
+use super::{Inflate, InflateError, BUFFER};
 
 /// Bytes past `limit` (and past the buffer's nominal end) that a chunked
 /// copy may write.
@@ -45,6 +52,10 @@ impl Inflate {
         at: &mut usize,
         limit: usize,
     ) -> Result<bool, InflateError> {
+        // A fixed-size array, and an end below its size: a literal's store
+        // needs no bounds check.
+        let window: &mut [u8; BUFFER + SLACK] = &mut self.window;
+        let limit = limit.min(BUFFER);
         let mut buf = self.bits.buf;
         let mut count = self.bits.count;
         let mut p = *at;
@@ -61,8 +72,6 @@ impl Inflate {
         let dist_root: &[u32; 1 << DIST_ROOT] = dist[..1 << DIST_ROOT]
             .try_into()
             .unwrap_or(&[0; 1 << DIST_ROOT]);
-        let window = &mut self.window[..];
-        debug_assert!(limit + SLACK <= window.len());
         let in_end = input.len().saturating_sub(INPUT_MARGIN);
         let out_end = limit.saturating_sub(OUTPUT_MARGIN);
         const LITLEN_MASK: u64 = (1 << LITLEN_ROOT) - 1;
@@ -83,83 +92,116 @@ impl Inflate {
         let mut ended = false;
         // An error still hands back the output decoded before it.
         let mut failed = None;
-        while p <= in_end && pos <= out_end {
+        if p <= in_end && pos <= out_end {
             refill!();
+            // The next literal/length entry is looked up as soon as the bits
+            // before it are consumed, before the work on the current symbol
+            // (a literal's store, a match's copy) and before the refill,
+            // which only adds bits above the ones it indexes.
+            //
+            // The bit budget: a refill makes all 64 bits of `buf` input bits
+            // (`count` says 56 or more; the bits above it are the next,
+            // partly taken byte), and a lookup needs at most 15 of them. A
+            // pass consumes at most three root literals (33 bits) or a
+            // length and its distance (20 + 28 = 48 bits) before the next
+            // lookup: 64 − 48 ≥ 15.
             let mut e = litlen_root[(buf & LITLEN_MASK) as usize];
-            if e & KIND == LITERAL {
-                // Up to three literals on one refill (3 × 15 ≤ 56 bits).
-                buf >>= entry_len(e);
-                count -= entry_len(e);
-                window[pos] = entry_value(e) as u8;
-                pos += 1;
-                e = litlen_root[(buf & LITLEN_MASK) as usize];
-                if e & KIND == LITERAL {
-                    buf >>= entry_len(e);
-                    count -= entry_len(e);
-                    window[pos] = entry_value(e) as u8;
-                    pos += 1;
-                    e = litlen_root[(buf & LITLEN_MASK) as usize];
+            'decode: loop {
+                'symbol: {
                     if e & KIND == LITERAL {
+                        // Up to three literals on one refill (3 × 11 bits).
                         buf >>= entry_len(e);
                         count -= entry_len(e);
                         window[pos] = entry_value(e) as u8;
                         pos += 1;
-                        continue;
+                        e = litlen_root[(buf & LITLEN_MASK) as usize];
+                        if e & KIND == LITERAL {
+                            buf >>= entry_len(e);
+                            count -= entry_len(e);
+                            window[pos] = entry_value(e) as u8;
+                            pos += 1;
+                            e = litlen_root[(buf & LITLEN_MASK) as usize];
+                            if e & KIND == LITERAL {
+                                buf >>= entry_len(e);
+                                count -= entry_len(e);
+                                window[pos] = entry_value(e) as u8;
+                                pos += 1;
+                                e = litlen_root[(buf & LITLEN_MASK) as usize];
+                                break 'symbol;
+                            }
+                        }
+                        // A length needs its distance too: top up.
+                        refill!();
                     }
+                    if e & KIND != LENGTH {
+                        // The rare kinds: a subtable (a code longer than the
+                        // root), the end of the block, an invalid symbol.
+                        if e & KIND == SUBTABLE {
+                            let index = (buf >> LITLEN_ROOT) & ((1 << entry_extra(e)) - 1);
+                            e = litlen[entry_value(e) as usize + index as usize];
+                        }
+                        match e & KIND {
+                            LITERAL => {
+                                buf >>= entry_len(e);
+                                count -= entry_len(e);
+                                window[pos] = entry_value(e) as u8;
+                                pos += 1;
+                                e = litlen_root[(buf & LITLEN_MASK) as usize];
+                                break 'symbol;
+                            }
+                            LENGTH => {}
+                            END => {
+                                buf >>= entry_len(e);
+                                count -= entry_len(e);
+                                ended = true;
+                                break 'decode;
+                            }
+                            _ => {
+                                failed = Some(InflateError::BadSymbol);
+                                break 'decode;
+                            }
+                        }
+                    }
+                    let len = entry_len(e);
+                    let extra = entry_extra(e);
+                    let length =
+                        entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
+                    buf >>= len + extra;
+                    count -= len + extra;
+
+                    let mut d = dist_root[(buf & DIST_MASK) as usize];
+                    if d & KIND != LENGTH {
+                        if d & KIND == SUBTABLE {
+                            let index = (buf >> DIST_ROOT) & ((1 << entry_extra(d)) - 1);
+                            d = dist[entry_value(d) as usize + index as usize];
+                        }
+                        if d & KIND != LENGTH {
+                            failed = Some(InflateError::BadSymbol);
+                            break 'decode;
+                        }
+                    }
+                    let dlen = entry_len(d);
+                    let dextra = entry_extra(d);
+                    let distance =
+                        entry_value(d) as usize + ((buf >> dlen) & ((1 << dextra) - 1)) as usize;
+                    buf >>= dlen + dextra;
+                    count -= dlen + dextra;
+                    e = litlen_root[(buf & LITLEN_MASK) as usize];
+                    if distance > pos - stream_start {
+                        failed = Some(InflateError::DistanceTooFarBack);
+                        break 'decode;
+                    }
+                    copy_fast(window, pos, distance, length);
+                    pos += length;
                 }
-                // `e` was looked up with at least 26 bits at hand, enough
-                // for any code; a length needs its distance too, so top up.
-                refill!();
-            }
-            if e & KIND == SUBTABLE {
-                let index = (buf >> LITLEN_ROOT) & ((1 << entry_extra(e)) - 1);
-                e = litlen[entry_value(e) as usize + index as usize];
-            }
-            let len = entry_len(e);
-            let kind = e & KIND;
-            if kind == LITERAL {
-                buf >>= len;
-                count -= len;
-                window[pos] = entry_value(e) as u8;
-                pos += 1;
-                continue;
-            }
-            if kind != LENGTH {
-                if kind == END {
-                    buf >>= len;
-                    count -= len;
-                    ended = true;
+                // The loop's test, then the refill it guards.
+                if p > in_end || pos > out_end {
                     break;
                 }
-                failed = Some(InflateError::BadSymbol);
-                break;
+                refill!();
             }
-            let extra = entry_extra(e);
-            let length = entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
-            buf >>= len + extra;
-            count -= len + extra;
-
-            let mut d = dist_root[(buf & DIST_MASK) as usize];
-            if d & KIND == SUBTABLE {
-                let index = (buf >> DIST_ROOT) & ((1 << entry_extra(d)) - 1);
-                d = dist[entry_value(d) as usize + index as usize];
-            }
-            if d & KIND != LENGTH {
-                failed = Some(InflateError::BadSymbol);
-                break;
-            }
-            let dlen = entry_len(d);
-            let dextra = entry_extra(d);
-            let distance = entry_value(d) as usize + ((buf >> dlen) & ((1 << dextra) - 1)) as usize;
-            buf >>= dlen + dextra;
-            count -= dlen + dextra;
-            if distance > pos - stream_start {
-                failed = Some(InflateError::DistanceTooFarBack);
-                break;
-            }
-            copy_fast(window, pos, distance, length);
-            pos += length;
         }
+
         // Hand back the whole bytes read ahead, so that the input position
         // is exact again and the bits above `count` are zero.
         let ahead = ((count / 8) as usize).min(p - start_p);
@@ -181,39 +223,70 @@ impl Inflate {
 #[inline(always)]
 fn copy_fast(window: &mut [u8], pos: usize, distance: usize, length: usize) {
     let end = pos + length;
-    let mut src = pos - distance;
     let mut dst = pos;
     if distance >= 16 {
-        // Each 16-byte chunk reads only bytes written before it.
+        // Each chunk reads only bytes written before it.
+        let mut src = pos - distance;
+        if distance >= 32 {
+            loop {
+                let chunk: [u8; 32] = window[src..src + 32].try_into().unwrap_or([0; 32]);
+                window[dst..dst + 32].copy_from_slice(&chunk);
+                src += 32;
+                dst += 32;
+                if dst >= end {
+                    return;
+                }
+            }
+        }
         loop {
             let chunk: [u8; 16] = window[src..src + 16].try_into().unwrap_or([0; 16]);
             window[dst..dst + 16].copy_from_slice(&chunk);
             src += 16;
             dst += 16;
             if dst >= end {
-                break;
+                return;
             }
         }
-    } else if distance >= 8 {
-        loop {
-            let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
-            window[dst..dst + 8].copy_from_slice(&chunk);
-            src += 8;
-            dst += 8;
-            if dst >= end {
-                break;
-            }
-        }
+    }
+    let stride = if distance >= 8 {
+        distance
     } else if distance == 1 {
-        let fill = [window[src]; 16];
+        let fill = [window[pos - 1]; 16];
         loop {
             window[dst..dst + 16].copy_from_slice(&fill);
             dst += 16;
             if dst >= end {
-                break;
+                return;
             }
         }
     } else {
-        copy_match(window, pos, distance, length);
+        // 2 to 7: the output repeats with period `distance`. Eight bytes
+        // from `distance` back, stored `distance` further on each time:
+        // each store's first `distance` bytes are right, the rest are put
+        // right by the next one (or lie past the end, in the slack). Once
+        // `stride` bytes are right (the smallest multiple of the period
+        // from 8 up), chunks from `stride` back read only right bytes.
+        let stride = distance * 8usize.div_ceil(distance);
+        let mut src = pos - distance;
+        while dst < pos + stride {
+            let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
+            window[dst..dst + 8].copy_from_slice(&chunk);
+            src += distance;
+            dst += distance;
+        }
+        if dst >= end {
+            return;
+        }
+        stride
+    };
+    let mut src = dst - stride;
+    loop {
+        let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
+        window[dst..dst + 8].copy_from_slice(&chunk);
+        src += 8;
+        dst += 8;
+        if dst >= end {
+            return;
+        }
     }
 }

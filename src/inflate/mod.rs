@@ -173,7 +173,7 @@ pub struct Inflate {
     precode_count: u8,
     /// The window buffer: `window[flushed..pos]` is decoded but not yet
     /// handed out; matches may reach back to `stream_start`.
-    window: Vec<u8>,
+    window: Box<[u8; BUFFER + fast::SLACK]>,
     pos: usize,
     flushed: usize,
     stream_start: usize,
@@ -215,7 +215,13 @@ impl Inflate {
             litlen_count: 0,
             dist_count: 0,
             precode_count: 0,
-            window: vec![0; BUFFER + fast::SLACK],
+            // Zeroed on the heap (a boxed array literal may be built on
+            // the stack first); the conversion cannot fail, the length
+            // being the array's.
+            window: vec![0; BUFFER + fast::SLACK]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!()),
             pos: 0,
             flushed: 0,
             stream_start: 0,

@@ -404,3 +404,75 @@ fn an_unused_code_of_an_incomplete_tree_is_refused() {
         .code(codes[256], 2);
     assert_eq!(refused(Format::Raw, &w.finish()), InflateError::BadSymbol);
 }
+
+/// Writes a match of `length` at `distance` with the fixed codes.
+fn fixed_match(w: &mut BitWriter, length: usize, distance: usize) {
+    const LEN_BASE: [usize; 29] = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
+        131, 163, 195, 227, 258,
+    ];
+    const LEN_EXTRA: [u32; 29] = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ];
+    const DIST_BASE: [usize; 30] = [
+        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+        2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+    ];
+    const DIST_EXTRA: [u32; 30] = [
+        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
+        13, 13,
+    ];
+    let l = (0..29).rev().find(|&i| LEN_BASE[i] <= length).unwrap();
+    let d = (0..30).rev().find(|&i| DIST_BASE[i] <= distance).unwrap();
+    w.fixed(257 + l as u32)
+        .bits((length - LEN_BASE[l]) as u32, LEN_EXTRA[l])
+        .code(d as u32, 5)
+        .bits((distance - DIST_BASE[d]) as u32, DIST_EXTRA[d]);
+}
+
+/// Every short distance (where copies overlap and the fast loop copies in
+/// strides or chunks that run past the match's end) with lengths around
+/// every chunk size, each match followed by more data: the output is the
+/// byte-at-a-time definition of a match, and the bytes after it are not
+/// disturbed by what a chunk wrote past its end.
+#[test]
+fn matches_at_every_short_distance_copy_as_the_definition() {
+    let lengths = [
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 16, 17, 23, 24, 31, 32, 33, 40, 47, 48, 63, 64, 65,
+        100, 129, 255, 257, 258,
+    ];
+    for distance in 1..=70 {
+        let mut w = BitWriter::default();
+        w.bits(1, 1).bits(1, 2);
+        let mut expect = Vec::new();
+        for i in 0..70u32 {
+            let b = (i * 37 % 251) as u8;
+            w.fixed(b as u32);
+            expect.push(b);
+        }
+        for (k, &length) in lengths.iter().enumerate() {
+            fixed_match(&mut w, length, distance);
+            for _ in 0..length {
+                expect.push(expect[expect.len() - distance]);
+            }
+            // Two literals between matches: the next match starts where
+            // the last chunk's slack lay.
+            for b in [k as u8, 200 - k as u8] {
+                w.fixed(b as u32);
+                expect.push(b);
+            }
+        }
+        // Enough input after the last match for the fast loop to take it.
+        for i in 0..40u32 {
+            w.fixed(i);
+            expect.push(i as u8);
+        }
+        w.fixed(256);
+        let raw = w.finish();
+        for feed in [Feed::Whole, Feed::ByteByByte, Feed::Random(distance as u64)] {
+            let (got, done) = decode_with(Format::Raw, &raw, feed).unwrap();
+            assert!(done);
+            assert!(got == expect, "distance {distance}, {feed:?}");
+        }
+    }
+}
