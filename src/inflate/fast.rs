@@ -37,7 +37,7 @@ pub(super) const SLACK: usize = 32;
 /// each reading 8.
 const INPUT_MARGIN: usize = 16;
 
-/// Output room the loop needs at its top: three literals, or two literals
+/// Output room the loop needs at its top: four literals, or three literals
 /// and a longest match.
 const OUTPUT_MARGIN: usize = MAX_MATCH + 3;
 
@@ -89,6 +89,20 @@ impl Inflate {
             };
         }
 
+        // A length or distance: its code and extra bits consumed, the base
+        // plus the extra bits' value returned.
+        macro_rules! base_plus_extra {
+            ($entry:expr) => {{
+                let len = entry_len($entry);
+                let extra = entry_extra($entry);
+                let value =
+                    entry_value($entry) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
+                buf >>= len + extra;
+                count -= len + extra;
+                value
+            }};
+        }
+
         let mut ended = false;
         // An error still hands back the output decoded before it.
         let mut failed = None;
@@ -101,33 +115,36 @@ impl Inflate {
             //
             // The bit budget: a refill makes all 64 bits of `buf` input bits
             // (`count` says 56 or more; the bits above it are the next,
-            // partly taken byte), and a lookup needs at most 15 of them. A
-            // pass consumes at most three root literals (33 bits) or a
-            // length and its distance (20 + 28 = 48 bits) before the next
-            // lookup: 64 − 48 ≥ 15.
+            // partly taken byte), and a root lookup needs 11 of them (a
+            // longer code's subtable is read after the next refill). A pass
+            // consumes at most four root literals (44 bits) or a length and
+            // its distance (20 + 28 = 48 bits) before the next lookup:
+            // 64 − 48 ≥ 11.
             let mut e = litlen_root[(buf & LITLEN_MASK) as usize];
+            // A literal: consumed, stored, and the next entry looked up.
+            macro_rules! literal {
+                () => {
+                    buf >>= entry_len(e);
+                    count -= entry_len(e);
+                    window[pos] = entry_value(e) as u8;
+                    pos += 1;
+                    e = litlen_root[(buf & LITLEN_MASK) as usize];
+                };
+            }
             'decode: loop {
                 'symbol: {
                     if e & KIND == LITERAL {
-                        // Up to three literals on one refill (3 × 11 bits).
-                        buf >>= entry_len(e);
-                        count -= entry_len(e);
-                        window[pos] = entry_value(e) as u8;
-                        pos += 1;
-                        e = litlen_root[(buf & LITLEN_MASK) as usize];
+                        // Up to four literals on one refill (4 × 11 bits,
+                        // leaving 20 input bits for the next lookup).
+                        literal!();
                         if e & KIND == LITERAL {
-                            buf >>= entry_len(e);
-                            count -= entry_len(e);
-                            window[pos] = entry_value(e) as u8;
-                            pos += 1;
-                            e = litlen_root[(buf & LITLEN_MASK) as usize];
+                            literal!();
                             if e & KIND == LITERAL {
-                                buf >>= entry_len(e);
-                                count -= entry_len(e);
-                                window[pos] = entry_value(e) as u8;
-                                pos += 1;
-                                e = litlen_root[(buf & LITLEN_MASK) as usize];
-                                break 'symbol;
+                                literal!();
+                                if e & KIND == LITERAL {
+                                    literal!();
+                                    break 'symbol;
+                                }
                             }
                         }
                         // A length needs its distance too: top up.
@@ -142,11 +159,7 @@ impl Inflate {
                         }
                         match e & KIND {
                             LITERAL => {
-                                buf >>= entry_len(e);
-                                count -= entry_len(e);
-                                window[pos] = entry_value(e) as u8;
-                                pos += 1;
-                                e = litlen_root[(buf & LITLEN_MASK) as usize];
+                                literal!();
                                 break 'symbol;
                             }
                             LENGTH => {}
@@ -162,12 +175,7 @@ impl Inflate {
                             }
                         }
                     }
-                    let len = entry_len(e);
-                    let extra = entry_extra(e);
-                    let length =
-                        entry_value(e) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
-                    buf >>= len + extra;
-                    count -= len + extra;
+                    let length = base_plus_extra!(e);
 
                     let mut d = dist_root[(buf & DIST_MASK) as usize];
                     if d & KIND != LENGTH {
@@ -180,12 +188,7 @@ impl Inflate {
                             break 'decode;
                         }
                     }
-                    let dlen = entry_len(d);
-                    let dextra = entry_extra(d);
-                    let distance =
-                        entry_value(d) as usize + ((buf >> dlen) & ((1 << dextra) - 1)) as usize;
-                    buf >>= dlen + dextra;
-                    count -= dlen + dextra;
+                    let distance = base_plus_extra!(d);
                     e = litlen_root[(buf & LITLEN_MASK) as usize];
                     if distance > pos - stream_start {
                         failed = Some(InflateError::DistanceTooFarBack);
@@ -223,34 +226,19 @@ impl Inflate {
 #[inline(always)]
 fn copy_fast(window: &mut [u8], pos: usize, distance: usize, length: usize) {
     let end = pos + length;
-    let mut dst = pos;
-    if distance >= 16 {
-        // Each chunk reads only bytes written before it.
-        let mut src = pos - distance;
-        if distance >= 32 {
-            loop {
-                let chunk: [u8; 32] = window[src..src + 32].try_into().unwrap_or([0; 32]);
-                window[dst..dst + 32].copy_from_slice(&chunk);
-                src += 32;
-                dst += 32;
-                if dst >= end {
-                    return;
-                }
-            }
-        }
-        loop {
-            let chunk: [u8; 16] = window[src..src + 16].try_into().unwrap_or([0; 16]);
-            window[dst..dst + 16].copy_from_slice(&chunk);
-            src += 16;
-            dst += 16;
-            if dst >= end {
-                return;
-            }
-        }
+    // Each chunk reads only bytes written before it (or by the stride
+    // phase below, right ones).
+    if distance >= 32 {
+        return chunks::<32>(window, pos - distance, pos, end);
     }
-    let stride = if distance >= 8 {
-        distance
-    } else if distance == 1 {
+    if distance >= 16 {
+        return chunks::<16>(window, pos - distance, pos, end);
+    }
+    if distance >= 8 {
+        return chunks::<8>(window, pos - distance, pos, end);
+    }
+    let mut dst = pos;
+    if distance == 1 {
         let fill = [window[pos - 1]; 16];
         loop {
             window[dst..dst + 16].copy_from_slice(&fill);
@@ -259,32 +247,35 @@ fn copy_fast(window: &mut [u8], pos: usize, distance: usize, length: usize) {
                 return;
             }
         }
-    } else {
-        // 2 to 7: the output repeats with period `distance`. Eight bytes
-        // from `distance` back, stored `distance` further on each time:
-        // each store's first `distance` bytes are right, the rest are put
-        // right by the next one (or lie past the end, in the slack). Once
-        // `stride` bytes are right (the smallest multiple of the period
-        // from 8 up), chunks from `stride` back read only right bytes.
-        let stride = distance * 8usize.div_ceil(distance);
-        let mut src = pos - distance;
-        while dst < pos + stride {
-            let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
-            window[dst..dst + 8].copy_from_slice(&chunk);
-            src += distance;
-            dst += distance;
-        }
-        if dst >= end {
-            return;
-        }
-        stride
-    };
-    let mut src = dst - stride;
-    loop {
+    }
+    // 2 to 7: the output repeats with period `distance`. Eight bytes from
+    // `distance` back, stored `distance` further on each time: each
+    // store's first `distance` bytes are right, the rest are put right by
+    // the next one (or lie past the end, in the slack). Once `stride`
+    // bytes are right (the smallest multiple of the period from 8 up),
+    // chunks from `stride` back read only right bytes.
+    let stride = distance * 8usize.div_ceil(distance);
+    let mut src = pos - distance;
+    while dst < pos + stride {
         let chunk: [u8; 8] = window[src..src + 8].try_into().unwrap_or([0; 8]);
         window[dst..dst + 8].copy_from_slice(&chunk);
-        src += 8;
-        dst += 8;
+        src += distance;
+        dst += distance;
+    }
+    if dst < end {
+        chunks::<8>(window, dst - stride, dst, end);
+    }
+}
+
+/// Copies `N`-byte chunks from `src` to `dst` on, until `end` is reached
+/// or passed.
+#[inline(always)]
+fn chunks<const N: usize>(window: &mut [u8], mut src: usize, mut dst: usize, end: usize) {
+    loop {
+        let chunk: [u8; N] = window[src..src + N].try_into().unwrap_or([0; N]);
+        window[dst..dst + N].copy_from_slice(&chunk);
+        src += N;
+        dst += N;
         if dst >= end {
             return;
         }

@@ -407,27 +407,25 @@ fn an_unused_code_of_an_incomplete_tree_is_refused() {
 
 /// Writes a match of `length` at `distance` with the fixed codes.
 fn fixed_match(w: &mut BitWriter, length: usize, distance: usize) {
-    const LEN_BASE: [usize; 29] = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115,
-        131, 163, 195, 227, 258,
-    ];
-    const LEN_EXTRA: [u32; 29] = [
-        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
-    ];
-    const DIST_BASE: [usize; 30] = [
-        1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
-        2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
-    ];
-    const DIST_EXTRA: [u32; 30] = [
-        0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12,
-        13, 13,
-    ];
-    let l = (0..29).rev().find(|&i| LEN_BASE[i] <= length).unwrap();
-    let d = (0..30).rev().find(|&i| DIST_BASE[i] <= distance).unwrap();
+    use crate::inflate::huffman::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
+    let l = (0..29)
+        .rev()
+        .find(|&i| LENGTH_BASE[i] as usize <= length)
+        .unwrap();
+    let d = (0..30)
+        .rev()
+        .find(|&i| DIST_BASE[i] as usize <= distance)
+        .unwrap();
     w.fixed(257 + l as u32)
-        .bits((length - LEN_BASE[l]) as u32, LEN_EXTRA[l])
+        .bits(
+            (length - LENGTH_BASE[l] as usize) as u32,
+            LENGTH_EXTRA[l] as u32,
+        )
         .code(d as u32, 5)
-        .bits((distance - DIST_BASE[d]) as u32, DIST_EXTRA[d]);
+        .bits(
+            (distance - DIST_BASE[d] as usize) as u32,
+            DIST_EXTRA[d] as u32,
+        );
 }
 
 /// Every short distance (where copies overlap and the fast loop copies in
