@@ -418,3 +418,57 @@ async fn the_read_idle_timeout_ends_a_silent_connection() {
     assert!(e.is_timeout(), "{e:?}");
     assert_eq!(ws.recv().await.unwrap(), None);
 }
+
+/// Large messages are masked in place and written after their header in
+/// one vectored write (small ones are copied into the frame buffer): every
+/// byte arrives in order, unmasked to what was sent, with its opcode,
+/// whichever way each went and however the socket split the writes.
+#[tokio::test]
+async fn large_and_small_messages_arrive_byte_for_byte() {
+    let text: String = "añb€ç".repeat(2000); // 18,000 bytes of UTF-8
+    let binary: Vec<u8> = (0..3_000_000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let small: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
+    let sent = vec![
+        (0x1, text.clone().into_bytes()),
+        (0x2, small.clone()),
+        (0x2, binary.clone()),
+        (0x1, "ok".as_bytes().to_vec()),
+        (0x2, binary[..4096].to_vec()),
+    ];
+    let (got_tx, got_rx) = tokio::sync::oneshot::channel();
+    let count = sent.len();
+    let url = server(
+        |k| ok_101(k, ""),
+        move |mut sock| async move {
+            let mut got = Vec::new();
+            for _ in 0..count {
+                got.push(read_client_frame(&mut sock).await);
+            }
+            let _ = got_tx.send(got);
+        },
+    )
+    .await;
+    let mut ws = brisk::Client::new()
+        .websocket(&url)
+        .connect()
+        .await
+        .unwrap();
+    ws.send(Message::Text(text)).await.unwrap();
+    ws.send(Message::binary(small)).await.unwrap();
+    ws.send(Message::binary(binary.clone())).await.unwrap();
+    ws.send(Message::Text("ok".into())).await.unwrap();
+    ws.send(Message::binary(binary[..4096].to_vec()))
+        .await
+        .unwrap();
+    let got = got_rx.await.unwrap();
+    assert_eq!(got.len(), sent.len());
+    for (i, (g, s)) in got.iter().zip(&sent).enumerate() {
+        assert_eq!(g.0, s.0, "message {i}: opcode");
+        assert!(
+            g.1 == s.1,
+            "message {i}: {} bytes, sent {}",
+            g.1.len(),
+            s.1.len()
+        );
+    }
+}

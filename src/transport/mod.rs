@@ -256,6 +256,33 @@ impl AsyncWrite for Stream {
         }
     }
 
+    /// A header and a body in one `writev` over TCP. Over TLS the bytes
+    /// are copied into records anyway, so the plain default (the first
+    /// non-empty slice) is used, and [`is_write_vectored`] says so.
+    ///
+    /// [`is_write_vectored`]: AsyncWrite::is_write_vectored
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            #[cfg(feature = "tls")]
+            Stream::Tls(s) => {
+                let buf = bufs
+                    .iter()
+                    .find(|b| !b.is_empty())
+                    .map_or(&[][..], |b| &**b);
+                Pin::new(s.as_mut()).poll_write(cx, buf)
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        matches!(self, Stream::Tcp(_))
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),

@@ -152,10 +152,27 @@ pub(crate) fn encode_frame(
     key: [u8; 4],
     out: &mut Vec<u8>,
 ) {
-    let b0 = (u8::from(fin) << 7) | (u8::from(rsv1) << 6) | opcode.bits();
     out.reserve(14 + payload.len());
+    encode_header(opcode, fin, rsv1, payload.len(), key, out);
+    let start = out.len();
+    out.extend_from_slice(payload);
+    apply_mask(&mut out[start..], key);
+}
+
+/// Appends a masked frame's header for a payload of `len` bytes to `out`:
+/// the frame is this header and then the payload masked with `key`
+/// ([`apply_mask`]).
+pub(crate) fn encode_header(
+    opcode: Opcode,
+    fin: bool,
+    rsv1: bool,
+    len: usize,
+    key: [u8; 4],
+    out: &mut Vec<u8>,
+) {
+    let b0 = (u8::from(fin) << 7) | (u8::from(rsv1) << 6) | opcode.bits();
     out.push(b0);
-    match payload.len() {
+    match len {
         n @ 0..=125 => out.push(0x80 | n as u8),
         n @ 126..=0xFFFF => {
             out.push(0x80 | 126);
@@ -167,9 +184,6 @@ pub(crate) fn encode_frame(
         }
     }
     out.extend_from_slice(&key);
-    let start = out.len();
-    out.extend_from_slice(payload);
-    apply_mask(&mut out[start..], key);
 }
 
 /// XORs `bytes` with `key` repeated (RFC 6455 §5.3), eight bytes at a

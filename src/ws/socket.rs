@@ -7,7 +7,9 @@
 //! only buffer is one frame.
 
 use super::decoder::{Decoder, InflateContext};
-use super::frame::{encode_frame, mask_key, Opcode, MAX_CONTROL_PAYLOAD};
+use super::frame::{
+    apply_mask, encode_frame, encode_header, mask_key, Opcode, MAX_CONTROL_PAYLOAD,
+};
 use super::handshake::Agreed;
 use super::{is_valid_close_code, CloseFrame, Limits, Message, ProtocolError};
 use crate::error::{Kind, Phase};
@@ -15,7 +17,7 @@ use crate::transport::Stream;
 use crate::Error;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::time::Instant;
 
 /// The room a read starts with, and what an idle connection keeps.
@@ -175,17 +177,58 @@ impl WebSocketWriter {
     /// close frame, or a send after the close frame; an I/O error if the
     /// connection fails.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
-        let (opcode, payload): (Opcode, std::borrow::Cow<'_, [u8]>) = match &message {
-            Message::Text(t) => (Opcode::Text, t.as_bytes().into()),
-            Message::Binary(b) => (Opcode::Binary, b.as_slice().into()),
-            Message::Ping(p) => (Opcode::Ping, p.as_slice().into()),
-            Message::Pong(p) => (Opcode::Pong, p.as_slice().into()),
-            Message::Close(frame) => (Opcode::Close, close_payload(frame.as_ref())?.into()),
+        let (opcode, payload) = match message {
+            Message::Text(t) => return self.write_data(Opcode::Text, t.into_bytes()).await,
+            Message::Binary(b) => return self.write_data(Opcode::Binary, b).await,
+            Message::Ping(p) => (Opcode::Ping, p),
+            Message::Pong(p) => (Opcode::Pong, p),
+            Message::Close(frame) => (Opcode::Close, close_payload(frame.as_ref())?),
         };
-        if opcode.is_control() && payload.len() as u64 > MAX_CONTROL_PAYLOAD {
+        if payload.len() as u64 > MAX_CONTROL_PAYLOAD {
             return Err(Error::builder("control frame payload over 125 bytes"));
         }
         self.write_frame(opcode, &payload).await
+    }
+
+    /// Sends a data message. A large one over TCP is masked where it lies
+    /// (the caller gave it up) and written after its header in one
+    /// `writev`, instead of being copied into the frame buffer first;
+    /// over TLS, whose records copy it anyway, and for small messages, it
+    /// goes through [`write_frame`](Self::write_frame).
+    async fn write_data(&self, opcode: Opcode, mut payload: Vec<u8>) -> Result<(), Error> {
+        /// Below this a copy costs less than a second I/O slice.
+        const IN_PLACE: usize = 4096;
+        let mut side = self.side.lock().await;
+        if payload.len() < IN_PLACE || !side.half.is_write_vectored() {
+            drop(side);
+            return self.write_frame(opcode, &payload).await;
+        }
+        if side.close_sent {
+            return Err(closed_error());
+        }
+        let side = &mut *side;
+        let key = mask_key();
+        side.frame.clear();
+        encode_header(opcode, true, false, payload.len(), key, &mut side.frame);
+        apply_mask(&mut payload, key);
+        let written = async {
+            let (mut head, mut body) = (&side.frame[..], &payload[..]);
+            while !head.is_empty() || !body.is_empty() {
+                let slices = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+                let n = side.half.write_vectored(&slices).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::WriteZero.into());
+                }
+                let from_head = n.min(head.len());
+                head = &head[from_head..];
+                body = &body[n - from_head..];
+            }
+            side.half.flush().await
+        };
+        written.await.map_err(|e| {
+            side.close_sent = true;
+            Error::io(Phase::Write, e)
+        })
     }
 
     /// Sends a close frame with `code` and `reason` (the reader then
