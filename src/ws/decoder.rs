@@ -171,10 +171,14 @@ impl Decoder {
             }
         }
         let compressed = self.partial.is_some_and(|p| p.compressed);
-        if !compressed
-            && self.message.len() as u64 + header.len > self.limits.max_message_bytes as u64
-        {
-            return Err(ProtocolError::MessageTooLarge);
+        if !compressed {
+            if self.message.len() as u64 + header.len > self.limits.max_message_bytes as u64 {
+                return Err(ProtocolError::MessageTooLarge);
+            }
+            // Room for the frame at once, so that a payload split across
+            // reads is not copied again as the message grows; what a
+            // frame announces is trusted up to 1 MiB before it arrives.
+            self.message.reserve(header.len.min(1 << 20) as usize);
         }
         Ok(())
     }
