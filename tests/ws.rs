@@ -81,6 +81,11 @@ where
     url
 }
 
+/// A client with default settings, connected to `url`.
+async fn connect(url: &str) -> brisk::ws::WebSocket {
+    brisk::Client::new().websocket(url).connect().await.unwrap()
+}
+
 fn handshake_error(e: &brisk::Error) -> HandshakeError {
     e.source()
         .and_then(|s| s.downcast_ref::<HandshakeError>())
@@ -345,11 +350,7 @@ async fn send_waits_for_a_slow_reader_and_then_delivers_everything() {
         },
     )
     .await;
-    let ws = brisk::Client::new()
-        .websocket(&url)
-        .connect()
-        .await
-        .unwrap();
+    let ws = connect(&url).await;
     let (_reader, writer) = ws.split();
     let send = tokio::spawn(async move { writer.send(Message::binary(vec![7u8; SIZE])).await });
     // 32 MiB cannot fit in the socket buffers: while the server does not
@@ -387,11 +388,7 @@ async fn a_compressed_message_from_the_server_is_inflated() {
         },
     )
     .await;
-    let mut ws = brisk::Client::new()
-        .websocket(&url)
-        .connect()
-        .await
-        .unwrap();
+    let mut ws = connect(&url).await;
     assert_eq!(
         ws.recv().await.unwrap(),
         Some(Message::text("hello hello hello"))
@@ -448,11 +445,7 @@ async fn large_and_small_messages_arrive_byte_for_byte() {
         },
     )
     .await;
-    let mut ws = brisk::Client::new()
-        .websocket(&url)
-        .connect()
-        .await
-        .unwrap();
+    let mut ws = connect(&url).await;
     ws.send(Message::Text(text)).await.unwrap();
     ws.send(Message::binary(small)).await.unwrap();
     ws.send(Message::binary(binary.clone())).await.unwrap();
@@ -471,4 +464,47 @@ async fn large_and_small_messages_arrive_byte_for_byte() {
             s.1.len()
         );
     }
+}
+
+/// A send dropped halfway (its future cancelled, here by a timeout while
+/// the server reads nothing) leaves part of a frame on the connection.
+/// Any later frame would land inside it, so every later send is refused
+/// at once instead of being written (or waiting behind the full socket).
+#[tokio::test]
+async fn a_send_cancelled_mid_frame_refuses_every_later_send() {
+    const SIZE: usize = 32 << 20;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let url = server(
+        |k| ok_101(k, ""),
+        move |sock| async move {
+            // Holds the connection open and reads nothing.
+            let _held = sock;
+            let _ = done_rx.await;
+        },
+    )
+    .await;
+    let mut ws = connect(&url).await;
+    // 32 MiB cannot fit in the socket buffers of a peer that reads
+    // nothing: the send is cut off partway.
+    let cut = tokio::time::timeout(
+        Duration::from_millis(300),
+        ws.send(Message::binary(vec![7u8; SIZE])),
+    )
+    .await;
+    assert!(
+        cut.is_err(),
+        "the send finished with the peer reading nothing"
+    );
+    for message in [
+        Message::Text("after".into()),
+        Message::binary(vec![1u8; 10_000]),
+    ] {
+        let later = tokio::time::timeout(Duration::from_secs(10), ws.send(message))
+            .await
+            .expect("a send after a cut frame waited instead of failing");
+        let e = later.expect_err("a send after a cut frame was written");
+        let why = e.source().map(|s| s.to_string()).unwrap_or_default();
+        assert!(why.contains("mid-frame"), "{e:?}");
+    }
+    let _ = done_tx.send(());
 }

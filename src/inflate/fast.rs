@@ -8,9 +8,10 @@
 //! - the bit buffer is refilled 64 bits at a time, branch-free: one
 //!   unaligned little-endian load, OR-ed in above the bits held, and the
 //!   input pointer advanced by the whole bytes that fit;
-//! - 56 bits after a refill cover any one symbol with its distance and
-//!   extra bits, or up to three literals, so a literal run costs a table
-//!   load, a shift and a store per byte;
+//! - a refill leaves 64 input bits in the buffer, enough for a length
+//!   and its distance (48 bits at most) or four literals and the lookup
+//!   after them, so a literal run costs a table load, a shift and a store
+//!   per byte;
 //! - the next literal/length entry is looked up as soon as the bits before
 //!   it are consumed, before the current symbol's store or copy and before
 //!   the refill, so the table load overlaps the work;
@@ -19,8 +20,8 @@
 //!   yet, and are overwritten later), instead of one `memmove` call per
 //!   match; distances 2 to 7 are copied in strides of the distance until
 //!   a whole 8-byte chunk repeats, then in chunks (libdeflate's way);
-//! - the buffer is a fixed-size array, so literal stores below the loop's
-//!   end need no bounds check.
+//! - the buffer is a fixed-size array and the loop's end is below its
+//!   size, which lets the compiler drop bounds checks it can prove.
 
 use super::deflate::{Bits, MAX_MATCH};
 use super::huffman::{
@@ -52,8 +53,8 @@ impl Inflate {
         at: &mut usize,
         limit: usize,
     ) -> Result<bool, InflateError> {
-        // A fixed-size array, and an end below its size: a literal's store
-        // needs no bounds check.
+        // A fixed-size array, and an end below its size: bounds checks the
+        // compiler can prove go.
         let window: &mut [u8; BUFFER + SLACK] = &mut self.window;
         let limit = limit.min(BUFFER);
         let mut buf = self.bits.buf;

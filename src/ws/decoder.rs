@@ -175,9 +175,11 @@ impl Decoder {
             if self.message.len() as u64 + header.len > self.limits.max_message_bytes as u64 {
                 return Err(ProtocolError::MessageTooLarge);
             }
-            // Room for the frame at once, so that a payload split across
-            // reads is not copied again as the message grows; what a
-            // frame announces is trusted up to 1 MiB before it arrives.
+            // Room for each data frame at once, so that a payload split
+            // across reads is not copied again as the message grows; what
+            // a frame announces is trusted up to 1 MiB before it arrives
+            // (one frame at a time: the next header is read only after
+            // this frame's last byte).
             self.message.reserve(header.len.min(1 << 20) as usize);
         }
         Ok(())

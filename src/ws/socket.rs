@@ -71,6 +71,7 @@ impl WebSocket {
                 half: write,
                 frame: Vec::with_capacity(256),
                 close_sent: false,
+                cut: false,
             })),
         };
         let now = Instant::now();
@@ -159,6 +160,52 @@ struct WriteSide {
     frame: Vec<u8>,
     /// After a close frame nothing more may be sent (RFC 6455 §5.5.1).
     close_sent: bool,
+    /// A frame is being written, or was when its send was dropped (a
+    /// cancelled future): set before the first byte goes out, cleared once
+    /// the last has. While set, the connection holds part of a frame, and
+    /// nothing more may follow it (it would land inside that frame).
+    cut: bool,
+}
+
+impl WriteSide {
+    /// Refuses a send after the close frame, or after a frame whose send
+    /// was dropped halfway.
+    fn check_open(&self) -> Result<(), Error> {
+        if self.cut {
+            return Err(Error::builder(
+                "a websocket send was cancelled mid-frame; the connection cannot carry more frames",
+            ));
+        }
+        if self.close_sent {
+            return Err(closed_error());
+        }
+        Ok(())
+    }
+
+    /// Writes one frame of `payload`, masked, through the frame buffer.
+    async fn write(&mut self, opcode: Opcode, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        self.frame.clear();
+        encode_frame(opcode, true, false, payload, mask_key(), &mut self.frame);
+        if opcode == Opcode::Close {
+            self.close_sent = true;
+        }
+        self.cut = true;
+        let written = async {
+            self.half.write_all(&self.frame).await?;
+            self.half.flush().await
+        };
+        let result = written.await;
+        self.cut = false;
+        if self.frame.capacity() > 64 * 1024 {
+            // A large message's buffer is not kept for the small ones.
+            self.frame = Vec::with_capacity(256);
+        }
+        result.map_err(|e| {
+            self.close_sent = true;
+            Error::io(Phase::Write, e)
+        })
+    }
 }
 
 fn closed_error() -> Error {
@@ -194,27 +241,34 @@ impl WebSocketWriter {
     /// (the caller gave it up) and written after its header in one
     /// `writev`, instead of being copied into the frame buffer first;
     /// over TLS, whose records copy it anyway, and for small messages, it
-    /// goes through [`write_frame`](Self::write_frame).
+    /// is copied as a control frame is.
     async fn write_data(&self, opcode: Opcode, mut payload: Vec<u8>) -> Result<(), Error> {
         /// Below this a copy costs less than a second I/O slice.
         const IN_PLACE: usize = 4096;
-        let mut side = self.side.lock().await;
-        if payload.len() < IN_PLACE || !side.half.is_write_vectored() {
-            drop(side);
+        /// The most one I/O slice is given (Windows refuses slices over
+        /// 4 GiB); the loop writes the rest.
+        const SLICE_MAX: usize = 1 << 30;
+        if payload.len() < IN_PLACE {
             return self.write_frame(opcode, &payload).await;
         }
-        if side.close_sent {
-            return Err(closed_error());
+        let mut side = self.side.lock().await;
+        if !side.half.is_write_vectored() {
+            return side.write(opcode, &payload).await;
         }
+        side.check_open()?;
         let side = &mut *side;
         let key = mask_key();
         side.frame.clear();
         encode_header(opcode, true, false, payload.len(), key, &mut side.frame);
         apply_mask(&mut payload, key);
+        side.cut = true;
         let written = async {
             let (mut head, mut body) = (&side.frame[..], &payload[..]);
             while !head.is_empty() || !body.is_empty() {
-                let slices = [std::io::IoSlice::new(head), std::io::IoSlice::new(body)];
+                let slices = [
+                    std::io::IoSlice::new(head),
+                    std::io::IoSlice::new(&body[..body.len().min(SLICE_MAX)]),
+                ];
                 let n = side.half.write_vectored(&slices).await?;
                 if n == 0 {
                     return Err(std::io::ErrorKind::WriteZero.into());
@@ -225,7 +279,9 @@ impl WebSocketWriter {
             }
             side.half.flush().await
         };
-        written.await.map_err(|e| {
+        let result = written.await;
+        side.cut = false;
+        result.map_err(|e| {
             side.close_sent = true;
             Error::io(Phase::Write, e)
         })
@@ -246,29 +302,7 @@ impl WebSocketWriter {
     }
 
     async fn write_frame(&self, opcode: Opcode, payload: &[u8]) -> Result<(), Error> {
-        let mut side = self.side.lock().await;
-        if side.close_sent {
-            return Err(closed_error());
-        }
-        let side = &mut *side;
-        side.frame.clear();
-        encode_frame(opcode, true, false, payload, mask_key(), &mut side.frame);
-        if opcode == Opcode::Close {
-            side.close_sent = true;
-        }
-        let written = async {
-            side.half.write_all(&side.frame).await?;
-            side.half.flush().await
-        };
-        let result = written.await;
-        if side.frame.capacity() > 64 * 1024 {
-            // A large message's buffer is not kept for the small ones.
-            side.frame = Vec::with_capacity(256);
-        }
-        result.map_err(|e| {
-            side.close_sent = true;
-            Error::io(Phase::Write, e)
-        })
+        self.side.lock().await.write(opcode, payload).await
     }
 
     /// Sends a control frame on the reader's behalf, unless a close
