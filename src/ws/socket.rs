@@ -223,6 +223,14 @@ impl WebSocketWriter {
     /// A builder error for a ping or pong over 125 bytes, an invalid
     /// close frame, or a send after the close frame; an I/O error if the
     /// connection fails.
+    ///
+    /// # Cancellation
+    ///
+    /// A send whose future is dropped before it completes (a timeout
+    /// around it, a lost `select!` branch) may leave part of its frame on
+    /// the connection. Nothing can follow such a frame, so from then on
+    /// every send fails with a builder error that says so, and the
+    /// connection is only good for dropping.
     pub async fn send(&self, message: Message) -> Result<(), Error> {
         let (opcode, payload) = match message {
             Message::Text(t) => return self.write_data(Opcode::Text, t.into_bytes()).await,
