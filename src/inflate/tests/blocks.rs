@@ -474,3 +474,65 @@ fn matches_at_every_short_distance_copy_as_the_definition() {
         }
     }
 }
+
+/// The fast loop's bit budget at its worst: four literals of 11 bits (the
+/// root table's width) on one refill, then a length whose code is 15 bits
+/// with 5 extra bits and a distance whose code is 15 bits with 13 extra
+/// bits (48 bits between lookups), over and over, reaching back the whole
+/// 32 KiB window. Decoded whole, byte by byte and in random pieces, it
+/// must equal the definition.
+#[test]
+fn the_longest_codes_and_extra_bits_between_refills_decode_exactly() {
+    // Literal/length lengths, a complete code: the 256 literals at 11 bits
+    // (1/8), end of block at 1 (1/2), 257 at 2 (1/4), and a chain from 258
+    // (4 bits) to 268 (14 bits) closed by 283 and 284 at 15 (1/8).
+    let mut litlen = vec![0u8; 285];
+    litlen[..256].fill(11);
+    litlen[256] = 1;
+    litlen[257] = 2;
+    for (i, symbol) in (258..=268).enumerate() {
+        litlen[symbol] = 4 + i as u8;
+    }
+    litlen[283] = 15;
+    litlen[284] = 15;
+    // Distance lengths, complete: codes 0–13 at 1–14 bits, 28 and 29 at 15.
+    let mut dist = vec![0u8; 30];
+    for (slot, len) in dist.iter_mut().take(14).zip(1u8..) {
+        *slot = len;
+    }
+    dist[28] = 15;
+    dist[29] = 15;
+    let lit = canonical(&litlen);
+    let dcode = canonical(&dist);
+
+    let history: Vec<u8> = (0..32_768u32).map(|i| (i * 29 % 241) as u8).collect();
+    let mut w = BitWriter::default();
+    stored(&mut w, false, &history);
+    dynamic_header(&mut w, true, &litlen, &dist);
+    let mut expect = history.clone();
+    for round in 0..40u32 {
+        for k in 0..4u32 {
+            let b = ((round * 4 + k) * 53 % 256) as u8;
+            w.code(lit[b as usize], 11);
+            expect.push(b);
+        }
+        // Length 284 (base 227) + 3 = 230; distance 29 (base 24,577) +
+        // 8,191 = 32,768: the farthest back.
+        w.code(lit[284], 15).bits(3, 5);
+        w.code(dcode[29], 15).bits(8191, 13);
+        for _ in 0..230 {
+            expect.push(expect[expect.len() - 32_768]);
+        }
+    }
+    for b in 0..40u32 {
+        w.code(lit[b as usize], 11);
+        expect.push(b as u8);
+    }
+    w.code(lit[256], 1);
+    let raw = w.finish();
+    for feed in [Feed::Whole, Feed::ByteByByte, Feed::Random(48)] {
+        let (got, done) = decode_with(Format::Raw, &raw, feed).unwrap();
+        assert!(done);
+        assert!(got == expect, "{feed:?}");
+    }
+}
