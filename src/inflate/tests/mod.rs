@@ -6,6 +6,7 @@ use super::*;
 
 mod blocks;
 mod checksums;
+mod fast;
 mod streams;
 mod wrappers;
 
