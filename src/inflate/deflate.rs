@@ -132,7 +132,10 @@ fn lookup(
     at: &mut usize,
 ) -> Option<Entry> {
     loop {
-        let mut e = table[(bits.buf & ((1 << root) - 1)) as usize];
+        // The step-by-step path takes a literal pair's first literal only:
+        // its second may lie in bits not read yet (zeros here), and the
+        // room may be for one byte.
+        let mut e = huffman::first_literal(table[(bits.buf & ((1 << root) - 1)) as usize]);
         if e & KIND == SUBTABLE {
             let index = (bits.buf >> root) & ((1 << entry_extra(e)) - 1);
             e = table[entry_value(e) as usize + index as usize];
@@ -347,7 +350,7 @@ impl Inflate {
                     return Ok(Pause::Window);
                 }
                 Block::Codes => {
-                    if *at + 16 <= input.len() && self.pos + MAX_MATCH + 3 <= limit {
+                    if *at + 16 <= input.len() && self.pos + super::fast::OUTPUT_MARGIN <= limit {
                         if self.fast(input, at, limit)? {
                             self.block = self.end_of_block();
                         }
@@ -376,13 +379,11 @@ impl Inflate {
                             self.pos += 1;
                         }
                         LENGTH => {
-                            let extra = entry_extra(e);
-                            if !self.bits.need(len + extra, input, at) {
+                            if !self.bits.need(len, input, at) {
                                 return Ok(Pause::Input);
                             }
-                            let length = entry_value(e)
-                                + ((self.bits.buf >> len) as u32 & ((1 << extra) - 1));
-                            self.bits.consume(len + extra);
+                            let length = huffman::base_plus_extra(e, self.bits.buf);
+                            self.bits.consume(len);
                             self.block = Block::Distance {
                                 length: length as u16,
                             };
@@ -403,13 +404,11 @@ impl Inflate {
                         return Err(InflateError::BadSymbol);
                     }
                     let len = entry_len(e);
-                    let extra = entry_extra(e);
-                    if !self.bits.need(len + extra, input, at) {
+                    if !self.bits.need(len, input, at) {
                         return Ok(Pause::Input);
                     }
-                    let distance =
-                        entry_value(e) + ((self.bits.buf >> len) as u32 & ((1 << extra) - 1));
-                    self.bits.consume(len + extra);
+                    let distance = huffman::base_plus_extra(e, self.bits.buf);
+                    self.bits.consume(len);
                     if distance as usize > self.pos - self.stream_start {
                         return Err(InflateError::DistanceTooFarBack);
                     }

@@ -11,7 +11,11 @@
 //! - a refill leaves 64 input bits in the buffer, enough for a length
 //!   and its distance (48 bits at most) or four literals and the lookup
 //!   after them, so a literal run costs a table load, a shift and a store
-//!   per byte;
+//!   per byte, or per two bytes where two short literal codes fit in one
+//!   root slot (a literal pair, built with the table);
+//! - a length or distance entry holds its code's length plus its extra
+//!   bits as one count, so the bits before the next lookup go in one
+//!   shift, and the extra bits' value is read beside it, off that path;
 //! - the next literal/length entry is looked up as soon as the bits before
 //!   it are consumed, before the current symbol's store or copy and before
 //!   the refill, so the table load overlaps the work;
@@ -25,8 +29,8 @@
 
 use super::deflate::{Bits, MAX_MATCH};
 use super::huffman::{
-    entry_extra, entry_len, entry_value, DIST_ROOT, END, KIND, LENGTH, LITERAL, LITLEN_ROOT,
-    SUBTABLE,
+    base_plus_extra, entry_extra, entry_len, entry_value, literal_count, DIST_ROOT, END, KIND,
+    LENGTH, LITERAL, LITLEN_ROOT, SUBTABLE,
 };
 use super::{Inflate, InflateError, BUFFER};
 
@@ -38,9 +42,9 @@ pub(super) const SLACK: usize = 32;
 /// each reading 8.
 const INPUT_MARGIN: usize = 16;
 
-/// Output room the loop needs at its top: four literals, or three literals
-/// and a longest match.
-const OUTPUT_MARGIN: usize = MAX_MATCH + 3;
+/// Output room the loop needs at its top: four literal entries of up to
+/// two bytes each, or three and a longest match.
+pub(super) const OUTPUT_MARGIN: usize = MAX_MATCH + 6;
 
 impl Inflate {
     /// Runs while [`INPUT_MARGIN`] bytes of input and [`OUTPUT_MARGIN`]
@@ -90,16 +94,13 @@ impl Inflate {
             };
         }
 
-        // A length or distance: its code and extra bits consumed, the base
-        // plus the extra bits' value returned.
+        // A length or distance: its code and extra bits consumed in one
+        // shift, the base plus the extra bits' value returned.
         macro_rules! base_plus_extra {
             ($entry:expr) => {{
-                let len = entry_len($entry);
-                let extra = entry_extra($entry);
-                let value =
-                    entry_value($entry) as usize + ((buf >> len) & ((1 << extra) - 1)) as usize;
-                buf >>= len + extra;
-                count -= len + extra;
+                let value = base_plus_extra($entry, buf) as usize;
+                buf >>= entry_len($entry);
+                count -= entry_len($entry);
                 value
             }};
         }
@@ -127,8 +128,13 @@ impl Inflate {
                 () => {
                     buf >>= entry_len(e);
                     count -= entry_len(e);
-                    window[pos] = entry_value(e) as u8;
-                    pos += 1;
+                    // One literal or a pair: both bytes are stored either
+                    // way (a single literal's second lands in the room
+                    // ahead and is overwritten next), and `pos` moves by
+                    // the count.
+                    let bytes = (entry_value(e) as u16).to_le_bytes();
+                    window[pos..pos + 2].copy_from_slice(&bytes);
+                    pos += literal_count(e);
                     e = litlen_root[(buf & LITLEN_MASK) as usize];
                 };
             }

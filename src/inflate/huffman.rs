@@ -29,10 +29,17 @@ const MAX_LEN: usize = 15;
 ///
 /// | bits | holds |
 /// | --- | --- |
-/// | 0–4 | code length in bits: how many bits this slot consumes (a subtable pointer: `root`) |
+/// | 0–4 | how many bits the symbol takes: its code's length, plus its extra bits for a length or distance (a subtable pointer: `root`) |
 /// | 5–7 | kind: [`LITERAL`], [`LENGTH`] (a length or a distance), [`END`], [`SUBTABLE`], [`INVALID`] |
-/// | 8–15 | extra bits to read after the code (a subtable pointer: the subtable's index bits) |
-/// | 16–31 | value: the literal byte, the length or distance base, the precode symbol, or the subtable's offset |
+/// | 8–15 | a length or distance: its code's length, where its extra bits start (a subtable pointer: the subtable's index bits; a literal pair: [`PAIR`] and the first literal's code length) |
+/// | 16–31 | value: the literal byte (a pair: the first in bits 16–23, the second in 24–31), the length or distance base, the precode symbol, or the subtable's offset |
+///
+/// A literal/length root slot whose bits hold two whole literal codes is a
+/// literal pair: one lookup yields two bytes (see [`pair_literals`]).
+///
+/// A length or distance consumes its code and extra bits in one shift by
+/// bits 0–4, so the next lookup waits on one operation; the extra bits'
+/// value is taken from the bits before the shift ([`base_plus_extra`]).
 pub(super) type Entry = u32;
 
 pub(super) const LITERAL: u32 = 0 << 5;
@@ -41,6 +48,33 @@ pub(super) const END: u32 = 2 << 5;
 pub(super) const SUBTABLE: u32 = 3 << 5;
 pub(super) const INVALID: u32 = 4 << 5;
 pub(super) const KIND: u32 = 7 << 5;
+/// In a [`LITERAL`] entry's extra-bits field: the slot holds two literals.
+/// The field's low four bits are then the first literal's code length.
+pub(super) const PAIR: u32 = 0x80;
+
+/// A [`LENGTH`] entry's value: its base plus its extra bits, read from
+/// `bits`, whose lowest bits are the entry's code.
+#[inline(always)]
+pub(super) const fn base_plus_extra(e: Entry, bits: u64) -> u32 {
+    let total = entry_len(e);
+    entry_value(e) + ((bits & ((1 << total) - 1)) >> entry_extra(e)) as u32
+}
+
+/// How many bytes a [`LITERAL`] entry yields: 1, or 2 for a pair.
+#[inline(always)]
+pub(super) const fn literal_count(e: Entry) -> usize {
+    1 + ((e >> 15) & 1) as usize
+}
+
+/// The first literal of a pair, as a one-literal entry; any other entry
+/// as it is.
+#[inline(always)]
+pub(super) const fn first_literal(e: Entry) -> Entry {
+    if e & KIND != LITERAL || entry_extra(e) & PAIR == 0 {
+        return e;
+    }
+    pack(entry_extra(e) & 15, LITERAL, 0, (e >> 16) & 0xFF)
+}
 
 #[inline(always)]
 pub(super) const fn entry_len(e: Entry) -> u32 {
@@ -107,18 +141,18 @@ impl Alphabet {
                 0..=255 => pack(len, LITERAL, 0, symbol as u32),
                 256 => pack(len, END, 0, 0),
                 257..=285 => pack(
-                    len,
+                    len + LENGTH_EXTRA[symbol - 257] as u32,
                     LENGTH,
-                    LENGTH_EXTRA[symbol - 257] as u32,
+                    len,
                     LENGTH_BASE[symbol - 257] as u32,
                 ),
                 _ => pack(len, INVALID, 0, 0),
             },
             Alphabet::Dist => match symbol {
                 0..=29 => pack(
-                    len,
+                    len + DIST_EXTRA[symbol] as u32,
                     LENGTH,
-                    DIST_EXTRA[symbol] as u32,
+                    len,
                     DIST_BASE[symbol] as u32,
                 ),
                 _ => pack(len, INVALID, 0, 0),
@@ -250,7 +284,39 @@ pub(super) fn build(
             slot += 1 << (len as u32 - root);
         }
     }
+    if alphabet == Alphabet::LitLen {
+        pair_literals(&mut table[..1 << root]);
+    }
     Ok(())
+}
+
+/// Turns each root slot whose `root` bits hold a literal's code followed
+/// by a second whole literal code into a [`PAIR`] entry for both.
+///
+/// A slot's bits after its first code of `l1` bits are the low
+/// `root − l1` bits of the slot `index >> l1`; that slot's entry is the
+/// next code whatever the `l1` bits above them are, if its code is no
+/// longer than `root − l1`. Slots are visited from the top down, and
+/// `index >> l1` is below `index` (or is `index`, for slot 0), so the
+/// entry read there is still a single symbol's.
+///
+/// Short literal codes are what make it pay: digits and punctuation in
+/// JSON, frequent letters in text.
+fn pair_literals(root: &mut [Entry]) {
+    let bits = root.len().trailing_zeros();
+    for index in (0..root.len()).rev() {
+        let first = root[index];
+        if first & KIND != LITERAL {
+            continue;
+        }
+        let l1 = entry_len(first);
+        let second = root[index >> l1];
+        let l2 = entry_len(second);
+        if second & KIND == LITERAL && l1 + l2 <= bits {
+            let value = entry_value(first) | entry_value(second) << 8;
+            root[index] = pack(l1 + l2, LITERAL, PAIR | l1, value);
+        }
+    }
 }
 
 /// The low `len` bits of `code`, in reverse order.

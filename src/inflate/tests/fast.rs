@@ -1,6 +1,6 @@
-//! The fast loop (`fast.rs`): its bit budget and its chunked copies, each
-//! held to the byte-at-a-time definition whether the input comes whole,
-//! byte by byte or in random pieces.
+//! The fast loop (`fast.rs`): its bit budget, its chunked copies, and
+//! its literal pairs, each held to the byte-at-a-time definition whether
+//! the input comes whole, byte by byte or in random pieces.
 
 use super::blocks::{canonical, dynamic_header};
 use super::*;
@@ -131,6 +131,87 @@ fn the_longest_codes_and_extra_bits_between_refills_decode_exactly() {
     w.code(lit[256], 1);
     let raw = w.finish();
     for feed in [Feed::Whole, Feed::ByteByByte, Feed::Random(48)] {
+        let (got, done) = decode_with(Format::Raw, &raw, feed).unwrap();
+        assert!(done);
+        assert!(got == expect, "{feed:?}");
+    }
+}
+
+/// Literal pairs and one-shift lengths and distances: a dynamic block
+/// whose literal codes run from 2 to 11 bits, so that a root slot holds
+/// two literals for every pair of lengths that fits in 11 bits and one
+/// for those that do not, mixed with matches of every length code (each
+/// with its extra bits) at distances of every code that reaches. Decoded
+/// whole, byte by byte (where a pair meets one byte of room, or its
+/// second code is not in yet) and in random pieces, it must equal the
+/// definition.
+#[test]
+fn literal_pairs_and_every_length_and_distance_code_decode_exactly() {
+    use crate::inflate::huffman::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
+    // A complete literal/length code: literals 0–9 at 2 to 11 bits and
+    // literal 10 at 11 (1/2 in all); end of block at 2 (1/4); literals
+    // 11–46 and lengths 257–284 at 8 bits (64/256 = 1/4).
+    let mut litlen = vec![0u8; 285];
+    for (symbol, len) in (0..10).zip(2u8..) {
+        litlen[symbol] = len;
+    }
+    litlen[10] = 11;
+    litlen[256] = 2;
+    litlen[11..47].fill(8);
+    litlen[257..285].fill(8);
+    // Distances: a complete code of 28 codes at 5 bits and 2 at 4.
+    let mut dist = vec![5u8; 30];
+    dist[0] = 4;
+    dist[1] = 4;
+    let lit = canonical(&litlen);
+    let dcode = canonical(&dist);
+
+    let mut rng = Lcg(7);
+    let mut w = BitWriter::default();
+    dynamic_header(&mut w, true, &litlen, &dist);
+    let mut expect: Vec<u8> = Vec::new();
+    let literal = |w: &mut BitWriter, expect: &mut Vec<u8>, b: usize| {
+        w.code(lit[b], litlen[b] as u32);
+        expect.push(b as u8);
+    };
+    for round in 0..3000 {
+        // A run of short-coded literals: every pair of 2–11 bit codes.
+        for _ in 0..rng.below(12) {
+            let b = rng.below(11);
+            literal(&mut w, &mut expect, b);
+        }
+        if rng.below(4) == 0 {
+            let b = 11 + rng.below(36);
+            literal(&mut w, &mut expect, b);
+        }
+        if expect.is_empty() {
+            continue;
+        }
+        // A match: each length code in turn, a random extra value; a
+        // distance code that reaches, a random extra value.
+        let l = round % 28;
+        let length = LENGTH_BASE[l] as usize + rng.below(1 << LENGTH_EXTRA[l]);
+        let reach = (0..30)
+            .filter(|&d| DIST_BASE[d] as usize <= expect.len())
+            .count();
+        let d = rng.below(reach);
+        let span = (1usize << DIST_EXTRA[d]).min(expect.len() + 1 - DIST_BASE[d] as usize);
+        let distance = DIST_BASE[d] as usize + rng.below(span);
+        w.code(lit[257 + l], 8).bits(
+            (length - LENGTH_BASE[l] as usize) as u32,
+            LENGTH_EXTRA[l] as u32,
+        );
+        w.code(dcode[d], dist[d] as u32).bits(
+            (distance - DIST_BASE[d] as usize) as u32,
+            DIST_EXTRA[d] as u32,
+        );
+        for _ in 0..length {
+            expect.push(expect[expect.len() - distance]);
+        }
+    }
+    w.code(lit[256], 2);
+    let raw = w.finish();
+    for feed in [Feed::Whole, Feed::ByteByByte, Feed::Random(11)] {
         let (got, done) = decode_with(Format::Raw, &raw, feed).unwrap();
         assert!(done);
         assert!(got == expect, "{feed:?}");
