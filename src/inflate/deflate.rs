@@ -123,7 +123,11 @@ impl Bits {
 /// Looks up the entry the bits at hand select, reading more input until
 /// the entry's code is complete. Consumes nothing. `None`: the input ran
 /// out first.
-#[inline]
+///
+/// Not inlined: the step-by-step path calls it for three tables, and it
+/// runs only near the ends of the input and of the room (the fast loop
+/// does the bulk), so one copy of it costs less than three in the binary.
+#[inline(never)]
 fn lookup(
     table: &[Entry],
     root: u32,
