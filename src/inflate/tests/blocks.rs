@@ -404,3 +404,65 @@ fn an_unused_code_of_an_incomplete_tree_is_refused() {
         .code(codes[256], 2);
     assert_eq!(refused(Format::Raw, &w.finish()), InflateError::BadSymbol);
 }
+
+/// Stored blocks in a row, as incompressible data comes (decoded whole,
+/// the large ones are copied straight to the output and reach the window
+/// later), with padding bits set in their headers, an empty block and a
+/// short one among them, a fixed block between them that reaches back
+/// into the stored bytes, and a final stored block. Then the same run
+/// with one length that is not its complement: refused.
+#[test]
+fn runs_of_stored_blocks_decode_every_way() {
+    let sizes = [65_535usize, 4096, 0, 10_000, 100, 65_535, 20_000];
+    let data: Vec<u8> = (0..250_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut expect = Vec::new();
+    let mut w = BitWriter::default();
+    let mut from = 0;
+    for (i, &size) in sizes.iter().enumerate() {
+        let chunk = &data[from..from + size];
+        from += size;
+        // Header bits, then padding bits of ones to the byte's end.
+        w.bits(0, 1).bits(0, 2);
+        w.bits(0xFF, (8 - w.bit) % 8);
+        w.bits(size as u32, 16).bits(!(size as u32) & 0xFFFF, 16);
+        for &b in chunk {
+            w.bits(b as u32, 8);
+        }
+        expect.extend_from_slice(chunk);
+        if i == 3 {
+            // A fixed block: a literal, then a match 5,000 back.
+            w.bits(0, 1).bits(1, 2).fixed(b'#' as u32);
+            expect.push(b'#');
+            super::fast::fixed_match(&mut w, 40, 5_000);
+            for _ in 0..40 {
+                expect.push(expect[expect.len() - 5_000]);
+            }
+            w.fixed(256);
+        }
+    }
+    stored(&mut w, true, &data[from..from + 30_000]);
+    expect.extend_from_slice(&data[from..from + 30_000]);
+    let raw = w.finish();
+    for feed in [Feed::Whole, Feed::ByteByByte, Feed::Random(5)] {
+        let (got, done) = decode_with(Format::Raw, &raw, feed).unwrap();
+        assert!(done);
+        assert!(got == expect, "{feed:?}");
+    }
+    assert_eq!(inflate(Format::Gzip, &gzip_wrap(&raw, &expect)), expect);
+
+    // The 100-byte block's complement broken: refused, whole or in
+    // pieces.
+    let mut bad = raw.clone();
+    let len_at = (0..bad.len() - 4)
+        .find(|&i| bad[i..i + 4] == [100, 0, 0x9b, 0xff])
+        .unwrap();
+    bad[len_at + 3] ^= 1;
+    for feed in [Feed::Whole, Feed::Random(9)] {
+        assert_eq!(
+            decode_with(Format::Raw, &bad, feed).map(|_| ()),
+            Err(InflateError::BadStoredLength)
+        );
+    }
+}

@@ -6,7 +6,7 @@ use super::blocks::{canonical, dynamic_header};
 use super::*;
 
 /// Writes a match of `length` at `distance` with the fixed codes.
-fn fixed_match(w: &mut BitWriter, length: usize, distance: usize) {
+pub(super) fn fixed_match(w: &mut BitWriter, length: usize, distance: usize) {
     use crate::inflate::huffman::{DIST_BASE, DIST_EXTRA, LENGTH_BASE, LENGTH_EXTRA};
     let l = (0..29)
         .rev()
