@@ -341,6 +341,7 @@ impl Inflate {
                         return Err(InflateError::MissingEndOfBlock);
                     }
                     huffman::build(Alphabet::LitLen, &self.lengths[..litlen], &mut self.litlen)?;
+                    self.pair_in = huffman::PAIR_AFTER;
                     huffman::build(
                         Alphabet::Dist,
                         &self.lengths[litlen..total as usize],
@@ -355,7 +356,23 @@ impl Inflate {
                 }
                 Block::Codes => {
                     if *at + 16 <= input.len() && self.pos + super::fast::OUTPUT_MARGIN <= limit {
-                        if self.fast(input, at, limit)? {
+                        // Until a dynamic block has made `pair_in` more
+                        // bytes, the fast loop stops there, for the pairs.
+                        let pairing = self.pair_in != usize::MAX;
+                        let fast_limit = match pairing {
+                            true => limit.min(self.pos + self.pair_in + super::fast::OUTPUT_MARGIN),
+                            false => limit,
+                        };
+                        let before = self.pos;
+                        let ended = self.fast(input, at, fast_limit)?;
+                        if pairing {
+                            self.pair_in = self.pair_in.saturating_sub(self.pos - before);
+                            if self.pair_in == 0 {
+                                huffman::pair_literals(&mut self.litlen);
+                                self.pair_in = usize::MAX;
+                            }
+                        }
+                        if ended {
                             self.block = self.end_of_block();
                         }
                         continue;
@@ -451,6 +468,8 @@ impl Inflate {
     /// Loads the fixed Huffman codes (RFC 1951 §3.2.6), unless the tables
     /// already hold them.
     fn load_fixed_tables(&mut self) {
+        // No literal pairs: fixed literal codes are 8 and 9 bits long.
+        self.pair_in = usize::MAX;
         if self.fixed_tables {
             return;
         }

@@ -66,6 +66,14 @@ pub(super) const fn literal_count(e: Entry) -> usize {
     1 + ((e >> 15) & 1) as usize
 }
 
+/// Output a block with a dynamic code produces before its literal pairs
+/// are made: a pass over the root table costs about what decoding a few
+/// KiB gains from the pairs, so a short block (a small answer, a
+/// WebSocket message) never pays for it. Fuzz builds (`cfg(fuzzing)`, set
+/// by cargo-fuzz) make them after 64 bytes, so that the fuzzers' inputs,
+/// at most a few KiB, reach the paired tables.
+pub(super) const PAIR_AFTER: usize = if cfg!(fuzzing) { 64 } else { 4 * 1024 };
+
 /// The first literal of a pair, as a one-literal entry; any other entry
 /// as it is.
 #[inline(always)]
@@ -252,31 +260,43 @@ pub(super) fn build(
 
     // Each root prefix that long codes share gets one subtable, as wide as
     // the longest of them needs: first the widest code per prefix, then
-    // the subtables in prefix order, then the codes into them. No sort:
-    // O(2^root + codes), whatever the lengths.
+    // the codes into their subtables, each subtable made when its first
+    // code comes (its root slot, which no short code fills, then points to
+    // it). No sort and no pass over all prefixes: O(codes), whatever the
+    // lengths.
     let long = &long[..long_count];
+    if !long.is_empty() {
+        place_long_codes(alphabet, root, long, table);
+    }
+    Ok(())
+}
+
+/// Places the codes longer than `root` bits (reversed code, length,
+/// symbol) into subtables after the root table.
+fn place_long_codes(
+    alphabet: Alphabet,
+    root: u32,
+    long: &[(u32, u8, u16)],
+    table: &mut Vec<Entry>,
+) {
     let prefix_mask = (1u32 << root) - 1;
     let mut widest = [0u8; 1 << MAX_ROOT];
     for &(rev, len, _) in long {
         let w = &mut widest[(rev & prefix_mask) as usize];
         *w = (*w).max(len);
     }
-    let mut offsets = [0u32; 1 << MAX_ROOT];
-    for prefix in 0..1usize << root {
-        let max_len = widest[prefix] as u32;
-        if max_len == 0 {
-            continue;
-        }
-        let sub_bits = max_len - root;
-        let offset = table.len();
-        table.resize(offset + (1 << sub_bits), pack(max_len, INVALID, 0, 0));
-        table[prefix] = pack(root, SUBTABLE, sub_bits, offset as u32);
-        offsets[prefix] = offset as u32;
-    }
     for &(rev, len, symbol) in long {
         let prefix = (rev & prefix_mask) as usize;
         let sub_bits = widest[prefix] as u32 - root;
-        let offset = offsets[prefix] as usize;
+        if table[prefix] & KIND != SUBTABLE {
+            let offset = table.len();
+            table.resize(
+                offset + (1 << sub_bits),
+                pack(widest[prefix] as u32, INVALID, 0, 0),
+            );
+            table[prefix] = pack(root, SUBTABLE, sub_bits, offset as u32);
+        }
+        let offset = entry_value(table[prefix]) as usize;
         let e = alphabet.entry(symbol as usize, len as u32);
         let mut slot = (rev >> root) as usize;
         while slot < 1 << sub_bits {
@@ -284,10 +304,6 @@ pub(super) fn build(
             slot += 1 << (len as u32 - root);
         }
     }
-    if alphabet == Alphabet::LitLen {
-        pair_literals(&mut table[..1 << root]);
-    }
-    Ok(())
 }
 
 /// Turns each root slot whose `root` bits hold a literal's code followed
@@ -301,9 +317,12 @@ pub(super) fn build(
 /// entry read there is still a single symbol's.
 ///
 /// Short literal codes are what make it pay: digits and punctuation in
-/// JSON, frequent letters in text.
-fn pair_literals(root: &mut [Entry]) {
-    let bits = root.len().trailing_zeros();
+/// JSON, frequent letters in text. It costs a pass over the root table,
+/// which the decoder makes only once a block has shown itself long enough
+/// to repay it ([`PAIR_AFTER`]).
+pub(super) fn pair_literals(table: &mut [Entry]) {
+    let root = &mut table[..1 << LITLEN_ROOT];
+    let bits = LITLEN_ROOT;
     for index in (0..root.len()).rev() {
         let first = root[index];
         if first & KIND != LITERAL {

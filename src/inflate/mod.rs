@@ -163,6 +163,10 @@ pub struct Inflate {
     /// Whether the tables hold the fixed codes (so a run of fixed blocks
     /// builds them once).
     fixed_tables: bool,
+    /// Output the current block makes before its literal pairs are made
+    /// ([`huffman::PAIR_AFTER`]); `usize::MAX` once made, or for a block
+    /// that gets none.
+    pair_in: usize,
     litlen: Vec<u32>,
     dist: Vec<u32>,
     precode: Vec<u32>,
@@ -208,6 +212,7 @@ impl Inflate {
             block: Block::Header,
             last_block: false,
             fixed_tables: false,
+            pair_in: usize::MAX,
             litlen: Vec::with_capacity(huffman::LITLEN_CAPACITY),
             dist: Vec::with_capacity(huffman::DIST_CAPACITY),
             precode: Vec::with_capacity(1 << huffman::PRECODE_ROOT),
