@@ -12,7 +12,8 @@
 //!   and its distance (48 bits at most) or four literals and the lookup
 //!   after them, so a literal run costs a table load, a shift and a store
 //!   per byte, or per two bytes where two short literal codes fit in one
-//!   root slot (a literal pair, built with the table);
+//!   root slot (a literal pair, made once a block has produced 4 KiB:
+//!   [`PAIR_AFTER`](super::huffman::PAIR_AFTER));
 //! - a length or distance entry holds its code's length plus its extra
 //!   bits as one count, so the bits before the next lookup go in one
 //!   shift, and the extra bits' value is read beside it, off that path;
