@@ -3,101 +3,17 @@
 //! errors, states and the exact bytes the server receives.
 #![cfg(feature = "ws")]
 
-use brisk::ws::{CloseFrame, HandshakeError, Limits, Message, ProtocolError};
+mod support;
+
+use brisk::ws::{CloseFrame, HandshakeError, Limits, Message, MessageRef, ProtocolError};
 use std::error::Error as _;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// Reads a request head; returns its `Sec-WebSocket-Key` and the head.
-async fn read_head(sock: &mut TcpStream) -> (String, String) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(sock.read(&mut byte).await.unwrap(), 1, "head cut short");
-        head.push(byte[0]);
-    }
-    let head = String::from_utf8(head).unwrap();
-    let key = head
-        .lines()
-        .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
-        .unwrap_or_default()
-        .to_owned();
-    (key, head)
-}
-
-fn ok_101(key: &str, extra: &str) -> String {
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
-        brisk::ws::accept_key(key)
-    )
-}
-
-/// An unmasked server frame.
-fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x80 | opcode];
-    assert!(payload.len() < 126);
-    out.push(payload.len() as u8);
-    out.extend_from_slice(payload);
-    out
-}
-
-/// Reads one masked client frame: (opcode, unmasked payload).
-async fn read_client_frame(sock: &mut TcpStream) -> (u8, Vec<u8>) {
-    let mut h = [0u8; 2];
-    sock.read_exact(&mut h).await.unwrap();
-    assert!(h[1] & 0x80 != 0, "a client frame must be masked");
-    let len = match h[1] & 0x7F {
-        126 => u64::from(sock.read_u16().await.unwrap()),
-        127 => sock.read_u64().await.unwrap(),
-        n => u64::from(n),
-    };
-    let mut key = [0u8; 4];
-    sock.read_exact(&mut key).await.unwrap();
-    let mut payload = vec![0u8; len as usize];
-    sock.read_exact(&mut payload).await.unwrap();
-    for (i, b) in payload.iter_mut().enumerate() {
-        *b ^= key[i % 4];
-    }
-    (h[0] & 0x0F, payload)
-}
-
-/// A server that answers the handshake with `answer(key)`, then runs
-/// `then` on the socket.
-async fn server<F, Fut>(answer: Answer, then: F) -> String
-where
-    F: FnOnce(TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("ws://{}/socket", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        let (mut sock, _) = listener.accept().await.unwrap();
-        let (key, _) = read_head(&mut sock).await;
-        sock.write_all(answer(&key).as_bytes()).await.unwrap();
-        then(sock).await;
-    });
-    url
-}
-
-/// A client with default settings, connected to `url`.
-async fn connect(url: &str) -> brisk::ws::WebSocket {
-    brisk::Client::new().websocket(url).connect().await.unwrap()
-}
-
-fn handshake_error(e: &brisk::Error) -> HandshakeError {
-    e.source()
-        .and_then(|s| s.downcast_ref::<HandshakeError>())
-        .cloned()
-        .unwrap_or_else(|| panic!("not a handshake error: {e:?}"))
-}
-
-fn protocol_error(e: &brisk::Error) -> ProtocolError {
-    *e.source()
-        .and_then(|s| s.downcast_ref::<ProtocolError>())
-        .unwrap_or_else(|| panic!("not a protocol error: {e:?}"))
-}
+use support::ws::{
+    connect, frame, handshake_error, ok_101, protocol_error, read_client_frame, read_head, server,
+    Answer,
+};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
 
 #[tokio::test]
 async fn echo_with_ping_answered_and_server_close_echoed() {
@@ -174,9 +90,6 @@ async fn the_handshake_request_offers_what_the_builder_says() {
         assert!(head.contains(&format!("{line}\r\n")), "{line} in {head}");
     }
 }
-
-/// What a scripted server answers to a key.
-type Answer = fn(&str) -> String;
 
 async fn handshake_with(answer: Answer) -> brisk::Error {
     let url = server(answer, |sock| async move {
@@ -507,4 +420,169 @@ async fn a_send_cancelled_mid_frame_refuses_every_later_send() {
         assert!(why.contains("mid-frame"), "{e:?}");
     }
     let _ = done_tx.send(());
+}
+
+/// A frame of any length, unmasked, final or not.
+fn long_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | opcode];
+    match payload.len() {
+        n @ 0..=125 => out.push(n as u8),
+        n @ 126..=0xFFFF => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    out.extend_from_slice(payload);
+    out
+}
+
+/// The server side of the borrowed-receive test: every kind of message in
+/// one write (whole frames, a fragmented text with a ping between its
+/// fragments, a compressed one, a frame larger than one read, a pong),
+/// then the pong it expects back, then a close and the echo it expects.
+async fn every_kind_of_message(mut sock: tokio::net::TcpStream, big: Vec<u8>) {
+    let mut c = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut deflated = Vec::with_capacity(256);
+    c.compress_vec(
+        b"squeezed squeezed",
+        &mut deflated,
+        flate2::FlushCompress::Sync,
+    )
+    .unwrap();
+    deflated.truncate(deflated.len() - 4);
+    let mut compressed = frame(0x1, &deflated);
+    compressed[0] |= 0x40;
+    let mut bytes = Vec::new();
+    bytes.extend(frame(0x2, &[0, 1, 2, 255]));
+    bytes.extend(frame(0x1, "héllo".as_bytes()));
+    bytes.extend(long_frame(false, 0x1, b"frag"));
+    bytes.extend(frame(0x9, b"still there?"));
+    bytes.extend(long_frame(true, 0x0, "ment ✓".as_bytes()));
+    bytes.extend(compressed);
+    bytes.extend(long_frame(true, 0x2, &big));
+    bytes.extend(frame(0xA, b"unasked"));
+    sock.write_all(&bytes).await.unwrap();
+    let (op, payload) = read_client_frame(&mut sock).await;
+    assert_eq!((op, payload.as_slice()), (0xA, &b"still there?"[..]));
+    sock.write_all(&frame(0x8, &[0x03, 0xE8, b'b', b'y', b'e']))
+        .await
+        .unwrap();
+    let (op, payload) = read_client_frame(&mut sock).await;
+    assert_eq!((op, payload.as_slice()), (0x8, &[0x03, 0xE8][..]));
+}
+
+/// What the client must see of [`every_kind_of_message`], in order.
+fn expected_messages(big: &[u8]) -> Vec<Message> {
+    vec![
+        Message::binary(vec![0, 1, 2, 255]),
+        Message::text("héllo"),
+        Message::Ping(b"still there?".to_vec()),
+        Message::text("fragment ✓"),
+        Message::text("squeezed squeezed"),
+        Message::binary(big.to_vec()),
+        Message::Pong(b"unasked".to_vec()),
+        Message::Close(Some(CloseFrame {
+            code: 1000,
+            reason: "bye".into(),
+        })),
+    ]
+}
+
+/// `recv_ref` lends every kind of message (a whole frame from the read
+/// buffer, a reassembled or inflated one from the decoder's) and does
+/// what `recv` does on the way: the ping answered, the close echoed, then
+/// the end. Unsplit (answering through the socket's own writing side) and
+/// split (through the shared writer).
+#[tokio::test]
+async fn recv_ref_lends_every_kind_of_message_and_answers_as_recv_does() {
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    for split in [false, true] {
+        let script = big.clone();
+        let url = server(
+            |k| {
+                ok_101(
+                    k,
+                    "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n",
+                )
+            },
+            move |sock| every_kind_of_message(sock, script),
+        )
+        .await;
+        let mut ws = connect(&url).await;
+        let mut got = Vec::new();
+        if split {
+            let (mut reader, _writer) = ws.split();
+            while let Some(message) = reader.recv_ref().await.unwrap() {
+                got.push(message.to_message());
+            }
+        } else {
+            while let Some(message) = ws.recv_ref().await.unwrap() {
+                if let MessageRef::Text(t) = message {
+                    assert!(!t.is_empty());
+                }
+                got.push(message.to_message());
+            }
+        }
+        assert_eq!(got, expected_messages(&big), "split: {split}");
+    }
+}
+
+/// A text message that came as one whole frame is checked where it lies
+/// in the read buffer; bad UTF-8 there fails the connection with 1007,
+/// received borrowed or owned.
+#[tokio::test]
+async fn a_whole_text_frame_that_is_not_utf8_fails_with_1007_borrowed_or_owned() {
+    for borrowed in [false, true] {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let url = server(
+            |k| ok_101(k, ""),
+            move |mut sock| async move {
+                let mut bytes = frame(0x1, b"fine");
+                bytes.extend(frame(0x1, b"bad \xff byte"));
+                sock.write_all(&bytes).await.unwrap();
+                let _ = tx.send(read_client_frame(&mut sock).await);
+            },
+        )
+        .await;
+        let mut ws = brisk::Client::new()
+            .websocket(&url)
+            .close_timeout(Duration::from_millis(200))
+            .connect()
+            .await
+            .unwrap();
+        let e = if borrowed {
+            assert_eq!(ws.recv_ref().await.unwrap(), Some(MessageRef::Text("fine")));
+            ws.recv_ref().await.unwrap_err()
+        } else {
+            assert_eq!(ws.recv().await.unwrap(), Some(Message::text("fine")));
+            ws.recv().await.unwrap_err()
+        };
+        assert_eq!(protocol_error(&e), ProtocolError::InvalidUtf8, "{e:?}");
+        let (op, payload) = rx.await.unwrap();
+        assert_eq!((op, payload.as_slice()), (0x8, &[0x03, 0xEF][..]));
+        assert!(ws.recv_ref().await.unwrap().is_none());
+    }
+}
+
+/// Every future of the socket can move to another thread (a task on a
+/// multi-threaded runtime): checked at compile time.
+#[allow(dead_code)]
+fn every_socket_future_is_send(
+    mut ws: brisk::ws::WebSocket,
+    mut reader: brisk::ws::WebSocketReader,
+    writer: brisk::ws::WebSocketWriter,
+) {
+    fn send<T: Send>(_: &T) {}
+    send(&ws.send(Message::text("x")));
+    send(&ws.recv());
+    send(&ws.recv_ref());
+    send(&ws.close(1000, ""));
+    send(&reader.recv());
+    send(&reader.recv_ref());
+    send(&writer.send(Message::text("x")));
+    send(&writer.close(1000, ""));
 }

@@ -37,7 +37,7 @@ fn run<'a>(
     for piece in pieces {
         buf.extend_from_slice(piece);
         loop {
-            match decoder.decode(&buf[start..]) {
+            match decoder.decode_owned(&buf[start..]) {
                 Err(e) => return (messages, Err(e)),
                 Ok((n, message)) => {
                     assert!(n <= buf.len() - start, "consumed past the input");

@@ -1,19 +1,30 @@
 //! Messages from frames: the receiving half of the codec.
 //!
 //! [`Decoder::decode`] takes whatever bytes have arrived and returns how
-//! many it consumed and, when one ended, a message. Payload bytes are
-//! taken as they come, not once a frame is whole, so that text is
-//! checked byte by byte (a bad sequence fails the moment it arrives) and a
-//! large frame is never held twice.
+//! many it consumed and, when one ended, which message ([`Decoded`]); the
+//! caller then reads it with [`Decoder::view`] (borrowed) or
+//! [`Decoder::take`] (owned).
+//!
+//! A data frame that is a whole message (final, uncompressed, not a
+//! continuation) and has arrived whole is not copied at all: the message
+//! is the frame's payload where it lies in the caller's input, and its
+//! text is checked there in one pass. Any other payload is taken as it
+//! comes, not once a frame is whole, so that text is checked byte by byte
+//! (a bad sequence fails the moment it arrives) and a large frame is never
+//! held twice.
 
 use super::frame::{parse_header, FrameHeader, Opcode};
 use super::utf8::Utf8Checker;
-use super::{CloseFrame, Limits, Message, ProtocolError};
+use super::{CloseFrame, Limits, Message, MessageRef, ProtocolError};
 use crate::inflate::{Format, Inflate};
 
 /// The bytes RFC 7692 §7.2.2 has the receiver append to a compressed
 /// message: the empty stored block the sender stripped.
 const SYNC_FLUSH_TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// The most room the reassembly buffer keeps from one message to the
+/// next (it is reused, so that a borrowed message costs no allocation).
+const MESSAGE_KEPT: usize = 1 << 20;
 
 /// How much room one inflate call gets at the end of the message buffer.
 const INFLATE_STEP: usize = 32 * 1024;
@@ -52,6 +63,30 @@ struct Partial {
     fragments: usize,
 }
 
+/// What a call to [`Decoder::decode`] ended, when it ended a message.
+///
+/// The message is read with [`Decoder::view`] or [`Decoder::take`], given
+/// the same input as that call, before the decoder is called again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decoded {
+    /// A data message that was one frame, final and uncompressed, whole in
+    /// the input at `start..end`. Its text (if `text`) is checked as UTF-8
+    /// when it is viewed or taken, which may fail.
+    Whole {
+        text: bool,
+        start: usize,
+        end: usize,
+    },
+    /// A data message reassembled (and inflated) in the decoder.
+    Assembled { text: bool },
+    /// A ping, its payload in the decoder.
+    Ping,
+    /// A pong, its payload in the decoder.
+    Pong,
+    /// A close frame, parsed.
+    Close,
+}
+
 /// Frames in, messages out, for a client (RFC 6455 §5.4, §5.6).
 pub(crate) struct Decoder {
     limits: Limits,
@@ -63,6 +98,8 @@ pub(crate) struct Decoder {
     utf8: Utf8Checker,
     /// The control frame so far (at most 125 bytes).
     control: Vec<u8>,
+    /// The last close frame's body, parsed.
+    close: Option<CloseFrame>,
 }
 
 impl std::fmt::Debug for Decoder {
@@ -85,6 +122,7 @@ impl Decoder {
             message: Vec::new(),
             utf8: Utf8Checker::default(),
             control: Vec::with_capacity(125),
+            close: None,
         }
     }
 
@@ -96,7 +134,7 @@ impl Decoder {
     pub(crate) fn decode(
         &mut self,
         input: &[u8],
-    ) -> Result<(usize, Option<Message>), ProtocolError> {
+    ) -> Result<(usize, Option<Decoded>), ProtocolError> {
         let mut at = 0;
         loop {
             match self.state {
@@ -108,6 +146,18 @@ impl Decoder {
                         return Ok((at, None));
                     };
                     at += size;
+                    if self.is_whole_message(header, input.len() - at) {
+                        self.check_limits(header, 0)?;
+                        let start = at;
+                        at += header.len as usize;
+                        let text = header.opcode == Opcode::Text;
+                        let whole = Decoded::Whole {
+                            text,
+                            start,
+                            end: at,
+                        };
+                        return Ok((at, Some(whole)));
+                    }
                     self.start_frame(header)?;
                     self.state = State::Payload {
                         header,
@@ -138,6 +188,98 @@ impl Decoder {
         }
     }
 
+    /// The message `input` ends, borrowed: `decoded` as the last call to
+    /// [`Decoder::decode`] returned it, and `input` as that call was
+    /// given it.
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::InvalidUtf8`] for a whole text frame that is not
+    /// UTF-8: the connection must be failed, as if `decode` had said so.
+    pub(crate) fn view<'a>(
+        &'a self,
+        input: &'a [u8],
+        decoded: Decoded,
+    ) -> Result<MessageRef<'a>, ProtocolError> {
+        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8);
+        Ok(match decoded {
+            Decoded::Whole {
+                text: true,
+                start,
+                end,
+            } => MessageRef::Text(text(&input[start..end])?),
+            Decoded::Whole { start, end, .. } => MessageRef::Binary(&input[start..end]),
+            Decoded::Assembled { text: true } => MessageRef::Text(text(&self.message)?),
+            Decoded::Assembled { .. } => MessageRef::Binary(&self.message),
+            Decoded::Ping => MessageRef::Ping(&self.control),
+            Decoded::Pong => MessageRef::Pong(&self.control),
+            Decoded::Close => MessageRef::Close(self.close.as_ref()),
+        })
+    }
+
+    /// The message `input` ends, owned (a reassembled one is handed over,
+    /// not copied); as [`Decoder::view`].
+    pub(crate) fn take(
+        &mut self,
+        input: &[u8],
+        decoded: Decoded,
+    ) -> Result<Message, ProtocolError> {
+        Ok(match decoded {
+            Decoded::Assembled { text: true } => {
+                let bytes = std::mem::take(&mut self.message);
+                Message::Text(String::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8)?)
+            }
+            Decoded::Assembled { text: false } => {
+                Message::Binary(std::mem::take(&mut self.message))
+            }
+            _ => self.view(input, decoded)?.to_message(),
+        })
+    }
+
+    /// Consumes what it can of `input`, as [`Decoder::decode`], and takes
+    /// the message that ended, if one did.
+    pub(crate) fn decode_owned(
+        &mut self,
+        input: &[u8],
+    ) -> Result<(usize, Option<Message>), ProtocolError> {
+        match self.decode(input)? {
+            (n, Some(decoded)) => Ok((n, Some(self.take(input, decoded)?))),
+            (n, None) => Ok((n, None)),
+        }
+    }
+
+    /// The last control frame's payload.
+    pub(crate) fn control(&self) -> &[u8] {
+        &self.control
+    }
+
+    /// The last close frame's body, parsed.
+    pub(crate) fn close_frame(&self) -> Option<&CloseFrame> {
+        self.close.as_ref()
+    }
+
+    /// A frame that is a whole data message by itself, and whose payload
+    /// is all in the `available` bytes after its header.
+    fn is_whole_message(&self, header: FrameHeader, available: usize) -> bool {
+        header.fin
+            && !header.rsv1
+            && self.partial.is_none()
+            && matches!(header.opcode, Opcode::Text | Opcode::Binary)
+            && header.len <= available as u64
+    }
+
+    /// A new frame against the frame limit, and a data frame's payload
+    /// after `so_far` bytes of its message against the message limit.
+    fn check_limits(&self, header: FrameHeader, so_far: usize) -> Result<(), ProtocolError> {
+        if header.len > self.limits.max_frame_bytes as u64 {
+            return Err(ProtocolError::FrameTooLarge);
+        }
+        if so_far as u64 + header.len > self.limits.max_message_bytes as u64 {
+            return Err(ProtocolError::MessageTooLarge);
+        }
+        Ok(())
+    }
+
     /// Checks a new frame against the message in progress and the limits.
     fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
         if header.len > self.limits.max_frame_bytes as u64 {
@@ -166,15 +308,17 @@ impl Decoder {
                     compressed: header.rsv1,
                     fragments: 1,
                 });
-                self.message.clear();
+                if self.message.capacity() > MESSAGE_KEPT {
+                    self.message = Vec::new();
+                } else {
+                    self.message.clear();
+                }
                 self.utf8 = Utf8Checker::default();
             }
         }
         let compressed = self.partial.is_some_and(|p| p.compressed);
         if !compressed {
-            if self.message.len() as u64 + header.len > self.limits.max_message_bytes as u64 {
-                return Err(ProtocolError::MessageTooLarge);
-            }
+            self.check_limits(header, self.message.len())?;
             // Room for each data frame at once, so that a payload split
             // across reads is not copied again as the message grows; what
             // a frame announces is trusted up to 1 MiB before it arrives
@@ -260,18 +404,21 @@ impl Decoder {
 
     /// A frame's payload is all in: a control message, or the end of a
     /// data message if FIN is set.
-    fn end_frame(&mut self, header: FrameHeader) -> Result<Option<Message>, ProtocolError> {
-        let message = match header.opcode {
-            Opcode::Ping => Message::Ping(std::mem::take(&mut self.control)),
-            Opcode::Pong => Message::Pong(std::mem::take(&mut self.control)),
-            Opcode::Close => Message::Close(parse_close(&self.control)?),
+    fn end_frame(&mut self, header: FrameHeader) -> Result<Option<Decoded>, ProtocolError> {
+        let decoded = match header.opcode {
+            Opcode::Ping => Decoded::Ping,
+            Opcode::Pong => Decoded::Pong,
+            Opcode::Close => {
+                self.close = parse_close(&self.control)?;
+                Decoded::Close
+            }
             _ if !header.fin => return Ok(None),
             _ => self.end_message()?,
         };
-        Ok(Some(message))
+        Ok(Some(decoded))
     }
 
-    fn end_message(&mut self) -> Result<Message, ProtocolError> {
+    fn end_message(&mut self) -> Result<Decoded, ProtocolError> {
         let partial = self.partial.take().expect("a data frame ends a message");
         if partial.compressed {
             let context = self.deflate.as_mut().ok_or(ProtocolError::ReservedBits)?;
@@ -290,16 +437,10 @@ impl Decoder {
                 context.inflate.start_message();
             }
         }
-        let bytes = std::mem::take(&mut self.message);
-        if partial.text {
-            if !self.utf8.is_complete() {
-                return Err(ProtocolError::InvalidUtf8);
-            }
-            let text = String::from_utf8(bytes).map_err(|_| ProtocolError::InvalidUtf8)?;
-            Ok(Message::Text(text))
-        } else {
-            Ok(Message::Binary(bytes))
+        if partial.text && !self.utf8.is_complete() {
+            return Err(ProtocolError::InvalidUtf8);
         }
+        Ok(Decoded::Assembled { text: partial.text })
     }
 }
 

@@ -13,10 +13,13 @@
 mod client;
 mod decoder;
 mod frame;
+mod halves;
 mod handshake;
+mod reader;
 mod sha1;
 mod socket;
 mod utf8;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -25,8 +28,10 @@ pub use client::WebSocketBuilder;
 // For the fuzz target (`fuzzing::ws_decoder`).
 pub(crate) use decoder::{Decoder, InflateContext};
 pub use handshake::HandshakeError;
+pub use reader::WebSocketReader;
 pub use sha1::accept_key;
-pub use socket::{WebSocket, WebSocketReader, WebSocketWriter};
+pub use socket::WebSocket;
+pub use writer::WebSocketWriter;
 
 use std::fmt;
 
@@ -57,6 +62,40 @@ impl Message {
     /// A binary message.
     pub fn binary(bytes: impl Into<Vec<u8>>) -> Message {
         Message::Binary(bytes.into())
+    }
+}
+
+/// A received message, borrowed from the reader: what
+/// [`WebSocketReader::recv_ref`] hands out.
+///
+/// A message that came as one frame, uncompressed, is its payload where
+/// it lies in the read buffer, with no copy and no allocation; any other
+/// is borrowed from the buffer it was reassembled in, which the reader
+/// reuses. The borrow ends before the next read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageRef<'a> {
+    /// A text message (valid UTF-8).
+    Text(&'a str),
+    /// A binary message.
+    Binary(&'a [u8]),
+    /// A ping; the client has answered it with a pong already.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The peer's close frame: its code and reason, if it sent any.
+    Close(Option<&'a CloseFrame>),
+}
+
+impl MessageRef<'_> {
+    /// The message, owned (a copy).
+    pub fn to_message(&self) -> Message {
+        match *self {
+            MessageRef::Text(t) => Message::Text(t.to_owned()),
+            MessageRef::Binary(b) => Message::Binary(b.to_vec()),
+            MessageRef::Ping(p) => Message::Ping(p.to_vec()),
+            MessageRef::Pong(p) => Message::Pong(p.to_vec()),
+            MessageRef::Close(c) => Message::Close(c.cloned()),
+        }
     }
 }
 

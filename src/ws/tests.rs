@@ -37,7 +37,7 @@ fn run(
     for piece in bytes.chunks(step.max(1)) {
         buffered.extend_from_slice(piece);
         loop {
-            match decoder.decode(&buffered) {
+            match decoder.decode_owned(&buffered) {
                 Ok((n, message)) => {
                     buffered.drain(..n);
                     match message {
@@ -113,7 +113,10 @@ fn bad_utf8_fails_at_the_byte_not_at_the_end() {
     bytes.truncate(2 + 10);
     bytes.extend_from_slice(&[0xF4, 0x90]);
     let mut decoder = Decoder::new(Limits::default(), None);
-    assert_eq!(decoder.decode(&bytes), Err(ProtocolError::InvalidUtf8));
+    assert_eq!(
+        decoder.decode_owned(&bytes),
+        Err(ProtocolError::InvalidUtf8)
+    );
     // A text message ending inside a character is refused at its end.
     let (_, error) = run_split(
         Limits::default(),
@@ -198,7 +201,10 @@ fn refusals_and_their_close_codes() {
     // A 1 GB frame is refused from its header alone.
     let header = [0x82, 127, 0, 0, 0, 0, 0x40, 0, 0, 0];
     let mut decoder = Decoder::new(Limits::default(), None);
-    assert_eq!(decoder.decode(&header), Err(ProtocolError::FrameTooLarge));
+    assert_eq!(
+        decoder.decode_owned(&header),
+        Err(ProtocolError::FrameTooLarge)
+    );
 }
 
 fn deflate_sync(data: &[u8], compressor: &mut flate2::Compress) -> Vec<u8> {

@@ -8,6 +8,8 @@ pub mod process;
 pub mod server;
 pub mod temp_dir;
 pub mod tinyproxy;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 /// GETs `url` and returns the body, panicking on any error: for tests
 /// where the request is not what is under test.
