@@ -586,3 +586,32 @@ fn every_socket_future_is_send(
     send(&writer.send(Message::text("x")));
     send(&writer.close(1000, ""));
 }
+
+/// The futures of a send and a receive hold no buffer of their own: a
+/// task awaiting one moves it into place each time, so its size is paid
+/// on every message (a 4 KiB drain buffer in the close path once made
+/// every receive's future 4.5 KB).
+#[tokio::test]
+async fn send_and_receive_futures_stay_small() {
+    const MAX: usize = 1024;
+    fn size<F>(future: F) -> usize {
+        std::mem::size_of_val(&future)
+    }
+    let url = server(|k| ok_101(k, ""), |_sock| async move {}).await;
+    let mut ws = connect(&url).await;
+    let sizes = [
+        ("send", size(ws.send(Message::text("x")))),
+        ("recv", size(ws.recv())),
+        ("recv_ref", size(ws.recv_ref())),
+        ("close", size(ws.close(1000, ""))),
+    ];
+    let (mut reader, writer) = ws.split();
+    let split = [
+        ("writer.send", size(writer.send(Message::text("x")))),
+        ("reader.recv", size(reader.recv())),
+        ("reader.recv_ref", size(reader.recv_ref())),
+    ];
+    for (name, size) in sizes.into_iter().chain(split) {
+        assert!(size <= MAX, "{name}'s future is {size} bytes");
+    }
+}

@@ -268,7 +268,10 @@ impl ReadSide {
     async fn finish<R: Replier>(&mut self, replier: &mut R) {
         self.done = true;
         let drain = async {
-            let mut sink = [0u8; 4096];
+            // On the heap: an array here would sit in every receive's
+            // future (this one is nested in them all), to be copied each
+            // time one is made.
+            let mut sink = vec![0u8; 4096];
             while let Ok(n) = self.half.read(&mut sink).await {
                 if n == 0 {
                     break;
