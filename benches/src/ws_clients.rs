@@ -2,9 +2,14 @@
 //! each used as its documentation shows, and the echo server they talk to.
 //!
 //! - brisk: `client.websocket(url).connect()`, `send(Message)`,
-//!   `recv()`, `split()`. It offers permessage-deflate by default; the
-//!   echo server declines it (it answers no `Sec-WebSocket-Extensions`), so
-//!   every frame both ways is plain, as with the other two.
+//!   `recv_ref()` (the message borrowed from the read buffer, as
+//!   fastwebsockets hands out its frames), `split()`. It offers
+//!   permessage-deflate by default; the echo server declines it (it
+//!   answers no `Sec-WebSocket-Extensions`), so every frame both ways is
+//!   plain, as with the other two.
+//! - brisk-owned: the same, receiving with `recv()` (each message copied
+//!   into a `Vec` or `String` of its own, as tungstenite's `Bytes` are
+//!   owned), to show what the borrow saves.
 //! - tokio-tungstenite: `client_async` over a `TcpStream`, `SinkExt::send`
 //!   (which flushes each message) and `StreamExt::next`; split with
 //!   `StreamExt::split`, as its README shows.
@@ -86,10 +91,26 @@ fn check_echo(len: usize) -> Result<(), BoxError> {
 
 // ---- brisk ----
 
-/// brisk's client.
+/// brisk's client, receiving borrowed messages (`recv_ref`).
 pub struct Brisk(brisk::ws::WebSocket);
 
-fn brisk_len(message: brisk::ws::Message) -> Result<Option<usize>, BoxError> {
+/// brisk's client, receiving owned messages (`recv`).
+pub struct BriskOwned(brisk::ws::WebSocket);
+
+/// brisk-owned's reading half.
+pub struct BriskOwnedReader(brisk::ws::WebSocketReader);
+
+fn brisk_len(message: brisk::ws::MessageRef<'_>) -> Result<Option<usize>, BoxError> {
+    use brisk::ws::MessageRef;
+    match message {
+        MessageRef::Text(t) => Ok(Some(t.len())),
+        MessageRef::Binary(b) => Ok(Some(b.len())),
+        MessageRef::Ping(_) | MessageRef::Pong(_) => Ok(None),
+        MessageRef::Close(c) => Err(format!("closed by the server: {c:?}").into()),
+    }
+}
+
+fn brisk_owned_len(message: brisk::ws::Message) -> Result<Option<usize>, BoxError> {
     use brisk::ws::Message;
     match message {
         Message::Text(t) => Ok(Some(t.len())),
@@ -97,6 +118,12 @@ fn brisk_len(message: brisk::ws::Message) -> Result<Option<usize>, BoxError> {
         Message::Ping(_) | Message::Pong(_) => Ok(None),
         Message::Close(c) => Err(format!("closed by the server: {c:?}").into()),
     }
+}
+
+async fn brisk_send_text(ws: &mut brisk::ws::WebSocket) -> Result<(), BoxError> {
+    let text = String::from(TEXT_20B);
+    ws.send(brisk::ws::Message::Text(text)).await?;
+    Ok(())
 }
 
 impl WsClient for Brisk {
@@ -108,10 +135,9 @@ impl WsClient for Brisk {
     }
 
     async fn round_trip(&mut self) -> Result<(), BoxError> {
-        let text = String::from(TEXT_20B);
-        self.0.send(brisk::ws::Message::Text(text)).await?;
+        brisk_send_text(&mut self.0).await?;
         loop {
-            let message = self.0.recv().await?.ok_or("connection closed")?;
+            let message = self.0.recv_ref().await?.ok_or("connection closed")?;
             if let Some(len) = brisk_len(message)? {
                 return check_echo(len);
             }
@@ -126,10 +152,45 @@ impl WsClient for Brisk {
 impl WsReader for brisk::ws::WebSocketReader {
     async fn recv(&mut self) -> Result<usize, BoxError> {
         loop {
-            let message = brisk::ws::WebSocketReader::recv(self)
-                .await?
-                .ok_or("connection closed")?;
+            let message = self.recv_ref().await?.ok_or("connection closed")?;
             if let Some(len) = brisk_len(message)? {
+                return Ok(len);
+            }
+        }
+    }
+}
+
+impl WsClient for BriskOwned {
+    type Reader = BriskOwnedReader;
+    type Writer = brisk::ws::WebSocketWriter;
+
+    async fn connect(env: &Env) -> Result<Self, BoxError> {
+        Ok(BriskOwned(
+            env.brisk.websocket(url(env.addr)).connect().await?,
+        ))
+    }
+
+    async fn round_trip(&mut self) -> Result<(), BoxError> {
+        brisk_send_text(&mut self.0).await?;
+        loop {
+            let message = self.0.recv().await?.ok_or("connection closed")?;
+            if let Some(len) = brisk_owned_len(message)? {
+                return check_echo(len);
+            }
+        }
+    }
+
+    fn split(self) -> (Self::Reader, Self::Writer) {
+        let (reader, writer) = self.0.split();
+        (BriskOwnedReader(reader), writer)
+    }
+}
+
+impl WsReader for BriskOwnedReader {
+    async fn recv(&mut self) -> Result<usize, BoxError> {
+        loop {
+            let message = self.0.recv().await?.ok_or("connection closed")?;
+            if let Some(len) = brisk_owned_len(message)? {
                 return Ok(len);
             }
         }

@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! ws [--quick] [--reps N] [--clients "brisk tungstenite fastwebsockets"]
+//!    (also brisk-owned: brisk receiving owned messages, `recv`)
 //!    [--workloads "rtt stream c100 idle"] [--same-core | --no-pin]
 //!        starts the echo server (a process pinned to core 1, or with
 //!        --same-core to core 0 beside the client), then runs every workload
@@ -44,7 +45,8 @@ use std::time::{Duration, Instant};
 
 use brisk_benches::measure::{cpu_time, peak_rss_kb, percentile_us};
 use brisk_benches::ws_clients::{
-    serve_echo, BoxError, Brisk, Env, Fastwebsockets, Tungstenite, WsClient, WsReader, WsWriter,
+    serve_echo, BoxError, Brisk, BriskOwned, Env, Fastwebsockets, Tungstenite, WsClient, WsReader,
+    WsWriter,
 };
 use serde_json::{json, Value};
 
@@ -150,6 +152,7 @@ fn run_one(args: &[String]) -> Result<(), BoxError> {
         });
         match client {
             "brisk" => workload_run::<Brisk>(workload, env, &counts).await,
+            "brisk-owned" => workload_run::<BriskOwned>(workload, env, &counts).await,
             "tungstenite" => workload_run::<Tungstenite>(workload, env, &counts).await,
             "fastwebsockets" => workload_run::<Fastwebsockets>(workload, env, &counts).await,
             other => Err(format!("unknown client {other}").into()),
