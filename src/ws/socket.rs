@@ -93,8 +93,8 @@ impl WebSocket {
     /// # Errors
     ///
     /// A builder error for a code that may not be sent (see
-    /// [`is_valid_close_code`]) or a reason over 123 bytes; an I/O error
-    /// if the close frame cannot be written.
+    /// [`is_valid_close_code`](super::is_valid_close_code)) or a reason
+    /// over 123 bytes; an I/O error if the close frame cannot be written.
     pub async fn close(&mut self, code: u16, reason: &str) -> Result<Option<CloseFrame>, Error> {
         self.writer.close(code, reason).await?;
         let timeout = self.reader.close_timeout();
