@@ -9,8 +9,8 @@ use brisk::ws::{CloseFrame, HandshakeError, Limits, Message, MessageRef, Protoco
 use std::error::Error as _;
 use std::time::Duration;
 use support::ws::{
-    connect, frame, handshake_error, ok_101, protocol_error, read_client_frame, read_head, server,
-    Answer,
+    connect, frame, frame_fin, handshake_error, ok_101, protocol_error, read_client_frame,
+    read_head, server, Answer,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -422,24 +422,6 @@ async fn a_send_cancelled_mid_frame_refuses_every_later_send() {
     let _ = done_tx.send(());
 }
 
-/// A frame of any length, unmasked, final or not.
-fn long_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![(u8::from(fin) << 7) | opcode];
-    match payload.len() {
-        n @ 0..=125 => out.push(n as u8),
-        n @ 126..=0xFFFF => {
-            out.push(126);
-            out.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            out.push(127);
-            out.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    out.extend_from_slice(payload);
-    out
-}
-
 /// The server side of the borrowed-receive test: every kind of message in
 /// one write (whole frames, a fragmented text with a ping between its
 /// fragments, a compressed one, a frame larger than one read, a pong),
@@ -459,11 +441,11 @@ async fn every_kind_of_message(mut sock: tokio::net::TcpStream, big: Vec<u8>) {
     let mut bytes = Vec::new();
     bytes.extend(frame(0x2, &[0, 1, 2, 255]));
     bytes.extend(frame(0x1, "héllo".as_bytes()));
-    bytes.extend(long_frame(false, 0x1, b"frag"));
+    bytes.extend(frame_fin(false, 0x1, b"frag"));
     bytes.extend(frame(0x9, b"still there?"));
-    bytes.extend(long_frame(true, 0x0, "ment ✓".as_bytes()));
+    bytes.extend(frame_fin(true, 0x0, "ment ✓".as_bytes()));
     bytes.extend(compressed);
-    bytes.extend(long_frame(true, 0x2, &big));
+    bytes.extend(frame_fin(true, 0x2, &big));
     bytes.extend(frame(0xA, b"unasked"));
     sock.write_all(&bytes).await.unwrap();
     let (op, payload) = read_client_frame(&mut sock).await;

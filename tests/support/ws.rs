@@ -34,11 +34,25 @@ pub fn ok_101(key: &str, extra: &str) -> String {
     )
 }
 
-/// An unmasked server frame.
+/// An unmasked, final server frame.
 pub fn frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mut out = vec![0x80 | opcode];
-    assert!(payload.len() < 126);
-    out.push(payload.len() as u8);
+    frame_fin(true, opcode, payload)
+}
+
+/// An unmasked server frame of any length, final or not.
+pub fn frame_fin(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | opcode];
+    match payload.len() {
+        n @ 0..=125 => out.push(n as u8),
+        n @ 126..=0xFFFF => {
+            out.push(126);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            out.push(127);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
     out.extend_from_slice(payload);
     out
 }
