@@ -597,3 +597,63 @@ async fn send_and_receive_futures_stay_small() {
         assert!(size <= MAX, "{name}'s future is {size} bytes");
     }
 }
+
+/// A whole text frame that is not UTF-8 is consumed before it is checked.
+/// If the receive that found it is dropped while failing the connection
+/// (its close frame waiting for a split writer that holds the socket),
+/// the next receive must report the error, not read on to the message
+/// after it as if the bad one had never come.
+#[tokio::test]
+async fn a_receive_dropped_while_failing_leaves_the_error_for_the_next() {
+    let (drain_tx, drain_rx) = tokio::sync::oneshot::channel::<()>();
+    let (close_tx, close_rx) = tokio::sync::oneshot::channel();
+    let url = server(
+        |k| ok_101(k, ""),
+        move |mut sock| async move {
+            let mut bytes = frame(0x1, b"bad \xff");
+            bytes.extend(frame(0x1, b"next"));
+            sock.write_all(&bytes).await.unwrap();
+            // Read nothing until told, so the client's large send blocks
+            // with the writer's lock held; then read every frame.
+            let _ = drain_rx.await;
+            loop {
+                let (op, payload) = read_client_frame(&mut sock).await;
+                if op == 0x8 {
+                    let _ = close_tx.send(payload);
+                    return;
+                }
+            }
+        },
+    )
+    .await;
+    let ws = brisk::Client::new()
+        .websocket(&url)
+        .close_timeout(Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    let (mut reader, writer) = ws.split();
+    let sending =
+        tokio::spawn(async move { writer.send(Message::binary(vec![1u8; 64 << 20])).await });
+    // On this single-threaded runtime the send runs now, until the socket
+    // is full (the server reads nothing): it keeps the writer's lock.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    // The first receive finds the bad frame and waits for the writer to
+    // send its close frame; it is dropped there.
+    let first = tokio::time::timeout(Duration::from_millis(500), reader.recv_ref()).await;
+    assert!(
+        first.is_err(),
+        "the receive should still be waiting: {first:?}"
+    );
+    drain_tx.send(()).unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(60), reader.recv_ref())
+        .await
+        .expect("the second receive ends");
+    let e = second.expect_err("the bad frame is reported, not skipped");
+    assert_eq!(protocol_error(&e), ProtocolError::InvalidUtf8, "{e:?}");
+    assert_eq!(close_rx.await.unwrap(), vec![0x03, 0xEF]);
+    assert!(reader.recv_ref().await.unwrap().is_none());
+    sending.await.unwrap().unwrap();
+}

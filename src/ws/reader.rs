@@ -83,6 +83,10 @@ struct ReadSide {
     last_ping: Instant,
     /// The connection has ended (closed, failed or timed out).
     done: bool,
+    /// A protocol error whose failing of the connection was cut short (its
+    /// receive dropped while the close frame waited for the writer): the
+    /// next receive fails the connection again, and reports it.
+    failing: Option<ProtocolError>,
 }
 
 impl WebSocketReader {
@@ -159,6 +163,7 @@ impl ReaderCore {
                 last_read: now,
                 last_ping: now,
                 done: false,
+                failing: None,
             },
             buf: ReadBuf {
                 bytes,
@@ -209,6 +214,9 @@ impl ReaderCore {
         &mut self,
         replier: &mut R,
     ) -> Result<Option<(usize, Decoded)>, Error> {
+        if let Some(e) = self.side.failing {
+            return Err(self.side.fail(e, replier).await);
+        }
         if self.side.done {
             return Ok(None);
         }
@@ -253,10 +261,17 @@ impl ReadSide {
 
     /// Fails the connection (RFC 6455 §7.1.7) with the error's close
     /// code, and returns the error for the caller.
+    ///
+    /// The bytes that broke the protocol may already be consumed (a whole
+    /// frame is checked as UTF-8 after it), so until this completes the
+    /// error is kept in `failing`: a receive dropped meanwhile does not
+    /// let the next one read on past it.
     async fn fail<R: Replier>(&mut self, e: ProtocolError, replier: &mut R) -> Error {
+        self.failing = Some(e);
         let code = e.close_code().to_be_bytes();
         replier.reply(Opcode::Close, &code).await;
         self.finish(replier).await;
+        self.failing = None;
         Error::new(Kind::WebSocket)
             .with_phase(Phase::ReadBody)
             .with_source(e)
