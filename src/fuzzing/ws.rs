@@ -37,7 +37,18 @@ fn run<'a>(
     for piece in pieces {
         buf.extend_from_slice(piece);
         loop {
-            match decoder.decode_owned(&buf[start..]) {
+            // Every other message is read borrowed, then copied: the
+            // decoder's buffers are reused after a borrowed read.
+            let decoded = decoder.decode(&buf[start..]).and_then(|(n, d)| {
+                let input = &buf[start..];
+                let message = match d {
+                    Some(d) if messages.len() % 2 == 0 => Some(decoder.take(input, d)?),
+                    Some(d) => Some(decoder.view(input, d)?.to_message()),
+                    None => None,
+                };
+                Ok((n, message))
+            });
+            match decoded {
                 Err(e) => return (messages, Err(e)),
                 Ok((n, message)) => {
                     assert!(n <= buf.len() - start, "consumed past the input");

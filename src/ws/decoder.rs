@@ -135,6 +135,11 @@ impl Decoder {
         &mut self,
         input: &[u8],
     ) -> Result<(usize, Option<Decoded>), ProtocolError> {
+        if self.partial.is_none() && self.message.capacity() > MESSAGE_KEPT {
+            // Between messages (the last one has been read: this call
+            // borrows the decoder), a large one's room is given back.
+            self.message = Vec::new();
+        }
         let mut at = 0;
         loop {
             match self.state {
@@ -238,6 +243,7 @@ impl Decoder {
 
     /// Consumes what it can of `input`, as [`Decoder::decode`], and takes
     /// the message that ended, if one did.
+    #[cfg(test)]
     pub(crate) fn decode_owned(
         &mut self,
         input: &[u8],
@@ -246,6 +252,12 @@ impl Decoder {
             (n, Some(decoded)) => Ok((n, Some(self.take(input, decoded)?))),
             (n, None) => Ok((n, None)),
         }
+    }
+
+    /// The reassembly buffer's room.
+    #[cfg(test)]
+    pub(crate) fn reassembly_capacity(&self) -> usize {
+        self.message.capacity()
     }
 
     /// The last control frame's payload.
@@ -308,11 +320,7 @@ impl Decoder {
                     compressed: header.rsv1,
                     fragments: 1,
                 });
-                if self.message.capacity() > MESSAGE_KEPT {
-                    self.message = Vec::new();
-                } else {
-                    self.message.clear();
-                }
+                self.message.clear();
                 self.utf8 = Utf8Checker::default();
             }
         }

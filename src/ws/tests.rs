@@ -1,7 +1,7 @@
 //! The codec at the wire: each input whole, byte by byte, and cut at
 //! every point, with the same messages out.
 
-use super::decoder::{Decoder, InflateContext};
+use super::decoder::{Decoded, Decoder, InflateContext};
 use super::*;
 use std::io::Write;
 
@@ -306,4 +306,38 @@ fn compressed_text_fails_at_the_bad_byte_however_it_is_cut() {
     let bytes = [0xC1, 0x07, 0xFB, 0x48, 0xCD, 0xC9, 0xCD];
     let (_, error) = run_split(Limits::default(), Some(true), &bytes);
     assert_eq!(error, Some(ProtocolError::BadDeflate));
+}
+
+/// A large reassembled message's room is given back once the next call
+/// comes (its reader is done with it), even when what follows is only
+/// whole frames, which never touch the reassembly buffer; a small one's is
+/// kept for the next.
+#[test]
+fn a_large_reassembled_message_does_not_keep_its_room() {
+    let half = vec![7u8; 1 << 20];
+    let mut stream = frame(false, false, 0x2, &half);
+    stream.extend(frame(true, false, 0x0, &half));
+    let small = frame(true, false, 0x2, b"small");
+    let mut decoder = Decoder::new(Limits::default(), None);
+    let (n, decoded) = decoder.decode(&stream).unwrap();
+    assert_eq!(
+        (n, decoded),
+        (stream.len(), Some(Decoded::Assembled { text: false }))
+    );
+    let viewed = decoder.view(&stream, decoded.unwrap()).unwrap();
+    assert_eq!(viewed, MessageRef::Binary(&[7u8; 2 << 20][..]));
+    assert!(decoder.reassembly_capacity() >= 2 << 20);
+    let (_, decoded) = decoder.decode(&small).unwrap();
+    assert!(matches!(decoded, Some(Decoded::Whole { .. })));
+    assert_eq!(decoder.reassembly_capacity(), 0);
+    // A small reassembled message's room stays.
+    let mut stream = frame(false, false, 0x1, b"ab");
+    stream.extend(frame(true, false, 0x0, b"cd"));
+    let (_, decoded) = decoder.decode(&stream).unwrap();
+    assert_eq!(
+        decoder.view(&stream, decoded.unwrap()),
+        Ok(MessageRef::Text("abcd"))
+    );
+    decoder.decode(&small).unwrap();
+    assert!(decoder.reassembly_capacity() >= 4);
 }
