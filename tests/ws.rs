@@ -9,8 +9,8 @@ use brisk::ws::{CloseFrame, HandshakeError, Limits, Message, MessageRef, Protoco
 use std::error::Error as _;
 use std::time::Duration;
 use support::ws::{
-    connect, frame, frame_fin, handshake_error, ok_101, protocol_error, read_client_frame,
-    read_head, server, Answer,
+    connect, connect_quick_close, frame, frame_fin, handshake_error, ok_101, protocol_error,
+    read_client_frame, read_head, server, Answer,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -190,13 +190,7 @@ async fn failing_with(bytes: Vec<u8>, limits: Limits) -> (ProtocolError, (u8, Ve
         },
     )
     .await;
-    let mut ws = brisk::Client::new()
-        .websocket(&url)
-        .limits(limits)
-        .close_timeout(Duration::from_millis(200))
-        .connect()
-        .await
-        .unwrap();
+    let mut ws = connect_quick_close(&url, limits).await;
     let e = ws.recv().await.unwrap_err();
     assert!(e.is_protocol(), "{e:?}");
     (protocol_error(&e), rx.await.unwrap())
@@ -503,9 +497,6 @@ async fn recv_ref_lends_every_kind_of_message_and_answers_as_recv_does() {
             }
         } else {
             while let Some(message) = ws.recv_ref().await.unwrap() {
-                if let MessageRef::Text(t) = message {
-                    assert!(!t.is_empty());
-                }
                 got.push(message.to_message());
             }
         }
@@ -530,12 +521,7 @@ async fn a_whole_text_frame_that_is_not_utf8_fails_with_1007_borrowed_or_owned()
             },
         )
         .await;
-        let mut ws = brisk::Client::new()
-            .websocket(&url)
-            .close_timeout(Duration::from_millis(200))
-            .connect()
-            .await
-            .unwrap();
+        let mut ws = connect_quick_close(&url, Limits::default()).await;
         let e = if borrowed {
             assert_eq!(ws.recv_ref().await.unwrap(), Some(MessageRef::Text("fine")));
             ws.recv_ref().await.unwrap_err()
@@ -626,12 +612,7 @@ async fn a_receive_dropped_while_failing_leaves_the_error_for_the_next() {
         },
     )
     .await;
-    let ws = brisk::Client::new()
-        .websocket(&url)
-        .close_timeout(Duration::from_millis(200))
-        .connect()
-        .await
-        .unwrap();
+    let ws = connect_quick_close(&url, Limits::default()).await;
     let (mut reader, writer) = ws.split();
     let sending =
         tokio::spawn(async move { writer.send(Message::binary(vec![1u8; 64 << 20])).await });

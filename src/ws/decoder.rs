@@ -152,7 +152,8 @@ impl Decoder {
                     };
                     at += size;
                     if self.is_whole_message(header, input.len() - at) {
-                        self.check_limits(header, 0)?;
+                        self.check_frame_limit(header)?;
+                        self.check_message_limit(header, 0)?;
                         let start = at;
                         at += header.len as usize;
                         let text = header.opcode == Opcode::Text;
@@ -280,12 +281,17 @@ impl Decoder {
             && header.len <= available as u64
     }
 
-    /// A new frame against the frame limit, and a data frame's payload
-    /// after `so_far` bytes of its message against the message limit.
-    fn check_limits(&self, header: FrameHeader, so_far: usize) -> Result<(), ProtocolError> {
+    /// A new frame against the frame limit.
+    fn check_frame_limit(&self, header: FrameHeader) -> Result<(), ProtocolError> {
         if header.len > self.limits.max_frame_bytes as u64 {
             return Err(ProtocolError::FrameTooLarge);
         }
+        Ok(())
+    }
+
+    /// A data frame's payload, after `so_far` bytes of its message,
+    /// against the message limit.
+    fn check_message_limit(&self, header: FrameHeader, so_far: usize) -> Result<(), ProtocolError> {
         if so_far as u64 + header.len > self.limits.max_message_bytes as u64 {
             return Err(ProtocolError::MessageTooLarge);
         }
@@ -294,9 +300,7 @@ impl Decoder {
 
     /// Checks a new frame against the message in progress and the limits.
     fn start_frame(&mut self, header: FrameHeader) -> Result<(), ProtocolError> {
-        if header.len > self.limits.max_frame_bytes as u64 {
-            return Err(ProtocolError::FrameTooLarge);
-        }
+        self.check_frame_limit(header)?;
         match (header.opcode, &mut self.partial) {
             (op, _) if op.is_control() => {
                 self.control.clear();
@@ -326,7 +330,7 @@ impl Decoder {
         }
         let compressed = self.partial.is_some_and(|p| p.compressed);
         if !compressed {
-            self.check_limits(header, self.message.len())?;
+            self.check_message_limit(header, self.message.len())?;
             // Room for each data frame at once, so that a payload split
             // across reads is not copied again as the message grows; what
             // a frame announces is trusted up to 1 MiB before it arrives

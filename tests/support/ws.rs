@@ -100,6 +100,18 @@ pub async fn connect(url: &str) -> brisk::ws::WebSocket {
     brisk::Client::new().websocket(url).connect().await.unwrap()
 }
 
+/// A client with `limits` and a short close timeout (200 ms), connected
+/// to `url`: for tests where the server never completes the close.
+pub async fn connect_quick_close(url: &str, limits: brisk::ws::Limits) -> brisk::ws::WebSocket {
+    brisk::Client::new()
+        .websocket(url)
+        .limits(limits)
+        .close_timeout(std::time::Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap()
+}
+
 pub fn handshake_error(e: &brisk::Error) -> HandshakeError {
     e.source()
         .and_then(|s| s.downcast_ref::<HandshakeError>())
